@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { parseInput } from '../http/parseInput.ts';
+import type { Platform } from '../platform.ts';
+import {
+  declineSigning,
+  finishSigning,
+  giveConsent,
+  openSigningSession,
+  readCompletedDocument,
+  readSigningDocument,
+  saveFieldValues,
+} from './service.ts';
+
+const tokenParams = z.object({ token: z.string().max(100) });
+const documentParams = tokenParams.extend({ documentId: z.string().max(100) });
+const declineBody = z.object({ reason: z.string().trim().min(1).max(2000) });
+
+const who = (request: FastifyRequest) => ({
+  ip: request.ip,
+  userAgent: String(request.headers['user-agent'] ?? ''),
+});
+
+/** The signer API by link token (SPEC §B); no API key — the token is the capability. */
+export async function ceremonyRoutes(app: FastifyInstance, platform: Platform) {
+  app.addHook('onSend', async (_request, reply) => {
+    // Signing pages and documents are personal: never cached, never indexed.
+    reply.header('cache-control', 'no-store');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+
+  app.get('/api/v1/signing/:token', async (request) => {
+    const { token } = parseInput(tokenParams, request.params);
+    return openSigningSession(platform, token, who(request));
+  });
+
+  app.get('/api/v1/signing/:token/documents/:documentId', async (request, reply) => {
+    const { token, documentId } = parseInput(documentParams, request.params);
+    const document = await readSigningDocument(platform, token, documentId);
+    return reply.type('application/pdf').send(document.bytes);
+  });
+
+  app.get('/api/v1/signing/:token/download', async (request, reply) => {
+    const { token } = parseInput(tokenParams, request.params);
+    const completed = await readCompletedDocument(platform, token);
+    return reply.type('application/pdf').send(completed.bytes);
+  });
+
+  app.post('/api/v1/signing/:token/consent', async (request) => {
+    const { token } = parseInput(tokenParams, request.params);
+    return giveConsent(platform, token, who(request));
+  });
+
+  app.put('/api/v1/signing/:token/fields', async (request) => {
+    const { token } = parseInput(tokenParams, request.params);
+    return saveFieldValues(platform, token, request.body, who(request));
+  });
+
+  app.post('/api/v1/signing/:token/finish', async (request) => {
+    const { token } = parseInput(tokenParams, request.params);
+    return finishSigning(platform, token, request.body ?? {}, who(request));
+  });
+
+  app.post('/api/v1/signing/:token/decline', async (request) => {
+    const { token } = parseInput(tokenParams, request.params);
+    const { reason } = parseInput(declineBody, request.body ?? {});
+    return declineSigning(platform, token, reason, who(request));
+  });
+}

@@ -1,0 +1,78 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Sql } from '../db/database.ts';
+import { SignetError } from '../errors.ts';
+
+/**
+ * Signing links are capabilities (SPEC §B): 256 random bits, only their SHA-256 stored, bound
+ * to one recipient, expiring, revocable. Possession opens the ceremony; it never skips the
+ * recipient's configured identity checks.
+ */
+export type TokenPurpose = 'email' | 'embedded' | 'copy';
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export async function issueSigningToken(
+  tx: Sql,
+  input: { envelopeId: string; recipientId: string; purpose: TokenPurpose; expiresAt: Date },
+): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await tx.query(
+    `insert into signing_tokens (id, token_hash, envelope_id, recipient_id, purpose, expires_at)
+     values ($1, $2, $3, $4, $5, $6)`,
+    [randomUUID(), hashToken(token), input.envelopeId, input.recipientId, input.purpose, input.expiresAt],
+  );
+  return token;
+}
+
+export interface ResolvedToken {
+  envelopeId: string;
+  recipientId: string;
+  purpose: TokenPurpose;
+  expiresAt: Date;
+}
+
+// One answer for unknown and malformed tokens, so that probing learns nothing.
+const invalidLink = () =>
+  new SignetError(
+    'SIGNING_LINK_INVALID',
+    404,
+    'This signing link is not valid. Check that you copied the whole link.',
+  );
+
+export async function resolveSigningToken(sql: Sql, token: string): Promise<ResolvedToken> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw invalidLink();
+  const [row] = await sql.query<{
+    envelope_id: string;
+    recipient_id: string;
+    purpose: TokenPurpose;
+    expires_at: Date;
+    revoked_at: Date | null;
+  }>(
+    'select envelope_id, recipient_id, purpose, expires_at, revoked_at from signing_tokens where token_hash = $1',
+    [hashToken(token)],
+  );
+  if (!row) throw invalidLink();
+  if (row.revoked_at) {
+    throw new SignetError('SIGNING_LINK_REVOKED', 410, 'This signing link was withdrawn by the sender.');
+  }
+  if (new Date(row.expires_at).getTime() <= Date.now()) {
+    throw new SignetError(
+      'SIGNING_LINK_EXPIRED',
+      410,
+      'This signing link has expired. Ask the sender to send you a new one.',
+    );
+  }
+  return {
+    envelopeId: row.envelope_id,
+    recipientId: row.recipient_id,
+    purpose: row.purpose,
+    expiresAt: new Date(row.expires_at),
+  };
+}
+
+export async function revokeEnvelopeTokens(tx: Sql, envelopeId: string): Promise<void> {
+  await tx.query(
+    'update signing_tokens set revoked_at = now() where envelope_id = $1 and revoked_at is null',
+    [envelopeId],
+  );
+}

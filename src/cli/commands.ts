@@ -1,0 +1,231 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { Config } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
+import { migrate } from '../db/migrate.ts';
+import { SignetError } from '../errors.ts';
+import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
+import { loadSealingKeys, openConfiguredDatabase, startSignet } from '../main.ts';
+import { listOutbox } from '../notify/outbox.ts';
+import {
+  API_KEY_SCOPES,
+  type ApiKeyScope,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from '../orgs/apiKeys.ts';
+import { createOrganization, findOrganization, isUuid } from '../orgs/organizations.ts';
+
+type Values = Record<string, string | boolean | undefined>;
+
+export interface Command {
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(config: Config, values: Values, positionals: string[]): Promise<number>;
+}
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+function required(values: Values, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new SignetError('CLI_OPTION_REQUIRED', 2, `--${name} is required`);
+  }
+  return value;
+}
+
+/** Opens the database (migrated) for one command and always closes it again. */
+async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openConfiguredDatabase(config);
+  try {
+    await migrate(db);
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function requireOrganization(db: Database, id: string) {
+  const organization = await findOrganization(db, id);
+  if (!organization) throw new SignetError('ORG_NOT_FOUND', 1, `No organisation with id ${id}`);
+  return organization;
+}
+
+function parseScopes(value: string | boolean | undefined): ApiKeyScope[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const scopes = value.split(',').map((s) => s.trim());
+  const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
+  if (unknown.length > 0) {
+    throw new SignetError(
+      'SCOPE_UNKNOWN',
+      2,
+      `Unknown scope(s) ${unknown.join(', ')}; known: ${API_KEY_SCOPES.join(', ')}`,
+    );
+  }
+  return scopes as ApiKeyScope[];
+}
+
+export const commands: Record<string, Command> = {
+  serve: {
+    options: {},
+    async run(config) {
+      const signet = await startSignet(config);
+      const stop = (signal: string) => {
+        signet.platform.log.info({ signal }, 'shutting down');
+        signet.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      return 0;
+    },
+  },
+
+  migrate: {
+    options: {},
+    async run(config) {
+      const db = await openConfiguredDatabase(config);
+      try {
+        const applied = await migrate(db);
+        print({ applied });
+      } finally {
+        await db.close();
+      }
+      return 0;
+    },
+  },
+
+  'create-org': {
+    options: {
+      name: { type: 'string' },
+      'admin-email': { type: 'string' },
+      'admin-name': { type: 'string' },
+    },
+    async run(config, values) {
+      const name = required(values, 'name');
+      const adminEmail = required(values, 'admin-email');
+      const created = await withDatabase(config, (db) =>
+        createOrganization(db, { name, adminEmail, adminName: values['admin-name'] as string | undefined }),
+      );
+      print({
+        organizationId: created.organizationId,
+        apiKey: created.apiKey,
+        adminEmail: created.adminEmail,
+        adminPassword: created.adminPassword,
+      });
+      return 0;
+    },
+  },
+
+  'create-api-key': {
+    options: { org: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' } },
+    async run(config, values) {
+      const organizationId = required(values, 'org');
+      const scopes = parseScopes(values.scopes);
+      const key = await withDatabase(config, async (db) => {
+        await requireOrganization(db, organizationId);
+        return createApiKey(db, { organizationId, name: (values.name as string | undefined) ?? '', scopes });
+      });
+      print({ id: key.id, apiKey: key.key, scopes: key.scopes });
+      return 0;
+    },
+  },
+
+  'revoke-api-key': {
+    options: { org: { type: 'string' }, key: { type: 'string' } },
+    async run(config, values) {
+      const organizationId = required(values, 'org');
+      const keyId = required(values, 'key');
+      if (!isUuid(keyId)) throw new SignetError('API_KEY_NOT_FOUND', 1, 'No such active API key');
+      const revoked = await withDatabase(config, (db) => revokeApiKey(db, organizationId, keyId));
+      if (!revoked) throw new SignetError('API_KEY_NOT_FOUND', 1, 'No such active API key');
+      print({ revoked: keyId });
+      return 0;
+    },
+  },
+
+  'list-api-keys': {
+    options: { org: { type: 'string' } },
+    async run(config, values) {
+      const organizationId = required(values, 'org');
+      print(
+        await withDatabase(config, async (db) => {
+          await requireOrganization(db, organizationId);
+          return listApiKeys(db, organizationId);
+        }),
+      );
+      return 0;
+    },
+  },
+
+  outbox: {
+    options: { limit: { type: 'string' } },
+    async run(config, values) {
+      const limit = Math.min(500, Math.max(1, Number(values.limit ?? 20) || 20));
+      const messages = await withDatabase(config, (db) => listOutbox(db, limit));
+      for (const m of messages) {
+        process.stdout.write(
+          `── ${m.createdAt}  ${m.state}  to ${m.to}\n   ${m.subject}\n${m.text.replace(/^/gm, '   ')}\n\n`,
+        );
+      }
+      if (messages.length === 0) process.stdout.write('The outbox is empty.\n');
+      return 0;
+    },
+  },
+
+  'audit-verify': {
+    options: {},
+    async run(config, _values, positionals) {
+      const results = await withDatabase(config, async (db) => {
+        const ids =
+          positionals.length > 0
+            ? positionals
+            : (await db.query<{ id: string }>('select id from envelopes order by created_at')).map(
+                (r) => r.id,
+              );
+        const checked = [];
+        for (const id of ids) {
+          if (!isUuid(id)) throw new SignetError('ENVELOPE_NOT_FOUND', 1, `Not an envelope id: ${id}`);
+          checked.push(
+            await verifyEnvelopeAudit(db, id).catch(() => {
+              throw new SignetError('ENVELOPE_NOT_FOUND', 1, `No envelope ${id}`);
+            }),
+          );
+        }
+        return checked;
+      });
+      for (const r of results) {
+        process.stdout.write(`${r.ok ? 'OK  ' : 'FAIL'} ${r.envelopeId} (${r.events} events)\n`);
+        for (const p of r.problems)
+          process.stdout.write(`     event #${p.seq}: ${p.problem} — ${p.detail}\n`);
+      }
+      const failed = results.filter((r) => !r.ok).length;
+      process.stdout.write(`${results.length - failed} verified, ${failed} failed\n`);
+      return failed === 0 ? 0 : 1;
+    },
+  },
+
+  seals: {
+    options: { all: { type: 'boolean' } },
+    async run(config, values) {
+      const rows = await withDatabase(config, (db) =>
+        db.query<Record<string, unknown>>(
+          `select id, organization_id, seal_state, seal_attempts, seal_last_error, seal_requested_at
+             from envelopes where seal_state in ('pending', 'running', 'failed')
+              ${values.all ? '' : "and (seal_state = 'failed' or seal_requested_at < now() - interval '5 minutes')"}
+            order by seal_requested_at`,
+        ),
+      );
+      print(rows);
+      return rows.some((r) => r.seal_state === 'failed') ? 1 : 0;
+    },
+  },
+
+  'ca-root': {
+    options: {},
+    async run(config) {
+      process.stdout.write((await loadSealingKeys(config)).rootPem);
+      return 0;
+    },
+  },
+};

@@ -1,0 +1,226 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { SignetError } from '../errors.ts';
+import { readAuditEvents, verifyEnvelopeAudit } from '../evidence/auditLog.ts';
+import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
+import { completionRecord } from '../evidence/completionRecord.ts';
+import { principalOf } from '../http/apiKeyAuth.ts';
+import { parseInput } from '../http/parseInput.ts';
+import type { Platform } from '../platform.ts';
+import { loadDocuments, loadEnvelope } from './records.ts';
+import {
+  type EnvelopeInput,
+  envelopeInput,
+  jsonEnvelopeInput,
+  listQuery,
+  sendQuery,
+  voidInput,
+} from './schema.ts';
+import {
+  createEmbeddedSigningUrl,
+  createEnvelope,
+  deleteDraft,
+  getEnvelope,
+  listEnvelopes,
+  remindEnvelope,
+  type SenderContext,
+  sendEnvelope,
+  type UploadedDocument,
+  voidEnvelope,
+} from './service.ts';
+
+const idParams = z.object({ id: z.string() });
+const documentParams = z.object({ id: z.string(), documentId: z.string() });
+const recipientParams = z.object({ id: z.string(), recipientId: z.string() });
+
+function senderOf(request: FastifyRequest): SenderContext {
+  const principal = principalOf(request);
+  return {
+    organizationId: principal.organizationId,
+    apiKeyId: principal.keyId,
+    who: {
+      actor: `api-key:${principal.keyId}`,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'] ?? null,
+    },
+  };
+}
+
+const pdfFileName = (name: string) =>
+  `${
+    name
+      .replace(/[^\w .-]+/g, '_')
+      .replace(/\.pdf$/i, '')
+      .slice(0, 100) || 'document'
+  }.pdf`;
+
+/** The envelope API (SPEC §A, §H): HTTP only — parse, call the service, shape the reply. */
+export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
+  const read = { config: { scope: 'envelopes:read' as const } };
+  const write = { config: { scope: 'envelopes:write' as const } };
+
+  app.post('/api/v1/envelopes', write, async (request, reply) => {
+    const { send } = parseInput(sendQuery, request.query);
+    const { input, documents } = request.isMultipart()
+      ? await readMultipartEnvelope(request, platform.config.maxUploadBytes)
+      : readJsonEnvelope(request.body, platform.config.maxUploadBytes);
+    const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
+      send: send === 'true',
+    });
+    return reply.status(201).header('location', `/api/v1/envelopes/${envelope.id}`).send(envelope);
+  });
+
+  app.get('/api/v1/envelopes', read, async (request) => {
+    return listEnvelopes(platform, principalOf(request).organizationId, parseInput(listQuery, request.query));
+  });
+
+  app.get('/api/v1/envelopes/:id', read, async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    return getEnvelope(platform, principalOf(request).organizationId, id);
+  });
+
+  app.post('/api/v1/envelopes/:id/send', write, async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    return sendEnvelope(platform, senderOf(request), id);
+  });
+
+  app.post('/api/v1/envelopes/:id/void', write, async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    const { reason } = parseInput(voidInput, request.body ?? {});
+    return voidEnvelope(platform, senderOf(request), id, reason);
+  });
+
+  app.post('/api/v1/envelopes/:id/remind', write, async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    return remindEnvelope(platform, senderOf(request), id);
+  });
+
+  app.delete('/api/v1/envelopes/:id', write, async (request, reply) => {
+    const { id } = parseInput(idParams, request.params);
+    await deleteDraft(platform, senderOf(request), id);
+    return reply.status(204).send();
+  });
+
+  app.get('/api/v1/envelopes/:id/documents/:documentId', read, async (request, reply) => {
+    const { id, documentId } = parseInput(documentParams, request.params);
+    const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
+    const document = (await loadDocuments(platform.db, envelope.id)).find((d) => d.id === documentId);
+    if (!document) throw new SignetError('DOCUMENT_NOT_FOUND', 404, 'No such document in this envelope');
+    const bytes = await platform.blobs.get(document.sha256);
+    return reply
+      .type('application/pdf')
+      .header('content-disposition', `attachment; filename="${pdfFileName(document.name)}"`)
+      .send(bytes);
+  });
+
+  app.get('/api/v1/envelopes/:id/download', read, async (request, reply) => {
+    const { id } = parseInput(idParams, request.params);
+    const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
+    if (envelope.status !== 'completed') {
+      throw new SignetError(
+        'ENVELOPE_NOT_COMPLETED',
+        409,
+        `The envelope is ${envelope.status}, not completed`,
+      );
+    }
+    if (envelope.seal_state !== 'done' || !envelope.sealed_sha256) {
+      throw new SignetError(
+        'ENVELOPE_NOT_SEALED',
+        409,
+        `The completed document is still being sealed (seal state: ${envelope.seal_state}); try again shortly`,
+      );
+    }
+    const bytes = await platform.blobs.get(envelope.sealed_sha256);
+    return reply
+      .type('application/pdf')
+      .header('content-disposition', `attachment; filename="${pdfFileName(envelope.title)}"`)
+      .send(bytes);
+  });
+
+  app.get('/api/v1/envelopes/:id/audit', read, async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
+    const [events, verification] = await Promise.all([
+      readAuditEvents(platform.db, envelope.id),
+      verifyEnvelopeAudit(platform.db, envelope.id),
+    ]);
+    return {
+      envelopeId: envelope.id,
+      verified: verification.ok,
+      problems: verification.problems,
+      headHash: envelope.audit_head_hash,
+      events,
+    };
+  });
+
+  app.get('/api/v1/envelopes/:id/certificate', read, async (request, reply) => {
+    const { id } = parseInput(idParams, request.params);
+    const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
+    const results = envelope.sealed_sha256
+      ? [{ label: 'Sealed document', sha256: envelope.sealed_sha256 }]
+      : [];
+    const pdf = await renderCertificateOfCompletion(await completionRecord(platform, envelope, results));
+    return reply
+      .type('application/pdf')
+      .header('content-disposition', `attachment; filename="certificate-${envelope.id}.pdf"`)
+      .send(Buffer.from(pdf));
+  });
+
+  app.post('/api/v1/envelopes/:id/recipients/:recipientId/signing-url', write, async (request) => {
+    const { id, recipientId } = parseInput(recipientParams, request.params);
+    return createEmbeddedSigningUrl(platform, senderOf(request), id, recipientId);
+  });
+}
+
+function tooLarge(name: string, limit: number) {
+  return new SignetError(
+    'PDF_TOO_LARGE',
+    413,
+    `${name} is larger than the ${Math.round(limit / 1048576)} MB limit`,
+  );
+}
+
+function readJsonEnvelope(
+  body: unknown,
+  limit: number,
+): { input: EnvelopeInput; documents: UploadedDocument[] } {
+  const parsed = parseInput(jsonEnvelopeInput, body);
+  const documents = parsed.documents.map((d) => {
+    const bytes = Buffer.from(d.content, 'base64');
+    if (bytes.length > limit) throw tooLarge(d.name, limit);
+    return { name: d.name, bytes };
+  });
+  const { documents: _omitted, ...input } = parsed;
+  return { input, documents };
+}
+
+/** Multipart: PDF parts in order, plus a JSON part named `envelope`. */
+async function readMultipartEnvelope(request: FastifyRequest, limit: number) {
+  const documents: UploadedDocument[] = [];
+  let envelopeJson: string | undefined;
+  for await (const part of request.parts({ limits: { fileSize: limit, files: 50, fields: 10 } })) {
+    if (part.type === 'file') {
+      const bytes = await part.toBuffer().catch((error: { code?: string }) => {
+        if (error.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(part.filename || 'A document', limit);
+        throw error;
+      });
+      documents.push({ name: part.filename || `document-${documents.length + 1}.pdf`, bytes });
+    } else if (part.fieldname === 'envelope') {
+      envelopeJson = String(part.value);
+    }
+  }
+  if (envelopeJson === undefined) {
+    throw new SignetError('VALIDATION_FAILED', 400, 'Add a form field `envelope` holding the envelope JSON', [
+      { path: 'envelope', message: 'missing' },
+    ]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(envelopeJson);
+  } catch {
+    throw new SignetError('JSON_INVALID', 400, 'The `envelope` part is not valid JSON', [
+      { path: 'envelope', message: 'not valid JSON' },
+    ]);
+  }
+  return { input: parseInput(envelopeInput, json), documents };
+}

@@ -1,0 +1,197 @@
+import { sha256Hex } from '../blobs/blobStore.ts';
+import { issueSigningToken } from '../ceremony/signingTokens.ts';
+import { appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
+import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
+import { completionRecord } from '../evidence/completionRecord.ts';
+import { completedMail } from '../notify/messages.ts';
+import { queueMail } from '../notify/outbox.ts';
+import { findOrganization } from '../orgs/organizations.ts';
+import { composeCompletedPdf, type StampField, type StampValue } from '../pdf/compose.ts';
+import { sealPdf } from '../pdf/seal.ts';
+import type { Platform } from '../platform.ts';
+import {
+  type EnvelopeRow,
+  type FieldRow,
+  loadDocuments,
+  loadEnvelopeById,
+  loadFields,
+  loadRecipients,
+  type RecipientRow,
+} from './records.ts';
+import { signingUrl } from './service.ts';
+
+/** Completed copies above this size are linked rather than attached: many relays refuse ~25 MB. */
+const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+const DAY_MS = 86_400_000;
+
+/**
+ * The `envelope.seal` job (SPEC §C): stamp the field values into the original documents,
+ * append the certificate of completion, seal with PAdES, store, notify. Idempotent — a sealed
+ * envelope is skipped — and always restarted from the original documents, so a retry after a
+ * crash produces a fresh, whole result. Failures are recorded on the envelope (seal state,
+ * attempts, last error) for operators, and the queue retries with backoff.
+ */
+export async function sealEnvelope(platform: Platform, envelopeId: string): Promise<void> {
+  const envelope = await loadEnvelopeById(platform.db, envelopeId);
+  if (envelope.status !== 'completed' || envelope.seal_state === 'done') return;
+  await platform.db.query(
+    `update envelopes set seal_state = 'running', seal_attempts = seal_attempts + 1 where id = $1`,
+    [envelopeId],
+  );
+  try {
+    const sealed = await buildSealedPdf(platform, envelope);
+    const stored = await platform.blobs.put(sealed.bytes);
+    await recordSeal(platform, envelopeId, stored, sealed.stampedSha256);
+  } catch (error) {
+    await platform.db.query(
+      `update envelopes set seal_state = 'failed', seal_last_error = $2 where id = $1`,
+      [envelopeId, String((error as Error).message).slice(0, 1000)],
+    );
+    throw error;
+  }
+}
+
+async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow) {
+  const [documents, recipients, fields] = await Promise.all([
+    loadDocuments(platform.db, envelope.id),
+    loadRecipients(platform.db, envelope.id),
+    loadFields(platform.db, envelope.id),
+  ]);
+  const originals = await Promise.all(
+    documents.map(async (d) => ({ name: d.name, bytes: await platform.blobs.get(d.sha256) })),
+  );
+  const signatureImages = new Map<string, Buffer>();
+  for (const r of recipients) {
+    if (r.signature_png_sha256) signatureImages.set(r.id, await platform.blobs.get(r.signature_png_sha256));
+  }
+  const stampFields = fields.flatMap((field) => {
+    const value = stampValueOf(
+      field,
+      recipients.find((r) => r.id === field.recipient_id),
+      signatureImages,
+    );
+    if (!value) return [];
+    const documentIndex = documents.findIndex((d) => d.id === field.document_id);
+    return [
+      {
+        documentIndex,
+        page: field.page,
+        x: field.x,
+        y: field.y,
+        width: field.width,
+        height: field.height,
+        value,
+      } satisfies StampField,
+    ];
+  });
+  const stamped = await composeCompletedPdf({ documents: originals, fields: stampFields });
+  const stampedSha256 = sha256Hex(stamped);
+  const certificate = await renderCertificateOfCompletion(
+    await completionRecord(platform, envelope, [
+      { label: 'Completed document (fields applied, before this certificate)', sha256: stampedSha256 },
+    ]),
+  );
+  const combined = await composeCompletedPdf({
+    documents: [{ name: 'completed.pdf', bytes: stamped }],
+    fields: [],
+    appendix: certificate,
+  });
+  const bytes = await sealPdf(combined, platform.pki.sealing, {
+    name: 'Signet',
+    reason: `Sealed on completion of envelope ${envelope.id}`,
+    location: new URL(platform.config.publicUrl).host,
+  });
+  return { bytes, stampedSha256 };
+}
+
+function stampValueOf(
+  field: FieldRow,
+  recipient: RecipientRow | undefined,
+  signatureImages: Map<string, Buffer>,
+): StampValue | null {
+  if (recipient?.status !== 'completed') return null;
+  if (field.type === 'signature' || field.type === 'initials') {
+    const image = signatureImages.get(recipient.id);
+    if (image) return { kind: 'image', png: image };
+    if (!recipient.signature_text) return null;
+    const text = field.type === 'initials' ? initialsOf(recipient.signature_text) : recipient.signature_text;
+    return { kind: 'typedSignature', text };
+  }
+  const value = field.value?.v;
+  if (field.type === 'checkbox') return value === true ? { kind: 'checkbox', checked: true } : null;
+  return typeof value === 'string' && value !== '' ? { kind: 'text', text: value } : null;
+}
+
+const initialsOf = (name: string) =>
+  name
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase())
+    .join('');
+
+async function recordSeal(
+  platform: Platform,
+  envelopeId: string,
+  stored: { sha256: string; size: number },
+  stampedSha256: string,
+) {
+  await platform.db.transaction(async (tx) => {
+    const envelope = await loadEnvelopeById(tx, envelopeId, { lock: true });
+    if (envelope.seal_state === 'done') return;
+    await tx.query(
+      `update envelopes set seal_state = 'done', sealed_at = now(), sealed_sha256 = $2, sealed_size = $3,
+              seal_last_error = null where id = $1`,
+      [envelopeId, stored.sha256, stored.size],
+    );
+    await appendAuditEvent(tx, envelopeId, 'envelope.sealed', SYSTEM_ACTOR, {
+      sha256: stored.sha256,
+      size: stored.size,
+      stampedSha256,
+      level: 'PAdES-B-B',
+    });
+    const organization = await findOrganization(tx, envelope.organization_id);
+    const facts = {
+      title: envelope.title,
+      organizationName: organization?.name ?? '',
+      senderName: envelope.sender_name,
+    };
+    const attach = stored.size <= MAX_ATTACHMENT_BYTES;
+    const attachments = attach
+      ? [
+          {
+            filename: `${safeFileName(envelope.title)}.pdf`,
+            sha256: stored.sha256,
+            contentType: 'application/pdf',
+          },
+        ]
+      : [];
+    const recipients = await loadRecipients(tx, envelopeId);
+    for (const recipient of recipients) {
+      // A fresh long-lived link to the completed state: cc recipients never had one.
+      const token = await issueSigningToken(tx, {
+        envelopeId,
+        recipientId: recipient.id,
+        purpose: 'copy',
+        expiresAt: new Date(Date.now() + platform.config.envelopeExpiryDays * DAY_MS),
+      });
+      await queueMail(
+        platform,
+        tx,
+        { organizationId: envelope.organization_id, envelopeId },
+        completedMail(facts, recipient.email, recipient.name, signingUrl(platform, token)),
+        attachments,
+      );
+    }
+    if (envelope.sender_email && !recipients.some((r) => r.email === envelope.sender_email)) {
+      await queueMail(
+        platform,
+        tx,
+        { organizationId: envelope.organization_id, envelopeId },
+        completedMail(facts, envelope.sender_email, envelope.sender_name || 'sender', null),
+        attachments,
+      );
+    }
+  });
+}
+
+const safeFileName = (title: string) => title.replace(/[^\w .-]+/g, '_').slice(0, 80) || 'document';

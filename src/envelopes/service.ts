@@ -1,0 +1,504 @@
+import { randomUUID } from 'node:crypto';
+import { sha256Hex } from '../blobs/blobStore.ts';
+import { issueSigningToken, revokeEnvelopeTokens } from '../ceremony/signingTokens.ts';
+import type { Sql } from '../db/database.ts';
+import { type FieldProblem, SignetError } from '../errors.ts';
+import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
+import { invitationMail, voidedMail } from '../notify/messages.ts';
+import { queueMail } from '../notify/outbox.ts';
+import { findOrganization, findOwner, isUuid } from '../orgs/organizations.ts';
+import { fieldFitsPage } from '../pdf/compose.ts';
+import { inspectUploadedPdf } from '../pdf/inspect.ts';
+import type { Platform } from '../platform.ts';
+import {
+  type EnvelopeRow,
+  envelopeSummaryView,
+  envelopeView,
+  loadEnvelope,
+  loadFields,
+  loadRecipients,
+  type RecipientRow,
+  toRouted,
+} from './records.ts';
+import { recipientsToInvite } from './routing.ts';
+import type { EnvelopeInput } from './schema.ts';
+import { assertSenderAction, type EnvelopeStatus } from './state.ts';
+
+/** Who is asking: an API key of one organisation, from some address. */
+export interface SenderContext {
+  organizationId: string;
+  apiKeyId: string;
+  who: AuditActor;
+}
+
+export interface UploadedDocument {
+  name: string;
+  bytes: Uint8Array;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Creates an envelope (and sends it when asked). Everything is checked before anything is
+ * stored: a bad PDF, recipient or field leaves no trace.
+ */
+export async function createEnvelope(
+  platform: Platform,
+  sender: SenderContext,
+  input: EnvelopeInput,
+  uploads: UploadedDocument[],
+  options: { send: boolean },
+) {
+  if (uploads.length === 0)
+    throw new SignetError('DOCUMENT_REQUIRED', 400, 'Attach at least one PDF document');
+  const inspected = await Promise.all(uploads.map((upload, index) => inspectDocument(upload, index)));
+  const recipients = input.recipients.map((r, position) => ({
+    ...r,
+    email: r.email.toLowerCase(),
+    position,
+    id: randomUUID(),
+  }));
+  assertUniqueRecipients(recipients);
+  const documents = uploads.map((upload, position) => ({
+    id: randomUUID(),
+    position,
+    name: upload.name,
+    bytes: upload.bytes,
+    sha256: sha256Hex(upload.bytes),
+    pages: inspected[position]!.pages,
+  }));
+  const fields = resolveFields(input.fields, recipients, documents);
+
+  // Blobs are content-addressed and written before the rows that point at them, so a crash
+  // in between leaves at worst an unreferenced encrypted blob, never a row without its file.
+  for (const document of documents) await platform.blobs.put(document.bytes);
+
+  const owner = await findOwner(platform.db, sender.organizationId);
+  const envelopeId = randomUUID();
+  await platform.db.transaction(async (tx) => {
+    await tx.query(
+      `insert into envelopes (id, organization_id, title, message, status, sender_name, sender_email, created_by_key)
+       values ($1, $2, $3, $4, 'draft', $5, $6, $7)`,
+      [
+        envelopeId,
+        sender.organizationId,
+        input.title,
+        input.message,
+        owner?.name ?? '',
+        owner?.email ?? '',
+        sender.apiKeyId,
+      ],
+    );
+    for (const d of documents) {
+      await tx.query(
+        `insert into documents (id, envelope_id, organization_id, position, name, sha256, size, page_count, pages)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          d.id,
+          envelopeId,
+          sender.organizationId,
+          d.position,
+          d.name,
+          d.sha256,
+          d.bytes.length,
+          d.pages.length,
+          JSON.stringify(d.pages),
+        ],
+      );
+    }
+    for (const r of recipients) {
+      await tx.query(
+        `insert into recipients (id, envelope_id, organization_id, position, name, email, role, routing_order)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [r.id, envelopeId, sender.organizationId, r.position, r.name, r.email, r.role, r.routingOrder],
+      );
+    }
+    for (const f of fields) {
+      await tx.query(
+        `insert into fields (id, envelope_id, organization_id, recipient_id, document_id, position, type, page, x, y, width, height, required)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [
+          f.id,
+          envelopeId,
+          sender.organizationId,
+          f.recipientId,
+          f.documentId,
+          f.position,
+          f.type,
+          f.page,
+          f.x,
+          f.y,
+          f.width,
+          f.height,
+          f.required,
+        ],
+      );
+    }
+    await appendAuditEvent(tx, envelopeId, 'envelope.created', sender.who, {
+      title: input.title,
+      documents: documents.map((d) => ({ id: d.id, name: d.name, sha256: d.sha256, pages: d.pages.length })),
+      recipients: recipients.map((r) => ({
+        id: r.id,
+        email: r.email,
+        role: r.role,
+        routingOrder: r.routingOrder,
+      })),
+      fields: fields.length,
+    });
+    if (options.send) await sendInTransaction(platform, tx, envelopeId, sender);
+  });
+  return getEnvelope(platform, sender.organizationId, envelopeId);
+}
+
+async function inspectDocument(upload: UploadedDocument, index: number) {
+  try {
+    return await inspectUploadedPdf(upload.bytes);
+  } catch (error) {
+    if (!(error instanceof SignetError)) throw error;
+    throw new SignetError(error.code, error.status, `${upload.name}: ${error.detail}`, [
+      { path: `documents.${index}`, message: error.detail },
+    ]);
+  }
+}
+
+function assertUniqueRecipients(recipients: { email: string }[]) {
+  const seen = new Set<string>();
+  const problems: FieldProblem[] = [];
+  recipients.forEach((r, index) => {
+    if (seen.has(r.email)) problems.push({ path: `recipients.${index}.email`, message: 'appears twice' });
+    seen.add(r.email);
+  });
+  if (problems.length > 0) {
+    throw new SignetError('RECIPIENT_DUPLICATE', 400, 'Each recipient may appear only once', problems);
+  }
+}
+
+interface ResolvedField {
+  id: string;
+  position: number;
+  recipientId: string;
+  documentId: string;
+  type: EnvelopeInput['fields'][number]['type'];
+  page: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  required: boolean;
+}
+
+/** Binds each field to its recipient and document, and checks that its box lies on its page. */
+function resolveFields(
+  fields: EnvelopeInput['fields'],
+  recipients: { id: string; email: string; role: string }[],
+  documents: { id: string; name: string; pages: { width: number; height: number; rotation: number }[] }[],
+): ResolvedField[] {
+  const problems: (FieldProblem & { code: string })[] = [];
+  const resolved: ResolvedField[] = [];
+  fields.forEach((field, index) => {
+    const at = (key: string) => `fields.${index}.${key}`;
+    const recipient = recipients.find((r) => r.email === field.recipient.toLowerCase());
+    if (!recipient) {
+      problems.push({
+        code: 'FIELD_UNKNOWN_RECIPIENT',
+        path: at('recipient'),
+        message: 'is not one of the recipients',
+      });
+      return;
+    }
+    if (recipient.role !== 'signer') {
+      problems.push({
+        code: 'FIELD_RECIPIENT_NOT_SIGNER',
+        path: at('recipient'),
+        message: `a ${recipient.role} has no fields`,
+      });
+      return;
+    }
+    const document =
+      typeof field.document === 'number'
+        ? documents[field.document]
+        : documents.find((d) => d.name === field.document);
+    if (!document) {
+      problems.push({ code: 'FIELD_UNKNOWN_DOCUMENT', path: at('document'), message: 'no such document' });
+      return;
+    }
+    const page = document.pages[field.page - 1];
+    if (!page) {
+      problems.push({
+        code: 'FIELD_OFF_PAGE',
+        path: at('page'),
+        message: `the document has ${document.pages.length} page(s)`,
+      });
+      return;
+    }
+    if (!fieldFitsPage(field, page)) {
+      problems.push({
+        code: 'FIELD_OFF_PAGE',
+        path: at('x'),
+        message: 'the field box does not lie within the page',
+      });
+      return;
+    }
+    resolved.push({
+      id: randomUUID(),
+      position: index,
+      recipientId: recipient.id,
+      documentId: document.id,
+      type: field.type,
+      page: field.page,
+      x: field.x,
+      y: field.y,
+      width: field.width,
+      height: field.height,
+      // Signature-type fields are always required; a checkbox is optional unless marked.
+      required: field.required ?? field.type !== 'checkbox',
+    });
+  });
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    throw new SignetError(
+      first.code,
+      422,
+      'Some fields cannot be placed; see `errors`',
+      problems.map(({ path, message }) => ({ path, message })),
+    );
+  }
+  return resolved;
+}
+
+export async function getEnvelope(platform: Platform, organizationId: string, envelopeId: string) {
+  const envelope = await loadEnvelope(platform.db, organizationId, envelopeId);
+  return envelopeView(platform.db, envelope);
+}
+
+/** Keyset pagination, newest first; the cursor is opaque to clients. */
+export async function listEnvelopes(
+  platform: Platform,
+  organizationId: string,
+  query: { status?: EnvelopeStatus; cursor?: string; limit: number },
+) {
+  const params: unknown[] = [organizationId];
+  let where = 'organization_id = $1';
+  if (query.status) {
+    params.push(query.status);
+    where += ` and status = $${params.length}`;
+  }
+  if (query.cursor) {
+    const after = decodeCursor(query.cursor);
+    params.push(after.createdAt, after.id);
+    where += ` and (created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
+  }
+  params.push(query.limit + 1);
+  const rows = await platform.db.query<EnvelopeRow>(
+    `select * from envelopes where ${where} order by created_at desc, id desc limit $${params.length}`,
+    params,
+  );
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    data: page.map(envelopeSummaryView),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+  };
+}
+
+const encodeCursor = (row: EnvelopeRow) =>
+  Buffer.from(`${new Date(row.created_at).toISOString()}|${row.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!createdAt || !id || !isUuid(id) || Number.isNaN(Date.parse(createdAt))) {
+    throw new SignetError('CURSOR_INVALID', 400, 'The pagination cursor is not valid', [
+      { path: 'cursor', message: 'use the nextCursor of a previous page' },
+    ]);
+  }
+  return { createdAt, id };
+}
+
+export async function sendEnvelope(platform: Platform, sender: SenderContext, envelopeId: string) {
+  await platform.db.transaction(async (tx) => {
+    await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
+    await sendInTransaction(platform, tx, envelopeId, sender);
+  });
+  return getEnvelope(platform, sender.organizationId, envelopeId);
+}
+
+async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string, sender: SenderContext) {
+  const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
+  assertSenderAction(envelope.status, 'send');
+  const [recipients, fields] = await Promise.all([
+    loadRecipients(tx, envelopeId),
+    loadFields(tx, envelopeId),
+  ]);
+  const unsigned = recipients.filter(
+    (r) => r.role === 'signer' && !fields.some((f) => f.recipient_id === r.id && f.type === 'signature'),
+  );
+  if (unsigned.length > 0) {
+    throw new SignetError(
+      'SIGNER_WITHOUT_SIGNATURE_FIELD',
+      422,
+      'Every signer needs at least one signature field before the envelope can be sent',
+      unsigned.map((r) => ({
+        path: `recipients.${r.position}`,
+        message: `${r.email} has no signature field`,
+      })),
+    );
+  }
+  const expiresAt = new Date(Date.now() + platform.config.envelopeExpiryDays * DAY_MS);
+  await tx.query(`update envelopes set status = 'sent', sent_at = now(), expires_at = $2 where id = $1`, [
+    envelopeId,
+    expiresAt,
+  ]);
+  await appendAuditEvent(tx, envelopeId, 'envelope.sent', sender.who, { expiresAt: expiresAt.toISOString() });
+  await inviteCurrentRecipients(platform, tx, { ...envelope, expires_at: expiresAt });
+}
+
+/** Invites the recipients whose routing-order group is now due (SPEC §A routing). */
+export async function inviteCurrentRecipients(platform: Platform, tx: Sql, envelope: EnvelopeRow) {
+  const recipients = await loadRecipients(tx, envelope.id);
+  const due = recipientsToInvite(recipients.map(toRouted));
+  const organization = await findOrganization(tx, envelope.organization_id);
+  for (const routed of due) {
+    const recipient = recipients.find((r) => r.id === routed.id)!;
+    await inviteRecipient(platform, tx, envelope, recipient, organization?.name ?? '', false);
+  }
+}
+
+async function inviteRecipient(
+  platform: Platform,
+  tx: Sql,
+  envelope: EnvelopeRow,
+  recipient: RecipientRow,
+  organizationName: string,
+  reminder: boolean,
+) {
+  const token = await issueSigningToken(tx, {
+    envelopeId: envelope.id,
+    recipientId: recipient.id,
+    purpose: 'email',
+    expiresAt: envelope.expires_at ?? new Date(Date.now() + platform.config.envelopeExpiryDays * DAY_MS),
+  });
+  if (!reminder) {
+    await tx.query(`update recipients set status = 'sent', invited_at = now() where id = $1`, [recipient.id]);
+  }
+  const mail = invitationMail(
+    {
+      title: envelope.title,
+      message: envelope.message,
+      organizationName,
+      senderName: envelope.sender_name,
+      recipientName: recipient.name,
+      role: recipient.role,
+    },
+    recipient.email,
+    signingUrl(platform, token),
+    reminder,
+  );
+  await queueMail(platform, tx, { organizationId: envelope.organization_id, envelopeId: envelope.id }, mail);
+  await appendAuditEvent(
+    tx,
+    envelope.id,
+    reminder ? 'recipient.reminded' : 'recipient.invited',
+    { actor: 'system' },
+    {
+      recipientId: recipient.id,
+      email: recipient.email,
+      routingOrder: recipient.routing_order,
+    },
+  );
+}
+
+export const signingUrl = (platform: Platform, token: string) => `${platform.config.publicUrl}/sign/${token}`;
+
+export async function voidEnvelope(
+  platform: Platform,
+  sender: SenderContext,
+  envelopeId: string,
+  reason: string,
+) {
+  await platform.db.transaction(async (tx) => {
+    const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
+    assertSenderAction(envelope.status, 'void');
+    await tx.query(
+      `update envelopes set status = 'voided', voided_at = now(), void_reason = $2 where id = $1`,
+      [envelopeId, reason],
+    );
+    await revokeEnvelopeTokens(tx, envelopeId);
+    await appendAuditEvent(tx, envelopeId, 'envelope.voided', sender.who, { reason });
+    const organization = await findOrganization(tx, sender.organizationId);
+    const recipients = await loadRecipients(tx, envelopeId);
+    for (const recipient of recipients.filter((r) => r.invited_at !== null)) {
+      const mail = voidedMail(
+        {
+          title: envelope.title,
+          organizationName: organization?.name ?? '',
+          senderName: envelope.sender_name,
+        },
+        recipient.email,
+        reason,
+      );
+      await queueMail(platform, tx, { organizationId: sender.organizationId, envelopeId }, mail);
+    }
+  });
+  return getEnvelope(platform, sender.organizationId, envelopeId);
+}
+
+/** Re-sends the invitation (with a fresh link) to everyone whose turn it is and who has not finished. */
+export async function remindEnvelope(platform: Platform, sender: SenderContext, envelopeId: string) {
+  return platform.db.transaction(async (tx) => {
+    const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
+    assertSenderAction(envelope.status, 'remind');
+    const organization = await findOrganization(tx, sender.organizationId);
+    const pending = (await loadRecipients(tx, envelopeId)).filter(
+      (r) => r.role !== 'cc' && (r.status === 'sent' || r.status === 'delivered'),
+    );
+    for (const recipient of pending) {
+      await inviteRecipient(platform, tx, envelope, recipient, organization?.name ?? '', true);
+    }
+    await appendAuditEvent(tx, envelopeId, 'envelope.reminded', sender.who, { recipients: pending.length });
+    return { reminded: pending.map((r) => ({ id: r.id, email: r.email })) };
+  });
+}
+
+export async function deleteDraft(platform: Platform, sender: SenderContext, envelopeId: string) {
+  await platform.db.transaction(async (tx) => {
+    const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
+    assertSenderAction(envelope.status, 'delete');
+    // A draft was never sent to anyone, so it carries no evidence worth keeping.
+    await tx.query('delete from envelopes where id = $1', [envelopeId]);
+  });
+}
+
+/** A short-lived link for embedded signing (SPEC §B), for the recipient whose turn it is. */
+export async function createEmbeddedSigningUrl(
+  platform: Platform,
+  sender: SenderContext,
+  envelopeId: string,
+  recipientId: string,
+) {
+  return platform.db.transaction(async (tx) => {
+    const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
+    assertSenderAction(envelope.status, 'signingUrl');
+    const recipient = (await loadRecipients(tx, envelopeId)).find((r) => r.id === recipientId);
+    if (!recipient) throw new SignetError('RECIPIENT_NOT_FOUND', 404, 'No such recipient on this envelope');
+    if (recipient.role === 'cc') {
+      throw new SignetError('RECIPIENT_CANNOT_SIGN', 409, 'A cc recipient only receives the completed copy');
+    }
+    if (recipient.status === 'created') {
+      throw new SignetError(
+        'RECIPIENT_NOT_YET_ACTIVE',
+        409,
+        'It is not this recipient’s turn in the routing order yet',
+      );
+    }
+    const ttl = platform.config.signingUrlTtlSeconds * 1000;
+    const expiresAt = new Date(
+      Math.min(Date.now() + ttl, new Date(envelope.expires_at ?? Date.now() + ttl).getTime()),
+    );
+    const token = await issueSigningToken(tx, { envelopeId, recipientId, purpose: 'embedded', expiresAt });
+    await appendAuditEvent(tx, envelopeId, 'recipient.signing_url_created', sender.who, {
+      recipientId,
+      expiresAt: expiresAt.toISOString(),
+    });
+    return { url: signingUrl(platform, token), expiresAt: expiresAt.toISOString() };
+  });
+}

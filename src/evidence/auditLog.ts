@@ -1,0 +1,123 @@
+import type { Sql } from '../db/database.ts';
+import {
+  type AuditEventContent,
+  type ChainedAuditEvent,
+  type ChainProblem,
+  GENESIS_HASH,
+  hashAuditEvent,
+  verifyAuditChain,
+} from './auditChain.ts';
+
+/** Who did something and from where; `actor` is e.g. `api-key:<id>`, `recipient:<id>`, `system`. */
+export interface AuditActor {
+  actor: string;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export const SYSTEM_ACTOR: AuditActor = { actor: 'system' };
+
+/**
+ * Appends one event to an envelope's chain. Must run inside the transaction that makes the
+ * change it records; the row lock on the envelope serialises concurrent appends.
+ */
+export async function appendAuditEvent(
+  tx: Sql,
+  envelopeId: string,
+  type: string,
+  who: AuditActor,
+  data: Record<string, unknown> = {},
+): Promise<ChainedAuditEvent> {
+  const [head] = await tx.query<{
+    audit_count: number;
+    audit_head_hash: string | null;
+    organization_id: string;
+  }>('select audit_count, audit_head_hash, organization_id from envelopes where id = $1 for update', [
+    envelopeId,
+  ]);
+  if (!head) throw new Error(`audit append for unknown envelope ${envelopeId}`);
+  const content: AuditEventContent = {
+    envelopeId,
+    seq: head.audit_count + 1,
+    type,
+    actor: who.actor,
+    ip: who.ip ?? null,
+    userAgent: who.userAgent ?? null,
+    at: new Date().toISOString(),
+    data,
+  };
+  const prevHash = head.audit_head_hash ?? GENESIS_HASH;
+  const hash = hashAuditEvent(content, prevHash);
+  await tx.query(
+    `insert into audit_events (envelope_id, seq, organization_id, type, actor, ip, user_agent, at, data, prev_hash, hash)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      envelopeId,
+      content.seq,
+      head.organization_id,
+      type,
+      content.actor,
+      content.ip,
+      content.userAgent,
+      content.at,
+      JSON.stringify(data),
+      prevHash,
+      hash,
+    ],
+  );
+  await tx.query('update envelopes set audit_count = $2, audit_head_hash = $3 where id = $1', [
+    envelopeId,
+    content.seq,
+    hash,
+  ]);
+  return { ...content, prevHash, hash };
+}
+
+interface AuditRow {
+  envelope_id: string;
+  seq: number;
+  type: string;
+  actor: string;
+  ip: string | null;
+  user_agent: string | null;
+  at: Date;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+export async function readAuditEvents(sql: Sql, envelopeId: string): Promise<ChainedAuditEvent[]> {
+  const rows = await sql.query<AuditRow>('select * from audit_events where envelope_id = $1 order by seq', [
+    envelopeId,
+  ]);
+  return rows.map((row) => ({
+    envelopeId: row.envelope_id,
+    seq: row.seq,
+    type: row.type,
+    actor: row.actor,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    at: new Date(row.at).toISOString(),
+    data: row.data,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  }));
+}
+
+export interface AuditVerification {
+  envelopeId: string;
+  events: number;
+  ok: boolean;
+  problems: ChainProblem[];
+}
+
+export async function verifyEnvelopeAudit(sql: Sql, envelopeId: string): Promise<AuditVerification> {
+  const [head] = await sql.query<{ audit_count: number; audit_head_hash: string | null }>(
+    'select audit_count, audit_head_hash from envelopes where id = $1',
+    [envelopeId],
+  );
+  if (!head) throw new Error(`unknown envelope ${envelopeId}`);
+  const events = await readAuditEvents(sql, envelopeId);
+  const problems = verifyAuditChain(events, { count: head.audit_count, hash: head.audit_head_hash });
+  return { envelopeId, events: events.length, ok: problems.length === 0, problems };
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { LoggerOptions } from 'pino';
+import { ceremonyRoutes } from '../ceremony/routes.ts';
+import { envelopeRoutes } from '../envelopes/routes.ts';
+import { devOutboxRoutes } from '../notify/routes.ts';
+import { healthRoutes } from '../ops/healthRoutes.ts';
+import { pkiRoutes } from '../pki/routes.ts';
+import type { Platform } from '../platform.ts';
+import { registerApiKeyAuth } from './apiKeyAuth.ts';
+import { handleError, handleNotFound } from './problem.ts';
+
+/** Signing links and API keys must never reach the logs (SPEC §L: secrets never logged). */
+export const redactUrl = (url: string) => url.replace(/\/(sign|signing)\/[^/?#]+/g, '/$1/[redacted]');
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: ['req.headers.authorization', 'req.headers.cookie'],
+    serializers: {
+      req: (request: { method: string; url: string; id: string; ip?: string }) => ({
+        id: request.id,
+        method: request.method,
+        url: redactUrl(request.url),
+        ip: request.ip,
+      }),
+    },
+  };
+}
+
+/** Assembles the HTTP app from feature plugins; `app.inject()` drives it in tests with no network. */
+export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
+  const maxUpload = platform.config.maxUploadBytes;
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    trustProxy: platform.config.trustProxy,
+    // Base64 inflates documents by 4/3; the per-document limit is checked after decoding.
+    bodyLimit: Math.ceil(maxUpload * 1.4) + 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    disableRequestLogging: false,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  await app.register(multipart, { limits: { fileSize: maxUpload, files: 50 } });
+  registerApiKeyAuth(app, platform.db);
+  await app.register(async (scope) => healthRoutes(scope, platform));
+  await app.register(async (scope) => pkiRoutes(scope, platform));
+  await app.register(async (scope) => envelopeRoutes(scope, platform));
+  await app.register(async (scope) => ceremonyRoutes(scope, platform));
+  if (platform.config.devMode) await app.register(async (scope) => devOutboxRoutes(scope, platform));
+  return app;
+}

@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { FileBlobStore, loadOrCreateMasterKey } from './blobs/blobStore.ts';
+import type { Config } from './config/config.ts';
+import { type Database, openDatabase } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { sealEnvelope } from './envelopes/sealing.ts';
+import { buildHttpApp, loggerOptions } from './http/server.ts';
+import { startJobQueue } from './jobs/queue.ts';
+import { createMailTransport } from './notify/mailer.ts';
+import { deliverMail } from './notify/outbox.ts';
+import { createOrganization, hasAnyOrganization } from './orgs/organizations.ts';
+import { loadOrCreateDevPki } from './pki/devCa.ts';
+import { loadSealingIdentityFromPkcs12 } from './pki/pkcs12.ts';
+import type { Platform } from './platform.ts';
+
+/**
+ * Composition root: configuration → database → blobs → keys → queue → services → HTTP.
+ * Nothing else lives here.
+ */
+export interface RunningSignet {
+  app: FastifyInstance;
+  platform: Platform;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Logger to use (tests pass a silent one). */
+  logger?: Logger;
+  /** A PGlite data-directory dump to start from instead of initdb (tests only: saves ~5 s). */
+  pgliteTemplate?: Blob;
+  /** Whether to create and print the default organisation on an empty database (default true). */
+  bootstrap?: boolean;
+}
+
+export function openConfiguredDatabase(config: Config, template?: Blob): Promise<Database> {
+  return config.databaseUrl
+    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
+    : openDatabase({ kind: 'pglite', dataDir: config.dataDir, template });
+}
+
+export async function loadSealingKeys(config: Config) {
+  if (config.sealPkcs12) {
+    const identity = loadSealingIdentityFromPkcs12(
+      readFileSync(config.sealPkcs12.path),
+      config.sealPkcs12.password,
+    );
+    const root = identity.chain.at(-1) ?? identity.certificate;
+    return { rootPem: derToPem(root), sealing: identity };
+  }
+  const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'));
+  return { rootPem: dev.rootPem, sealing: dev.sealing };
+}
+
+const derToPem = (der: Uint8Array) =>
+  `-----BEGIN CERTIFICATE-----\n${Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd()}\n-----END CERTIFICATE-----\n`;
+
+export async function startSignet(config: Config, options: StartOptions = {}): Promise<RunningSignet> {
+  const log = options.logger ?? pino(loggerOptions(config.logLevel));
+  const db = await openConfiguredDatabase(config, options.pgliteTemplate);
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+    const blobs = new FileBlobStore(
+      join(config.dataDir, 'blobs'),
+      loadOrCreateMasterKey(config.dataDir, config.masterKey),
+    );
+    const pki = await loadSealingKeys(config);
+    const queue = await startJobQueue(db, config.databaseUrl, (error) =>
+      log.error({ err: error }, 'job queue error'),
+    );
+    const platform: Platform = {
+      config,
+      db,
+      blobs,
+      queue,
+      mail: createMailTransport(config.smtpUrl),
+      pki,
+      log,
+    };
+    await queue.work('mail.send', (data) => deliverMail(platform, String(data.mailId)));
+    await queue.work('envelope.seal', (data) => sealEnvelope(platform, String(data.envelopeId)));
+
+    const app = await buildHttpApp(platform, log);
+    if (options.bootstrap !== false) await bootstrapFirstOrganization(platform);
+    const address = await app.listen({ port: config.port, host: config.host });
+    const url = address.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
+    log.info({ url, database: db.kind, mail: platform.mail.kind }, 'Signet is listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        await app.close(); // stops accepting requests, finishes in-flight ones
+        await queue.stop(); // lets running jobs finish
+        platform.mail.close();
+        await db.close();
+      })();
+      return closing;
+    };
+    return { app, platform, url, close };
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** On the very first start, create a default organisation and print its admin login and API key once. */
+async function bootstrapFirstOrganization(platform: Platform) {
+  if (await hasAnyOrganization(platform.db)) return;
+  const created = await createOrganization(platform.db, {
+    name: 'Default organisation',
+    adminEmail: 'admin@signet.localhost',
+    adminName: 'Administrator',
+    isDefault: true,
+  });
+  // Printed to the console, not the log: secrets never go to log storage, and this is shown once.
+  process.stdout.write(
+    [
+      '',
+      '  Signet first start: a default organisation was created.',
+      `    organization id : ${created.organizationId}`,
+      `    admin login     : ${created.adminEmail}`,
+      `    admin password  : ${created.adminPassword}`,
+      `    API key         : ${created.apiKey}`,
+      '  These are shown only once. Keep them somewhere safe.',
+      '',
+      '',
+    ].join('\n'),
+  );
+}

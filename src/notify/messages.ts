@@ -1,0 +1,100 @@
+/**
+ * What each notification says (SPEC §J), pure: text and HTML from the facts. Per-organisation
+ * templates and branding (SPEC §G) will replace these defaults.
+ */
+export type MailKind = 'invitation' | 'reminder' | 'completed' | 'declined' | 'voided';
+
+export interface ComposedMail {
+  kind: MailKind;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+interface EnvelopeFacts {
+  title: string;
+  organizationName: string;
+  senderName: string;
+}
+
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+function render(
+  kind: MailKind,
+  to: string,
+  subject: string,
+  paragraphs: string[],
+  action?: { label: string; url: string },
+) {
+  const text = [...paragraphs, ...(action ? [`${action.label}: ${action.url}`] : [])].join('\n\n');
+  const html = [
+    '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5;color:#1a1a1a">',
+    ...paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`),
+    action
+      ? `<p><a href="${escapeHtml(action.url)}" style="display:inline-block;padding:10px 18px;background:#1f4fd1;color:#fff;text-decoration:none;border-radius:4px">${escapeHtml(action.label)}</a></p><p style="font-size:12px;color:#555">Or open this link: ${escapeHtml(action.url)}</p>`
+      : '',
+    '</body></html>',
+  ].join('');
+  return { kind, to, subject, text, html };
+}
+
+export function invitationMail(
+  facts: EnvelopeFacts & { message: string; recipientName: string; role: string },
+  to: string,
+  signingUrl: string,
+  reminder = false,
+): ComposedMail {
+  const verb = facts.role === 'signer' ? 'sign' : facts.role === 'approver' ? 'approve' : 'review';
+  return render(
+    reminder ? 'reminder' : 'invitation',
+    to,
+    `${reminder ? 'Reminder: ' : ''}Please ${verb}: ${facts.title}`,
+    [
+      `Hello ${facts.recipientName},`,
+      `${facts.senderName || facts.organizationName} has sent you "${facts.title}" to ${verb}.`,
+      ...(facts.message ? [facts.message] : []),
+      'This link is personal to you: do not forward it.',
+    ],
+    { label: `Review and ${verb}`, url: signingUrl },
+  );
+}
+
+export function completedMail(
+  facts: EnvelopeFacts,
+  to: string,
+  recipientName: string,
+  downloadUrl: string | null,
+): ComposedMail {
+  return render(
+    'completed',
+    to,
+    `Completed: ${facts.title}`,
+    [
+      `Hello ${recipientName},`,
+      `All parties have completed "${facts.title}". The sealed document is attached.`,
+    ],
+    downloadUrl ? { label: 'View the completed document', url: downloadUrl } : undefined,
+  );
+}
+
+export function declinedMail(
+  facts: EnvelopeFacts,
+  to: string,
+  declinedBy: string,
+  reason: string,
+): ComposedMail {
+  return render('declined', to, `Declined: ${facts.title}`, [
+    `${declinedBy} declined to sign "${facts.title}".`,
+    `Reason given: ${reason}`,
+    'The envelope is closed; nobody else can sign it.',
+  ]);
+}
+
+export function voidedMail(facts: EnvelopeFacts, to: string, reason: string): ComposedMail {
+  return render('voided', to, `Voided: ${facts.title}`, [
+    `${facts.senderName || facts.organizationName} voided "${facts.title}".`,
+    `Reason: ${reason}`,
+    'Links you received for it no longer work.',
+  ]);
+}

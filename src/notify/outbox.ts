@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import type { Sql } from '../db/database.ts';
+import { appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
+import type { Platform } from '../platform.ts';
+import type { ComposedMail } from './messages.ts';
+
+export interface MailAttachmentRef {
+  filename: string;
+  sha256: string;
+  contentType: string;
+}
+
+/**
+ * Records a mail and its delivery job in the caller's transaction (outbox pattern): the mail
+ * goes out if and only if the change that caused it commits.
+ */
+export async function queueMail(
+  platform: Pick<Platform, 'queue'>,
+  tx: Sql,
+  target: { organizationId: string; envelopeId: string | null },
+  mail: ComposedMail,
+  attachments: MailAttachmentRef[] = [],
+): Promise<string> {
+  const id = randomUUID();
+  await tx.query(
+    `insert into mail_messages (id, organization_id, envelope_id, kind, to_address, subject, text_body, html_body, attachments)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      id,
+      target.organizationId,
+      target.envelopeId,
+      mail.kind,
+      mail.to,
+      mail.subject,
+      mail.text,
+      mail.html,
+      JSON.stringify(attachments),
+    ],
+  );
+  await platform.queue.enqueue(tx, 'mail.send', { mailId: id });
+  return id;
+}
+
+interface MailRow {
+  id: string;
+  envelope_id: string | null;
+  kind: string;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  attachments: MailAttachmentRef[];
+  state: string;
+}
+
+/** The `mail.send` job: idempotent (a sent row is skipped), retried by the queue on failure. */
+export async function deliverMail(platform: Platform, mailId: string): Promise<void> {
+  const [row] = await platform.db.query<MailRow>('select * from mail_messages where id = $1', [mailId]);
+  if (!row || row.state === 'sent') return;
+  try {
+    const attachments = await Promise.all(
+      row.attachments.map(async (a) => ({
+        filename: a.filename,
+        contentType: a.contentType,
+        content: await platform.blobs.get(a.sha256),
+      })),
+    );
+    const { messageId } = await platform.mail.deliver({
+      id: row.id,
+      from: platform.config.mailFrom,
+      to: row.to_address,
+      subject: row.subject,
+      text: row.text_body,
+      html: row.html_body,
+      attachments,
+    });
+    await platform.db.transaction(async (tx) => {
+      // Once a real relay has the message, its body (which may hold a signing link) is not kept.
+      const redact = platform.mail.kind === 'smtp';
+      await tx.query(
+        `update mail_messages set state = 'sent', transport = $2, sent_at = now(), message_id = $3,
+                attempts = attempts + 1, last_error = null,
+                text_body = case when $4 then '[delivered]' else text_body end,
+                html_body = case when $4 then '[delivered]' else html_body end
+          where id = $1`,
+        [row.id, platform.mail.kind, messageId, redact],
+      );
+      if (row.envelope_id) {
+        await appendAuditEvent(tx, row.envelope_id, 'mail.sent', SYSTEM_ACTOR, {
+          kind: row.kind,
+          to: row.to_address,
+          messageId,
+          transport: platform.mail.kind,
+        });
+      }
+    });
+  } catch (error) {
+    await platform.db.query(
+      `update mail_messages set attempts = attempts + 1, last_error = $2,
+              state = case when attempts + 1 >= 8 then 'failed' else state end where id = $1`,
+      [row.id, String((error as Error).message).slice(0, 500)],
+    );
+    throw error;
+  }
+}
+
+export interface OutboxEntry {
+  id: string;
+  kind: string;
+  to: string;
+  subject: string;
+  text: string;
+  state: string;
+  createdAt: string;
+}
+
+/** The development outbox: every mail, newest first. */
+export async function listOutbox(sql: Sql, limit = 50): Promise<OutboxEntry[]> {
+  const rows = await sql.query<{
+    id: string;
+    kind: string;
+    to_address: string;
+    subject: string;
+    text_body: string;
+    state: string;
+    created_at: Date;
+  }>(
+    'select id, kind, to_address, subject, text_body, state, created_at from mail_messages order by created_at desc, id limit $1',
+    [limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    to: r.to_address,
+    subject: r.subject,
+    text: r.text_body,
+    state: r.state,
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+}
