@@ -1,0 +1,752 @@
+/**
+ * The certificate of completion: a stand-alone A4 PDF summarising who did what, when and from
+ * where, with the fingerprints that tie it to the documents and to the audit chain. It is appended
+ * to the completed document before sealing, so it is covered by the same signature.
+ *
+ * Layout is a simple top-to-bottom flow with page breaks between rows and recipient blocks; table
+ * headers repeat on each page. All text uses the standard 14 fonts (see `pdf/fonts.ts` for what
+ * happens to characters they cannot show).
+ */
+import { createHash } from 'node:crypto';
+import {
+  PDFDocument,
+  type PDFFont,
+  type PDFImage,
+  type PDFPage,
+  type RGB,
+  rgb,
+  StandardFonts,
+} from 'pdf-lib';
+import { SignetError } from '../errors.ts';
+import { descentAtSize, showableText, splitEvenly, truncateToWidth, wrapToWidth } from '../pdf/fonts.ts';
+
+export interface CertificateRecipient {
+  name: string;
+  email: string;
+  role: string;
+  routingOrder: number;
+  status: string;
+  /** e.g. `['email link']` */
+  identityMethods: string[];
+  ip?: string;
+  userAgent?: string;
+  /** ISO 8601 timestamps. */
+  viewedAt?: string;
+  consentedAt?: string;
+  signedAt?: string;
+  declinedAt?: string;
+  declineReason?: string;
+  /** PNG of the adopted signature, shown small beside the recipient. */
+  signatureImage?: Uint8Array;
+  /** A typed signature, shown in an italic face when there is no image. */
+  signatureText?: string;
+}
+
+export interface CertificateEvent {
+  at: string;
+  type: string;
+  actor: string;
+  ip?: string;
+}
+
+export interface CertificateOfCompletion {
+  envelopeId: string;
+  title: string;
+  organizationName: string;
+  /** e.g. `completed` */
+  status: string;
+  /** The originals as uploaded. */
+  documents: { name: string; pages: number; sha256: string }[];
+  /** e.g. `Completed document before this certificate`, `Sealed document`. */
+  resultSha256?: { label: string; sha256: string }[];
+  recipients: CertificateRecipient[];
+  /** The audit trail summary, in chain order. */
+  events: CertificateEvent[];
+  /** Hash of the last entry of the audit chain. */
+  auditHeadHash: string;
+  generatedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page geometry and typography
+
+const PAGE_WIDTH = 595.28; // A4, ISO 216
+const PAGE_HEIGHT = 841.89;
+const MARGIN = { left: 50, right: 50, top: 54, bottom: 64 };
+const CONTENT_WIDTH = PAGE_WIDTH - MARGIN.left - MARGIN.right;
+const CONTENT_RIGHT = PAGE_WIDTH - MARGIN.right;
+const FOOTER_BASELINE = 34;
+const CELL_PADDING = 4;
+
+const INK = rgb(0.12, 0.14, 0.17);
+const MUTED = rgb(0.42, 0.45, 0.5);
+const ACCENT = rgb(0.09, 0.22, 0.4);
+const RULE = rgb(0.8, 0.82, 0.86);
+const ZEBRA = rgb(0.965, 0.97, 0.98);
+const HEADER_FILL = rgb(0.92, 0.94, 0.96);
+const SIGNATURE_INK = rgb(0.05, 0.13, 0.42);
+
+interface TextStyle {
+  font: PDFFont;
+  size: number;
+  color: RGB;
+  lineHeight: number;
+}
+
+interface Typography {
+  title: TextStyle;
+  subtitle: TextStyle;
+  section: TextStyle;
+  body: TextStyle;
+  strong: TextStyle;
+  label: TextStyle;
+  mono: TextStyle;
+  tableHeader: TextStyle;
+  cell: TextStyle;
+  monoCell: TextStyle;
+  footer: TextStyle;
+  script: PDFFont;
+}
+
+async function loadTypography(document: PDFDocument): Promise<Typography> {
+  const regular = await document.embedFont(StandardFonts.Helvetica);
+  const bold = await document.embedFont(StandardFonts.HelveticaBold);
+  const mono = await document.embedFont(StandardFonts.Courier);
+  return {
+    title: { font: bold, size: 20, color: ACCENT, lineHeight: 26 },
+    subtitle: { font: regular, size: 11.5, color: INK, lineHeight: 15 },
+    section: { font: bold, size: 10.5, color: ACCENT, lineHeight: 14 },
+    body: { font: regular, size: 9, color: INK, lineHeight: 12 },
+    strong: { font: bold, size: 10.5, color: INK, lineHeight: 14 },
+    label: { font: regular, size: 8, color: MUTED, lineHeight: 12 },
+    mono: { font: mono, size: 8, color: INK, lineHeight: 12 },
+    tableHeader: { font: bold, size: 7.5, color: MUTED, lineHeight: 10 },
+    cell: { font: regular, size: 8, color: INK, lineHeight: 10 },
+    monoCell: { font: mono, size: 7.5, color: INK, lineHeight: 10 },
+    footer: { font: regular, size: 7.5, color: MUTED, lineHeight: 10 },
+    script: await document.embedFont(StandardFonts.TimesRomanItalic),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The flowing canvas: a cursor moving down the page, starting a new page when a block won't fit.
+
+class CertificateCanvas {
+  readonly pages: PDFPage[] = [];
+  /** y of the top edge of the next thing to draw. */
+  cursor = 0;
+  /** Called after a page break inside a table, to repeat its header. */
+  onPageBreak: (() => void) | undefined;
+  private current: PDFPage | undefined;
+
+  constructor(
+    readonly document: PDFDocument,
+    readonly type: Typography,
+  ) {
+    this.startPage();
+  }
+
+  get page(): PDFPage {
+    if (!this.current) throw new Error('CertificateCanvas has no page');
+    return this.current;
+  }
+
+  startPage(): void {
+    this.current = this.document.addPage([PAGE_WIDTH, PAGE_HEIGHT]);
+    this.pages.push(this.current);
+    this.cursor = PAGE_HEIGHT - MARGIN.top;
+    this.onPageBreak?.();
+  }
+
+  /** Starts a new page unless `height` still fits above the footer. */
+  ensureRoom(height: number): void {
+    if (this.cursor - height < MARGIN.bottom) this.startPage();
+  }
+
+  /** Draws lines top-down from `top`, each vertically centred in its line box. */
+  drawLines(lines: string[], x: number, top: number, style: TextStyle, align: 'left' | 'right' = 'left') {
+    lines.forEach((line, index) => {
+      const baseline = top - index * style.lineHeight - style.lineHeight / 2 - style.size * 0.35;
+      const width = style.font.widthOfTextAtSize(line, style.size);
+      const left = align === 'right' ? x - width : x;
+      this.page.drawText(line, {
+        x: left,
+        y: baseline,
+        size: style.size,
+        font: style.font,
+        color: style.color,
+      });
+    });
+  }
+
+  rule(y: number, color: RGB = RULE, thickness = 0.6): void {
+    this.page.drawLine({
+      start: { x: MARGIN.left, y },
+      end: { x: CONTENT_RIGHT, y },
+      thickness,
+      color,
+    });
+  }
+}
+
+/** Wraps text for a style: made showable first, so measuring and drawing agree. */
+function wrap(style: TextStyle, text: string, width: number, maxLines?: number): string[] {
+  return wrapToWidth(style.font, style.size, showableText(style.font, text), width, maxLines);
+}
+
+/** Like `wrap`, but for unbroken tokens such as digests: equal-length lines read better. */
+function wrapToken(style: TextStyle, token: string, width: number): string[] {
+  const showable = showableText(style.font, token);
+  if (showable.includes(' ')) return wrap(style, showable, width);
+  const charWidth = style.font.widthOfTextAtSize('0', style.size);
+  return splitEvenly(showable, Math.floor(width / charWidth));
+}
+
+function oneLine(style: TextStyle, text: string, width: number): string {
+  return truncateToWidth(style.font, style.size, showableText(style.font, text), width);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Renders the certificate as a stand-alone PDF; the same input always gives the same bytes. */
+export async function renderCertificateOfCompletion(c: CertificateOfCompletion): Promise<Uint8Array> {
+  const document = await PDFDocument.create({ updateMetadata: false });
+  const canvas = new CertificateCanvas(document, await loadTypography(document));
+  writeHeader(canvas, c);
+  writeSummary(canvas, c);
+  writeDocuments(canvas, c);
+  await writeRecipients(canvas, c.recipients);
+  writeAuditTrail(canvas, c.events);
+  writeFooters(canvas, c);
+  describeDocument(document, c);
+  return document.save({ useObjectStreams: false });
+}
+
+function describeDocument(document: PDFDocument, c: CertificateOfCompletion): void {
+  // Info strings are written as UTF-16 by pdf-lib, so titles need no WinAnsi replacement here.
+  document.setTitle(`Certificate of Completion — ${c.title}`);
+  document.setSubject(`Envelope ${c.envelopeId}`);
+  document.setAuthor(c.organizationName);
+  document.setProducer('Signet');
+  document.setCreator('Signet');
+  const generated = new Date(c.generatedAt);
+  if (!Number.isNaN(generated.getTime())) {
+    document.setCreationDate(generated);
+    document.setModificationDate(generated);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header and summary
+
+function writeHeader(canvas: CertificateCanvas, c: CertificateOfCompletion): void {
+  const { type } = canvas;
+  const badgeWidth = drawStatusBadge(canvas, c.status, CONTENT_RIGHT, canvas.cursor);
+  const textWidth = CONTENT_WIDTH - badgeWidth - 16;
+  const organization = wrap(type.label, c.organizationName.toUpperCase(), textWidth, 1);
+  canvas.drawLines(organization, MARGIN.left, canvas.cursor, type.label);
+  canvas.cursor -= type.label.lineHeight;
+  canvas.drawLines(['Certificate of Completion'], MARGIN.left, canvas.cursor, type.title);
+  canvas.cursor -= type.title.lineHeight;
+  const title = wrap(type.subtitle, c.title, CONTENT_WIDTH, 3);
+  canvas.drawLines(title, MARGIN.left, canvas.cursor, type.subtitle);
+  canvas.cursor -= title.length * type.subtitle.lineHeight + 10;
+  canvas.rule(canvas.cursor, ACCENT, 1.2);
+  canvas.cursor -= 16;
+}
+
+/** A tinted box with the status in capitals, right-aligned at `right`; returns its width. */
+function drawStatusBadge(canvas: CertificateCanvas, status: string, right: number, top: number): number {
+  const style = { ...canvas.type.tableHeader, size: 8, color: statusColor(status) };
+  const text = oneLine(style, humanize(status).toUpperCase(), 140);
+  const width = style.font.widthOfTextAtSize(text, style.size) + 14;
+  const height = 16;
+  canvas.page.drawRectangle({
+    x: right - width,
+    y: top - height,
+    width,
+    height,
+    color: tint(style.color),
+    borderColor: style.color,
+    borderWidth: 0.6,
+  });
+  canvas.drawLines([text], right - width + 7, top - (height - style.lineHeight) / 2, style);
+  return width;
+}
+
+function writeSummary(canvas: CertificateCanvas, c: CertificateOfCompletion): void {
+  writeSectionTitle(canvas, 'Envelope');
+  const totalPages = c.documents.reduce((sum, document) => sum + document.pages, 0);
+  const { body, mono } = canvas.type;
+  writeKeyValues(canvas, [
+    { label: 'Envelope ID', value: c.envelopeId, style: mono },
+    { label: 'Title', value: c.title, style: body, maxLines: 4 },
+    { label: 'Organization', value: c.organizationName, style: body, maxLines: 2 },
+    { label: 'Status', value: humanize(c.status), style: body },
+    {
+      label: 'Documents',
+      value: `${plural(c.documents.length, 'document')}, ${plural(totalPages, 'page')}`,
+      style: body,
+    },
+    { label: 'Recipients', value: plural(c.recipients.length, 'recipient'), style: body },
+    { label: 'Certificate generated', value: formatUtc(c.generatedAt), style: body },
+    { label: 'Audit chain head', value: c.auditHeadHash, style: mono, token: true },
+  ]);
+  const note =
+    'All times are UTC (ISO 8601). A SHA-256 fingerprint identifies the exact bytes of a document; the ' +
+    'audit chain head is the hash of the last entry of the tamper-evident audit log this summary is drawn from.';
+  const lines = wrap(canvas.type.label, note, CONTENT_WIDTH);
+  canvas.cursor -= 6;
+  canvas.ensureRoom(lines.length * canvas.type.label.lineHeight);
+  canvas.drawLines(lines, MARGIN.left, canvas.cursor, canvas.type.label);
+  canvas.cursor -= lines.length * canvas.type.label.lineHeight + 18;
+}
+
+interface KeyValue {
+  label: string;
+  value: string;
+  style: TextStyle;
+  maxLines?: number;
+  /** An unbroken token (hash, id): split into equal lines rather than at word boundaries. */
+  token?: boolean;
+}
+
+const KEY_WIDTH = 120;
+
+function writeKeyValues(
+  canvas: CertificateCanvas,
+  rows: KeyValue[],
+  left = MARGIN.left,
+  width = CONTENT_WIDTH,
+) {
+  for (const row of rows) {
+    const lines = keyValueLines(canvas, row, width - KEY_WIDTH);
+    const height = Math.max(
+      lines.label.length * canvas.type.label.lineHeight,
+      lines.value.length * row.style.lineHeight,
+    );
+    canvas.ensureRoom(height);
+    canvas.drawLines(lines.label, left, canvas.cursor, canvas.type.label);
+    canvas.drawLines(lines.value, left + KEY_WIDTH, canvas.cursor, row.style);
+    canvas.cursor -= height + 1;
+  }
+}
+
+function keyValueLines(canvas: CertificateCanvas, row: KeyValue, valueWidth: number) {
+  const label = wrap(canvas.type.label, row.label, KEY_WIDTH - 8, 2);
+  const value = row.token
+    ? wrapToken(row.style, row.value, valueWidth)
+    : wrap(row.style, row.value === '' ? '—' : row.value, valueWidth, row.maxLines);
+  return { label, value };
+}
+
+/** A section heading with a rule, kept together with at least `keepWith` points of what follows. */
+function writeSectionTitle(canvas: CertificateCanvas, title: string, keepWith = 60): void {
+  const { section } = canvas.type;
+  canvas.ensureRoom(section.lineHeight + 8 + keepWith);
+  canvas.drawLines([title], MARGIN.left, canvas.cursor, section);
+  canvas.cursor -= section.lineHeight + 2;
+  canvas.rule(canvas.cursor);
+  canvas.cursor -= 8;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+interface TableColumn {
+  header: string;
+  width: number;
+  style: TextStyle;
+  align?: 'left' | 'right';
+  maxLines?: number;
+  token?: boolean;
+}
+
+/** Rows never split across pages; the header row is repeated after each page break. */
+function writeTable(canvas: CertificateCanvas, columns: TableColumn[], rows: string[][]): void {
+  const drawHeader = () => drawTableHeader(canvas, columns);
+  const firstRowHeight = rows[0] ? measureRow(columns, rows[0]).height : 0;
+  canvas.ensureRoom(tableHeaderHeight(canvas) + firstRowHeight);
+  drawHeader();
+  canvas.onPageBreak = drawHeader;
+  rows.forEach((row, index) => {
+    const measured = measureRow(columns, row);
+    canvas.ensureRoom(measured.height);
+    if (index % 2 === 1) {
+      canvas.page.drawRectangle({
+        x: MARGIN.left,
+        y: canvas.cursor - measured.height,
+        width: CONTENT_WIDTH,
+        height: measured.height,
+        color: ZEBRA,
+      });
+    }
+    drawRowCells(canvas, columns, measured.cells);
+    canvas.cursor -= measured.height;
+  });
+  canvas.onPageBreak = undefined;
+  canvas.rule(canvas.cursor);
+  canvas.cursor -= 18;
+}
+
+function tableHeaderHeight(canvas: CertificateCanvas): number {
+  return canvas.type.tableHeader.lineHeight + 2 * CELL_PADDING;
+}
+
+function drawTableHeader(canvas: CertificateCanvas, columns: TableColumn[]): void {
+  const height = tableHeaderHeight(canvas);
+  canvas.page.drawRectangle({
+    x: MARGIN.left,
+    y: canvas.cursor - height,
+    width: CONTENT_WIDTH,
+    height,
+    color: HEADER_FILL,
+  });
+  const headers = columns.map((column) => [column.header.toUpperCase()]);
+  drawRowCells(
+    canvas,
+    columns.map((column) => ({ ...column, style: canvas.type.tableHeader })),
+    headers,
+  );
+  canvas.cursor -= height;
+}
+
+function measureRow(columns: TableColumn[], row: string[]): { cells: string[][]; height: number } {
+  const cells = columns.map((column, index) => {
+    const text = row[index] ?? '';
+    const width = column.width - 2 * CELL_PADDING;
+    return column.token
+      ? wrapToken(column.style, text, width)
+      : wrap(column.style, text, width, column.maxLines);
+  });
+  const height = Math.max(
+    ...cells.map((lines, index) => lines.length * (columns[index]?.style.lineHeight ?? 0)),
+  );
+  return { cells, height: height + 2 * CELL_PADDING };
+}
+
+function drawRowCells(canvas: CertificateCanvas, columns: TableColumn[], cells: string[][]): void {
+  let x = MARGIN.left;
+  columns.forEach((column, index) => {
+    const anchor = column.align === 'right' ? x + column.width - CELL_PADDING : x + CELL_PADDING;
+    canvas.drawLines(cells[index] ?? [], anchor, canvas.cursor - CELL_PADDING, column.style, column.align);
+    x += column.width;
+  });
+}
+
+/** Gives the column marked `flexible` whatever width the others leave. */
+function fitColumns(columns: (TableColumn & { flexible?: boolean })[]): TableColumn[] {
+  const fixed = columns.filter((column) => !column.flexible).reduce((sum, column) => sum + column.width, 0);
+  return columns.map((column) => (column.flexible ? { ...column, width: CONTENT_WIDTH - fixed } : column));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents
+
+/** Courier at 7.5 pt: 32 hex digits plus padding, so a SHA-256 takes exactly two lines. */
+const DIGEST_COLUMN_WIDTH = 32 * 4.5 + 2 * CELL_PADDING + 2;
+
+function writeDocuments(canvas: CertificateCanvas, c: CertificateOfCompletion): void {
+  const { cell, monoCell } = canvas.type;
+  writeSectionTitle(canvas, 'Documents');
+  if (c.documents.length === 0) {
+    writeNote(canvas, 'No documents.');
+  } else {
+    const columns = fitColumns([
+      { header: '#', width: 22, style: cell },
+      { header: 'Original document', width: 0, style: cell, maxLines: 3, flexible: true },
+      { header: 'Pages', width: 40, style: cell, align: 'right' },
+      { header: 'SHA-256', width: DIGEST_COLUMN_WIDTH, style: monoCell, token: true },
+    ]);
+    const rows = c.documents.map((document, index) => [
+      String(index + 1),
+      document.name,
+      String(document.pages),
+      document.sha256,
+    ]);
+    writeTable(canvas, columns, rows);
+  }
+  const results = c.resultSha256 ?? [];
+  if (results.length === 0) return;
+  const columns = fitColumns([
+    { header: 'Result', width: 0, style: cell, maxLines: 3, flexible: true },
+    { header: 'SHA-256', width: DIGEST_COLUMN_WIDTH, style: monoCell, token: true },
+  ]);
+  writeTable(
+    canvas,
+    columns,
+    results.map((result) => [result.label, result.sha256]),
+  );
+}
+
+function writeNote(canvas: CertificateCanvas, text: string): void {
+  const lines = wrap(canvas.type.body, text, CONTENT_WIDTH);
+  canvas.ensureRoom(lines.length * canvas.type.body.lineHeight);
+  canvas.drawLines(lines, MARGIN.left, canvas.cursor, { ...canvas.type.body, color: MUTED });
+  canvas.cursor -= lines.length * canvas.type.body.lineHeight + 18;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recipients
+
+const BLOCK_PADDING = 9;
+const RECIPIENT_KEY_WIDTH = 96;
+const SIGNATURE_PANEL = { width: 150, height: 48, caption: 12 };
+
+async function writeRecipients(canvas: CertificateCanvas, recipients: CertificateRecipient[]): Promise<void> {
+  writeSectionTitle(canvas, 'Recipients', 100);
+  if (recipients.length === 0) {
+    writeNote(canvas, 'No recipients.');
+    return;
+  }
+  const images = new Map<string, PDFImage>();
+  // Routing order is the order in which recipients acted; the sort is stable within one order.
+  const inOrder = recipients.toSorted((a, b) => a.routingOrder - b.routingOrder);
+  for (const [index, recipient] of inOrder.entries()) {
+    await writeRecipient(canvas, recipient, index + 1, images);
+  }
+  canvas.cursor -= 8;
+}
+
+async function writeRecipient(
+  canvas: CertificateCanvas,
+  recipient: CertificateRecipient,
+  number: number,
+  images: Map<string, PDFImage>,
+): Promise<void> {
+  const { type } = canvas;
+  const innerLeft = MARGIN.left + BLOCK_PADDING + 6; // room for the accent bar
+  const detailsWidth = CONTENT_RIGHT - BLOCK_PADDING - SIGNATURE_PANEL.width - 14 - innerLeft;
+  const badgeRoom = 110;
+  const name = wrap(
+    type.strong,
+    `${number}. ${recipient.name}`,
+    detailsWidth + SIGNATURE_PANEL.width - badgeRoom,
+    2,
+  );
+  const subtitle = wrap(type.label, recipientSubtitle(recipient), detailsWidth + SIGNATURE_PANEL.width, 2);
+  const details = recipientDetails(canvas, recipient, detailsWidth);
+  const headHeight = name.length * type.strong.lineHeight + subtitle.length * type.label.lineHeight + 6;
+  const detailsHeight = details.reduce((sum, row) => sum + row.height, 0);
+  const panelHeight = SIGNATURE_PANEL.height + SIGNATURE_PANEL.caption;
+  const height = 2 * BLOCK_PADDING + headHeight + Math.max(detailsHeight, panelHeight);
+
+  canvas.ensureRoom(height);
+  const top = canvas.cursor;
+  drawRecipientFrame(canvas, top, height, statusColor(recipient.status));
+  drawStatusBadge(canvas, recipient.status, CONTENT_RIGHT - BLOCK_PADDING, top - BLOCK_PADDING);
+  let y = top - BLOCK_PADDING;
+  canvas.drawLines(name, innerLeft, y, type.strong);
+  y -= name.length * type.strong.lineHeight;
+  canvas.drawLines(subtitle, innerLeft, y, type.label);
+  y -= subtitle.length * type.label.lineHeight + 6;
+  for (const row of details) {
+    canvas.drawLines(row.label, innerLeft, y, type.label);
+    canvas.drawLines(row.value, innerLeft + RECIPIENT_KEY_WIDTH, y, type.body);
+    y -= row.height;
+  }
+  const panelLeft = CONTENT_RIGHT - BLOCK_PADDING - SIGNATURE_PANEL.width;
+  const panelTop = top - BLOCK_PADDING - headHeight;
+  await drawSignaturePanel(canvas, recipient, panelLeft, panelTop, images);
+  canvas.cursor = top - height - 8;
+}
+
+function recipientSubtitle(recipient: CertificateRecipient): string {
+  return [recipient.email, humanize(recipient.role), `routing order ${recipient.routingOrder}`].join('  ·  ');
+}
+
+interface DetailRow {
+  label: string[];
+  value: string[];
+  height: number;
+}
+
+function recipientDetails(
+  canvas: CertificateCanvas,
+  recipient: CertificateRecipient,
+  width: number,
+): DetailRow[] {
+  const rows: [string, string | undefined, number][] = [
+    ['Identity checks', recipient.identityMethods.join(', '), 2],
+    ['IP address', recipient.ip, 2],
+    ['User agent', recipient.userAgent, 3],
+    ['Viewed', recipient.viewedAt && formatUtc(recipient.viewedAt), 1],
+    ['Consented', recipient.consentedAt && formatUtc(recipient.consentedAt), 1],
+    ['Signed', recipient.signedAt && formatUtc(recipient.signedAt), 1],
+  ];
+  if (recipient.declinedAt) rows.push(['Declined', formatUtc(recipient.declinedAt), 1]);
+  if (recipient.declineReason) rows.push(['Reason for declining', recipient.declineReason, 4]);
+  const { label, body } = canvas.type;
+  return rows.map(([key, value, maxLines]) => {
+    const valueLines = wrap(body, value || '—', width - RECIPIENT_KEY_WIDTH, maxLines);
+    const labelLines = wrap(label, key, RECIPIENT_KEY_WIDTH - 6, 2);
+    const height = Math.max(valueLines.length * body.lineHeight, labelLines.length * label.lineHeight);
+    return { label: labelLines, value: valueLines, height };
+  });
+}
+
+function drawRecipientFrame(canvas: CertificateCanvas, top: number, height: number, accent: RGB): void {
+  canvas.page.drawRectangle({
+    x: MARGIN.left,
+    y: top - height,
+    width: CONTENT_WIDTH,
+    height,
+    borderColor: RULE,
+    borderWidth: 0.6,
+  });
+  canvas.page.drawRectangle({ x: MARGIN.left, y: top - height, width: 3, height, color: accent });
+}
+
+async function drawSignaturePanel(
+  canvas: CertificateCanvas,
+  recipient: CertificateRecipient,
+  left: number,
+  top: number,
+  images: Map<string, PDFImage>,
+): Promise<void> {
+  const { width, height } = SIGNATURE_PANEL;
+  const bottom = top - height;
+  canvas.page.drawRectangle({
+    x: left,
+    y: bottom,
+    width,
+    height,
+    color: rgb(1, 1, 1),
+    borderColor: RULE,
+    borderWidth: 0.6,
+  });
+  const inner = { left: left + 6, bottom: bottom + 4, width: width - 12, height: height - 8 };
+  if (recipient.signatureImage) {
+    const image = await embedSignature(canvas.document, recipient.signatureImage, images);
+    const scale = Math.min(inner.width / image.width, inner.height / image.height);
+    canvas.page.drawImage(image, {
+      x: inner.left + (inner.width - image.width * scale) / 2,
+      y: inner.bottom + (inner.height - image.height * scale) / 2,
+      width: image.width * scale,
+      height: image.height * scale,
+    });
+  } else if (recipient.signatureText) {
+    drawTypedSignature(canvas, recipient.signatureText, inner);
+  } else {
+    canvas.drawLines(['No signature adopted'], inner.left, bottom + height / 2 + 6, { ...canvas.type.label });
+  }
+  canvas.drawLines(['Adopted signature'], left, bottom - 1, canvas.type.footer);
+}
+
+function drawTypedSignature(
+  canvas: CertificateCanvas,
+  text: string,
+  box: { left: number; bottom: number; width: number; height: number },
+): void {
+  const font = canvas.type.script;
+  const showable = showableText(font, text);
+  if (showable === '') return;
+  const size = Math.max(
+    6,
+    Math.min(font.sizeAtHeight(box.height * 0.8), box.width / font.widthOfTextAtSize(showable, 1)),
+  );
+  const line = truncateToWidth(font, size, showable, box.width);
+  const baseline = box.bottom + (box.height - font.heightAtSize(size)) / 2 + descentAtSize(font, size);
+  canvas.page.drawText(line, { x: box.left, y: baseline, size, font, color: SIGNATURE_INK });
+}
+
+async function embedSignature(document: PDFDocument, png: Uint8Array, images: Map<string, PDFImage>) {
+  const key = createHash('sha256').update(png).digest('hex');
+  const cached = images.get(key);
+  if (cached) return cached;
+  try {
+    const image = await document.embedPng(png);
+    images.set(key, image);
+    return image;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SignetError(
+      'INVALID_SIGNATURE_IMAGE',
+      422,
+      `An adopted signature is not a readable PNG: ${reason}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit trail
+
+function writeAuditTrail(canvas: CertificateCanvas, events: CertificateEvent[]): void {
+  writeSectionTitle(canvas, 'Audit trail');
+  if (events.length === 0) {
+    writeNote(canvas, 'No events recorded.');
+    return;
+  }
+  const { cell, monoCell } = canvas.type;
+  const columns = fitColumns([
+    { header: 'Time (UTC)', width: 118, style: monoCell, maxLines: 2 },
+    { header: 'Event', width: 118, style: cell, maxLines: 2 },
+    { header: 'Actor', width: 0, style: cell, maxLines: 3, flexible: true },
+    { header: 'IP address', width: 92, style: cell, maxLines: 2 },
+  ]);
+  const rows = events.map((event) => [formatUtc(event.at), event.type, event.actor, event.ip ?? '—']);
+  writeTable(canvas, columns, rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Footer: written last, when the page count is known.
+
+function writeFooters(canvas: CertificateCanvas, c: CertificateOfCompletion): void {
+  const style = canvas.type.footer;
+  const total = canvas.pages.length;
+  canvas.pages.forEach((page, index) => {
+    const pageLabel = `Page ${index + 1} of ${total}`;
+    const pageLabelWidth = style.font.widthOfTextAtSize(pageLabel, style.size);
+    const envelope = oneLine(
+      style,
+      `Certificate of Completion  ·  Envelope ${c.envelopeId}`,
+      CONTENT_WIDTH - pageLabelWidth - 20,
+    );
+    page.drawLine({
+      start: { x: MARGIN.left, y: FOOTER_BASELINE + 12 },
+      end: { x: CONTENT_RIGHT, y: FOOTER_BASELINE + 12 },
+      thickness: 0.6,
+      color: RULE,
+    });
+    const common = { y: FOOTER_BASELINE, size: style.size, font: style.font, color: style.color };
+    page.drawText(envelope, { ...common, x: MARGIN.left });
+    page.drawText(pageLabel, { ...common, x: CONTENT_RIGHT - pageLabelWidth });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wording
+
+/**
+ * UTC in ISO 8601 form, e.g. `2024-05-01T10:00:00Z`. A timestamp without a zone designator is
+ * read as UTC rather than the server's local zone. An unparsable one is shown as given: the
+ * certificate must not hide evidence because it is oddly formatted.
+ */
+export function formatUtc(timestamp: string): string {
+  const zoned = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(timestamp) ? `${timestamp}Z` : timestamp;
+  const millis = Date.parse(zoned);
+  if (Number.isNaN(millis)) return timestamp;
+  return new Date(millis).toISOString().replace('.000Z', 'Z');
+}
+
+function humanize(code: string): string {
+  const words = code.replace(/[_-]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function statusColor(status: string): RGB {
+  const normalized = status.toLowerCase();
+  if (['completed', 'signed', 'sealed'].includes(normalized)) return rgb(0.1, 0.45, 0.25);
+  if (['declined', 'voided', 'expired', 'rejected'].includes(normalized)) return rgb(0.65, 0.15, 0.12);
+  return MUTED;
+}
+
+/** A pale version of a colour for badge backgrounds. */
+function tint(color: RGB): RGB {
+  const pale = (channel: number) => 1 - (1 - channel) * 0.12;
+  return rgb(pale(color.red), pale(color.green), pale(color.blue));
+}
