@@ -14,6 +14,8 @@ export interface Database extends Sql {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  /** PGlite only: the whole data directory as a tarball (test templates, later backups). */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
     kind: 'pglite',
     ...runOn(db),
     transaction: (work) => db.transaction((tx) => work(runOn(tx))),
+    dumpDataDir: () => db.dumpDataDir('none') as Promise<Blob>,
     async close() {
       await db.close();
       releaseLock();

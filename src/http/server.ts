@@ -39,7 +39,6 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     bodyLimit: Math.ceil(maxUpload * 1.4) + 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    disableRequestLogging: false,
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+
+/** A thin client over `app.inject()` for API tests: no network, real routes and database. */
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | number | undefined>;
+  raw: Buffer;
+}
+
+export function apiClient(app: FastifyInstance, apiKey?: string) {
+  const call = async <T = Record<string, unknown>>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> => {
+    const response = await app.inject({
+      method,
+      url,
+      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+      headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...headers },
+    });
+    const raw = response.rawPayload;
+    const type = String(response.headers['content-type'] ?? '');
+    const body = (type.includes('json') && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {}) as T;
+    return { status: response.statusCode, body, headers: response.headers, raw };
+  };
+  return {
+    get: <T = Record<string, unknown>>(url: string) => call<T>('GET', url),
+    post: <T = Record<string, unknown>>(url: string, payload: unknown = {}) => call<T>('POST', url, payload),
+    put: <T = Record<string, unknown>>(url: string, payload: unknown = {}) => call<T>('PUT', url, payload),
+    delete: <T = Record<string, unknown>>(url: string) => call<T>('DELETE', url),
+  };
+}
+
+export type ApiClient = ReturnType<typeof apiClient>;
+
+export function envelopeJson(pdf: Buffer, overrides: Record<string, unknown> = {}) {
+  return {
+    title: 'Service agreement',
+    recipients: [{ name: 'Sam Signer', email: 'sam@client.test', role: 'signer', routingOrder: 1 }],
+    fields: [
+      { recipient: 'sam@client.test', type: 'signature', page: 1, x: 50, y: 600, width: 150, height: 40 },
+    ],
+    documents: [{ name: 'agreement.pdf', content: pdf.toString('base64') }],
+    ...overrides,
+  };
+}
+
+/** The token of the newest invitation in the dev outbox addressed to `email`. */
+export async function latestTokenFor(app: FastifyInstance, email: string): Promise<string> {
+  const response = await app.inject({ method: 'GET', url: '/dev/outbox?limit=500' });
+  const { messages } = JSON.parse(response.body) as {
+    messages: { to: string; text: string; kind: string }[];
+  };
+  const mail = messages.find((m) => m.to === email && (m.kind === 'invitation' || m.kind === 'reminder'));
+  const token = mail ? /\/sign\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1] : undefined;
+  if (!token) throw new Error(`no invitation for ${email} in the outbox`);
+  return token;
+}

@@ -1,0 +1,147 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/config.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import { listMigrations, migrate } from '../../src/db/migrate.ts';
+import { type RunningSignet, startSignet } from '../../src/main.ts';
+import { createOrganization } from '../../src/orgs/organizations.ts';
+
+/**
+ * Starts real Signet instances for tests: on PGlite always, and on PostgreSQL too when
+ * DATABASE_URL is set (CI sets it). Each instance gets its own data directory and, on
+ * PostgreSQL, its own freshly created database, so test files can run in parallel.
+ */
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export function databaseKinds(): DatabaseKind[] {
+  return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) throw new Error('DATABASE_URL is not set');
+  const name = `signet_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+/**
+ * PGlite spends ~5 s in initdb; a migrated data directory is dumped once into a cache file
+ * (keyed by the migrations' content) and every test instance starts from a copy of it.
+ */
+export async function pgliteTemplate(): Promise<Blob> {
+  const key = createHash('sha256')
+    .update(
+      listMigrations()
+        .map((m) => m.name + m.sql)
+        .join('\n'),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(process.cwd(), 'node_modules', '.cache', 'signet');
+  const file = join(dir, `pglite-template-${key}.tar`);
+  if (!existsSync(file)) {
+    const db = await openDatabase({ kind: 'pglite' });
+    await migrate(db);
+    const dump = await db.dumpDataDir!();
+    await db.close();
+    mkdirSync(dir, { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, Buffer.from(await dump.arrayBuffer()));
+    renameSync(temp, file);
+  }
+  return new Blob([readFileSync(file)]);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface TestSignet extends RunningSignet {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startTestSignet(
+  kind: DatabaseKind,
+  env: Record<string, string> = {},
+): Promise<TestSignet> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'signet-test-'));
+  const postgres = kind === 'postgres' ? await createPostgresDatabase() : undefined;
+  const port = await freePort();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: postgres?.url,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const signet = await startSignet(config, {
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    pgliteTemplate: kind === 'pglite' ? await pgliteTemplate() : undefined,
+    bootstrap: false,
+  });
+  return {
+    ...signet,
+    dataDir,
+    databaseUrl: postgres?.url,
+    async stop() {
+      await signet.close();
+      await postgres?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createTestOrganization(signet: RunningSignet, name = 'Acme Ltd') {
+  const created = await createOrganization(signet.platform.db, {
+    name,
+    adminEmail: `owner-${randomBytes(3).toString('hex')}@acme.test`,
+    adminName: 'Olive Owner',
+  });
+  return { organizationId: created.organizationId, apiKey: created.apiKey, adminEmail: created.adminEmail };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
