@@ -1,0 +1,166 @@
+import { EncryptedPDFError, PDFArray, PDFDocument, PDFNumber, type PDFPage } from 'pdf-lib';
+import { SignetError } from '../errors.ts';
+
+/*
+ * The gate every PDF passes before Signet works on it: is it a PDF at all (400), and can we
+ * process it (422)? Each refusal carries a stable code the UI can explain to the uploader.
+ */
+
+export interface PageGeometry {
+  /** Width of the visible area (CropBox, else MediaBox) in points, before /Rotate is applied. */
+  width: number;
+  /** Height of the visible area in points, before /Rotate is applied. */
+  height: number;
+  /** Clockwise rotation at display time: 0, 90, 180 or 270. */
+  rotation: 0 | 90 | 180 | 270;
+}
+
+export interface UploadedPdfInfo {
+  pageCount: number;
+  pages: PageGeometry[];
+}
+
+/** ISO 32000-1 §7.5.2 puts the header first; readers (Acrobat included) accept it within the first 1024 bytes. */
+const HEADER_WINDOW = 1024;
+/** §7.5.5: the file ends with `startxref`, the offset and `%%EOF`; we tolerate trailing junk as readers do. */
+const TRAILER_WINDOW = 1024;
+
+export async function inspectUploadedPdf(bytes: Uint8Array): Promise<UploadedPdfInfo> {
+  const document = await openPdf(bytes);
+  const pages = document.getPages().map((page, index) => pageGeometry(page, index));
+  return { pageCount: pages.length, pages };
+}
+
+/**
+ * Loads a PDF with pdf-lib after the checks that turn its failure modes into SignetErrors.
+ * Used for uploads and again by `sealPdf`, so both refuse the same files for the same reasons.
+ */
+export async function openPdf(bytes: Uint8Array): Promise<PDFDocument> {
+  if (bytes.length === 0) throw new SignetError('PDF_EMPTY', 400, 'the file is empty');
+  const text = latin1(bytes);
+  if (!text.slice(0, HEADER_WINDOW).includes('%PDF-')) {
+    throw new SignetError('PDF_NOT_PDF', 400, 'the file is not a PDF (no %PDF- header)');
+  }
+  if (!/startxref\s+\d+\s+%%EOF/.test(text.slice(-TRAILER_WINDOW))) {
+    throw damaged('the file is truncated: it does not end with startxref and %%EOF');
+  }
+  if (isEncrypted(text)) throw encrypted();
+  const document = await loadWithPdfLib(bytes);
+  if (countPages(document) === 0) throw damaged('the document has no pages');
+  return document;
+}
+
+async function loadWithPdfLib(bytes: Uint8Array): Promise<PDFDocument> {
+  try {
+    // updateMetadata: false — reading a document must not rewrite its Producer or ModDate.
+    return await PDFDocument.load(bytes, { updateMetadata: false });
+  } catch (error) {
+    if (error instanceof EncryptedPDFError) throw encrypted();
+    throw damaged(`the PDF structure cannot be read (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+function countPages(document: PDFDocument): number {
+  try {
+    return document.getPageCount();
+  } catch (error) {
+    throw damaged(`the page tree cannot be read (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+/**
+ * Looks for /Encrypt in every trailer dictionary and every cross-reference stream dictionary
+ * (ISO 32000-1 §7.5.4, §7.5.8.2) by scanning the raw bytes. pdf-lib cannot be asked: with
+ * object streams the encrypted streams make it fail before it reports `isEncrypted`.
+ */
+function isEncrypted(text: string): boolean {
+  return trailerDictionaries(text).some((dictionary) => /\/Encrypt(?![A-Za-z0-9])/.test(dictionary));
+}
+
+function trailerDictionaries(text: string): string[] {
+  const dictionaries: string[] = [];
+  for (const match of text.matchAll(/trailer([\s\S]*?)startxref/g)) dictionaries.push(match[1] ?? '');
+  for (const match of text.matchAll(/\/Type\s*\/XRef(?![A-Za-z0-9])/g)) {
+    // The dictionary of an XRef stream object lies between its `obj` keyword and `stream`.
+    const objStart = text.lastIndexOf('obj', match.index);
+    const streamStart = text.indexOf('stream', match.index);
+    if (objStart !== -1 && streamStart !== -1) dictionaries.push(text.slice(objStart, streamStart));
+  }
+  return dictionaries;
+}
+
+function pageGeometry(page: PDFPage, index: number): PageGeometry {
+  const mediaBox = rectangle(readOrUndefined(() => page.node.MediaBox()));
+  if (!mediaBox) throw damaged(`page ${index + 1} has no valid MediaBox`);
+  const cropBox = rectangle(readOrUndefined(() => page.node.CropBox()));
+  // §14.11.2: the crop box is clipped to the media box; an empty or invalid one falls back to it.
+  const visible = (cropBox && intersection(cropBox, mediaBox)) ?? mediaBox;
+  return {
+    width: visible.right - visible.left,
+    height: visible.top - visible.bottom,
+    rotation: normalisedRotation(readOrUndefined(() => page.node.Rotate())?.asNumber() ?? 0),
+  };
+}
+
+/** pdf-lib throws when an entry has the wrong type; for a page attribute that means "not usable". */
+function readOrUndefined<T>(read: () => T | undefined): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+interface Rectangle {
+  left: number;
+  bottom: number;
+  right: number;
+  top: number;
+}
+
+/** §7.9.5: any two diagonally opposite corners, in either order. */
+function rectangle(array: PDFArray | undefined): Rectangle | undefined {
+  if (!(array instanceof PDFArray) || array.size() !== 4) return undefined;
+  const values = array.asArray().map((_, i) => array.lookupMaybe(i, PDFNumber)?.asNumber());
+  const [x1, y1, x2, y2] = values;
+  if (x1 === undefined || y1 === undefined || x2 === undefined || y2 === undefined) return undefined;
+  const box = {
+    left: Math.min(x1, x2),
+    bottom: Math.min(y1, y2),
+    right: Math.max(x1, x2),
+    top: Math.max(y1, y2),
+  };
+  return box.right > box.left && box.top > box.bottom ? box : undefined;
+}
+
+function intersection(a: Rectangle, b: Rectangle): Rectangle | undefined {
+  const box = {
+    left: Math.max(a.left, b.left),
+    bottom: Math.max(a.bottom, b.bottom),
+    right: Math.min(a.right, b.right),
+    top: Math.min(a.top, b.top),
+  };
+  return box.right > box.left && box.top > box.bottom ? box : undefined;
+}
+
+/** §7.7.3.3: a multiple of 90, possibly negative or ≥ 360; anything else is ignored, as pdf.js does. */
+function normalisedRotation(degrees: number): PageGeometry['rotation'] {
+  if (!Number.isInteger(degrees) || degrees % 90 !== 0) return 0;
+  return (((degrees % 360) + 360) % 360) as PageGeometry['rotation'];
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+function damaged(detail: string): SignetError {
+  return new SignetError('PDF_DAMAGED', 422, detail);
+}
+
+function encrypted(): SignetError {
+  return new SignetError(
+    'PDF_ENCRYPTED',
+    422,
+    'the PDF is encrypted or password-protected; upload it unprotected',
+  );
+}

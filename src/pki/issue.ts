@@ -1,0 +1,193 @@
+import { createHash, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { signatureAlgorithmIdentifier } from './algorithms.ts';
+import type { SigningKey } from './signer.ts';
+
+/*
+ * X.509 certificate issuance (RFC 5280), built with pkijs and signed through `SigningKey`
+ * so the issuing key can later live in an HSM. (@peculiar/x509 would be shorter, but it needs
+ * a global Reflect-metadata polyfill that the project does not ship.)
+ */
+
+const OID = {
+  commonName: '2.5.4.3',
+  organizationName: '2.5.4.10',
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+} as const;
+
+/** Key usage bits, numbered as in RFC 5280 §4.2.1.3. */
+export const KeyUsage = {
+  digitalSignature: 0,
+  nonRepudiation: 1,
+  keyCertSign: 5,
+  cRLSign: 6,
+} as const;
+export type KeyUsageBit = (typeof KeyUsage)[keyof typeof KeyUsage];
+
+export interface DistinguishedName {
+  commonName: string;
+  organization?: string;
+}
+
+export interface CertificateProfile {
+  subject: DistinguishedName;
+  /** DER SubjectPublicKeyInfo of the key being certified. */
+  subjectPublicKey: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  /** `undefined` for an end-entity certificate; otherwise the CA's path length limit (or null for none). */
+  ca?: { pathLength: number | null };
+  keyUsage: KeyUsageBit[];
+}
+
+/** Who signs a certificate: the issuer's certificate (absent when self-signing) and its key. */
+export interface CertificateIssuer {
+  certificate?: Uint8Array;
+  key: SigningKey;
+}
+
+/** Issues a DER certificate; a self-signed root when `issuer.certificate` is absent. */
+export async function issueCertificate(
+  profile: CertificateProfile,
+  issuer: CertificateIssuer,
+): Promise<Uint8Array> {
+  const certificate = new pkijs.Certificate();
+  const subjectPublicKeyInfo = parseSubjectPublicKeyInfo(profile.subjectPublicKey);
+  const issuerCertificate = issuer.certificate ? parseCertificate(issuer.certificate) : undefined;
+  const subjectKeyId = subjectKeyIdentifier(subjectPublicKeyInfo);
+
+  certificate.version = 2; // v3, RFC 5280 §4.1.2.1
+  certificate.serialNumber = new asn1js.Integer({ valueHex: randomSerialNumber() });
+  certificate.subject = distinguishedName(profile.subject);
+  // The issuer name is copied byte for byte from the issuer's subject: path building compares them.
+  certificate.issuer = issuerCertificate ? issuerCertificate.subject : distinguishedName(profile.subject);
+  certificate.notBefore = certificateTime(profile.notBefore);
+  certificate.notAfter = certificateTime(profile.notAfter);
+  certificate.subjectPublicKeyInfo = subjectPublicKeyInfo;
+  certificate.extensions = [
+    basicConstraintsExtension(profile.ca),
+    keyUsageExtension(profile.keyUsage),
+    subjectKeyIdentifierExtension(subjectKeyId),
+    authorityKeyIdentifierExtension(
+      issuerCertificate ? subjectKeyIdentifierOf(issuerCertificate) : subjectKeyId,
+    ),
+  ];
+  certificate.signature = signatureAlgorithmIdentifier(issuer.key.signatureAlgorithm);
+  certificate.signatureAlgorithm = signatureAlgorithmIdentifier(issuer.key.signatureAlgorithm);
+
+  const tbs = new Uint8Array(certificate.encodeTBS().toBER());
+  certificate.tbsView = tbs;
+  certificate.signatureValue = new asn1js.BitString({ valueHex: await issuer.key.sign(tbs) });
+  return new Uint8Array(certificate.toSchema().toBER());
+}
+
+/** DER SubjectPublicKeyInfo of a key (public, or the public half of a private one). */
+export function subjectPublicKeyOf(key: KeyObject): Uint8Array {
+  return new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+}
+
+function parseCertificate(der: Uint8Array): pkijs.Certificate {
+  return pkijs.Certificate.fromBER(der);
+}
+
+function parseSubjectPublicKeyInfo(der: Uint8Array): pkijs.PublicKeyInfo {
+  return pkijs.PublicKeyInfo.fromBER(der);
+}
+
+/** 16 random bytes, positive and without a leading zero octet (RFC 5280 §4.1.2.2, CA/B BR §7.1). */
+function randomSerialNumber(): Uint8Array {
+  const serial = new Uint8Array(randomBytes(16));
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
+  return serial;
+}
+
+/**
+ * One attribute per RDN, most significant first (O, then CN). pkijs would put every attribute
+ * into a single multi-valued RDN ("O=… + CN=…"), which readers display oddly, so the Name is
+ * encoded here and handed to pkijs already in DER.
+ */
+function distinguishedName(name: DistinguishedName): pkijs.RelativeDistinguishedNames {
+  const attributes: [string, string][] = [];
+  if (name.organization) attributes.push([OID.organizationName, name.organization]);
+  attributes.push([OID.commonName, name.commonName]);
+  const rdnSequence = new asn1js.Sequence({
+    value: attributes.map(
+      ([type, value]) =>
+        new asn1js.Set({
+          value: [
+            new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) }).toSchema(),
+          ],
+        }),
+    ),
+  });
+  return pkijs.RelativeDistinguishedNames.fromBER(rdnSequence.toBER());
+}
+
+/**
+ * RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, both without fractional
+ * seconds (which pkijs would otherwise emit for a Date with milliseconds).
+ */
+function certificateTime(date: Date): pkijs.Time {
+  const whole = new Date(Math.floor(date.getTime() / 1000) * 1000);
+  const type = whole.getUTCFullYear() < 2050 ? pkijs.TimeType.UTCTime : pkijs.TimeType.GeneralizedTime;
+  return new pkijs.Time({ type, value: whole });
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
+function subjectKeyIdentifier(publicKeyInfo: pkijs.PublicKeyInfo): Uint8Array {
+  const publicKeyBits = publicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+  return new Uint8Array(createHash('sha1').update(publicKeyBits).digest());
+}
+
+function subjectKeyIdentifierOf(certificate: pkijs.Certificate): Uint8Array {
+  const extension = certificate.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier);
+  if (!extension) return subjectKeyIdentifier(certificate.subjectPublicKeyInfo);
+  const keyId = asn1js.fromBER(extension.extnValue.valueBlock.valueHexView).result;
+  if (!(keyId instanceof asn1js.OctetString)) throw new Error('malformed subjectKeyIdentifier extension');
+  return keyId.valueBlock.valueHexView;
+}
+
+/** RFC 5280 §4.2.1.9: critical; CA certificates carry cA TRUE, end entities an empty sequence. */
+function basicConstraintsExtension(ca: CertificateProfile['ca']): pkijs.Extension {
+  const constraints = ca
+    ? new pkijs.BasicConstraints({
+        cA: true,
+        ...(ca.pathLength === null ? {} : { pathLenConstraint: ca.pathLength }),
+      })
+    : new pkijs.BasicConstraints({});
+  return extension(OID.basicConstraints, true, constraints.toSchema());
+}
+
+/** RFC 5280 §4.2.1.3: a critical named BIT STRING, DER-encoded without trailing zero bits (X.690 §11.2.2). */
+function keyUsageExtension(bits: KeyUsageBit[]): pkijs.Extension {
+  const highestBit = Math.max(...bits);
+  const bytes = new Uint8Array(Math.floor(highestBit / 8) + 1);
+  for (const bit of bits) {
+    const index = Math.floor(bit / 8);
+    bytes[index] = (bytes[index] ?? 0) | (0x80 >> (bit % 8));
+  }
+  const unusedBits = 7 - (highestBit % 8);
+  return extension(OID.keyUsage, true, new asn1js.BitString({ valueHex: bytes, unusedBits }));
+}
+
+function subjectKeyIdentifierExtension(keyId: Uint8Array): pkijs.Extension {
+  return extension(OID.subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: keyId }));
+}
+
+/** RFC 5280 §4.2.1.1: the keyIdentifier form only, matching the issuer's subjectKeyIdentifier. */
+function authorityKeyIdentifierExtension(issuerKeyId: Uint8Array): pkijs.Extension {
+  const keyIdentifier = new asn1js.OctetString({ valueHex: issuerKeyId });
+  return extension(
+    OID.authorityKeyIdentifier,
+    false,
+    new pkijs.AuthorityKeyIdentifier({ keyIdentifier }).toSchema(),
+  );
+}
+
+function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock): pkijs.Extension {
+  return new pkijs.Extension({ extnID, critical, extnValue: value.toBER() });
+}
