@@ -84,8 +84,11 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       pki,
       log,
     };
-    await queue.work('mail.send', (data) => deliverMail(platform, String(data.mailId)));
-    await queue.work('envelope.seal', (data) => sealEnvelope(platform, String(data.envelopeId)));
+    // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
+    await queue.work('mail.send', (data) => deliverMail(platform, String(data.mailId)), { concurrency: 8 });
+    await queue.work('envelope.seal', (data) => sealEnvelope(platform, String(data.envelopeId)), {
+      concurrency: 2,
+    });
 
     const app = await buildHttpApp(platform, log);
     if (options.bootstrap !== false) await bootstrapFirstOrganization(platform);

@@ -8,6 +8,11 @@ export interface Sql {
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
   /** Runs a script of several statements (migrations); no parameters. Returns the last statement's rows. */
   exec(script: string): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs `callback` once the work done here is visible to others: after the transaction
+   * commits (never, if it rolls back), or at once outside a transaction.
+   */
+  afterCommit(callback: () => void): void;
 }
 
 export interface Database extends Sql {
@@ -18,6 +23,11 @@ export interface Database extends Sql {
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
+
+const runNow = (callback: () => void) => callback();
+const runAll = (callbacks: (() => void)[]) => {
+  for (const callback of callbacks) callback();
+};
 
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
@@ -32,7 +42,8 @@ async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => undefined);
-  const runOn = (client: pg.Pool | pg.PoolClient): Sql => ({
+  const runOn = (client: pg.Pool | pg.PoolClient, afterCommit: Sql['afterCommit'] = runNow): Sql => ({
+    afterCommit,
     async query<Row>(text: string, params: unknown[] = []) {
       const result = await client.query(text, params);
       return result.rows as Row[];
@@ -50,10 +61,12 @@ async function openPostgres(url: string): Promise<Database> {
     ...runOn(pool),
     async transaction(work) {
       const client = await pool.connect();
+      const callbacks: (() => void)[] = [];
       try {
         await client.query('begin');
-        const value = await work(runOn(client));
+        const value = await work(runOn(client, (callback) => callbacks.push(callback)));
         await client.query('commit');
+        runAll(callbacks);
         return value;
       } catch (error) {
         await client.query('rollback').catch(() => undefined);
@@ -93,7 +106,8 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
     releaseLock();
     throw error;
   }
-  const runOn = (client: Pick<PGlite, 'query' | 'exec'>): Sql => ({
+  const runOn = (client: Pick<PGlite, 'query' | 'exec'>, afterCommit: Sql['afterCommit'] = runNow): Sql => ({
+    afterCommit,
     async query<Row>(text: string, params: unknown[] = []) {
       const result = await client.query<Row>(text, params);
       return result.rows;
@@ -106,7 +120,12 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
   return {
     kind: 'pglite',
     ...runOn(db),
-    transaction: (work) => db.transaction((tx) => work(runOn(tx))),
+    async transaction(work) {
+      const callbacks: (() => void)[] = [];
+      const value = await db.transaction((tx) => work(runOn(tx, (callback) => callbacks.push(callback))));
+      runAll(callbacks);
+      return value;
+    },
     dumpDataDir: () => db.dumpDataDir('none') as Promise<Blob>,
     async close() {
       await db.close();

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { apiClient, envelopeJson } from '../../test/support/apiClient.ts';
+import { makePdf } from '../../test/support/pdfFixtures.ts';
+import { createPostgresDatabase, databaseKinds } from '../../test/support/signetHarness.ts';
+import { loadConfig } from '../config/config.ts';
+import { openConfiguredDatabase, startSignet } from '../main.ts';
+
+/** The `signet` command as an operator runs it: a real process, real data directory or database. */
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'signet.mjs');
+
+for (const kind of databaseKinds()) {
+  describe(`the signet CLI on ${kind}`, () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'signet-cli-'));
+    let env: Record<string, string>;
+    let dropDatabase: (() => Promise<void>) | undefined;
+
+    before(async () => {
+      env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test' };
+      if (kind === 'postgres') {
+        const database = await createPostgresDatabase();
+        env.DATABASE_URL = database.url;
+        dropDatabase = database.drop;
+      }
+    });
+    after(async () => {
+      await dropDatabase?.();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    const signet = (...args: string[]) => {
+      const result = spawnSync(process.execPath, [bin, ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        encoding: 'utf8',
+        cwd: dataDir,
+        timeout: 120_000,
+      });
+      return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+
+    let organizationId: string;
+
+    it('creates an organisation and prints its id and first API key as JSON', () => {
+      const result = signet('create-org', '--name', 'Acme Ltd', '--admin-email', 'boss@acme.test');
+      assert.equal(result.code, 0, result.stderr);
+      const created = JSON.parse(result.stdout) as { organizationId: string; apiKey: string };
+      assert.match(created.organizationId, /^[0-9a-f-]{36}$/);
+      assert.match(created.apiKey, /^sgk_/);
+      organizationId = created.organizationId;
+    });
+
+    it('creates a scoped API key for an existing organisation only', () => {
+      const created = signet('create-api-key', '--org', organizationId, '--scopes', 'envelopes:read');
+      assert.equal(created.code, 0, created.stderr);
+      const key = JSON.parse(created.stdout) as { apiKey: string; scopes: string[] };
+      assert.match(key.apiKey, /^sgk_/);
+      assert.deepEqual(key.scopes, ['envelopes:read']);
+
+      const missing = signet('create-api-key', '--org', '00000000-0000-4000-8000-000000000000');
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /ORG_NOT_FOUND/);
+      const badScope = signet('create-api-key', '--org', organizationId, '--scopes', 'everything');
+      assert.equal(badScope.code, 1);
+      assert.match(badScope.stderr, /Unknown scope/);
+    });
+
+    it('says what is missing or wrong in its arguments and configuration', () => {
+      const noName = signet('create-org', '--admin-email', 'x@acme.test');
+      assert.equal(noName.code, 1);
+      assert.match(noName.stderr, /--name is required/);
+      const unknown = signet('frobnicate');
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /unknown command/);
+      const badEnv = spawnSync(process.execPath, [bin, 'migrate'], {
+        env: { PATH: process.env.PATH ?? '', ...env, PORT: 'eighty', SMTP_URL: 'ftp://mail' },
+        encoding: 'utf8',
+      });
+      assert.equal(badEnv.status, 1);
+      assert.match(badEnv.stderr, /PORT: /);
+      assert.match(badEnv.stderr, /SMTP_URL: /);
+    });
+
+    it('prints the root certificate relying parties should trust', () => {
+      const result = signet('ca-root');
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^-----BEGIN CERTIFICATE-----/);
+      assert.equal(result.stdout, readFileSync(join(dataDir, 'pki', 'root-ca.crt.pem'), 'utf8'));
+    });
+
+    it('migrates idempotently and shows an empty outbox', () => {
+      const migrated = signet('migrate');
+      assert.equal(migrated.code, 0, migrated.stderr);
+      assert.deepEqual(JSON.parse(migrated.stdout), { applied: [] });
+      const outbox = signet('outbox');
+      assert.equal(outbox.code, 0);
+      assert.match(outbox.stdout, /The outbox is empty/);
+    });
+
+    it('verifies audit chains and exits non-zero when one was tampered with', async () => {
+      // The key is made by the CLI, as an operator would, before the server holds the database.
+      const made = signet('create-api-key', '--org', organizationId);
+      assert.equal(made.code, 0, made.stderr);
+      const key = JSON.parse(made.stdout) as { apiKey: string };
+      const config = loadConfig({ ...env, PORT: '0', HOST: '127.0.0.1' });
+      const server = await startSignet(config, { logger: pino({ level: 'silent' }), bootstrap: false });
+      const api = apiClient(server.app, key.apiKey);
+      const created = await api.post<{ id: string }>(
+        '/api/v1/envelopes?send=true',
+        envelopeJson(await makePdf()),
+      );
+      assert.equal(created.status, 201);
+      await server.close();
+
+      const clean = signet('audit-verify', created.body.id);
+      assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+      assert.match(clean.stdout, /^OK/m);
+
+      const db = await openConfiguredDatabase(config);
+      await db.query(`update audit_events set actor = 'someone-else' where envelope_id = $1 and seq = 1`, [
+        created.body.id,
+      ]);
+      await db.close();
+      const tampered = signet('audit-verify');
+      assert.equal(tampered.code, 1);
+      assert.match(tampered.stdout, /FAIL/);
+      assert.match(tampered.stdout, /hash-mismatch/);
+      assert.match(tampered.stdout, /0 verified, 1 failed/);
+    });
+
+    if (kind === 'pglite') {
+      it('says clearly when a running server holds the embedded database', () => {
+        // A live process (this test runner) holding the lock stands for `npm start`.
+        writeFileSync(join(dataDir, 'pglite.lock'), String(process.pid));
+        try {
+          const result = signet('outbox');
+          assert.equal(result.code, 1);
+          assert.match(result.stderr, /in use by another Signet process/);
+        } finally {
+          rmSync(join(dataDir, 'pglite.lock'), { force: true });
+        }
+      });
+    }
+  });
+}
