@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import { ceremonyRoutes } from '../ceremony/routes.ts';
+import { signingPageRoutes } from '../ceremony/signingPage.ts';
 import { envelopeRoutes } from '../envelopes/routes.ts';
 import { devOutboxRoutes } from '../notify/routes.ts';
 import { healthRoutes } from '../ops/healthRoutes.ts';
@@ -52,6 +53,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => pkiRoutes(scope, platform));
   await app.register(async (scope) => envelopeRoutes(scope, platform));
   await app.register(async (scope) => ceremonyRoutes(scope, platform));
+  await app.register(signingPageRoutes);
   if (platform.config.devMode) await app.register(async (scope) => devOutboxRoutes(scope, platform));
   return app;
 }
