@@ -64,7 +64,7 @@ describe('the signing link in a real browser', () => {
     // Finishing without consent is refused with a visible, announced message.
     await page.getByRole('button', { name: 'Sign and finish' }).click();
     await page.getByRole('alert').waitFor();
-    assert.match(await page.getByRole('alert').innerText(), /consent/i);
+    assert.match(String(await page.getByRole('alert').textContent()), /consent/i);
 
     await page.getByLabel('Text on page 1 (required)').fill('PO-1234');
     await page.getByLabel('Type your full name to adopt it as your signature').fill('Sam Signer');

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sealEnvelope } from '../../src/envelopes/sealing.ts';
+import { loadOrCreateDevPki } from '../../src/pki/devCa.ts';
+import { hasTool, makeNssTrustStore, runPdfsig } from '../peers/pdfValidators.ts';
+import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
+import { makePdf } from '../support/pdfFixtures.ts';
+import {
+  createTestOrganization,
+  databaseKinds,
+  eventually,
+  startTestSignet,
+  type TestSignet,
+} from '../support/signetHarness.ts';
+
+interface EnvelopeView {
+  id: string;
+  status: string;
+  documents: { sha256: string }[];
+  seal: { state: string; attempts: number; lastError: string | null; sha256: string | null };
+}
+
+async function signAll(signet: TestSignet, email = 'sam@client.test') {
+  const token = await latestTokenFor(signet.app, email);
+  const signer = apiClient(signet.app);
+  await signer.post(`/api/v1/signing/${token}/consent`);
+  const done = await signer.post(`/api/v1/signing/${token}/finish`, {
+    signature: { kind: 'typed', text: 'Sam' },
+  });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+}
+
+const waitForSeal = (api: ApiClient, id: string, state: string) =>
+  eventually(async () => {
+    const envelope = (await api.get<EnvelopeView>(`/api/v1/envelopes/${id}`)).body;
+    return envelope.seal.state === state ? envelope : undefined;
+  }, `seal state ${state}`);
+
+/** Sealing is a job: visible when it fails, retried from the originals, idempotent (SPEC §C, issue #2). */
+for (const kind of databaseKinds()) {
+  describe(`the sealing job on ${kind}`, () => {
+    let signet: TestSignet;
+    let api: ApiClient;
+
+    before(async () => {
+      signet = await startTestSignet(kind);
+      api = apiClient(signet.app, (await createTestOrganization(signet)).apiKey);
+    });
+    after(() => signet?.stop());
+
+    it('shows a failed seal to operators, then succeeds on retry once the original is readable again', async () => {
+      const created = await api.post<EnvelopeView>(
+        '/api/v1/envelopes?send=true',
+        envelopeJson(await makePdf({ text: 'Retry' })),
+      );
+      const sha = created.body.documents[0]!.sha256;
+      const blob = join(signet.dataDir, 'blobs', sha.slice(0, 2), sha.slice(2, 4), sha);
+      const good = readFileSync(blob);
+      const broken = Buffer.from(good);
+      broken[broken.length - 1]! ^= 0xff;
+      writeFileSync(blob, broken);
+
+      await signAll(signet);
+      const failed = await waitForSeal(api, created.body.id, 'failed');
+      assert.equal(failed.status, 'completed');
+      assert.match(failed.seal.lastError ?? '', /does not match|authentication/);
+      assert.ok(failed.seal.attempts >= 1);
+      assert.equal(
+        (await api.get<{ code: string }>(`/api/v1/envelopes/${created.body.id}/download`)).body.code,
+        'ENVELOPE_NOT_SEALED',
+      );
+
+      writeFileSync(blob, good);
+      const sealed = await waitForSeal(api, created.body.id, 'done');
+      assert.ok(sealed.seal.attempts >= 2);
+      assert.equal(sealed.seal.lastError, null);
+      assert.equal((await api.get(`/api/v1/envelopes/${created.body.id}/download`)).status, 200);
+    });
+
+    it('does nothing when a sealed envelope is sealed again', async () => {
+      const created = await api.post<EnvelopeView>(
+        '/api/v1/envelopes?send=true',
+        envelopeJson(await makePdf({ text: 'Once' })),
+      );
+      await signAll(signet);
+      const sealed = await waitForSeal(api, created.body.id, 'done');
+      const events = async () =>
+        (await api.get<{ events: unknown[] }>(`/api/v1/envelopes/${created.body.id}/audit`)).body.events
+          .length;
+      const before = await events();
+      await sealEnvelope(signet.platform, created.body.id);
+      const again = (await api.get<EnvelopeView>(`/api/v1/envelopes/${created.body.id}`)).body;
+      assert.equal(again.seal.sha256, sealed.seal.sha256);
+      assert.equal(again.seal.attempts, sealed.seal.attempts);
+      assert.equal(await events(), before);
+    });
+  });
+}
+
+describe('sealing with a PKCS#12 named in the configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'signet-p12-'));
+  let signet: TestSignet | undefined;
+  after(async () => {
+    await signet?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('seals with that key and publishes its root', async (t) => {
+    if (!hasTool('openssl')) return t.skip('apt-get install -y openssl');
+    // A CA the installation did not generate itself, packed as an operator would.
+    await loadOrCreateDevPki(join(dir, 'ca'));
+    const pem = (name: string) => readFileSync(join(dir, 'ca', name), 'utf8');
+    writeFileSync(join(dir, 'chain.pem'), pem('issuing-ca.crt.pem') + pem('root-ca.crt.pem'));
+    execFileSync('openssl', [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      join(dir, 'ca', 'sealing.key.pem'),
+      '-in',
+      join(dir, 'ca', 'sealing.crt.pem'),
+      '-certfile',
+      join(dir, 'chain.pem'),
+      '-passout',
+      'pass:correct horse',
+      '-out',
+      join(dir, 'seal.p12'),
+    ]);
+    signet = await startTestSignet('pglite', {
+      SEAL_PKCS12_PATH: join(dir, 'seal.p12'),
+      SEAL_PKCS12_PASSWORD: 'correct horse',
+    });
+    const root = await (await fetch(`${signet.url}/pki/root.pem`)).text();
+    const fingerprint = (p: string) =>
+      spawnSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256'], { input: p, encoding: 'utf8' })
+        .stdout;
+    assert.equal(fingerprint(root), fingerprint(pem('root-ca.crt.pem')));
+
+    const api = apiClient(signet.app, (await createTestOrganization(signet)).apiKey);
+    const created = await api.post<EnvelopeView>(
+      '/api/v1/envelopes?send=true',
+      envelopeJson(await makePdf()),
+    );
+    await signAll(signet);
+    await waitForSeal(api, created.body.id, 'done');
+    const file = join(dir, 'sealed.pdf');
+    writeFileSync(file, (await api.get(`/api/v1/envelopes/${created.body.id}/download`)).raw);
+    if (!hasTool('pdfsig') || !hasTool('certutil'))
+      return t.skip('apt-get install -y poppler-utils libnss3-tools');
+    const store = await makeNssTrustStore(pem('root-ca.crt.pem'));
+    try {
+      const [seal] = await runPdfsig(file, store.dir);
+      assert.ok(seal?.signatureValid && seal.certificateTrusted && seal.totalDocumentSigned, seal?.raw);
+    } finally {
+      await store.cleanup();
+    }
+  });
+
+  it('refuses to start with a wrong PKCS#12 password', async () => {
+    if (!hasTool('openssl')) return;
+    await assert.rejects(
+      startTestSignet('pglite', { SEAL_PKCS12_PATH: join(dir, 'seal.p12'), SEAL_PKCS12_PASSWORD: 'wrong' }),
+      /PKCS12_INVALID/,
+    );
+  });
+});
