@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { crc32, deflateSync } from 'node:zlib';
+import { solidPng } from '../../test/support/png.ts';
 import { SignetError } from '../errors.ts';
 import {
   type CertificateEvent,
@@ -27,30 +27,6 @@ after(async () => {
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
-
-/** A 2:1 RGBA PNG of one colour, built by hand (PNG spec §5, §11.2.2). */
-function solidPng(width: number, height: number): Uint8Array {
-  const row = Buffer.alloc(1 + width * 4);
-  for (let x = 0; x < width; x++) row.set([20, 30, 120, 255], 1 + x * 4);
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 6, 0, 0, 0], 8);
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(Buffer.concat(Array.from({ length: height }, () => row)))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 const digest = (seed: string) => seed.repeat(64).slice(0, 64);
 
