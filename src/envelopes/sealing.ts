@@ -178,7 +178,7 @@ async function recordSeal(
         platform,
         tx,
         { organizationId: envelope.organization_id, envelopeId },
-        completedMail(facts, recipient.email, recipient.name, signingUrl(platform, token)),
+        completedMail(facts, recipient.email, recipient.name, signingUrl(platform, token), attach),
         attachments,
       );
     }
@@ -187,7 +187,7 @@ async function recordSeal(
         platform,
         tx,
         { organizationId: envelope.organization_id, envelopeId },
-        completedMail(facts, envelope.sender_email, envelope.sender_name || 'sender', null),
+        completedMail(facts, envelope.sender_email, envelope.sender_name || 'sender', null, attach),
         attachments,
       );
     }

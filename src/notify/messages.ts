@@ -65,6 +65,7 @@ export function completedMail(
   to: string,
   recipientName: string,
   downloadUrl: string | null,
+  attached: boolean,
 ): ComposedMail {
   return render(
     'completed',
@@ -72,7 +73,11 @@ export function completedMail(
     `Completed: ${facts.title}`,
     [
       `Hello ${recipientName},`,
-      `All parties have completed "${facts.title}". The sealed document is attached.`,
+      `All parties have completed "${facts.title}". ${
+        attached
+          ? 'The sealed document is attached.'
+          : 'The sealed document is too large to attach; use the link below.'
+      }`,
     ],
     downloadUrl ? { label: 'View the completed document', url: downloadUrl } : undefined,
   );
