@@ -6,6 +6,7 @@ import { FileBlobStore, loadOrCreateMasterKey } from './blobs/blobStore.ts';
 import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
+import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { sealEnvelope } from './envelopes/sealing.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
 import { startJobQueue } from './jobs/queue.ts';
@@ -89,6 +90,10 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     await queue.work('envelope.seal', (data) => sealEnvelope(platform, String(data.envelopeId)), {
       concurrency: 2,
     });
+    await queue.work('envelope.expire', async () => {
+      await expireOverdueEnvelopes(platform);
+    });
+    await queue.schedule('envelope.expire', '*/5 * * * *');
 
     const app = await buildHttpApp(platform, log);
     if (options.bootstrap !== false) await bootstrapFirstOrganization(platform);

@@ -52,15 +52,16 @@ export async function resolveSigningToken(sql: Sql, token: string): Promise<Reso
     [hashToken(token)],
   );
   if (!row) throw invalidLink();
-  if (row.revoked_at) {
-    throw new SignetError('SIGNING_LINK_REVOKED', 410, 'This signing link was withdrawn by the sender.');
-  }
+  // Expiry first: an expired envelope's links are also revoked, and "expired" is the truer reason.
   if (new Date(row.expires_at).getTime() <= Date.now()) {
     throw new SignetError(
       'SIGNING_LINK_EXPIRED',
       410,
       'This signing link has expired. Ask the sender to send you a new one.',
     );
+  }
+  if (row.revoked_at) {
+    throw new SignetError('SIGNING_LINK_REVOKED', 410, 'This signing link was withdrawn by the sender.');
   }
   return {
     envelopeId: row.envelope_id,

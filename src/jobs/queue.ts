@@ -8,7 +8,7 @@ import type { Database, Sql } from '../db/database.ts';
  * them (pg-boss `send` with a transaction-bound `db`), so a rolled-back change never leaves a
  * job behind and a committed one never loses its job.
  */
-export type JobName = 'mail.send' | 'envelope.seal';
+export type JobName = 'mail.send' | 'envelope.seal' | 'envelope.expire';
 
 export interface JobOptions {
   retryLimit?: number;
@@ -23,10 +23,12 @@ export interface JobQueue {
     handler: (data: Record<string, unknown>) => Promise<void>,
     options?: { concurrency?: number },
   ): Promise<void>;
+  /** Runs the job on a cron schedule (UTC); one instance of the cluster picks up each tick. */
+  schedule(name: JobName, cron: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-const QUEUES: JobName[] = ['mail.send', 'envelope.seal'];
+const QUEUES: JobName[] = ['mail.send', 'envelope.seal', 'envelope.expire'];
 
 function executorFor(sql: Sql) {
   return {
@@ -82,6 +84,9 @@ export async function startJobQueue(
         );
       });
       workerIds.set(name, [...(workerIds.get(name) ?? []), id]);
+    },
+    async schedule(name, cron) {
+      await boss.schedule(name, cron, {}, { tz: 'UTC' });
     },
     async stop() {
       // Graceful: lets running handlers finish (SPEC §L), then stops polling.

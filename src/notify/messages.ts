@@ -2,7 +2,7 @@
  * What each notification says (SPEC §J), pure: text and HTML from the facts. Per-organisation
  * templates and branding (SPEC §G) will replace these defaults.
  */
-export type MailKind = 'invitation' | 'reminder' | 'completed' | 'declined' | 'voided';
+export type MailKind = 'invitation' | 'reminder' | 'completed' | 'declined' | 'voided' | 'expired';
 
 export interface ComposedMail {
   kind: MailKind;
@@ -101,5 +101,13 @@ export function voidedMail(facts: EnvelopeFacts, to: string, reason: string): Co
     `${facts.senderName || facts.organizationName} voided "${facts.title}".`,
     `Reason: ${reason}`,
     'Links you received for it no longer work.',
+  ]);
+}
+
+export function expiredMail(facts: EnvelopeFacts, to: string, pending: string[]): ComposedMail {
+  return render('expired', to, `Expired: ${facts.title}`, [
+    `"${facts.title}" expired before everyone had acted.`,
+    `Still waiting for: ${pending.join(', ') || 'nobody'}`,
+    'Its signing links no longer work. Send a new envelope if it is still needed.',
   ]);
 }

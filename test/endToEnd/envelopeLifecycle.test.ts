@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { expireOverdueEnvelopes } from '../../src/envelopes/expiry.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import { makeSignaturePng } from '../support/png.ts';
@@ -272,6 +273,58 @@ for (const kind of databaseKinds()) {
       });
       assert.equal(done.status, 200);
       assert.equal(done.body.recipient.status, 'completed');
+    });
+
+    it('expires an envelope past its expiry: its links stop working and the sender is told', async () => {
+      const created = await api.post<Envelope>(
+        '/api/v1/envelopes?send=true',
+        envelopeJson(pdf, {
+          recipients: [{ name: 'Late Larry', email: 'late@x.test' }],
+          fields: [sigField('late@x.test')],
+        }),
+      );
+      const token = await latestTokenFor(signet.app, 'late@x.test');
+      await signet.platform.db.query(
+        `update envelopes set expires_at = now() - interval '1 minute' where id = $1`,
+        [created.body.id],
+      );
+      await signet.platform.db.query(
+        `update signing_tokens set expires_at = now() - interval '1 minute' where envelope_id = $1`,
+        [created.body.id],
+      );
+      assert.deepEqual(await expireOverdueEnvelopes(signet.platform), [created.body.id]);
+      assert.deepEqual(await expireOverdueEnvelopes(signet.platform), [], 'expiring twice does nothing');
+      assert.equal((await api.get<Envelope>(`/api/v1/envelopes/${created.body.id}`)).body.status, 'expired');
+      const link = await signer().get<{ code: string }>(`/api/v1/signing/${token}`);
+      assert.equal(link.status, 410);
+      assert.equal(link.body.code, 'SIGNING_LINK_EXPIRED');
+      const notice = (await mailsTo(ownerEmail, 'expired')).find(
+        (m) => m.subject === 'Expired: Service agreement',
+      );
+      assert.ok(notice?.text.includes('Late Larry'));
+      const audit = await api.get<{ events: { type: string }[]; verified: boolean }>(
+        `/api/v1/envelopes/${created.body.id}/audit`,
+      );
+      assert.ok(audit.body.events.some((e) => e.type === 'envelope.expired'));
+      assert.equal(audit.body.verified, true);
+    });
+
+    it('tells invited recipients when the sender voids', async () => {
+      const created = await api.post<Envelope>(
+        '/api/v1/envelopes?send=true',
+        envelopeJson(pdf, {
+          recipients: [
+            { name: 'V1', email: 'void1@x.test', routingOrder: 1 },
+            { name: 'V2', email: 'void2@x.test', routingOrder: 2 },
+          ],
+          fields: [sigField('void1@x.test', 500), sigField('void2@x.test', 600)],
+        }),
+      );
+      await api.post(`/api/v1/envelopes/${created.body.id}/void`, { reason: 'Superseded by v2' });
+      const voided = await mailsTo('void1@x.test', 'voided');
+      assert.equal(voided.length, 1);
+      assert.match(voided[0]!.text, /Superseded by v2/);
+      assert.equal((await mailsTo('void2@x.test')).length, 0, 'never-invited recipients hear nothing');
     });
 
     it('deletes drafts, pages through envelopes with a cursor and filters by status', async () => {
