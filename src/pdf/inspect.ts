@@ -1,5 +1,6 @@
 import { EncryptedPDFError, PDFArray, PDFDocument, PDFNumber, type PDFPage } from 'pdf-lib';
 import { SignetError } from '../errors.ts';
+import { normalizeRect, normalizeRotation, type UserRect, visibleRect } from './composeGeometry.ts';
 
 /*
  * The gate every PDF passes before Signet works on it: is it a PDF at all (400), and can we
@@ -93,12 +94,12 @@ function pageGeometry(page: PDFPage, index: number): PageGeometry {
   const mediaBox = rectangle(readOrUndefined(() => page.node.MediaBox()));
   if (!mediaBox) throw damaged(`page ${index + 1} has no valid MediaBox`);
   const cropBox = rectangle(readOrUndefined(() => page.node.CropBox()));
-  // §14.11.2: the crop box is clipped to the media box; an empty or invalid one falls back to it.
-  const visible = (cropBox && intersection(cropBox, mediaBox)) ?? mediaBox;
+  // The same rules compose.ts places fields by, so a field accepted now is placeable at sealing.
+  const visible = visibleRect(mediaBox, cropBox);
   return {
-    width: visible.right - visible.left,
-    height: visible.top - visible.bottom,
-    rotation: normalisedRotation(readOrUndefined(() => page.node.Rotate())?.asNumber() ?? 0),
+    width: visible.width,
+    height: visible.height,
+    rotation: normalizeRotation(readOrUndefined(() => page.node.Rotate())?.asNumber() ?? 0),
   };
 }
 
@@ -111,42 +112,14 @@ function readOrUndefined<T>(read: () => T | undefined): T | undefined {
   }
 }
 
-interface Rectangle {
-  left: number;
-  bottom: number;
-  right: number;
-  top: number;
-}
-
 /** §7.9.5: any two diagonally opposite corners, in either order. */
-function rectangle(array: PDFArray | undefined): Rectangle | undefined {
+function rectangle(array: PDFArray | undefined): UserRect | undefined {
   if (!(array instanceof PDFArray) || array.size() !== 4) return undefined;
   const values = array.asArray().map((_, i) => array.lookupMaybe(i, PDFNumber)?.asNumber());
   const [x1, y1, x2, y2] = values;
   if (x1 === undefined || y1 === undefined || x2 === undefined || y2 === undefined) return undefined;
-  const box = {
-    left: Math.min(x1, x2),
-    bottom: Math.min(y1, y2),
-    right: Math.max(x1, x2),
-    top: Math.max(y1, y2),
-  };
-  return box.right > box.left && box.top > box.bottom ? box : undefined;
-}
-
-function intersection(a: Rectangle, b: Rectangle): Rectangle | undefined {
-  const box = {
-    left: Math.max(a.left, b.left),
-    bottom: Math.max(a.bottom, b.bottom),
-    right: Math.min(a.right, b.right),
-    top: Math.min(a.top, b.top),
-  };
-  return box.right > box.left && box.top > box.bottom ? box : undefined;
-}
-
-/** §7.7.3.3: a multiple of 90, possibly negative or ≥ 360; anything else is ignored, as pdf.js does. */
-function normalisedRotation(degrees: number): PageGeometry['rotation'] {
-  if (!Number.isInteger(degrees) || degrees % 90 !== 0) return 0;
-  return (((degrees % 360) + 360) % 360) as PageGeometry['rotation'];
+  const box = normalizeRect({ x: x1, y: y1, width: x2 - x1, height: y2 - y1 });
+  return box.width > 0 && box.height > 0 ? box : undefined;
 }
 
 function latin1(bytes: Uint8Array): string {
