@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SignetError } from '../errors.ts';
-import { readAuditEvents, verifyEnvelopeAudit } from '../evidence/auditLog.ts';
+import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
 import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
 import { completionRecord } from '../evidence/completionRecord.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
@@ -140,16 +140,13 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
   app.get('/api/v1/envelopes/:id/audit', read, async (request) => {
     const { id } = parseInput(idParams, request.params);
     const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
-    const [events, verification] = await Promise.all([
-      readAuditEvents(platform.db, envelope.id),
-      verifyEnvelopeAudit(platform.db, envelope.id),
-    ]);
+    const verification = await verifyEnvelopeAudit(platform.db, envelope.id);
     return {
       envelopeId: envelope.id,
       verified: verification.ok,
       problems: verification.problems,
-      headHash: envelope.audit_head_hash,
-      events,
+      headHash: verification.recordedHead,
+      events: verification.checked,
     };
   });
 

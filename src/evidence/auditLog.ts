@@ -1,4 +1,4 @@
-import type { Sql } from '../db/database.ts';
+import type { Database, Sql } from '../db/database.ts';
 import {
   type AuditEventContent,
   type ChainedAuditEvent,
@@ -109,15 +109,32 @@ export interface AuditVerification {
   events: number;
   ok: boolean;
   problems: ChainProblem[];
+  /** The events that were checked, in order, and the chain head recorded on the envelope. */
+  checked: ChainedAuditEvent[];
+  recordedHead: string | null;
 }
 
-export async function verifyEnvelopeAudit(sql: Sql, envelopeId: string): Promise<AuditVerification> {
-  const [head] = await sql.query<{ audit_count: number; audit_head_hash: string | null }>(
-    'select audit_count, audit_head_hash from envelopes where id = $1',
-    [envelopeId],
-  );
-  if (!head) throw new Error(`unknown envelope ${envelopeId}`);
-  const events = await readAuditEvents(sql, envelopeId);
-  const problems = verifyAuditChain(events, { count: head.audit_count, hash: head.audit_head_hash });
-  return { envelopeId, events: events.length, ok: problems.length === 0, problems };
+/**
+ * Checks an envelope's chain against the head recorded on the envelope. Head and events are
+ * read under a share lock on the envelope row, which appenders (`for update`) must wait for,
+ * so an event committed between the two reads cannot look like tampering.
+ */
+export async function verifyEnvelopeAudit(db: Database, envelopeId: string): Promise<AuditVerification> {
+  return db.transaction(async (tx) => {
+    const [head] = await tx.query<{ audit_count: number; audit_head_hash: string | null }>(
+      'select audit_count, audit_head_hash from envelopes where id = $1 for share',
+      [envelopeId],
+    );
+    if (!head) throw new Error(`unknown envelope ${envelopeId}`);
+    const events = await readAuditEvents(tx, envelopeId);
+    const problems = verifyAuditChain(events, { count: head.audit_count, hash: head.audit_head_hash });
+    return {
+      envelopeId,
+      events: events.length,
+      ok: problems.length === 0,
+      problems,
+      checked: events,
+      recordedHead: head.audit_head_hash,
+    };
+  });
 }

@@ -8,6 +8,7 @@ import { makePdf } from '../support/pdfFixtures.ts';
 import {
   createTestOrganization,
   databaseKinds,
+  eventually,
   startTestSignet,
   type TestSignet,
 } from '../support/signetHarness.ts';
@@ -37,6 +38,14 @@ for (const kind of databaseKinds()) {
       documentId = created.body.documents[0]!.id;
       documentSha = created.body.documents[0]!.sha256;
       await api.post(`/api/v1/envelopes/${envelopeId}/remind`);
+      // Let the mail jobs append their `mail.sent` events first: tampering races nothing then.
+      await eventually(async () => {
+        const [row] = await signet.platform.db.query<{ queued: number }>(
+          `select count(*)::int as queued from mail_messages where envelope_id = $1 and state = 'queued'`,
+          [envelopeId],
+        );
+        return row?.queued === 0 ? true : undefined;
+      }, 'mail delivered');
       const verified = await verifyEnvelopeAudit(signet.platform.db, envelopeId);
       assert.ok(verified.ok, JSON.stringify(verified.problems));
       assert.ok(verified.events >= 5, `events: ${verified.events}`);
