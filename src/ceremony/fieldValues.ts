@@ -1,5 +1,6 @@
 import type { FieldRow, FieldValue } from '../envelopes/records.ts';
 import { type FieldProblem, SignetError } from '../errors.ts';
+import { assertStorableText } from '../http/parseInput.ts';
 
 /**
  * Field values a signer types in, checked against the field's type (pure). Signature,

@@ -195,16 +195,28 @@ function readJsonEnvelope(
 async function readMultipartEnvelope(request: FastifyRequest, limit: number) {
   const documents: UploadedDocument[] = [];
   let envelopeJson: string | undefined;
-  for await (const part of request.parts({ limits: { fileSize: limit, files: 50, fields: 10 } })) {
-    if (part.type === 'file') {
-      const bytes = await part.toBuffer().catch((error: { code?: string }) => {
-        if (error.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(part.filename || 'A document', limit);
-        throw error;
-      });
-      documents.push({ name: part.filename || `document-${documents.length + 1}.pdf`, bytes });
-    } else if (part.fieldname === 'envelope') {
-      envelopeJson = String(part.value);
+  try {
+    for await (const part of request.parts({ limits: { fileSize: limit, files: 50, fields: 10 } })) {
+      if (part.type === 'file') {
+        const bytes = await part.toBuffer().catch((error: { code?: string }) => {
+          if (error.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(part.filename || 'A document', limit);
+          throw error;
+        });
+        documents.push({
+          name: cleanFileName(part.filename) || `document-${documents.length + 1}.pdf`,
+          bytes,
+        });
+      } else if (part.fieldname === 'envelope') {
+        if (envelopeJson !== undefined) {
+          throw new SignetError('VALIDATION_FAILED', 400, 'Send the `envelope` part once', [
+            { path: 'envelope', message: 'appears more than once' },
+          ]);
+        }
+        envelopeJson = String(part.value);
+      }
     }
+  } catch (error) {
+    throw multipartProblem(error);
   }
   if (envelopeJson === undefined) {
     throw new SignetError('VALIDATION_FAILED', 400, 'Add a form field `envelope` holding the envelope JSON', [
@@ -221,3 +233,24 @@ async function readMultipartEnvelope(request: FastifyRequest, limit: number) {
   }
   return { input: parseInput(envelopeInput, json), documents };
 }
+
+/** A malformed or over-limit multipart body is the client's mistake, never a 500. */
+function multipartProblem(error: unknown): SignetError {
+  if (error instanceof SignetError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (['FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT', 'FST_REQ_FILE_TOO_LARGE'].includes(code)) {
+    return new SignetError(
+      'REQUEST_TOO_LARGE',
+      413,
+      'Too many parts: send up to 50 PDF files and the `envelope` field',
+    );
+  }
+  return new SignetError('MULTIPART_INVALID', 400, 'The multipart body is malformed or incomplete');
+}
+
+/** File names become document names: no control characters or unpaired surrogates. */
+const cleanFileName = (name: string) =>
+  name
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
+    .slice(0, 255);

@@ -210,7 +210,7 @@ function resolveFields(
       problems.push({
         code: 'FIELD_RECIPIENT_NOT_SIGNER',
         path: at('recipient'),
-        message: `a ${recipient.role} has no fields`,
+        message: `only signers have fields; this recipient is ${recipient.role === 'cc' ? 'a cc' : `an ${recipient.role}`}`,
       });
       return;
     }
@@ -234,8 +234,8 @@ function resolveFields(
     if (!fieldFitsPage(field, page)) {
       problems.push({
         code: 'FIELD_OFF_PAGE',
-        path: at('x'),
-        message: 'the field box does not lie within the page',
+        path: `fields.${index}`,
+        message: 'the field box (x, y, width, height) does not lie within the page',
       });
       return;
     }
@@ -329,6 +329,14 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
     loadRecipients(tx, envelopeId),
     loadFields(tx, envelopeId),
   ]);
+  if (recipients.every((r) => r.role === 'cc')) {
+    throw new SignetError(
+      'NO_ACTIONABLE_RECIPIENT',
+      422,
+      'At least one recipient must sign, approve or view: cc recipients only receive the completed copy',
+      [{ path: 'recipients', message: 'only cc recipients' }],
+    );
+  }
   const unsigned = recipients.filter(
     (r) => r.role === 'signer' && !fields.some((f) => f.recipient_id === r.id && f.type === 'signature'),
   );
@@ -488,6 +496,13 @@ export async function createEmbeddedSigningUrl(
         'RECIPIENT_NOT_YET_ACTIVE',
         409,
         'It is not this recipient’s turn in the routing order yet',
+      );
+    }
+    if (recipient.status === 'completed' || recipient.status === 'declined') {
+      throw new SignetError(
+        'RECIPIENT_ALREADY_COMPLETED',
+        409,
+        `This recipient has already ${recipient.status}`,
       );
     }
     const ttl = platform.config.signingUrlTtlSeconds * 1000;

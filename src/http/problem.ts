@@ -52,6 +52,7 @@ export function sendProblem(reply: FastifyReply, error: SignetError) {
 function fromFastifyError(error: FastifyError): SignetError | null {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_FIELDS_LIMIT':
     case 'FST_REQ_FILE_TOO_LARGE':
     case 'FST_FILES_LIMIT':
     case 'FST_PARTS_LIMIT':
@@ -66,6 +67,9 @@ function fromFastifyError(error: FastifyError): SignetError | null {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new SignetError('JSON_INVALID', 400, 'The request body is not valid JSON');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+    case 'FST_ERR_BAD_URL':
+      return new SignetError('URL_INVALID', 400, 'The request URL cannot be used');
     default:
       break;
   }

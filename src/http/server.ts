@@ -5,15 +5,23 @@ import type { LoggerOptions } from 'pino';
 import { ceremonyRoutes } from '../ceremony/routes.ts';
 import { signingPageRoutes } from '../ceremony/signingPage.ts';
 import { envelopeRoutes } from '../envelopes/routes.ts';
+import { SignetError } from '../errors.ts';
 import { devOutboxRoutes } from '../notify/routes.ts';
 import { healthRoutes } from '../ops/healthRoutes.ts';
 import { pkiRoutes } from '../pki/routes.ts';
 import type { Platform } from '../platform.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
-import { handleError, handleNotFound } from './problem.ts';
+import { handleError, handleNotFound, sendProblem } from './problem.ts';
 
-/** Signing links and API keys must never reach the logs (SPEC §L: secrets never logged). */
-export const redactUrl = (url: string) => url.replace(/\/(sign|signing)\/[^/?#]+/g, '/$1/[redacted]');
+/**
+ * Signing links and API keys must never reach the logs (SPEC §L: secrets never logged): tokens
+ * in paths are masked, and query strings are dropped whole — a careless client may put a key there.
+ */
+export const redactUrl = (url: string) => {
+  const [path = '', query] = url.split('?', 2);
+  const masked = path.replace(/\/(sign|signing)\/[^/?#]+/g, '/$1/[redacted]');
+  return query === undefined ? masked : `${masked}?[redacted]`;
+};
 
 export function loggerOptions(level: string): LoggerOptions {
   return {
@@ -40,6 +48,13 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     bodyLimit: Math.ceil(maxUpload * 1.4) + 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // Errors the router meets before any handler (a malformed URL, an over-long parameter) are
+    // problem+json like every other error.
+    frameworkErrors: (error, _request, reply) =>
+      sendProblem(
+        reply,
+        new SignetError('URL_INVALID', 400, `The request URL cannot be used: ${error.message}`),
+      ),
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -47,6 +62,8 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  // Only JSON and multipart are spoken here; a text/plain body answers 415, not a confusing 400.
+  app.removeContentTypeParser('text/plain');
   await app.register(multipart, { limits: { fileSize: maxUpload, files: 50 } });
   registerApiKeyAuth(app, platform.db);
   await app.register(async (scope) => healthRoutes(scope, platform));

@@ -57,7 +57,8 @@ async function loadWithPdfLib(bytes: Uint8Array): Promise<PDFDocument> {
     return await PDFDocument.load(bytes, { updateMetadata: false });
   } catch (error) {
     if (error instanceof EncryptedPDFError) throw encrypted();
-    throw damaged(`the PDF structure cannot be read (${(error as Error).message.split('\n')[0]})`);
+    // The parser's own message names library internals; it says nothing useful to an uploader.
+    throw damaged('the PDF structure cannot be read');
   }
 }
 
@@ -65,7 +66,7 @@ function countPages(document: PDFDocument): number {
   try {
     return document.getPageCount();
   } catch (error) {
-    throw damaged(`the page tree cannot be read (${(error as Error).message.split('\n')[0]})`);
+    throw damaged('the page tree cannot be read');
   }
 }
 

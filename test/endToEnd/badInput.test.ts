@@ -110,7 +110,7 @@ for (const kind of databaseKinds()) {
         }),
         422,
         'FIELD_OFF_PAGE',
-        'fields.0.x',
+        'fields.0',
       ));
     it('rejects a field on a page the document does not have', () =>
       expectRejected(
@@ -176,6 +176,99 @@ for (const kind of databaseKinds()) {
       );
       assert.equal(response.status, 422);
       assert.equal(response.body.code, 'SIGNER_WITHOUT_SIGNATURE_FIELD');
+      assert.deepEqual(await countRows(), before);
+    });
+
+    it('rejects text no database can store — NUL and unpaired surrogates — naming the field', async () => {
+      await expectRejected(envelopeJson(pdf, { title: 'a\u0000b' }), 400, 'TEXT_INVALID', 'title');
+      await expectRejected(
+        envelopeJson(pdf, { recipients: [{ name: 'x\ud800y', email: 'sam@client.test' }] }),
+        400,
+        'TEXT_INVALID',
+        'recipients.0.name',
+      );
+    });
+
+    const multipart = (body: string, boundary = 'XyZ') =>
+      signet.app.inject({
+        method: 'POST',
+        url: '/api/v1/envelopes',
+        headers: {
+          authorization: api.authorization,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
+        payload: body,
+      });
+    const part = (name: string, value: string, filename?: string) =>
+      `--XyZ\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n\r\n${value}\r\n`;
+    const envelopePart = JSON.stringify({
+      title: 'Multipart',
+      recipients: [{ name: 'Sam', email: 'sam@client.test' }],
+    });
+
+    it('answers malformed multipart bodies with 400, never a server error', async () => {
+      const noBoundary = await signet.app.inject({
+        method: 'POST',
+        url: '/api/v1/envelopes',
+        headers: { authorization: api.authorization, 'content-type': 'multipart/form-data' },
+        payload: 'xx',
+      });
+      assert.equal(noBoundary.statusCode, 400);
+      assert.equal(JSON.parse(noBoundary.body).code, 'MULTIPART_INVALID');
+      const cut = await multipart(
+        `${part('envelope', envelopePart)}--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.7 and then nothing`,
+      );
+      assert.equal(cut.statusCode, 400);
+      assert.equal(JSON.parse(cut.body).code, 'MULTIPART_INVALID');
+    });
+
+    it('refuses a multipart body with too many form fields, or the envelope twice', async () => {
+      const many = Array.from({ length: 30 }, (_, i) => part(`x${i}`, 'y')).join('');
+      const tooMany = await multipart(`${part('envelope', envelopePart)}${many}--XyZ--\r\n`);
+      assert.equal(tooMany.statusCode, 413);
+      assert.equal(JSON.parse(tooMany.body).code, 'REQUEST_TOO_LARGE');
+      const twice = await multipart(
+        `${part('envelope', envelopePart)}${part('envelope', envelopePart)}--XyZ--\r\n`,
+      );
+      assert.equal(twice.statusCode, 400);
+      assert.deepEqual(JSON.parse(twice.body).errors, [
+        { path: 'envelope', message: 'appears more than once' },
+      ]);
+    });
+
+    it('answers a text/plain body with 415', async () => {
+      const response = await signet.app.inject({
+        method: 'POST',
+        url: '/api/v1/envelopes',
+        headers: { authorization: api.authorization, 'content-type': 'text/plain' },
+        payload: 'hello',
+      });
+      assert.equal(response.statusCode, 415);
+      assert.equal(JSON.parse(response.body).code, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('answers unusable URLs with problem+json', async () => {
+      for (const url of [`/api/v1/envelopes/${'1'.repeat(1000)}`, '/api/v1/signing/%E0%A4%A']) {
+        const response = await signet.app.inject({
+          method: 'GET',
+          url,
+          headers: { authorization: api.authorization },
+        });
+        assert.ok(response.statusCode >= 400 && response.statusCode < 500, `${url}: ${response.statusCode}`);
+        assert.match(String(response.headers['content-type']), /^application\/problem\+json/, url);
+        assert.ok(JSON.parse(response.body).code, url);
+      }
+    });
+
+    it('refuses to send an envelope in which nobody acts', async () => {
+      const ccOnly = envelopeJson(pdf, {
+        recipients: [{ name: 'Copy', email: 'copy@client.test', role: 'cc' }],
+        fields: [],
+      });
+      const before = await countRows();
+      const atOnce = await api.post<{ code: string }>('/api/v1/envelopes?send=true', ccOnly);
+      assert.equal(atOnce.status, 422);
+      assert.equal(atOnce.body.code, 'NO_ACTIONABLE_RECIPIENT');
       assert.deepEqual(await countRows(), before);
     });
 

@@ -189,12 +189,22 @@ for (const kind of databaseKinds()) {
       assert.ok(ttl > 0 && ttl <= 300_000, `expires in ${ttl} ms`);
       const session = await signer().get<{ recipient: { email: string } }>(`/api/v1/signing/${token}`);
       assert.equal(session.body.recipient.email, 'e1@x.test');
-
       const notYet = await api.post<{ code: string }>(
         `/api/v1/envelopes/${created.body.id}/recipients/${e2!.id}/signing-url`,
       );
       assert.equal(notYet.status, 409);
       assert.equal(notYet.body.code, 'RECIPIENT_NOT_YET_ACTIVE');
+      await signer().post(`/api/v1/signing/${token}/consent`);
+      const e1Done = await signer().post(`/api/v1/signing/${token}/finish`, {
+        signature: { kind: 'typed', text: 'E1' },
+      });
+      assert.equal(e1Done.status, 200, JSON.stringify(e1Done.body));
+      const finished = await api.post<{ code: string }>(
+        `/api/v1/envelopes/${created.body.id}/recipients/${e1!.id}/signing-url`,
+      );
+      assert.equal(finished.status, 409);
+      assert.equal(finished.body.code, 'RECIPIENT_ALREADY_COMPLETED');
+
       const copy = await api.post<{ code: string }>(
         `/api/v1/envelopes/${created.body.id}/recipients/${cc!.id}/signing-url`,
       );

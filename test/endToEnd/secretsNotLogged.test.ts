@@ -49,6 +49,8 @@ describe('what the logs contain', () => {
       headers: { authorization: `Bearer ${apiKey}`, 'x-request-id': 'trace-me-42' },
     });
 
+    // A careless client putting its key in the query string must not get it logged either.
+    await fetch(`${signet.url}/api/v1/envelopes?api_key=${apiKey}`);
     const log = lines.join('');
     assert.ok(log.includes('/api/v1/signing/[redacted]'), 'signing requests are logged, redacted');
     assert.ok(log.includes('"reqId":"trace-me-42"'), 'an incoming request id is kept');

@@ -27,6 +27,8 @@ export function apiClient(app: FastifyInstance, apiKey?: string) {
     return { status: response.statusCode, body, headers: response.headers, raw };
   };
   return {
+    /** The Authorization header this client sends, for hand-made requests. */
+    authorization: apiKey ? `Bearer ${apiKey}` : '',
     get: <T = Record<string, unknown>>(url: string) => call<T>('GET', url),
     post: <T = Record<string, unknown>>(url: string, payload: unknown = {}) => call<T>('POST', url, payload),
     put: <T = Record<string, unknown>>(url: string, payload: unknown = {}) => call<T>('PUT', url, payload),
