@@ -13,6 +13,7 @@ export function parseFieldValues(
   input: unknown,
   ownFields: FieldRow[],
 ): { field: FieldRow; value: FieldValue }[] {
+  assertStorableText(input);
   const values =
     typeof input === 'object' && input !== null ? (input as { values?: unknown }).values : undefined;
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {

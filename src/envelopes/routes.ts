@@ -251,6 +251,7 @@ function multipartProblem(error: unknown): SignetError {
 /** File names become document names: no control characters or unpaired surrogates. */
 const cleanFileName = (name: string) =>
   name
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
     .slice(0, 255);

@@ -65,7 +65,7 @@ async function loadWithPdfLib(bytes: Uint8Array): Promise<PDFDocument> {
 function countPages(document: PDFDocument): number {
   try {
     return document.getPageCount();
-  } catch (error) {
+  } catch {
     throw damaged('the page tree cannot be read');
   }
 }

@@ -274,6 +274,15 @@ for (const kind of databaseKinds()) {
         signature: { kind: 'drawn', png: Buffer.from('GIF89a not a png at all').toString('base64') },
       });
       assert.equal(badPng.body.code, 'SIGNATURE_INVALID');
+      const nul = await s.put<{ code: string }>(`/api/v1/signing/${token}/fields`, {
+        values: { [byType('text')]: 'a\u0000b' },
+      });
+      assert.equal(nul.status, 400);
+      assert.equal(nul.body.code, 'TEXT_INVALID');
+      const surrogate = await s.post<{ code: string }>(`/api/v1/signing/${token}/finish`, {
+        signature: { kind: 'typed', text: 'F\ud800' },
+      });
+      assert.equal(surrogate.body.code, 'TEXT_INVALID');
       const noSignature = await s.post<{ code: string }>(`/api/v1/signing/${token}/finish`, {});
       assert.equal(noSignature.body.code, 'SIGNATURE_INVALID');
 

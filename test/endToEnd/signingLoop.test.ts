@@ -209,6 +209,11 @@ for (const kind of databaseKinds()) {
         return current.seal.state === 'done' ? current : undefined;
       }, 'the seal');
       assert.equal(sealed.status, 'completed');
+      const applied = (await (await api(`/api/v1/envelopes/${envelope.id}`)).json()) as {
+        fields: { type: string; value: unknown }[];
+      };
+      assert.match(String(applied.fields.find((f) => f.type === 'dateSigned')?.value), /^\d{4}-\d{2}-\d{2}$/);
+      assert.equal(applied.fields.find((f) => f.type === 'name')?.value, 'Brian Kernighan');
 
       const download = await api(`/api/v1/envelopes/${envelope.id}/download`);
       assert.equal(download.status, 200);
