@@ -5,7 +5,7 @@ import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
 import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
 import { completionRecord } from '../evidence/completionRecord.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
-import { parseInput } from '../http/parseInput.ts';
+import { parseInput, withoutUnstorableText } from '../http/parseInput.ts';
 import type { Platform } from '../platform.ts';
 import { loadDocuments, loadEnvelope } from './records.ts';
 import {
@@ -250,8 +250,7 @@ function multipartProblem(error: unknown): SignetError {
 
 /** File names become document names: no control characters or unpaired surrogates. */
 const cleanFileName = (name: string) =>
-  name
+  withoutUnstorableText(name)
     // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
     .replace(/[\u0000-\u001f\u007f]/g, '')
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
     .slice(0, 255);

@@ -3,8 +3,12 @@ import { badRequest, type FieldProblem } from '../errors.ts';
 
 // NUL cannot be stored in PostgreSQL text, and a lone UTF-16 surrogate is not a character at
 // all (RFC 8785 canonical JSON, which the audit chain hashes, refuses it).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
-const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNPAIRED_SURROGATE = '[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
+const UNSTORABLE_TEXT = new RegExp(`\\u0000|${UNPAIRED_SURROGATE}`);
+
+/** Removes what `findUnstorableText` objects to, for input that is cleaned rather than refused (file names). */
+export const withoutUnstorableText = (value: string) =>
+  value.replace(new RegExp(`\\u0000|${UNPAIRED_SURROGATE}`, 'g'), '');
 
 /** Every string (and object key) in untrusted input that cannot be stored as text, by path. */
 export function findUnstorableText(value: unknown, path: string[] = []): FieldProblem[] {
