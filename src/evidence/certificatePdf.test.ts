@@ -225,12 +225,30 @@ describe('renderCertificateOfCompletion with large envelopes', () => {
     assert.match(await pdfText(path), /…/, 'the cut is marked with an ellipsis');
   });
 
-  it('shows text the standard fonts cannot encode as "?" instead of failing', async () => {
+  it('shows non-Latin names as written', async () => {
+    const path = await savePdf(
+      await renderCertificateOfCompletion(
+        certificate({
+          title: 'Συμφωνία εμπιστευτικότητας',
+          recipients: [recipient(1, { name: 'Иван Петров', signatureText: 'Иван Петров' })],
+          events: [
+            { at: '2024-05-01T10:00:00Z', type: 'recipient.signed', actor: 'Иван Петров <ip@example.com>' },
+          ],
+        }),
+      ),
+    );
+    const text = await pdfText(path);
+    assert.match(text, /Συμφωνία εμπιστευτικότητας/);
+    assert.ok(text.split('Иван Петров').length - 1 >= 3, 'name, typed signature and audit actor');
+    assert.doesNotMatch(text, /\?/);
+  });
+
+  it('shows text the fonts have no glyphs for as "?" instead of failing', async () => {
     const path = await savePdf(
       await renderCertificateOfCompletion(
         certificate({
           title: 'Vertrag über 💼 Zusammenarbeit',
-          recipients: [recipient(1, { name: '张伟 Zhang 😀', signatureText: '张伟' })],
+          recipients: [recipient(1, { name: '张伟 Zhang 👍🏽', signatureText: '张伟' })],
           events: [{ at: '2024-05-01T10:00:00Z', type: 'recipient.signed', actor: '张伟 <zw@example.com>' }],
         }),
       ),

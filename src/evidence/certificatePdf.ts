@@ -4,21 +4,20 @@
  * to the completed document before sealing, so it is covered by the same signature.
  *
  * Layout is a simple top-to-bottom flow with page breaks between rows and recipient blocks; table
- * headers repeat on each page. All text uses the standard 14 fonts (see `pdf/fonts.ts` for what
+ * headers repeat on each page. All text uses embedded DejaVu faces (see `pdf/fonts.ts` for what
  * happens to characters they cannot show).
  */
 import { createHash } from 'node:crypto';
-import {
-  PDFDocument,
-  type PDFFont,
-  type PDFImage,
-  type PDFPage,
-  type RGB,
-  rgb,
-  StandardFonts,
-} from 'pdf-lib';
+import { PDFDocument, type PDFFont, type PDFImage, type PDFPage, type RGB, rgb } from 'pdf-lib';
 import { SignetError } from '../errors.ts';
-import { descentAtSize, showableText, splitEvenly, truncateToWidth, wrapToWidth } from '../pdf/fonts.ts';
+import {
+  descentAtSize,
+  embedFontFace,
+  showableText,
+  splitEvenly,
+  truncateToWidth,
+  wrapToWidth,
+} from '../pdf/fonts.ts';
 
 export interface CertificateRecipient {
   name: string;
@@ -109,9 +108,11 @@ interface Typography {
 }
 
 async function loadTypography(document: PDFDocument): Promise<Typography> {
-  const regular = await document.embedFont(StandardFonts.Helvetica);
-  const bold = await document.embedFont(StandardFonts.HelveticaBold);
-  const mono = await document.embedFont(StandardFonts.Courier);
+  // One after the other, so object numbers and subset tags are the same on every render.
+  const regular = await embedFontFace(document, 'regular');
+  const bold = await embedFontFace(document, 'bold');
+  const mono = await embedFontFace(document, 'mono');
+  const script = await embedFontFace(document, 'oblique');
   return {
     title: { font: bold, size: 20, color: ACCENT, lineHeight: 26 },
     subtitle: { font: regular, size: 11.5, color: INK, lineHeight: 15 },
@@ -124,7 +125,7 @@ async function loadTypography(document: PDFDocument): Promise<Typography> {
     cell: { font: regular, size: 8, color: INK, lineHeight: 10 },
     monoCell: { font: mono, size: 7.5, color: INK, lineHeight: 10 },
     footer: { font: regular, size: 7.5, color: MUTED, lineHeight: 10 },
-    script: await document.embedFont(StandardFonts.TimesRomanItalic),
+    script,
   };
 }
 

@@ -298,10 +298,23 @@ describe('composeCompletedPdf', () => {
     });
   }
 
-  it('stamps a typed signature in its box in an italic font', async () => {
-    assert.equal(await textOn(composedPath, 3, around(boxes.rotatedTyped)), 'Bob Signer');
+  it('stamps a typed signature in its box in an oblique font', async () => {
+    // pdftotext's word box spans DejaVu's full ascent, which at a signature's size reaches a few
+    // points above the glyphs themselves (they are clipped to the box anyway).
+    assert.equal(await textOn(composedPath, 3, around(boxes.rotatedTyped, 8)), 'Bob Signer');
     const { stdout } = await run('pdffonts', ['-f', '3', '-l', '3', composedPath]);
-    assert.match(stdout, /Times-Italic/);
+    assert.match(stdout, /DejaVuSans-Oblique-\d+\s+CID TrueType\s+Identity-H\s+yes/, 'embedded');
+  });
+
+  it('embeds no font into a document whose fields hold no text', async () => {
+    const bytes = await composeCompletedPdf({
+      documents: [{ name: 'alpha.pdf', bytes: await alphaDocument() }],
+      fields: [
+        { documentIndex: 0, page: 1, ...boxes.alphaChecked, value: { kind: 'checkbox', checked: true } },
+      ],
+    });
+    const { stdout } = await run('pdffonts', [await savePdf(bytes, 'no-text.pdf')]);
+    assert.doesNotMatch(stdout, /DejaVu/);
   });
 
   it('draws a PNG scaled to fit its box with the aspect ratio kept, centred', async () => {
@@ -353,10 +366,27 @@ describe('composeCompletedPdf text fitting and encoding', () => {
     assert.match(await textOn(path, 1, around(box, 1)), /^Nort.*…$/);
   });
 
-  it('replaces characters WinAnsi cannot encode with "?" instead of failing', async () => {
+  it('replaces only characters the font has no glyph for with "?" instead of failing', async () => {
     const box = { x: 60, y: 200, width: 250, height: 20 };
-    const path = await composeOneText('Zoë 张伟 👍🏽\nDupont', box);
-    assert.equal(await textOn(path, 1, around(box)), 'Zoë ?? ? Dupont');
+    const path = await composeOneText('Zoë Ωμέγα 张伟 👍🏽\nDupont', box);
+    assert.equal(await textOn(path, 1, around(box)), 'Zoë Ωμέγα ?? ? Dupont');
+  });
+
+  it('shows Greek and Cyrillic as written, in a text value and in a typed signature', async () => {
+    const text = 'Zoë Ωμέγα Иван';
+    const valueBox = { x: 60, y: 200, width: 250, height: 20 };
+    const signatureBox = { x: 60, y: 300, width: 250, height: 40 };
+    const bytes = await composeCompletedPdf({
+      documents: [{ name: 'alpha.pdf', bytes: await alphaDocument() }],
+      fields: [
+        { documentIndex: 0, page: 1, ...valueBox, value: { kind: 'text', text } },
+        { documentIndex: 0, page: 1, ...signatureBox, value: { kind: 'typedSignature', text } },
+      ],
+    });
+    const path = await savePdf(bytes, 'unicode.pdf');
+    assert.equal(await textOn(path, 1, around(valueBox)), text);
+    assert.equal(await textOn(path, 1, around(signatureBox, 8)), text); // see the typed signature test
+    await run('qpdf', ['--check', path]);
   });
 });
 

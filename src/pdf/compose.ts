@@ -24,7 +24,6 @@ import {
   type RGB,
   rectangle,
   rgb,
-  StandardFonts,
   setLineCap,
   setLineJoin,
   setLineWidth,
@@ -44,7 +43,7 @@ import {
   type UserRect,
   visibleRect,
 } from './composeGeometry.ts';
-import { descentAtSize, showableText, truncateToWidth } from './fonts.ts';
+import { descentAtSize, embedFontFace, type FontFace, showableText, truncateToWidth } from './fonts.ts';
 
 export { type FieldBox, fieldFitsPage, type PageSize } from './composeGeometry.ts';
 
@@ -92,7 +91,7 @@ export async function composeCompletedPdf(input: ComposeInput): Promise<Uint8Arr
   const composed = await PDFDocument.create({ updateMetadata: false });
   const pagesByDocument = await mergeDocuments(composed, input.documents);
   const placements = input.fields.map((field, index) => placeField(field, index, pagesByDocument));
-  const stamper = await createStamper(composed);
+  const stamper = createStamper(composed);
   for (const placement of placements) await stampField(stamper, placement);
   if (input.appendix) await appendPages(composed, await loadPdf(input.appendix, 'appendix', 'The appendix'));
   composed.setProducer('Signet');
@@ -189,20 +188,23 @@ function placeField(field: StampField, index: number, pagesByDocument: PDFPage[]
 
 interface Stamper {
   document: PDFDocument;
-  textFont: PDFFont;
-  signatureFont: PDFFont;
+  /** Faces are embedded on first use, so a document with no text values carries no font. */
+  fonts: Map<FontFace, PDFFont>;
   /** Initials repeated on every page are embedded once, keyed by content hash. */
   images: Map<string, PDFImage>;
 }
 
-async function createStamper(document: PDFDocument): Promise<Stamper> {
-  return {
-    document,
-    textFont: await document.embedFont(StandardFonts.Helvetica),
-    // Times-Italic is the most handwriting-like of the standard 14 fonts.
-    signatureFont: await document.embedFont(StandardFonts.TimesRomanItalic),
-    images: new Map(),
-  };
+function createStamper(document: PDFDocument): Stamper {
+  return { document, fonts: new Map(), images: new Map() };
+}
+
+async function stamperFont(stamper: Stamper, face: FontFace): Promise<PDFFont> {
+  let font = stamper.fonts.get(face);
+  if (!font) {
+    font = await embedFontFace(stamper.document, face);
+    stamper.fonts.set(face, font);
+  }
+  return font;
 }
 
 /** Draws the value in the field's own space, clipped to its box so nothing spills onto the page. */
@@ -219,10 +221,25 @@ async function stampField(stamper: Stamper, placement: Placement): Promise<void>
   const value = field.value;
   switch (value.kind) {
     case 'text':
-      drawFittedText(page, stamper.textFont, value.text, box, TEXT_MAX_FONT_SIZE, TEXT_COLOR);
+      drawFittedText(
+        page,
+        await stamperFont(stamper, 'regular'),
+        value.text,
+        box,
+        TEXT_MAX_FONT_SIZE,
+        TEXT_COLOR,
+      );
       break;
     case 'typedSignature':
-      drawFittedText(page, stamper.signatureFont, value.text, box, Number.POSITIVE_INFINITY, SIGNATURE_INK);
+      // An oblique face sets a typed signature apart from the printed values around it.
+      drawFittedText(
+        page,
+        await stamperFont(stamper, 'oblique'),
+        value.text,
+        box,
+        Number.POSITIVE_INFINITY,
+        SIGNATURE_INK,
+      );
       break;
     case 'checkbox':
       drawCheckbox(page, box, value.checked);

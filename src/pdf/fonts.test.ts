@@ -1,14 +1,49 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { PDFDocument, type PDFFont, StandardFonts } from 'pdf-lib';
-import { showableText, splitEvenly, truncateToWidth, wrapToWidth } from './fonts.ts';
+import { embedFontFace, showableText, splitEvenly, truncateToWidth, wrapToWidth } from './fonts.ts';
 
 let helvetica: PDFFont;
+let dejaVu: PDFFont;
+let dejaVuMono: PDFFont;
 before(async () => {
   helvetica = await (await PDFDocument.create()).embedFont(StandardFonts.Helvetica);
+  const document = await PDFDocument.create();
+  dejaVu = await embedFontFace(document, 'regular');
+  dejaVuMono = await embedFontFace(document, 'mono');
 });
 
-describe('showableText', () => {
+describe('showableText with an embedded DejaVu face', () => {
+  const cases = [
+    {
+      why: 'keeps Latin, Greek, Cyrillic and Hebrew',
+      input: 'Zoë Ωμέγα Иван עברית Signé',
+      shown: 'Zoë Ωμέγα Иван עברית Signé',
+    },
+    { why: 'keeps WinAnsi extras', input: 'Ørsted – “€5”…', shown: 'Ørsted – “€5”…' },
+    { why: 'composes a decomposed accent (NFC) instead of replacing it', input: 'Zoe\u0308', shown: 'Zoë' },
+    { why: 'replaces each CJK character with "?"', input: '张伟 Zhang', shown: '?? Zhang' },
+    { why: 'replaces an emoji with a skin tone by one "?"', input: 'ok 👍🏽', shown: 'ok ?' },
+    { why: 'replaces a ZWJ family emoji by one "?"', input: '👨‍👩‍👧', shown: '?' },
+  ];
+  for (const { why, input, shown } of cases) {
+    it(why, () => {
+      assert.equal(showableText(dejaVu, input), shown);
+      assert.doesNotThrow(() => dejaVu.encodeText(shown));
+    });
+  }
+
+  it('judges each face by its own glyphs: the mono face has no Hebrew', () =>
+    assert.equal(showableText(dejaVuMono, 'Иван עברית'), 'Иван ?????'));
+
+  it('measures and wraps Cyrillic text', () => {
+    const lines = wrapToWidth(dejaVu, 10, 'Иван Петров Сидоров Иванович', 60);
+    assert.ok(lines.length > 1);
+    for (const line of lines) assert.ok(dejaVu.widthOfTextAtSize(line, 10) <= 60, line);
+  });
+});
+
+describe('showableText with a standard font', () => {
   const cases = [
     { why: 'keeps Latin-1 and WinAnsi extras', input: 'Zoë Ørsted – “€5”', shown: 'Zoë Ørsted – “€5”' },
     { why: 'composes a decomposed accent (NFC) instead of replacing it', input: 'Zoe\u0308', shown: 'Zoë' },

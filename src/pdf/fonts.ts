@@ -1,34 +1,123 @@
 /**
- * Text measurement for the 14 standard PDF fonts (ISO 32000-1 §9.6.2.2), which need no embedding.
+ * Fonts and text measurement for everything Signet draws into a PDF.
  *
- * The standard fonts are drawn with WinAnsiEncoding (ISO 32000-1 Annex D.2), so they can show only
- * about 220 Latin characters. Anything else (CJK, emoji, most scripts) is replaced by a visible
- * '?' rather than crashing the whole completion — the caller still holds the original text for the
- * audit trail. A later issue may embed a Unicode font (which needs fontkit and a font file) and
- * make this replacement unnecessary.
+ * Text is drawn in DejaVu fonts (the `dejavu-fonts-ttf` package), embedded as subsets through
+ * fontkit, so Latin, Greek, Cyrillic, Hebrew and many symbols show as written. A character
+ * the font has no glyph for (CJK, most emoji) is replaced by a visible '?' rather than crashing the
+ * whole completion — the caller still holds the original text for the audit trail. The font files
+ * are read once per process; each document embeds only the glyphs it uses.
+ *
+ * pdf-lib draws glyphs in the order fontkit lays them out and does no bidirectional reordering, so
+ * a right-to-left word inside left-to-right text is shown in logical order.
  */
-import type { PDFFont } from 'pdf-lib';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import fontkit from '@pdf-lib/fontkit';
+import type { PDFDocument, PDFFont } from 'pdf-lib';
+
+/** The faces Signet draws with, by purpose. */
+export type FontFace = 'regular' | 'bold' | 'oblique' | 'mono';
+
+const FONT_FILES: Record<FontFace, string> = {
+  regular: 'DejaVuSans.ttf',
+  bold: 'DejaVuSans-Bold.ttf',
+  // The sans oblique rather than the serif italic, which has no Hebrew.
+  oblique: 'DejaVuSans-Oblique.ttf',
+  mono: 'DejaVuSansMono.ttf',
+};
+
+const fontDirectory = join(
+  dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')),
+  'ttf',
+);
+const fontBytes = new Map<FontFace, Promise<Uint8Array>>();
+
+function fontBytesOf(face: FontFace): Promise<Uint8Array> {
+  let bytes = fontBytes.get(face);
+  if (!bytes) {
+    bytes = readFile(join(fontDirectory, FONT_FILES[face]));
+    // A failed read is not cached, so a later document can try again.
+    bytes.catch(() => fontBytes.delete(face));
+    fontBytes.set(face, bytes);
+  }
+  return bytes;
+}
+
+type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
+type ParsedFont = ReturnType<Fontkit['create']>;
+
+/** Texts whose layout is remembered per embedded font before the memory is cleared. */
+const LAYOUT_MEMORY = 4096;
+const characterSetsByFile = new WeakMap<Uint8Array, number[]>();
+
+/**
+ * fontkit for pdf-lib, parsing the font afresh for every document — fontkit caches glyphs (and
+ * the code points they were first met with, which end up in the ToUnicode map) on the parsed font,
+ * so sharing one between documents would make a document's bytes depend on earlier ones. Only what
+ * depends on the file alone is shared: its list of code points. Each parsed font also remembers
+ * the layout of the texts it has measured, since pdf-lib lays a text out again for every width
+ * and wrapping and truncating measure the same prefixes many times.
+ */
+const documentFontkit: Fontkit = {
+  create(bytes: Uint8Array, postscriptName?: string): ParsedFont {
+    const font = fontkit.create(bytes, postscriptName);
+    if (postscriptName !== undefined) return font;
+    let codePoints = characterSetsByFile.get(bytes);
+    if (!codePoints) {
+      codePoints = font.characterSet;
+      characterSetsByFile.set(bytes, codePoints);
+    }
+    Object.defineProperty(font, 'characterSet', { value: codePoints });
+    return rememberLayouts(font);
+  },
+};
+
+function rememberLayouts(font: ParsedFont): ParsedFont {
+  const layout = font.layout.bind(font);
+  const runs = new Map<string, ReturnType<ParsedFont['layout']>>();
+  font.layout = (text, features) => {
+    if (features !== undefined) return layout(text, features);
+    let run = runs.get(text);
+    if (!run) {
+      if (runs.size >= LAYOUT_MEMORY) runs.clear();
+      run = layout(text);
+      runs.set(text, run);
+    }
+    return run;
+  };
+  return font;
+}
+
+/** Embeds one face into `document` as a subset: only the glyphs actually drawn are written. */
+export async function embedFontFace(document: PDFDocument, face: FontFace): Promise<PDFFont> {
+  document.registerFontkit(documentFontkit);
+  return document.embedFont(await fontBytesOf(face), { subset: true });
+}
 
 /** What a character the font cannot show is drawn as. */
 export const UNSHOWABLE = '?';
-const ELLIPSIS = '…'; // U+2026 is in WinAnsi (0x85), so it is safe with every standard Latin font.
+const ELLIPSIS = '…'; // U+2026 is in every DejaVu face (and in WinAnsi, 0x85).
 
-const characterSets = new WeakMap<PDFFont, ReadonlySet<number>>();
+/** Keyed by the code point list, which is the same for every document embedding one font file. */
+const characterSets = new WeakMap<readonly number[], ReadonlySet<number>>();
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
 function characterSetOf(font: PDFFont): ReadonlySet<number> {
-  let set = characterSets.get(font);
+  const codePoints = font.getCharacterSet();
+  let set = characterSets.get(codePoints);
   if (!set) {
-    set = new Set(font.getCharacterSet());
-    characterSets.set(font, set);
+    set = new Set(codePoints);
+    characterSets.set(codePoints, set);
   }
   return set;
 }
 
 /**
  * Returns `text` as the font can draw it, on one line: NFC first (so a decomposed "e + ◌́" still
- * becomes the encodable "é"), every run of whitespace as one space, and each user-perceived
- * character the font cannot encode as a single '?' (so "👍🏽", two code points, is one '?').
+ * becomes the single glyph "é"), every run of whitespace as one space, and each user-perceived
+ * character the font has no glyph for — judged by the font's own character set, WinAnsi for a
+ * standard font — as a single '?' (so "👍🏽", two code points, is one '?').
  */
 export function showableText(font: PDFFont, text: string): string {
   const showable = characterSetOf(font);
