@@ -13,6 +13,7 @@ import { SignetError } from '../errors.ts';
 import {
   descentAtSize,
   embedFontFace,
+  fitsStandardFonts,
   showableText,
   splitEvenly,
   truncateToWidth,
@@ -107,12 +108,12 @@ interface Typography {
   script: PDFFont;
 }
 
-async function loadTypography(document: PDFDocument): Promise<Typography> {
+async function loadTypography(document: PDFDocument, unicode: boolean): Promise<Typography> {
   // One after the other, so object numbers and subset tags are the same on every render.
-  const regular = await embedFontFace(document, 'regular');
-  const bold = await embedFontFace(document, 'bold');
-  const mono = await embedFontFace(document, 'mono');
-  const script = await embedFontFace(document, 'oblique');
+  const regular = await embedFontFace(document, 'regular', unicode);
+  const bold = await embedFontFace(document, 'bold', unicode);
+  const mono = await embedFontFace(document, 'mono', unicode);
+  const script = await embedFontFace(document, 'oblique', unicode);
   return {
     title: { font: bold, size: 20, color: ACCENT, lineHeight: 26 },
     subtitle: { font: regular, size: 11.5, color: INK, lineHeight: 15 },
@@ -209,10 +210,22 @@ function oneLine(style: TextStyle, text: string, width: number): string {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Every string the certificate may print, to choose between standard and embedded fonts. */
+function* textsOf(value: unknown): Generator<string> {
+  if (typeof value === 'string') yield value;
+  else if (value instanceof Uint8Array) return;
+  else if (Array.isArray(value)) for (const item of value) yield* textsOf(item);
+  else if (typeof value === 'object' && value !== null)
+    for (const item of Object.values(value)) yield* textsOf(item);
+}
+
 /** Renders the certificate as a stand-alone PDF; the same input always gives the same bytes. */
 export async function renderCertificateOfCompletion(c: CertificateOfCompletion): Promise<Uint8Array> {
   const document = await PDFDocument.create({ updateMetadata: false });
-  const canvas = new CertificateCanvas(document, await loadTypography(document));
+  const canvas = new CertificateCanvas(
+    document,
+    await loadTypography(document, !fitsStandardFonts(textsOf(c))),
+  );
   writeHeader(canvas, c);
   writeSummary(canvas, c);
   writeDocuments(canvas, c);

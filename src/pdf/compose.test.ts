@@ -303,7 +303,8 @@ describe('composeCompletedPdf', () => {
     // points above the glyphs themselves (they are clipped to the box anyway).
     assert.equal(await textOn(composedPath, 3, around(boxes.rotatedTyped, 8)), 'Bob Signer');
     const { stdout } = await run('pdffonts', ['-f', '3', '-l', '3', composedPath]);
-    assert.match(stdout, /DejaVuSans-Oblique-\d+\s+CID TrueType\s+Identity-H\s+yes/, 'embedded');
+    // Latin-only values need no embedded font: the standard oblique face shows them.
+    assert.match(stdout, /Helvetica-Oblique\s+Type 1/);
   });
 
   it('embeds no font into a document whose fields hold no text', async () => {

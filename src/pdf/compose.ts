@@ -43,7 +43,14 @@ import {
   type UserRect,
   visibleRect,
 } from './composeGeometry.ts';
-import { descentAtSize, embedFontFace, type FontFace, showableText, truncateToWidth } from './fonts.ts';
+import {
+  descentAtSize,
+  embedFontFace,
+  type FontFace,
+  fitsStandardFonts,
+  showableText,
+  truncateToWidth,
+} from './fonts.ts';
 
 export { type FieldBox, fieldFitsPage, type PageSize } from './composeGeometry.ts';
 
@@ -91,7 +98,10 @@ export async function composeCompletedPdf(input: ComposeInput): Promise<Uint8Arr
   const composed = await PDFDocument.create({ updateMetadata: false });
   const pagesByDocument = await mergeDocuments(composed, input.documents);
   const placements = input.fields.map((field, index) => placeField(field, index, pagesByDocument));
-  const stamper = createStamper(composed);
+  const texts = input.fields.flatMap(({ value }) =>
+    value.kind === 'text' || value.kind === 'typedSignature' ? [value.text] : [],
+  );
+  const stamper = createStamper(composed, !fitsStandardFonts(texts));
   for (const placement of placements) await stampField(stamper, placement);
   if (input.appendix) await appendPages(composed, await loadPdf(input.appendix, 'appendix', 'The appendix'));
   composed.setProducer('Signet');
@@ -190,18 +200,20 @@ interface Stamper {
   document: PDFDocument;
   /** Faces are embedded on first use, so a document with no text values carries no font. */
   fonts: Map<FontFace, PDFFont>;
+  /** Whether some value needs the embedded Unicode font rather than the standard ones. */
+  unicode: boolean;
   /** Initials repeated on every page are embedded once, keyed by content hash. */
   images: Map<string, PDFImage>;
 }
 
-function createStamper(document: PDFDocument): Stamper {
-  return { document, fonts: new Map(), images: new Map() };
+function createStamper(document: PDFDocument, unicode: boolean): Stamper {
+  return { document, fonts: new Map(), unicode, images: new Map() };
 }
 
 async function stamperFont(stamper: Stamper, face: FontFace): Promise<PDFFont> {
   let font = stamper.fonts.get(face);
   if (!font) {
-    font = await embedFontFace(stamper.document, face);
+    font = await embedFontFace(stamper.document, face, stamper.unicode);
     stamper.fonts.set(face, font);
   }
   return font;

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { PDFDocument, type PDFFont, StandardFonts } from 'pdf-lib';
-import { embedFontFace, showableText, splitEvenly, truncateToWidth, wrapToWidth } from './fonts.ts';
+import {
+  embedFontFace,
+  fitsStandardFonts,
+  showableText,
+  splitEvenly,
+  truncateToWidth,
+  wrapToWidth,
+} from './fonts.ts';
 
 let helvetica: PDFFont;
 let dejaVu: PDFFont;
@@ -111,4 +118,18 @@ describe('splitEvenly', () => {
       );
     });
   }
+});
+
+describe('fitsStandardFonts', () => {
+  it('accepts Latin-1 and the WinAnsi extras, which the standard fonts show', () => {
+    assert.equal(fitsStandardFonts(['Zoë Müller-Lüdenscheidt', 'Œuvre “quoted” – 5 €', 'tab\there']), true);
+  });
+  it('asks for the embedded font as soon as one text goes beyond WinAnsi', () => {
+    assert.equal(fitsStandardFonts(['plain', 'Иван']), false);
+    assert.equal(fitsStandardFonts(['Ωμέγα']), false);
+    assert.equal(fitsStandardFonts(['张伟']), false);
+  });
+  it('judges decomposed accents after NFC, as they will be drawn', () => {
+    assert.equal(fitsStandardFonts(['Ze\u0301']), true);
+  });
 });
