@@ -10,6 +10,9 @@ import type { Database, Sql } from '../db/database.ts';
  */
 export type JobName = 'mail.send' | 'envelope.seal' | 'envelope.expire';
 
+/** Retries after the first attempt, unless a job says otherwise. */
+export const DEFAULT_RETRY_LIMIT = 8;
+
 export interface JobOptions {
   retryLimit?: number;
   retryDelaySeconds?: number;
@@ -63,7 +66,7 @@ export async function startJobQueue(
   return {
     async enqueue(tx, name, data, options = {}) {
       await boss.send(name, data, {
-        retryLimit: options.retryLimit ?? 8,
+        retryLimit: options.retryLimit ?? DEFAULT_RETRY_LIMIT,
         retryDelay: options.retryDelaySeconds ?? 5,
         retryBackoff: true,
         db: executorFor(tx),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/database.ts';
 import { appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
+import { DEFAULT_RETRY_LIMIT } from '../jobs/queue.ts';
 import type { Platform } from '../platform.ts';
 import type { ComposedMail } from './messages.ts';
 
@@ -97,8 +98,8 @@ export async function deliverMail(platform: Platform, mailId: string): Promise<v
   } catch (error) {
     await platform.db.query(
       `update mail_messages set attempts = attempts + 1, last_error = $2,
-              state = case when attempts + 1 >= 8 then 'failed' else state end where id = $1`,
-      [row.id, String((error as Error).message).slice(0, 500)],
+              state = case when attempts + 1 > $3 then 'failed' else state end where id = $1`,
+      [row.id, String((error as Error).message).slice(0, 500), DEFAULT_RETRY_LIMIT],
     );
     throw error;
   }
