@@ -13,7 +13,7 @@ import { startJobQueue } from './jobs/queue.ts';
 import { createMailTransport } from './notify/mailer.ts';
 import { deliverMail } from './notify/outbox.ts';
 import { createOrganization, hasAnyOrganization } from './orgs/organizations.ts';
-import { loadOrCreateDevPki } from './pki/devCa.ts';
+import { certificatePem, loadOrCreateDevPki } from './pki/devCa.ts';
 import { loadSealingIdentityFromPkcs12 } from './pki/pkcs12.ts';
 import type { Platform } from './platform.ts';
 
@@ -50,17 +50,11 @@ export async function loadSealingKeys(config: Config) {
       config.sealPkcs12.password,
     );
     const root = identity.chain.at(-1) ?? identity.certificate;
-    return { rootPem: derToPem(root), sealing: identity };
+    return { rootPem: certificatePem(root), sealing: identity };
   }
   const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'));
   return { rootPem: dev.rootPem, sealing: dev.sealing };
 }
-
-const derToPem = (der: Uint8Array) =>
-  `-----BEGIN CERTIFICATE-----\n${Buffer.from(der)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .trimEnd()}\n-----END CERTIFICATE-----\n`;
 
 export async function startSignet(config: Config, options: StartOptions = {}): Promise<RunningSignet> {
   const log = options.logger ?? pino(loggerOptions(config.logLevel));

@@ -7,6 +7,7 @@ import {
   loadDocuments,
   loadEnvelopeById,
   loadFields,
+  loadMailFacts,
   loadRecipients,
   type RecipientRow,
   toRouted,
@@ -341,12 +342,7 @@ export async function declineSigning(
       reason,
     });
     await appendAuditEvent(tx, envelope.id, 'envelope.declined', { actor: 'system' }, { by: recipient.id });
-    const organization = await findOrganization(tx, envelope.organization_id);
-    const facts = {
-      title: envelope.title,
-      organizationName: organization?.name ?? '',
-      senderName: envelope.sender_name,
-    };
+    const facts = await loadMailFacts(tx, envelope);
     const others = (await loadRecipients(tx, envelope.id)).filter(
       (r) => r.id !== recipient.id && r.invited_at !== null,
     );

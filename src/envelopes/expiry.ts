@@ -2,9 +2,8 @@ import { revokeEnvelopeTokens } from '../ceremony/signingTokens.ts';
 import { appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
 import { expiredMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
-import { findOrganization } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
-import { loadEnvelopeById, loadRecipients } from './records.ts';
+import { loadEnvelopeById, loadMailFacts, loadRecipients } from './records.ts';
 
 /**
  * The `envelope.expire` job (every 5 minutes): envelopes still in progress past their expiry
@@ -32,12 +31,7 @@ export async function expireOverdueEnvelopes(platform: Platform): Promise<string
         pending: pending.map((r) => r.id),
       });
       if (envelope.sender_email) {
-        const organization = await findOrganization(tx, envelope.organization_id);
-        const facts = {
-          title: envelope.title,
-          organizationName: organization?.name ?? '',
-          senderName: envelope.sender_name,
-        };
+        const facts = await loadMailFacts(tx, envelope);
         const mail = expiredMail(
           facts,
           envelope.sender_email,

@@ -1,6 +1,8 @@
+import type { Config } from '../config/config.ts';
 import type { Sql } from '../db/database.ts';
 import { notFound } from '../errors.ts';
-import { isUuid } from '../orgs/organizations.ts';
+import type { EnvelopeFacts } from '../notify/messages.ts';
+import { findOrganization, isUuid } from '../orgs/organizations.ts';
 import type { RecipientRole, RecipientStatus, RoutedRecipient } from './routing.ts';
 import type { FieldType } from './schema.ts';
 import type { EnvelopeStatus } from './state.ts';
@@ -81,6 +83,30 @@ export interface FieldRow {
   value: { v: FieldValue } | null;
   filled_at: Date | null;
 }
+
+/** What every mail about an envelope says about it: its title, the sending organisation and person. */
+export async function loadMailFacts(sql: Sql, envelope: EnvelopeRow): Promise<EnvelopeFacts> {
+  const organization = await findOrganization(sql, envelope.organization_id);
+  return {
+    title: envelope.title,
+    organizationName: organization?.name ?? '',
+    senderName: envelope.sender_name,
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/** When links issued now expire: the configured envelope lifetime from this moment. */
+export const expiryFromNow = (config: Config) => new Date(Date.now() + config.envelopeExpiryDays * DAY_MS);
+
+/** A safe download / attachment file name for a document or envelope title. */
+export const pdfFileName = (name: string) =>
+  `${
+    name
+      .replace(/[^\w .-]+/g, '_')
+      .replace(/\.pdf$/i, '')
+      .slice(0, 100) || 'document'
+  }.pdf`;
 
 export const envelopeNotFound = () => notFound('ENVELOPE_NOT_FOUND', 'No such envelope');
 

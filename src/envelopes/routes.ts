@@ -7,7 +7,7 @@ import { completionRecord } from '../evidence/completionRecord.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput, withoutUnstorableText } from '../http/parseInput.ts';
 import type { Platform } from '../platform.ts';
-import { loadDocuments, loadEnvelope } from './records.ts';
+import { loadDocuments, loadEnvelope, pdfFileName } from './records.ts';
 import {
   type EnvelopeInput,
   envelopeInput,
@@ -45,14 +45,6 @@ function senderOf(request: FastifyRequest): SenderContext {
     },
   };
 }
-
-const pdfFileName = (name: string) =>
-  `${
-    name
-      .replace(/[^\w .-]+/g, '_')
-      .replace(/\.pdf$/i, '')
-      .slice(0, 100) || 'document'
-  }.pdf`;
 
 /** The envelope API (SPEC §A, §H): HTTP only — parse, call the service, shape the reply. */
 export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {

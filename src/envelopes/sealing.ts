@@ -5,24 +5,25 @@ import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
 import { completionRecord } from '../evidence/completionRecord.ts';
 import { completedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
-import { findOrganization } from '../orgs/organizations.ts';
 import { composeCompletedPdf, type StampField, type StampValue } from '../pdf/compose.ts';
 import { sealPdf } from '../pdf/seal.ts';
 import type { Platform } from '../platform.ts';
 import {
   type EnvelopeRow,
+  expiryFromNow,
   type FieldRow,
   loadDocuments,
   loadEnvelopeById,
   loadFields,
+  loadMailFacts,
   loadRecipients,
+  pdfFileName,
   type RecipientRow,
 } from './records.ts';
 import { signingUrl } from './service.ts';
 
 /** Completed copies above this size are linked rather than attached: many relays refuse ~25 MB. */
 const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
-const DAY_MS = 86_400_000;
 
 /**
  * The `envelope.seal` job (SPEC §C): stamp the field values into the original documents,
@@ -149,17 +150,12 @@ async function recordSeal(
       stampedSha256,
       level: 'PAdES-B-B',
     });
-    const organization = await findOrganization(tx, envelope.organization_id);
-    const facts = {
-      title: envelope.title,
-      organizationName: organization?.name ?? '',
-      senderName: envelope.sender_name,
-    };
+    const facts = await loadMailFacts(tx, envelope);
     const attach = stored.size <= MAX_ATTACHMENT_BYTES;
     const attachments = attach
       ? [
           {
-            filename: `${safeFileName(envelope.title)}.pdf`,
+            filename: pdfFileName(envelope.title),
             sha256: stored.sha256,
             contentType: 'application/pdf',
           },
@@ -172,7 +168,7 @@ async function recordSeal(
         envelopeId,
         recipientId: recipient.id,
         purpose: 'copy',
-        expiresAt: new Date(Date.now() + platform.config.envelopeExpiryDays * DAY_MS),
+        expiresAt: expiryFromNow(platform.config),
       });
       await queueMail(
         platform,
@@ -193,5 +189,3 @@ async function recordSeal(
     }
   });
 }
-
-const safeFileName = (title: string) => title.replace(/[^\w .-]+/g, '_').slice(0, 80) || 'document';

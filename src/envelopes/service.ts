@@ -4,9 +4,9 @@ import { issueSigningToken, revokeEnvelopeTokens } from '../ceremony/signingToke
 import type { Sql } from '../db/database.ts';
 import { type FieldProblem, SignetError } from '../errors.ts';
 import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
-import { invitationMail, voidedMail } from '../notify/messages.ts';
+import { type EnvelopeFacts, invitationMail, voidedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
-import { findOrganization, findOwner, isUuid } from '../orgs/organizations.ts';
+import { findOwner, isUuid } from '../orgs/organizations.ts';
 import { fieldFitsPage } from '../pdf/compose.ts';
 import { inspectUploadedPdf } from '../pdf/inspect.ts';
 import type { Platform } from '../platform.ts';
@@ -14,8 +14,10 @@ import {
   type EnvelopeRow,
   envelopeSummaryView,
   envelopeView,
+  expiryFromNow,
   loadEnvelope,
   loadFields,
+  loadMailFacts,
   loadRecipients,
   type RecipientRow,
   toRouted,
@@ -35,8 +37,6 @@ export interface UploadedDocument {
   name: string;
   bytes: Uint8Array;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * Creates an envelope (and sends it when asked). Everything is checked before anything is
@@ -351,7 +351,7 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
       })),
     );
   }
-  const expiresAt = new Date(Date.now() + platform.config.envelopeExpiryDays * DAY_MS);
+  const expiresAt = expiryFromNow(platform.config);
   await tx.query(`update envelopes set status = 'sent', sent_at = now(), expires_at = $2 where id = $1`, [
     envelopeId,
     expiresAt,
@@ -364,10 +364,10 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
 export async function inviteCurrentRecipients(platform: Platform, tx: Sql, envelope: EnvelopeRow) {
   const recipients = await loadRecipients(tx, envelope.id);
   const due = recipientsToInvite(recipients.map(toRouted));
-  const organization = await findOrganization(tx, envelope.organization_id);
+  const facts = await loadMailFacts(tx, envelope);
   for (const routed of due) {
     const recipient = recipients.find((r) => r.id === routed.id)!;
-    await inviteRecipient(platform, tx, envelope, recipient, organization?.name ?? '', false);
+    await inviteRecipient(platform, tx, envelope, recipient, facts, false);
   }
 }
 
@@ -376,24 +376,22 @@ async function inviteRecipient(
   tx: Sql,
   envelope: EnvelopeRow,
   recipient: RecipientRow,
-  organizationName: string,
+  facts: EnvelopeFacts,
   reminder: boolean,
 ) {
   const token = await issueSigningToken(tx, {
     envelopeId: envelope.id,
     recipientId: recipient.id,
     purpose: 'email',
-    expiresAt: envelope.expires_at ?? new Date(Date.now() + platform.config.envelopeExpiryDays * DAY_MS),
+    expiresAt: envelope.expires_at ?? expiryFromNow(platform.config),
   });
   if (!reminder) {
     await tx.query(`update recipients set status = 'sent', invited_at = now() where id = $1`, [recipient.id]);
   }
   const mail = invitationMail(
     {
-      title: envelope.title,
+      ...facts,
       message: envelope.message,
-      organizationName,
-      senderName: envelope.sender_name,
       recipientName: recipient.name,
       role: recipient.role,
     },
@@ -432,18 +430,10 @@ export async function voidEnvelope(
     );
     await revokeEnvelopeTokens(tx, envelopeId);
     await appendAuditEvent(tx, envelopeId, 'envelope.voided', sender.who, { reason });
-    const organization = await findOrganization(tx, sender.organizationId);
+    const facts = await loadMailFacts(tx, envelope);
     const recipients = await loadRecipients(tx, envelopeId);
     for (const recipient of recipients.filter((r) => r.invited_at !== null)) {
-      const mail = voidedMail(
-        {
-          title: envelope.title,
-          organizationName: organization?.name ?? '',
-          senderName: envelope.sender_name,
-        },
-        recipient.email,
-        reason,
-      );
+      const mail = voidedMail(facts, recipient.email, reason);
       await queueMail(platform, tx, { organizationId: sender.organizationId, envelopeId }, mail);
     }
   });
@@ -455,12 +445,12 @@ export async function remindEnvelope(platform: Platform, sender: SenderContext, 
   return platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
     assertSenderAction(envelope.status, 'remind');
-    const organization = await findOrganization(tx, sender.organizationId);
+    const facts = await loadMailFacts(tx, envelope);
     const pending = (await loadRecipients(tx, envelopeId)).filter(
       (r) => r.role !== 'cc' && (r.status === 'sent' || r.status === 'delivered'),
     );
     for (const recipient of pending) {
-      await inviteRecipient(platform, tx, envelope, recipient, organization?.name ?? '', true);
+      await inviteRecipient(platform, tx, envelope, recipient, facts, true);
     }
     await appendAuditEvent(tx, envelopeId, 'envelope.reminded', sender.who, { recipients: pending.length });
     return { reminded: pending.map((r) => ({ id: r.id, email: r.email })) };

@@ -12,7 +12,7 @@ export interface ComposedMail {
   html: string;
 }
 
-interface EnvelopeFacts {
+export interface EnvelopeFacts {
   title: string;
   organizationName: string;
   senderName: string;

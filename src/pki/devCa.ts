@@ -157,7 +157,7 @@ async function generateRsaKey(modulusLength: number): Promise<KeyObject> {
   return privateKey;
 }
 
-function certificatePem(der: Uint8Array): string {
+export function certificatePem(der: Uint8Array): string {
   return new X509Certificate(der).toString();
 }
 
