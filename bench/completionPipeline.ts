@@ -5,15 +5,15 @@ import {
   renderCertificateOfCompletion,
 } from '../src/evidence/certificatePdf.ts';
 import { composeCompletedPdf, type StampField } from '../src/pdf/compose.ts';
-import { sealPdf } from '../src/pdf/seal.ts';
+import { signPades } from '../src/pdf/pades.ts';
 import type { SealingIdentity } from '../src/pki/signer.ts';
 import { lapTimer, type RunPlan, type Sample, summarizeEach } from './stats.ts';
 
 /*
  * The per-document work of the `envelope.seal` job (src/envelopes/sealing.ts, buildSealedPdf)
  * without the database and blob store: stamp the field values, render the certificate of
- * completion, append it, seal. The steps and their order are the job's; only the inputs are
- * made up, to look like one signer who typed a signature.
+ * completion, append it, seal (signPades at B-B). The steps and their order are the job's; only
+ * the inputs are made up, to look like one signer who typed a signature.
  */
 
 export interface PipelineStages {
@@ -77,11 +77,22 @@ async function completeInStages(pdf: Uint8Array, pages: number, identity: Sealin
     appendix: certificate,
   });
   const append = lap();
-  const sealed = await sealPdf(combined, identity, {
-    name: 'Signet',
-    reason: 'Sealed on completion of envelope bench',
-    location: 'bench.localhost',
-  });
+  // The platform seal as the job makes it under a B-B policy without per-signer signatures.
+  const sealed = await signPades(
+    combined,
+    [
+      {
+        identity,
+        fieldName: 'Signet seal',
+        signingTime: new Date(),
+        name: 'Signet',
+        reason: 'Sealed on completion of envelope bench',
+        location: 'bench.localhost',
+      },
+    ],
+    'B-B',
+    {},
+  );
   const seal = lap();
   return {
     sealedBytes: sealed.byteLength,

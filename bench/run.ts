@@ -2,33 +2,102 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadOrCreateDevPki } from '../src/pki/devCa.ts';
-import { databaseKinds } from '../test/support/signetHarness.ts';
+import type { PadesServices } from '../src/pdf/pades.ts';
+import type { SealingIdentity } from '../src/pki/signer.ts';
+import { databaseKinds, startTestSignet } from '../test/support/signetHarness.ts';
 import { measureCeilings } from './ceilings.ts';
 import { measureCompletionPipeline } from './completionPipeline.ts';
-import { makeContractPdf } from './documents.ts';
+import { largeScanPdf, makeContractPdf, withEmptySignatureField } from './documents.ts';
 import { measureEnvelopeThroughput } from './envelopeThroughput.ts';
+import { type HsmBenchPlan, hsmRows, measureHsmSigning } from './hsm.ts';
+import { type BenchIdentity, createBenchIdentity, type IdentityPemFiles } from './identity.ts';
+import { measureLevels } from './levels.ts';
 import { describeMachine } from './machine.ts';
-import { type BenchResults, resultRows } from './report.ts';
+import {
+  measureMutoolSign,
+  measureMutoolStart,
+  measureSignpdf,
+  type PeerMeasurement,
+  writeMutoolInput,
+} from './peers.ts';
+import { type BenchResults, pagesLabel, resultRows } from './report.ts';
 import { measureSealing } from './sealing.ts';
+import { measureSealMemory } from './sealMemory.ts';
+import type { RunPlan } from './stats.ts';
 import { renderMarkdownTable } from './table.ts';
 
 /*
- * `npm run bench`: sealing and API throughput next to the RSA and SHA-256 ceilings measured in
- * the same run. Reports only — no timed assertions — and prints progress to stderr so stdout
- * is just the table. Sized to finish in well under three minutes on two cores.
+ * `npm run bench`: PAdES B-B seal throughput (1 page, 100 pages, a 50 MB scan) next to the
+ * ceilings measured in the same run (RSA-2048 and P-256 signs/s, SHA-256 MB/s) and the peers on
+ * the same documents (@signpdf/signpdf in Node, mutool sign in C); the 50 MB seal's peak RSS;
+ * seal latency per PAdES level; the completion pipeline; API throughput. Reports only — no
+ * timed assertions — and prints progress to stderr so stdout is just the table.
+ *
+ * While developing, run it reduced (the machine is shared):
+ *   BENCH_QUICK=1      a fifth of the runs;
+ *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm.
  */
 
 const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
+const QUICK = process.env.BENCH_QUICK === '1';
+const SKIP = new Set(
+  (process.env.BENCH_SKIP ?? '')
+    .split(',')
+    .map((section) => section.trim())
+    .filter((section) => section !== ''),
+);
+const runs = (warmup: number, count: number): RunPlan =>
+  QUICK
+    ? { warmup: Math.ceil(warmup / 4), runs: Math.max(1, Math.ceil(count / 5)) }
+    : { warmup, runs: count };
+
+/** The large document: uncompressed scans, the size the issue names. */
+const LARGE_DOCUMENT_BYTES = 50 * 1_000_000;
+
+interface DocumentPlan {
+  label: string;
+  make(): Promise<Uint8Array>;
+  seal: RunPlan;
+  signpdf: RunPlan;
+  mutool: RunPlan;
+  /** Absent: the completion pipeline is not run on this document. */
+  pipeline?: { pages: number; plan: RunPlan };
+}
+
 /**
- * Sizes compared. pkijs/asn1js and pdf-lib need a few dozen calls before V8 has optimised them
- * (the first 1-page seals run several times slower), hence the long warm-up for the cheap case.
+ * pkijs/asn1js and pdf-lib need a few dozen calls before V8 has optimised them (the first
+ * 1-page seals run several times slower), hence the long warm-ups for the cheap case.
  */
-const DOCUMENTS = [
-  { pages: 1, seal: { warmup: 20, runs: 50 }, pipeline: { warmup: 15, runs: 25 } },
-  { pages: 100, seal: { warmup: 3, runs: 9 }, pipeline: { warmup: 2, runs: 7 } },
+const DOCUMENTS: DocumentPlan[] = [
+  {
+    label: pagesLabel(1),
+    make: () => makeContractPdf(1),
+    seal: runs(20, 50),
+    signpdf: runs(10, 30),
+    mutool: runs(2, 20),
+    pipeline: { pages: 1, plan: runs(15, 25) },
+  },
+  {
+    label: pagesLabel(100),
+    make: () => makeContractPdf(100),
+    seal: runs(3, 15),
+    signpdf: runs(2, 7),
+    mutool: runs(1, 9),
+    pipeline: { pages: 100, plan: runs(2, 7) },
+  },
+  {
+    label: '50 pages of scans',
+    make: async () => (await largeScanPdf(LARGE_DOCUMENT_BYTES)).bytes,
+    seal: runs(1, 7),
+    signpdf: { warmup: 0, runs: QUICK ? 1 : 3 },
+    mutool: runs(1, 5),
+  },
 ];
-const THROUGHPUT = { envelopes: 20, concurrency: 4, warmup: 2 };
+const THROUGHPUT = QUICK
+  ? { envelopes: 6, concurrency: 4, warmup: 1 }
+  : { envelopes: 20, concurrency: 4, warmup: 2 };
+const HSM: HsmBenchPlan = { durationMs: QUICK ? 300 : 1000, inFlight: 16 };
+const LEVELS = runs(3, 15);
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -36,41 +105,110 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   const startedAt = new Date();
 
-  progress('ceilings (RSA-2048 signs, SHA-256)');
-  const ceilings = measureCeilings();
+  progress('ceilings (RSA-2048 and P-256 signs, SHA-256)');
+  const ceilings = measureCeilings(QUICK ? 500 : 1500);
+  const results: BenchResults = { ceilings, sealing: [], peers: [], pipelines: [], throughput: [] };
 
-  // A fresh dev PKI, as a development instance creates on first start (RSA-2048 sealing key).
-  const pkiDir = mkdtempSync(join(tmpdir(), 'signet-bench-pki-'));
-  const results: BenchResults = { ceilings, sealing: [], pipelines: [], throughput: [] };
+  const workDir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
   try {
-    const { sealing } = await loadOrCreateDevPki(pkiDir);
+    // One RSA-2048 key for Signet and both peers (as a PKCS#12 for them).
+    const bench = await createBenchIdentity(workDir);
+    if (!SKIP.has('peers')) results.mutoolStart = measureMutoolStart(runs(3, 30));
     for (const document of DOCUMENTS) {
-      const pdf = await makeContractPdf(document.pages);
-      progress(`sealPdf, ${document.pages} page(s)`);
-      results.sealing.push(await measureSealing(pdf, document.pages, sealing, document.seal));
-      progress(`completion pipeline, ${document.pages} page(s)`);
-      results.pipelines.push(
-        await measureCompletionPipeline(pdf, document.pages, sealing, document.pipeline),
-      );
+      progress(`${document.label}: making the document`);
+      const pdf = await document.make();
+      progress(`${document.label}: signPades B-B`);
+      results.sealing.push(await measureSealing(pdf, document.label, bench.identity, document.seal));
+      if (!SKIP.has('peers')) {
+        results.peers.push(await measurePeers(pdf, document, bench, workDir));
+      }
+      if (document.pipeline && !SKIP.has('pipeline')) {
+        progress(`${document.label}: completion pipeline`);
+        const { pages, plan } = document.pipeline;
+        results.pipelines.push(await measureCompletionPipeline(pdf, pages, bench.identity, plan));
+      }
+    }
+    if (!SKIP.has('memory')) {
+      progress('50 MB seal in a child process (peak RSS)');
+      results.memory = sealMemory((await largeScanPdf(LARGE_DOCUMENT_BYTES)).path, bench.pem);
     }
   } finally {
-    rmSync(pkiDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
   }
 
-  for (const database of databaseKinds()) {
-    progress(`API throughput on ${database}`);
-    results.throughput.push(await measureEnvelopeThroughput(database, THROUGHPUT));
+  if (!SKIP.has('levels')) {
+    progress('PAdES levels against a running Signet (in-process TSA, OCSP, CRL)');
+    results.levels = await measureLevelsOnSignet();
   }
 
-  const rows = resultRows(results);
+  if (!SKIP.has('throughput')) {
+    for (const database of databaseKinds()) {
+      progress(`API throughput on ${database}`);
+      results.throughput.push(await measureEnvelopeThroughput(database, THROUGHPUT));
+    }
+  }
+
+  let hsm: Awaited<ReturnType<typeof measureHsmSigning>>;
+  if (!SKIP.has('hsm')) {
+    progress('HSM signing (SoftHSM2 through Pkcs11KeyStore)');
+    hsm = await measureHsmSigning(HSM);
+  }
+
+  const rows = [...resultRows(results), ...(hsm ? hsmRows(hsm, HSM) : [])];
   process.stdout.write(`${renderMarkdownTable(rows, machine)}\n`);
-  mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000;
+  // A reduced run says so in the file, so nobody compares it with a full one unawares.
+  const reduced = QUICK || SKIP.size > 0 ? { quick: QUICK, skipped: [...SKIP] } : undefined;
+  mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   writeFileSync(
     RESULTS_FILE,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, machine, rows, results }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, hsm }, null, 2)}\n`,
   );
   progress(`done in ${elapsedSeconds.toFixed(0)} s; wrote ${RESULTS_FILE}`);
+}
+
+async function measurePeers(
+  pdf: Uint8Array,
+  document: DocumentPlan,
+  bench: BenchIdentity,
+  workDir: string,
+): Promise<PeerMeasurement> {
+  progress(`${document.label}: @signpdf/signpdf`);
+  const signpdf = await measureSignpdf(pdf, bench, document.signpdf);
+  progress(`${document.label}: mutool sign`);
+  const field = await withEmptySignatureField(pdf);
+  const input = writeMutoolInput(workDir, 'mutool-input.pdf', field.bytes, field.fieldObjectNumber);
+  const mutool = measureMutoolSign(input, bench, workDir, document.mutool);
+  return { label: document.label, signpdf, mutool };
+}
+
+function sealMemory(pdfPath: string, pem: IdentityPemFiles): BenchResults['memory'] {
+  try {
+    return measureSealMemory(pdfPath, pem);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * B-T…B-LTA need a TSA and revocation data the sealing certificate points at: a Signet started
+ * as the tests start it provides both in-process (its dev TSA, OCSP responder and CRLs), and its
+ * own sealing identity carries the matching AIA/CRL pointers. A Signet whose platform does not
+ * offer PAdES services yet is reported as such.
+ */
+async function measureLevelsOnSignet(): Promise<BenchResults['levels']> {
+  const signet = await startTestSignet('pglite');
+  try {
+    const pki = signet.platform.pki as { sealing: SealingIdentity; pades?: PadesServices };
+    if (!pki.pades) return { error: 'this Signet has no PAdES services (platform.pki.pades)' };
+    const pdf = await makeContractPdf(1);
+    const results = await measureLevels(pki.sealing, pki.pades, { pdf, ...LEVELS });
+    return { services: 'Signet in-process TSA/OCSP', results };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    await signet.stop();
+  }
 }
 
 await main();

@@ -6,15 +6,26 @@ export interface Row {
   value: string;
   peer: string;
   ratio: string;
+  /** The issue's target for this row and whether this run met it, e.g. "≥ 50 %: PASS". */
+  target?: string;
 }
 
-const HEADER: Row = { measure: 'measure', value: 'value', peer: 'peer/ceiling', ratio: 'ratio' };
-const COLUMNS: (keyof Row)[] = ['measure', 'value', 'peer', 'ratio'];
+const HEADER: Required<Row> = {
+  measure: 'measure',
+  value: 'value',
+  peer: 'peer/ceiling',
+  ratio: 'ratio',
+  target: 'target',
+};
+const COLUMNS: (keyof Row)[] = ['measure', 'value', 'peer', 'ratio', 'target'];
 
 export function renderMarkdownTable(rows: readonly Row[], machine: Machine): string {
-  const widths = COLUMNS.map((column) => Math.max(...[HEADER, ...rows].map((row) => row[column].length)));
+  const cell = (row: Row, column: keyof Row) => (row[column] ?? '').replaceAll('|', '\\|');
+  const widths = COLUMNS.map((column) =>
+    Math.max(...[HEADER, ...rows].map((row) => cell(row, column).length)),
+  );
   const line = (row: Row) =>
-    `| ${COLUMNS.map((column, i) => row[column].replaceAll('|', '\\|').padEnd(widths[i]!)).join(' | ')} |`;
+    `| ${COLUMNS.map((column, i) => cell(row, column).padEnd(widths[i]!)).join(' | ')} |`;
   const rule = `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`;
   return [
     `Machine: ${machine.cpuModel} × ${machine.cores} cores, ${machine.memoryGiB} GiB, ` +
@@ -37,6 +48,13 @@ export const formatRate = (perSecond: number, unit: string): string =>
   `${perSecond >= 100 ? perSecond.toFixed(0) : perSecond.toFixed(perSecond >= 10 ? 1 : 2)} ${unit}/s`;
 
 export const formatKB = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
+
+/** KiB below 10 MiB, MiB above. */
+export const formatBytes = (bytes: number): string =>
+  bytes < 10 * 2 ** 20 ? formatKB(bytes) : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/** A target and whether this run met it: reported, never asserted. */
+export const formatTarget = (target: string, met: boolean): string => `${target}: ${met ? 'PASS' : 'FAIL'}`;
 
 export const formatPercent = (fraction: number): string =>
   `${(fraction * 100).toFixed(fraction >= 0.1 ? 0 : 1)} %`;

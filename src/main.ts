@@ -3,18 +3,24 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { FileBlobStore, loadOrCreateMasterKey } from './blobs/blobStore.ts';
+import { sealedSecrets } from './blobs/sealedSecrets.ts';
 import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { sealEnvelope } from './envelopes/sealing.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
+import { createSmsTransport, deliverSms } from './identity/sms.ts';
 import { startJobQueue } from './jobs/queue.ts';
 import { createMailTransport } from './notify/mailer.ts';
 import { deliverMail } from './notify/outbox.ts';
 import { createOrganization, hasAnyOrganization } from './orgs/organizations.ts';
 import { certificatePem, loadOrCreateDevPki } from './pki/devCa.ts';
+import { createFileKeyStore } from './pki/fileKeyStore.ts';
+import type { KeyStore } from './pki/keyStore.ts';
+import { openPkcs11KeyStore } from './pki/pkcs11KeyStore.ts';
 import { loadSealingIdentityFromPkcs12 } from './pki/pkcs12.ts';
+import { createPlatformPki, type PlatformPki } from './pki/services.ts';
 import type { Platform } from './platform.ts';
 
 /**
@@ -43,17 +49,54 @@ export function openConfiguredDatabase(config: Config, template?: Blob): Promise
     : openDatabase({ kind: 'pglite', dataDir: config.dataDir, template });
 }
 
-export async function loadSealingKeys(config: Config) {
-  if (config.sealPkcs12) {
-    const identity = loadSealingIdentityFromPkcs12(
-      readFileSync(config.sealPkcs12.path),
-      config.sealPkcs12.password,
-    );
-    const root = identity.chain.at(-1) ?? identity.certificate;
-    return { rootPem: certificatePem(root), sealing: identity };
+/** A TSA that fails once may answer the second time; more attempts only delay the failover. */
+const TSA_ATTEMPTS_PER_URL = 2;
+
+/** The sealing identity from SEAL_PKCS12_PATH, with the root of its chain. */
+function loadPkcs12Sealing(sealPkcs12: NonNullable<Config['sealPkcs12']>) {
+  const identity = loadSealingIdentityFromPkcs12(readFileSync(sealPkcs12.path), sealPkcs12.password);
+  const root = identity.chain.at(-1) ?? identity.certificate;
+  return { sealing: identity, rootPem: certificatePem(root), rootDer: root };
+}
+
+/**
+ * Keys (file key store in DATA_DIR/keys), Signet's CA (DATA_DIR/pki) and its services. With
+ * SEAL_PKCS12_PATH the seal is made with the operator's key; TSA, OCSP and per-signer
+ * certificates still come from Signet's CA.
+ */
+export async function loadSealingKeys(config: Config, db: Database): Promise<PlatformPki> {
+  const sealingOverride = config.sealPkcs12 ? loadPkcs12Sealing(config.sealPkcs12) : undefined;
+  const keyStore = await openKeyStore(config);
+  const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'), {
+    keyStore,
+    publicUrl: config.publicUrl,
+  });
+  return createPlatformPki({
+    db,
+    dev,
+    keyStore,
+    sealingOverride,
+    tsa: { urls: config.tsaUrls, timeoutMs: config.tsaTimeoutMs, attemptsPerUrl: TSA_ATTEMPTS_PER_URL },
+    revocationTimeoutMs: config.tsaTimeoutMs,
+  });
+}
+
+/** The root relying parties must trust for seals, without touching the database (`signet ca-root`). */
+export async function loadSealingRootPem(config: Config): Promise<string> {
+  if (config.sealPkcs12) return loadPkcs12Sealing(config.sealPkcs12).rootPem;
+  const keyStore = await openKeyStore(config);
+  try {
+    return (await loadOrCreateDevPki(join(config.dataDir, 'pki'), { keyStore, publicUrl: config.publicUrl }))
+      .rootPem;
+  } finally {
+    await keyStore.close();
   }
-  const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'));
-  return { rootPem: dev.rootPem, sealing: dev.sealing };
+}
+
+/** PKCS#11 when PKCS11_MODULE/TOKEN_LABEL/PIN are set (keys never leave the token), else key files in DATA_DIR/keys. */
+async function openKeyStore(config: Config): Promise<KeyStore> {
+  if (config.pkcs11) return openPkcs11KeyStore(config.pkcs11);
+  return createFileKeyStore(join(config.dataDir, 'keys'));
 }
 
 export async function startSignet(config: Config, options: StartOptions = {}): Promise<RunningSignet> {
@@ -62,11 +105,9 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
   try {
     const applied = await migrate(db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
-    const blobs = new FileBlobStore(
-      join(config.dataDir, 'blobs'),
-      loadOrCreateMasterKey(config.dataDir, config.masterKey),
-    );
-    const pki = await loadSealingKeys(config);
+    const masterKey = loadOrCreateMasterKey(config.dataDir, config.masterKey);
+    const blobs = new FileBlobStore(join(config.dataDir, 'blobs'), masterKey);
+    const pki = await loadSealingKeys(config, db);
     const queue = await startJobQueue(db, config.databaseUrl, (error) =>
       log.error({ err: error }, 'job queue error'),
     );
@@ -74,13 +115,16 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       config,
       db,
       blobs,
+      secrets: sealedSecrets(masterKey),
       queue,
       mail: createMailTransport(config.smtpUrl),
+      sms: createSmsTransport(config.twilio),
       pki,
       log,
     };
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
     await queue.work('mail.send', (data) => deliverMail(platform, String(data.mailId)), { concurrency: 8 });
+    await queue.work('sms.send', (data) => deliverSms(platform, String(data.smsId)), { concurrency: 4 });
     await queue.work('envelope.seal', (data) => sealEnvelope(platform, String(data.envelopeId)), {
       concurrency: 2,
     });
@@ -101,6 +145,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
         await app.close(); // stops accepting requests, finishes in-flight ones
         await queue.stop(); // lets running jobs finish
         platform.mail.close();
+        await pki.keyStore.close();
         await db.close();
       })();
       return closing;

@@ -17,6 +17,9 @@ import { inviteCurrentRecipients } from '../envelopes/service.ts';
 import { assertOpenForSigning } from '../envelopes/state.ts';
 import { SignetError } from '../errors.ts';
 import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
+import { allPassed, assertIdentityVerified, identityView, loadIdentityChecks } from '../identity/checks.ts';
+import { passEmailPossession } from '../identity/emailPossession.ts';
+import { settleIdentityTimeouts } from '../identity/timeouts.ts';
 import { declinedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import { findOrganization } from '../orgs/organizations.ts';
@@ -34,12 +37,16 @@ export const CONSENT_TEXT =
   'I agree to use electronic records and signatures, and I understand that my electronic signature ' +
   'is as legally binding as a handwritten one.';
 
-interface Session {
+export interface Session {
   envelope: EnvelopeRow;
   recipient: RecipientRow;
 }
 
-async function openSession(sql: Sql, token: string, options: { lock?: boolean } = {}): Promise<Session> {
+export async function openSession(
+  sql: Sql,
+  token: string,
+  options: { lock?: boolean } = {},
+): Promise<Session> {
   const resolved = await resolveSigningToken(sql, token);
   const envelope = await loadEnvelopeById(sql, resolved.envelopeId, options);
   const recipient = (await loadRecipients(sql, envelope.id)).find((r) => r.id === resolved.recipientId);
@@ -47,13 +54,16 @@ async function openSession(sql: Sql, token: string, options: { lock?: boolean } 
   return { envelope, recipient };
 }
 
-const recipientActor = (recipient: RecipientRow, who: { ip: string; userAgent: string }): AuditActor => ({
+export const recipientActor = (
+  recipient: RecipientRow,
+  who: { ip: string; userAgent: string },
+): AuditActor => ({
   actor: `recipient:${recipient.id}`,
   ip: who.ip,
   userAgent: who.userAgent,
 });
 
-function assertMayAct({ envelope, recipient }: Session) {
+export function assertMayAct({ envelope, recipient }: Session) {
   assertOpenForSigning(envelope.status);
   if (recipient.status === 'completed') {
     throw new SignetError('RECIPIENT_ALREADY_COMPLETED', 409, 'You have already completed this envelope.');
@@ -91,19 +101,40 @@ export async function openSigningSession(
       await appendAuditEvent(tx, s.envelope.id, 'recipient.viewed', recipientActor(s.recipient, who), {
         recipientId: s.recipient.id,
       });
+      await passEmailPossession(tx, s, await loadIdentityChecks(tx, s.recipient.id, { lock: true }), who);
     }
+    await settleIdentityTimeouts(tx, await loadIdentityChecks(tx, s.recipient.id), s.envelope.id);
     return openSession(tx, token);
   });
   return sessionView(platform, session);
 }
 
+/** The checks a request must have passed already: using the link is itself the email proof. */
+async function checksBeyondTheLink(sql: Sql, recipientId: string) {
+  return (await loadIdentityChecks(sql, recipientId)).filter((c) => c.kind !== 'email');
+}
+
+/**
+ * What only a verified recipient may do (see the documents, consent, fill in, finish): using the
+ * link proves the email method; every other method must have passed already.
+ */
+async function requireVerifiedIdentity(tx: Sql, session: Session, who: { ip: string; userAgent: string }) {
+  const checks = await loadIdentityChecks(tx, session.recipient.id, { lock: true });
+  await passEmailPossession(tx, session, checks, who);
+  assertIdentityVerified(await loadIdentityChecks(tx, session.recipient.id));
+}
+
 async function sessionView(platform: Platform, { envelope, recipient }: Session) {
-  const [documents, fields, organization] = await Promise.all([
+  const [documents, fields, organization, checks] = await Promise.all([
     loadDocuments(platform.db, envelope.id),
     loadFields(platform.db, envelope.id),
     findOrganization(platform.db, envelope.organization_id),
+    loadIdentityChecks(platform.db, recipient.id),
   ]);
+  // Until every check has passed the signer sees who asks and what to verify, not the documents.
+  const verified = allPassed(checks);
   const canAct =
+    verified &&
     envelope.status === 'sent' &&
     recipient.role !== 'cc' &&
     (recipient.status === 'sent' || recipient.status === 'delivered');
@@ -126,26 +157,32 @@ async function sessionView(platform: Platform, { envelope, recipient }: Session)
       completedAt: recipient.completed_at ? new Date(recipient.completed_at).toISOString() : null,
     },
     consent: { version: CONSENT_TEXT_VERSION, text: CONSENT_TEXT },
-    identity: recipient.identity.map((method) => ({ kind: method.kind, status: 'passed' })),
-    documents: documents.map(documentView),
-    fields: fields.filter((f) => f.recipient_id === recipient.id).map(fieldView),
+    identity: checks.map(identityView),
+    identityVerified: verified,
+    documents: verified ? documents.map(documentView) : [],
+    fields: verified ? fields.filter((f) => f.recipient_id === recipient.id).map(fieldView) : [],
     actions: {
       canSign: canAct,
-      canDecline: canAct,
+      canDecline:
+        envelope.status === 'sent' &&
+        recipient.role !== 'cc' &&
+        (recipient.status === 'sent' || recipient.status === 'delivered'),
       canDownloadCompleted: envelope.status === 'completed' && envelope.seal_state === 'done',
     },
   };
 }
 
 export async function readSigningDocument(platform: Platform, token: string, documentId: string) {
-  const { envelope } = await openSession(platform.db, token);
+  const { envelope, recipient } = await openSession(platform.db, token);
+  assertIdentityVerified(await checksBeyondTheLink(platform.db, recipient.id));
   const document = (await loadDocuments(platform.db, envelope.id)).find((d) => d.id === documentId);
   if (!document) throw new SignetError('DOCUMENT_NOT_FOUND', 404, 'No such document in this envelope');
   return { name: document.name, bytes: await platform.blobs.get(document.sha256) };
 }
 
 export async function readCompletedDocument(platform: Platform, token: string) {
-  const { envelope } = await openSession(platform.db, token);
+  const { envelope, recipient } = await openSession(platform.db, token);
+  assertIdentityVerified(await checksBeyondTheLink(platform.db, recipient.id));
   if (envelope.status !== 'completed' || envelope.seal_state !== 'done' || !envelope.sealed_sha256) {
     throw new SignetError('ENVELOPE_NOT_SEALED', 409, 'The completed document is not ready yet');
   }
@@ -156,6 +193,7 @@ export async function giveConsent(platform: Platform, token: string, who: { ip: 
   await platform.db.transaction(async (tx) => {
     const session = await openSession(tx, token, { lock: true });
     assertMayAct(session);
+    await requireVerifiedIdentity(tx, session, who);
     if (session.recipient.consented_at) return;
     await tx.query(
       'update recipients set consented_at = now(), last_ip = $2, last_user_agent = $3 where id = $1',
@@ -189,6 +227,7 @@ export async function saveFieldValues(
   await platform.db.transaction(async (tx) => {
     const session = await openSession(tx, token, { lock: true });
     assertMayAct(session);
+    await requireVerifiedIdentity(tx, session, who);
     const own = (await loadFields(tx, session.envelope.id)).filter(
       (f) => f.recipient_id === session.recipient.id,
     );
@@ -228,12 +267,15 @@ export async function finishSigning(
   // Checked against a snapshot first so that the PNG can be stored outside the transaction.
   const snapshot = await openSession(platform.db, token);
   assertMayAct(snapshot);
+  // Identity before anything else is looked at.
+  assertIdentityVerified(await checksBeyondTheLink(platform.db, snapshot.recipient.id));
   const signature = snapshot.recipient.role === 'signer' ? parseAdoptedSignature(body) : null;
   const pngSha256 = signature?.kind === 'drawn' ? (await platform.blobs.put(signature.png)).sha256 : null;
 
   await platform.db.transaction(async (tx) => {
     const session = await openSession(tx, token, { lock: true });
     assertMayAct(session);
+    await requireVerifiedIdentity(tx, session, who);
     const { envelope, recipient } = session;
     if (!recipient.consented_at) {
       throw new SignetError('CONSENT_REQUIRED', 409, 'Agree to sign electronically before finishing.');
@@ -254,7 +296,11 @@ export async function finishSigning(
     await appendAuditEvent(tx, envelope.id, action, recipientActor(recipient, who), {
       recipientId: recipient.id,
       signature: signature ? describeSignature(signature, pngSha256) : null,
-      identity: recipient.identity.map((m) => m.kind),
+      identity: (await loadIdentityChecks(tx, recipient.id)).map((c) => ({
+        kind: c.kind,
+        status: c.status,
+        evidence: c.evidence,
+      })),
     });
     await advanceRouting(platform, tx, envelope);
   });

@@ -85,6 +85,11 @@ const page = (nonce: string) => `<!doctype html>
       el('p', { class: 'muted', text: 'From ' + (s.envelope.organizationName || 'the sender') + ' to ' + s.recipient.name + ' <' + s.recipient.email + '>' }),
     ];
     if (s.envelope.message) parts.push(el('p', { text: s.envelope.message }));
+    if (!s.identityVerified && s.envelope.status === 'sent' && s.recipient.status !== 'completed' && s.recipient.status !== 'declined') {
+      parts.push(el('div', { id: 'status' }), ...identitySteps(s));
+      app.replaceChildren(...parts);
+      return;
+    }
     parts.push(el('h2', { text: 'Documents' }), el('ul', {}, ...s.documents.map((d) =>
       el('li', {}, el('a', { href: api + '/documents/' + d.id, target: '_blank', rel: 'noopener', text: d.name + ' (' + d.pages + ' page' + (d.pages === 1 ? '' : 's') + ')' })))));
     parts.push(el('div', { id: 'status' }));
@@ -144,6 +149,55 @@ const page = (nonce: string) => `<!doctype html>
     });
     parts.push(form);
     app.replaceChildren(...parts);
+  }
+
+  // Before the documents: every identity check the sender asked for (SPEC §E).
+  function identitySteps(s) {
+    const steps = [el('h2', { text: 'Verify your identity' }),
+      el('p', { text: 'The sender asks you to prove who you are before you see the documents.' })];
+    const refresh = async () => { try { render(await call('GET', '')); } catch (error) { showError(error); } };
+    const codeForm = (label, path, id) => {
+      const input = el('input', { type: 'text', id, inputmode: id === 'otp' ? 'numeric' : 'text', autocomplete: 'one-time-code', maxlength: '64' });
+      const form = el('form', { novalidate: '' }, el('label', { for: id, text: label }), input, el('button', { type: 'submit', text: 'Verify' }));
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        try { await call('POST', path, { code: input.value }); await refresh(); } catch (error) { showError(error); }
+      });
+      return form;
+    };
+    for (const check of s.identity) {
+      if (check.status === 'passed') {
+        steps.push(el('p', { class: 'done', text: ({ email: 'Email link', accessCode: 'Access code', otp: 'One-time code', saml: 'Identity provider', oidc: 'Account sign-in' }[check.kind] || check.kind) + ': verified' }));
+        continue;
+      }
+      if (check.status === 'locked') {
+        steps.push(el('p', { class: 'error', text: 'Too many wrong codes: this check is locked. Ask the sender to unlock it.' }));
+        continue;
+      }
+      const set = el('fieldset', {});
+      if (check.kind === 'accessCode') {
+        set.append(el('legend', { text: 'Access code' }), codeForm('Enter the access code the sender gave you', '/identity/access-code', 'access-code'));
+      } else if (check.kind === 'otp') {
+        const where = check.channel === 'sms' ? 'by text message to ' + (check.sentTo || 'your phone') : 'by email';
+        const send = el('button', { type: 'button', class: 'secondary', text: check.codeSent ? 'Send a new code' : 'Send me a code', onclick: async () => {
+          try { await call('POST', '/identity/otp/send', {}); await refresh(); } catch (error) { showError(error); }
+        } });
+        set.append(el('legend', { text: 'One-time code' }), el('p', { text: 'We send a six-digit code ' + where + '.' }), send);
+        if (check.codeSent) set.append(codeForm('Enter the code', '/identity/otp/verify', 'otp'));
+      } else if (check.kind === 'oidc') {
+        set.append(el('legend', { text: 'Sign in to verify' }),
+          el('p', { text: check.reason && check.reason !== 'OIDC_IN_PROGRESS' ? 'The last attempt did not succeed (' + check.reason + '). You can try again.' : 'Sign in with your account at the provider the sender chose.' }),
+          el('p', {}, el('a', { href: api + '/identity/oidc/start', target: '_blank', rel: 'noopener', text: 'Sign in to verify your identity' })),
+          el('button', { type: 'button', class: 'secondary', text: 'I have verified, continue', onclick: refresh }));
+      } else if (check.kind === 'saml') {
+        set.append(el('legend', { text: 'Identity provider' }),
+          el('p', { text: check.reason && check.reason !== 'SAML_IN_PROGRESS' ? 'The last attempt did not succeed (' + check.reason + '). You can try again.' : 'Sign in with your identity provider to prove who you are.' }),
+          el('p', {}, el('a', { href: api + '/identity/saml/start', target: '_blank', rel: 'noopener', text: 'Verify with your identity provider' })),
+          el('button', { type: 'button', class: 'secondary', text: 'I have verified, continue', onclick: refresh }));
+      }
+      steps.push(set);
+    }
+    return steps;
   }
 
   function decline(s) {

@@ -4,7 +4,7 @@ import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { SignetError } from '../errors.ts';
 import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
-import { loadSealingKeys, openConfiguredDatabase, startSignet } from '../main.ts';
+import { loadSealingRootPem, openConfiguredDatabase, startSignet } from '../main.ts';
 import { listOutbox } from '../notify/outbox.ts';
 import {
   API_KEY_SCOPES,
@@ -14,6 +14,9 @@ import {
   revokeApiKey,
 } from '../orgs/apiKeys.ts';
 import { createOrganization, findOrganization, isUuid } from '../orgs/organizations.ts';
+import { isRevocationReason, REVOCATION_REASONS, revokeCertificate } from '../pki/certificateRegistry.ts';
+import { openPkcs11KeyStore } from '../pki/pkcs11KeyStore.ts';
+import { runVerify, verifyOptions } from '../verify/cli.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -224,8 +227,54 @@ export const commands: Record<string, Command> = {
   'ca-root': {
     options: {},
     async run(config) {
-      process.stdout.write((await loadSealingKeys(config)).rootPem);
+      process.stdout.write(await loadSealingRootPem(config));
       return 0;
     },
+  },
+
+  'revoke-certificate': {
+    options: { reason: { type: 'string' } },
+    async run(config, values, positionals) {
+      const [serial, ...extra] = positionals;
+      if (!serial || extra.length > 0) {
+        throw new SignetError('CLI_OPTION_REQUIRED', 2, 'give exactly one certificate serial number (hex)');
+      }
+      const reason = (values.reason as string | undefined) ?? 'unspecified';
+      if (!isRevocationReason(reason)) {
+        throw new SignetError(
+          'REVOCATION_REASON_UNKNOWN',
+          2,
+          `Unknown reason ${reason}; known: ${Object.keys(REVOCATION_REASONS).join(', ')}`,
+        );
+      }
+      const revoked = await withDatabase(config, (db) => revokeCertificate(db, serial, reason));
+      print(revoked);
+      return 0;
+    },
+  },
+
+  'hsm-keys': {
+    options: {},
+    async run(config) {
+      if (!config.pkcs11) {
+        throw new SignetError(
+          'PKCS11_NOT_CONFIGURED',
+          2,
+          'set PKCS11_MODULE, PKCS11_TOKEN_LABEL and PKCS11_PIN to use a PKCS#11 token',
+        );
+      }
+      const store = await openPkcs11KeyStore(config.pkcs11);
+      try {
+        print({ token: store.tokenLabel, keys: await store.list() });
+      } finally {
+        await store.close();
+      }
+      return 0;
+    },
+  },
+
+  verify: {
+    options: verifyOptions,
+    run: (config, values, positionals) => runVerify(config, values, positionals),
   },
 };

@@ -18,6 +18,11 @@ Commands:
   audit-verify [ENVELOPE_ID]              check audit hash chains (all envelopes when no id)
   seals [--all]                           list envelopes whose seal is pending, running or failed
   ca-root                                 print the root certificate (PEM) relying parties should trust
+  revoke-certificate SERIAL [--reason R]  revoke a certificate Signet's CA issued (R: keyCompromise,
+                                          superseded, cessationOfOperation, … default unspecified)
+  hsm-keys                                list the labels of the private keys on the PKCS#11 token
+  verify FILE [--trust root.pem ...] [--json] [--live]
+                                          check a signed PDF's signatures; exit 0 only when valid
 
 Configuration comes from environment variables (and ./.env): see README.md.`;
 

@@ -45,4 +45,53 @@ describe('configuration from the environment', () => {
     assert.equal(config.port, 3000);
     assert.equal(config.publicUrl, 'https://sign.example.com');
   });
+
+  it('takes a PKCS#11 token from PKCS11_MODULE, PKCS11_TOKEN_LABEL and PKCS11_PIN together', () => {
+    assert.equal(loadConfig({}).pkcs11, undefined);
+    const config = loadConfig({
+      PKCS11_MODULE: '/usr/lib/softhsm/libsofthsm2.so',
+      PKCS11_TOKEN_LABEL: 'signet',
+      PKCS11_PIN: '1234',
+    });
+    assert.deepEqual(config.pkcs11, {
+      module: '/usr/lib/softhsm/libsofthsm2.so',
+      tokenLabel: 'signet',
+      pin: '1234',
+    });
+  });
+
+  it('refuses part of a PKCS#11 configuration, naming what is missing and not echoing the PIN', () => {
+    const pin = 'pin-that-must-not-leak';
+    try {
+      loadConfig({ PKCS11_TOKEN_LABEL: 'signet', PKCS11_PIN: pin });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems, [
+        'PKCS11_MODULE: required when PKCS11_TOKEN_LABEL and PKCS11_PIN are set',
+      ]);
+      assert.ok(!error.message.includes(pin));
+    }
+    assert.throws(
+      () => loadConfig({ PKCS11_MODULE: '/lib/x.so' }),
+      /PKCS11_PIN: required when PKCS11_MODULE is set/,
+    );
+    assert.throws(
+      () => loadConfig({ PKCS11_MODULE: '/lib/x.so', PKCS11_TOKEN_LABEL: 'x'.repeat(33), PKCS11_PIN: '1' }),
+      /PKCS11_TOKEN_LABEL: at most 32 bytes/,
+    );
+  });
+
+  it('takes TSAs from TSA_URLS in order, defaulting to the built-in TSA and a 10 s timeout', () => {
+    const defaults = loadConfig({});
+    assert.deepEqual(defaults.tsaUrls, []);
+    assert.equal(defaults.tsaTimeoutMs, 10_000);
+    const configured = loadConfig({
+      TSA_URLS: ' https://tsa.one.example/tsr , http://tsa.two.example ',
+      TSA_TIMEOUT_MS: '2500',
+    });
+    assert.deepEqual(configured.tsaUrls, ['https://tsa.one.example/tsr', 'http://tsa.two.example']);
+    assert.equal(configured.tsaTimeoutMs, 2500);
+    assert.throws(() => loadConfig({ TSA_URLS: 'https://ok.example,ftp://no.example' }), /TSA_URLS/);
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TwilioConfig } from '../identity/sms.ts';
 
 /**
  * One typed configuration object, parsed once from the environment at start.
@@ -40,9 +41,45 @@ const envSchema = z.object({
   SIGNING_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
   SEAL_PKCS12_PATH: z.string().min(1).optional(),
   SEAL_PKCS12_PASSWORD: z.string().optional(),
+  PKCS11_MODULE: z.string().min(1).optional(),
+  PKCS11_TOKEN_LABEL: z
+    .string()
+    .refine((value) => Buffer.byteLength(value) <= 32, {
+      message: 'at most 32 bytes (the size of a CK_TOKEN_INFO label)',
+    })
+    .optional(),
+  PKCS11_PIN: z.string().optional(),
+  // Comma-separated RFC 3161 TSA URLs, tried in order; unset: Signet's built-in TSA.
+  TSA_URLS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(urlFromEnv(['http:', 'https:'])))
+    .optional(),
+  TSA_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  // One-time codes by SMS: unset keeps them in the outbox (/dev/sms-outbox in development).
+  SMS_PROVIDER: z.enum(['twilio']).optional(),
+  TWILIO_ACCOUNT_SID: z.string().min(1).optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_FROM: z.string().min(1).optional(),
+  TWILIO_API_URL: urlFromEnv(['http:', 'https:']).default('https://api.twilio.com'),
   TRUST_PROXY: booleanFromEnv.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** A PKCS#11 token (an HSM) holding Signet's private keys. */
+export interface Pkcs11Config {
+  /** Path of the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so. */
+  module: string;
+  /** CK_TOKEN_INFO label of the token (at most 32 bytes). */
+  tokenLabel: string;
+  /** User PIN. A secret: never logged, never part of an error message. */
+  pin: string;
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -60,6 +97,13 @@ export interface Config {
   envelopeExpiryDays: number;
   signingUrlTtlSeconds: number;
   sealPkcs12: { path: string; password: string } | undefined;
+  pkcs11: Pkcs11Config | undefined;
+  /** RFC 3161 TSAs in failover order; empty: the built-in TSA, in-process. */
+  tsaUrls: string[];
+  /** Per request, to a TSA and to OCSP responders / CRL servers. */
+  tsaTimeoutMs: number;
+  /** SMS_PROVIDER=twilio; undefined keeps text messages in the outbox. */
+  twilio: TwilioConfig | undefined;
   trustProxy: boolean;
   logLevel: string;
 }
@@ -91,6 +135,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.SEAL_PKCS12_PATH && e.SEAL_PKCS12_PASSWORD === undefined) {
     problems.push('SEAL_PKCS12_PASSWORD: required when SEAL_PKCS12_PATH is set');
   }
+  problems.push(...pkcs11Problems(e));
+  if (e.SMS_PROVIDER === 'twilio') {
+    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
+      if (!e[name]) problems.push(`${name}: required when SMS_PROVIDER=twilio`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -110,7 +160,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sealPkcs12: e.SEAL_PKCS12_PATH
       ? { path: e.SEAL_PKCS12_PATH, password: e.SEAL_PKCS12_PASSWORD ?? '' }
       : undefined,
+    pkcs11:
+      e.PKCS11_MODULE && e.PKCS11_TOKEN_LABEL && e.PKCS11_PIN !== undefined
+        ? { module: e.PKCS11_MODULE, tokenLabel: e.PKCS11_TOKEN_LABEL, pin: e.PKCS11_PIN }
+        : undefined,
+    tsaUrls: e.TSA_URLS ?? [],
+    tsaTimeoutMs: e.TSA_TIMEOUT_MS,
+    twilio:
+      e.SMS_PROVIDER === 'twilio' && e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM
+        ? {
+            accountSid: e.TWILIO_ACCOUNT_SID,
+            authToken: e.TWILIO_AUTH_TOKEN,
+            from: e.TWILIO_FROM,
+            apiUrl: e.TWILIO_API_URL,
+            timeoutMs: 10_000,
+          }
+        : undefined,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+const PKCS11_VARIABLES = ['PKCS11_MODULE', 'PKCS11_TOKEN_LABEL', 'PKCS11_PIN'] as const;
+
+/** The three PKCS#11 variables come together or not at all: half a token configuration is a mistake. */
+function pkcs11Problems(e: z.infer<typeof envSchema>): string[] {
+  const missing = PKCS11_VARIABLES.filter((name) => e[name] === undefined);
+  if (missing.length === 0 || missing.length === PKCS11_VARIABLES.length) return [];
+  const set = PKCS11_VARIABLES.filter((name) => e[name] !== undefined);
+  return missing.map(
+    (name) => `${name}: required when ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set`,
+  );
 }

@@ -37,9 +37,9 @@ function senderOf(request: FastifyRequest): SenderContext {
   const principal = principalOf(request);
   return {
     organizationId: principal.organizationId,
-    apiKeyId: principal.keyId,
+    apiKeyId: principal.apiKeyId,
     who: {
-      actor: `api-key:${principal.keyId}`,
+      actor: principal.actor,
       ip: request.ip,
       userAgent: request.headers['user-agent'] ?? null,
     },

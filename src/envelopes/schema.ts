@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identityMethodsInput } from '../identity/schema.ts';
 import { ENVELOPE_STATUSES } from './state.ts';
 
 /** Request shapes of the envelope API: one source for parsing (and, later, OpenAPI). */
@@ -18,6 +19,8 @@ export const recipientInput = z.object({
   email: z.email().max(254),
   role: z.enum(['signer', 'approver', 'viewer', 'cc']).default('signer'),
   routingOrder: z.number().int().min(1).max(1000).default(1),
+  /** Identity checks the recipient must pass before seeing the documents (SPEC §E). */
+  identity: identityMethodsInput.default([{ kind: 'email' }]),
 });
 
 export const fieldInput = z.object({

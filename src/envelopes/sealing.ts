@@ -5,8 +5,14 @@ import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
 import { completionRecord } from '../evidence/completionRecord.ts';
 import { completedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
-import { composeCompletedPdf, type StampField, type StampValue } from '../pdf/compose.ts';
-import { sealPdf } from '../pdf/seal.ts';
+import { loadSignaturePolicy, type SignaturePolicy } from '../orgs/signaturePolicy.ts';
+import {
+  composeCompletedPdf,
+  locateComposedFields,
+  type StampField,
+  type StampValue,
+} from '../pdf/compose.ts';
+import { type PadesSignature, signPades } from '../pdf/pades.ts';
 import type { Platform } from '../platform.ts';
 import {
   type EnvelopeRow,
@@ -40,9 +46,13 @@ export async function sealEnvelope(platform: Platform, envelopeId: string): Prom
     [envelopeId],
   );
   try {
-    const sealed = await buildSealedPdf(platform, envelope);
+    const policy = await loadSignaturePolicy(platform.db, envelope.organization_id);
+    const sealed = await buildSealedPdf(platform, envelope, policy);
     const stored = await platform.blobs.put(sealed.bytes);
-    await recordSeal(platform, envelopeId, stored, sealed.stampedSha256);
+    await recordSeal(platform, envelopeId, stored, sealed.stampedSha256, {
+      level: `PAdES-${policy.padesLevel}`,
+      signerCertificates: sealed.signerCertificates,
+    });
   } catch (error) {
     await platform.db.query(
       `update envelopes set seal_state = 'failed', seal_last_error = $2 where id = $1`,
@@ -52,7 +62,7 @@ export async function sealEnvelope(platform: Platform, envelopeId: string): Prom
   }
 }
 
-async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow) {
+async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow, policy: SignaturePolicy) {
   const [documents, recipients, fields] = await Promise.all([
     loadDocuments(platform.db, envelope.id),
     loadRecipients(platform.db, envelope.id),
@@ -97,12 +107,92 @@ async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow) {
     fields: [],
     appendix: certificate,
   });
-  const bytes = await sealPdf(combined, platform.pki.sealing, {
+  const perSigner = policy.perSignerSignatures
+    ? await perSignerSignatures(platform, envelope, recipients, fields, documents, combined)
+    : { signatures: [], certificates: [] };
+  const seal: PadesSignature = {
+    identity: platform.pki.sealing,
+    fieldName: 'Signet seal',
+    signingTime: new Date(),
     name: 'Signet',
     reason: `Sealed on completion of envelope ${envelope.id}`,
     location: new URL(platform.config.publicUrl).host,
+  };
+  const bytes = await signPades(
+    combined,
+    [...perSigner.signatures, seal],
+    policy.padesLevel,
+    platform.pki.pades,
+  );
+  return { bytes, stampedSha256, signerCertificates: perSigner.certificates };
+}
+
+/**
+ * One digital signature per signer (SPEC §C), in the order they signed, each on their first
+ * signature field. Only recipients who completed — and so passed every identity check — get a
+ * certificate. The key is made just before the signature and destroyed right after it.
+ */
+async function perSignerSignatures(
+  platform: Platform,
+  envelope: EnvelopeRow,
+  recipients: RecipientRow[],
+  fields: FieldRow[],
+  documents: { id: string; page_count: number }[],
+  composed: Uint8Array,
+): Promise<{ signatures: PadesSignature[]; certificates: { recipientId: string; serialNumber: string }[] }> {
+  const signers = recipients
+    .filter((r) => r.role === 'signer' && r.status === 'completed' && r.completed_at)
+    .sort((a, b) => new Date(a.completed_at ?? 0).getTime() - new Date(b.completed_at ?? 0).getTime());
+  const boxes = signers.map((signer) => {
+    const field = fields.find((f) => f.recipient_id === signer.id && f.type === 'signature');
+    if (!field) return undefined;
+    return { ...field, documentIndex: documents.findIndex((d) => d.id === field.document_id) };
   });
-  return { bytes, stampedSha256 };
+  const placed = await locateComposedFields(
+    composed,
+    documents.map((d) => d.page_count),
+    boxes.filter((box) => box !== undefined),
+  );
+  const certificates: { recipientId: string; serialNumber: string }[] = [];
+  let placedIndex = 0;
+  const signatures = signers.map((signer, index): PadesSignature => {
+    const box = boxes[index] ? placed[placedIndex++] : undefined;
+    const signedAt = new Date(signer.completed_at ?? Date.now());
+    let destroyKey: (() => Promise<void>) | undefined;
+    return {
+      fieldName: `Signature of ${signer.name}`,
+      signingTime: signedAt,
+      name: signer.name,
+      reason: `Signed envelope ${envelope.id}`,
+      identity: async () => {
+        const ephemeral = await platform.pki.keyStore.generateEphemeral('rsa-sha256');
+        destroyKey = () => ephemeral.destroy();
+        const issued = await platform.pki.issueSignerCertificate({
+          name: signer.name,
+          email: signer.email,
+          envelopeId: envelope.id,
+          publicKey: ephemeral.publicKey,
+        });
+        certificates.push({ recipientId: signer.id, serialNumber: issued.serialNumber });
+        return { ...ephemeral.key, certificate: issued.certificate, chain: issued.chain };
+      },
+      afterSigning: async () => destroyKey?.(),
+      ...(box
+        ? {
+            visible: {
+              pageIndex: box.pageIndex,
+              rect: box.rect,
+              lines: [
+                `Digitally signed by ${signer.name}`,
+                signer.email,
+                `${signedAt.toISOString().slice(0, 16)}Z`,
+              ],
+            },
+          }
+        : {}),
+    };
+  });
+  return { signatures, certificates };
 }
 
 function stampValueOf(
@@ -135,6 +225,7 @@ async function recordSeal(
   envelopeId: string,
   stored: { sha256: string; size: number },
   stampedSha256: string,
+  signing: { level: string; signerCertificates: { recipientId: string; serialNumber: string }[] },
 ) {
   await platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelopeById(tx, envelopeId, { lock: true });
@@ -148,7 +239,8 @@ async function recordSeal(
       sha256: stored.sha256,
       size: stored.size,
       stampedSha256,
-      level: 'PAdES-B-B',
+      level: signing.level,
+      ...(signing.signerCertificates.length > 0 ? { signerCertificates: signing.signerCertificates } : {}),
     });
     const facts = await loadMailFacts(tx, envelope);
     const attach = stored.size <= MAX_ATTACHMENT_BYTES;

@@ -4,6 +4,8 @@ import { issueSigningToken, revokeEnvelopeTokens } from '../ceremony/signingToke
 import type { Sql } from '../db/database.ts';
 import { type FieldProblem, SignetError } from '../errors.ts';
 import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
+import { createIdentityChecks, publicMethod } from '../identity/checks.ts';
+import type { IdentityMethodInput } from '../identity/schema.ts';
 import { type EnvelopeFacts, invitationMail, voidedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import { findOwner, isUuid } from '../orgs/organizations.ts';
@@ -29,7 +31,8 @@ import { assertSenderAction, type EnvelopeStatus } from './state.ts';
 /** Who is asking: an API key of one organisation, from some address. */
 export interface SenderContext {
   organizationId: string;
-  apiKeyId: string;
+  /** Null when a signed-in staff user acts (the actor says who). */
+  apiKeyId: string | null;
   who: AuditActor;
 }
 
@@ -59,6 +62,8 @@ export async function createEnvelope(
     id: randomUUID(),
   }));
   assertUniqueRecipients(recipients);
+  await assertProviderConfiguredIfAsked(platform, sender.organizationId, recipients, 'saml');
+  await assertProviderConfiguredIfAsked(platform, sender.organizationId, recipients, 'oidc');
   const documents = uploads.map((upload, position) => ({
     id: randomUUID(),
     position,
@@ -108,9 +113,24 @@ export async function createEnvelope(
     }
     for (const r of recipients) {
       await tx.query(
-        `insert into recipients (id, envelope_id, organization_id, position, name, email, role, routing_order)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [r.id, envelopeId, sender.organizationId, r.position, r.name, r.email, r.role, r.routingOrder],
+        `insert into recipients (id, envelope_id, organization_id, position, name, email, role, routing_order, identity)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          r.id,
+          envelopeId,
+          sender.organizationId,
+          r.position,
+          r.name,
+          r.email,
+          r.role,
+          r.routingOrder,
+          JSON.stringify(r.identity.map(publicMethod)),
+        ],
+      );
+      await createIdentityChecks(
+        tx,
+        { id: r.id, envelopeId, organizationId: sender.organizationId },
+        r.identity,
       );
     }
     for (const f of fields) {
@@ -506,4 +526,24 @@ export async function createEmbeddedSigningUrl(
     });
     return { url: signingUrl(platform, token), expiresAt: expiresAt.toISOString() };
   });
+}
+
+/** SAML and OIDC checks need the organisation's provider: refused now rather than at signing. */
+async function assertProviderConfiguredIfAsked(
+  platform: Platform,
+  organizationId: string,
+  recipients: { identity: IdentityMethodInput[] }[],
+  kind: 'saml' | 'oidc',
+): Promise<void> {
+  const index = recipients.findIndex((r) => r.identity.some((m) => m.kind === kind));
+  if (index < 0) return;
+  const table = kind === 'saml' ? 'saml_identity_providers' : 'oidc_providers';
+  const [configured] = await platform.db.query(`select 1 from ${table} where organization_id = $1`, [
+    organizationId,
+  ]);
+  if (configured) return;
+  const detail = `Configure the organisation's ${kind === 'saml' ? 'SAML identity provider' : 'OpenID Connect provider'} first (PUT /api/v1/identity-providers/${kind}).`;
+  throw new SignetError(`${kind.toUpperCase()}_NOT_CONFIGURED`, 422, detail, [
+    { path: `recipients.${index}.identity`, message: detail },
+  ]);
 }

@@ -581,7 +581,7 @@ function recipientDetails(
   width: number,
 ): DetailRow[] {
   const rows: [string, string | undefined, number][] = [
-    ['Identity checks', recipient.identityMethods.join(', '), 2],
+    ['Identity checks', recipient.identityMethods.join('; '), 4],
     ['IP address', recipient.ip, 2],
     ['User agent', recipient.userAgent, 3],
     ['Viewed', recipient.viewedAt && formatUtc(recipient.viewedAt), 1],

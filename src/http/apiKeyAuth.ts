@@ -1,11 +1,22 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
-import { type ApiKeyPrincipal, type ApiKeyScope, authenticateApiKey } from '../orgs/apiKeys.ts';
+import { type ApiKeyScope, authenticateApiKey } from '../orgs/apiKeys.ts';
+import { authenticateSession, SESSION_PREFIX } from '../orgs/signIn.ts';
+
+/** Who calls the API: an organisation's API key, or a signed-in staff user (scopes by role). */
+export interface Principal {
+  organizationId: string;
+  scopes: ApiKeyScope[];
+  /** For the audit trail: `api-key:<id>` or `user:<id>`. */
+  actor: string;
+  apiKeyId: string | null;
+  userId: string | null;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
-    principal: ApiKeyPrincipal | null;
+    principal: Principal | null;
   }
   interface FastifyContextConfig {
     /** The API-key scope a route needs; routes without one need no key (e.g. signing links). */
@@ -24,24 +35,37 @@ export function registerApiKeyAuth(app: FastifyInstance, db: Database) {
     if (!scope) return;
     const principal = await authenticate(db, request);
     if (!principal.scopes.includes(scope)) {
-      throw new SignetError('API_KEY_SCOPE_MISSING', 403, `This API key lacks the ${scope} scope`);
+      throw new SignetError('API_KEY_SCOPE_MISSING', 403, `This API key or role lacks the ${scope} scope`);
     }
     request.principal = principal;
   });
 }
 
-async function authenticate(db: Database, request: FastifyRequest): Promise<ApiKeyPrincipal> {
+async function authenticate(db: Database, request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   if (!match?.[1]) {
     throw new SignetError('UNAUTHENTICATED', 401, 'Send an API key as `Authorization: Bearer <key>`');
   }
-  const principal = await authenticateApiKey(db, match[1]);
-  if (!principal) throw new SignetError('API_KEY_INVALID', 401, 'The API key is unknown or revoked');
-  return principal;
+  // Sessions only as a bearer token, never as a cookie: nothing a browser sends on its own
+  // authenticates an API call, so cross-site requests cannot ride on a staff session.
+  if (match[1].startsWith(SESSION_PREFIX)) {
+    const session = await authenticateSession(db, match[1]);
+    if (!session) throw new SignetError('SESSION_INVALID', 401, 'The session has ended: sign in again');
+    return { ...session, actor: `user:${session.userId}`, apiKeyId: null };
+  }
+  const key = await authenticateApiKey(db, match[1]);
+  if (!key) throw new SignetError('API_KEY_INVALID', 401, 'The API key is unknown or revoked');
+  return {
+    organizationId: key.organizationId,
+    scopes: key.scopes,
+    actor: `api-key:${key.keyId}`,
+    apiKeyId: key.keyId,
+    userId: null,
+  };
 }
 
-export function principalOf(request: FastifyRequest): ApiKeyPrincipal {
+export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new SignetError('UNAUTHENTICATED', 401, 'Authentication required');
   return request.principal;
 }

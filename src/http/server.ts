@@ -6,10 +6,15 @@ import { ceremonyRoutes } from '../ceremony/routes.ts';
 import { signingPageRoutes } from '../ceremony/signingPage.ts';
 import { envelopeRoutes } from '../envelopes/routes.ts';
 import { SignetError } from '../errors.ts';
+import { oidcRoutes } from '../identity/oidcRoutes.ts';
+import { identityRoutes } from '../identity/routes.ts';
 import { devOutboxRoutes } from '../notify/routes.ts';
 import { healthRoutes } from '../ops/healthRoutes.ts';
+import { organizationRoutes } from '../orgs/routes.ts';
+import { signInRoutes } from '../orgs/signInRoutes.ts';
 import { pkiRoutes } from '../pki/routes.ts';
 import type { Platform } from '../platform.ts';
+import { verifyRoutes } from '../verify/routes.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
 import { handleError, handleNotFound, sendProblem } from './problem.ts';
 
@@ -69,7 +74,12 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => healthRoutes(scope, platform));
   await app.register(async (scope) => pkiRoutes(scope, platform));
   await app.register(async (scope) => envelopeRoutes(scope, platform));
+  await app.register(async (scope) => organizationRoutes(scope, platform));
+  await app.register(async (scope) => signInRoutes(scope, platform));
   await app.register(async (scope) => ceremonyRoutes(scope, platform));
+  await app.register(async (scope) => identityRoutes(scope, platform));
+  await app.register(async (scope) => oidcRoutes(scope, platform));
+  await app.register(async (scope) => verifyRoutes(scope, platform));
   await app.register(signingPageRoutes);
   if (platform.config.devMode) await app.register(async (scope) => devOutboxRoutes(scope, platform));
   return app;

@@ -2,7 +2,14 @@
  * What each notification says (SPEC §J), pure: text and HTML from the facts. Per-organisation
  * templates and branding (SPEC §G) will replace these defaults.
  */
-export type MailKind = 'invitation' | 'reminder' | 'completed' | 'declined' | 'voided' | 'expired';
+export type MailKind =
+  | 'invitation'
+  | 'reminder'
+  | 'completed'
+  | 'declined'
+  | 'voided'
+  | 'expired'
+  | 'one-time-code';
 
 export interface ComposedMail {
   kind: MailKind;
@@ -37,6 +44,20 @@ function render(
     '</body></html>',
   ].join('');
   return { kind, to, subject, text, html };
+}
+
+/** The code alone in the subject would show on lock screens; it goes in the body only. */
+export function oneTimeCodeMail(
+  facts: EnvelopeFacts,
+  to: string,
+  code: string,
+  minutes: number,
+): ComposedMail {
+  return render('one-time-code', to, `Your code to sign "${facts.title}"`, [
+    `Your one-time code is ${code}`,
+    `Enter it on the signing page within ${minutes} minutes. ${facts.organizationName} will never ask you for it by phone or mail.`,
+    'If you did not ask for a code, ignore this message.',
+  ]);
 }
 
 export function invitationMail(

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../http/parseInput.ts';
+import { listSmsOutbox } from '../identity/sms.ts';
 import type { Platform } from '../platform.ts';
 import { listOutbox } from './outbox.ts';
 
@@ -12,5 +13,12 @@ export async function devOutboxRoutes(app: FastifyInstance, platform: Platform) 
       request.query,
     );
     return { transport: platform.mail.kind, messages: await listOutbox(platform.db, limit) };
+  });
+  app.get('/dev/sms-outbox', async (request) => {
+    const { limit } = parseInput(
+      z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+      request.query,
+    );
+    return { transport: platform.sms.kind, messages: await listSmsOutbox(platform.db, limit) };
   });
 }

@@ -5,7 +5,7 @@ import type { Sql } from '../db/database.ts';
  * API keys (SPEC §F): 256 random bits, shown once, stored as SHA-256 (a slow password hash
  * adds nothing for a secret this long), scoped, revocable, with a last-used time.
  */
-export const API_KEY_SCOPES = ['envelopes:read', 'envelopes:write'] as const;
+export const API_KEY_SCOPES = ['envelopes:read', 'envelopes:write', 'organization:admin'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 const KEY_PREFIX = 'sgk_';

@@ -48,6 +48,11 @@ const SHA256_LENGTH = 32;
 
 /**
  * Builds a DER ContentInfo holding the SignedData.
+ *
+ * The DER is put together from pieces, most of them encoded once per identity (signerMaterialOf)
+ * or once per process: pkijs re-parses and re-encodes every certificate and attribute on every
+ * toSchema(), which cost several times the one RSA signature a seal needs. pkijs still builds
+ * each piece the first time, so the encodings are its encodings.
  * @param messageDigest SHA-256 of the signed content (the concatenated /ByteRange ranges).
  */
 export async function createPadesCms(
@@ -63,52 +68,58 @@ export async function createPadesCms(
     );
   }
   const signer = signerMaterialOf(identity);
-  const signedAttributes = derSortedAttributes([
-    contentTypeAttribute(),
+  const signedAttributes = derSorted([
+    CONTENT_TYPE_ATTRIBUTE,
     messageDigestAttribute(messageDigest),
     signer.signingCertificateV2,
   ]);
-  const signature = await identity.sign(signedAttributesToBeSigned(signedAttributes));
-
-  const signerInfo = new pkijs.SignerInfo({
-    version: 1, // RFC 5652 §5.3: 1 when sid is issuerAndSerialNumber
-    sid: new pkijs.IssuerAndSerialNumber({
-      issuer: signer.certificate.issuer,
-      serialNumber: signer.certificate.serialNumber,
-    }),
-    digestAlgorithm: sha256AlgorithmIdentifier(),
-    signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: signedAttributes }),
-    signatureAlgorithm: signatureAlgorithmIdentifier(identity.signatureAlgorithm),
-    signature: new asn1js.OctetString({ valueHex: signature }),
-  });
+  // RFC 5652 §5.4: the signature covers the DER encoding of the SignedAttributes as an explicit
+  // SET OF (tag 0x31), not the [0] IMPLICIT form that sits in the SignerInfo.
+  const signature = await identity.sign(derElement(DER_TAG.set, signedAttributes));
   const unsigned = options.unsignedAttributes ? await options.unsignedAttributes(signature) : [];
-  if (unsigned.length > 0) {
-    signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({
-      type: 1,
-      attributes: unsigned.map(toPkijsAttribute),
-    });
-  }
 
-  const signedData = new pkijs.SignedData({
-    version: 1, // RFC 5652 §5.1: id-data content, v1 SignerInfos, X.509 certificates only
-    digestAlgorithms: [sha256AlgorithmIdentifier()],
-    // Detached (RFC 5652 §5.2): eContent absent, the PDF byte ranges are the content.
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: CMS_OID.data }),
-    certificates: signer.certificatesToEmbed,
-    signerInfos: [signerInfo],
-  });
-  const contentInfo = new pkijs.ContentInfo({
-    contentType: CMS_OID.signedData,
-    content: signedData.toSchema(true),
-  });
-  return new Uint8Array(contentInfo.toSchema().toBER());
+  // RFC 5652 §5.3
+  const signerInfo = derElement(DER_TAG.sequence, [
+    SIGNER_INFO_VERSION, // 1: sid is issuerAndSerialNumber
+    signer.issuerAndSerialNumber,
+    SHA256_ALGORITHM,
+    derElement(DER_TAG.context0, signedAttributes), // signedAttrs [0] IMPLICIT
+    signer.signatureAlgorithm,
+    derElement(DER_TAG.octetString, [signature]),
+    ...(unsigned.length > 0 ? [derElement(DER_TAG.context1, unsigned.map(attributeDer))] : []), // unsignedAttrs [1] IMPLICIT
+  ]);
+  // RFC 5652 §5.1
+  const signedData = derElement(DER_TAG.sequence, [
+    SIGNED_DATA_VERSION, // 1: id-data content, v1 SignerInfos, X.509 certificates only
+    derElement(DER_TAG.set, [SHA256_ALGORITHM]),
+    ENCAPSULATED_CONTENT_INFO,
+    derElement(DER_TAG.context0, [signer.certificates]), // certificates [0] IMPLICIT CertificateSet
+    derElement(DER_TAG.set, [signerInfo]),
+  ]);
+  // RFC 5652 §3: ContentInfo { id-signedData, [0] EXPLICIT SignedData }
+  return derElement(DER_TAG.sequence, [SIGNED_DATA_OID, derElement(DER_TAG.context0, [signedData])]);
 }
 
-/** What CMS needs from an identity's certificates, parsed once: pkijs takes ~2 ms per certificate. */
+const DER_TAG = { octetString: 0x04, sequence: 0x30, set: 0x31, context0: 0xa0, context1: 0xa1 } as const;
+
+const der = (block: { toBER(): ArrayBuffer }): Uint8Array => new Uint8Array(block.toBER());
+
+const SIGNED_DATA_OID = der(new asn1js.ObjectIdentifier({ value: CMS_OID.signedData }));
+const SIGNED_DATA_VERSION = der(new asn1js.Integer({ value: 1 }));
+const SIGNER_INFO_VERSION = der(new asn1js.Integer({ value: 1 }));
+const SHA256_ALGORITHM = der(sha256AlgorithmIdentifier().toSchema());
+/** Detached (RFC 5652 §5.2): eContent absent, the PDF byte ranges are the content. */
+const ENCAPSULATED_CONTENT_INFO = der(
+  new pkijs.EncapsulatedContentInfo({ eContentType: CMS_OID.data }).toSchema(),
+);
+
+/** What CMS needs from an identity, encoded once: pkijs takes ~2 ms to parse a certificate. */
 interface SignerMaterial {
-  certificate: pkijs.Certificate;
-  certificatesToEmbed: pkijs.Certificate[];
-  signingCertificateV2: pkijs.Attribute;
+  /** The DER of every certificate to embed, concatenated: the contents of the CertificateSet. */
+  certificates: Uint8Array;
+  issuerAndSerialNumber: Uint8Array;
+  signatureAlgorithm: Uint8Array;
+  signingCertificateV2: Uint8Array;
 }
 
 const signerMaterialCache = new WeakMap<SealingIdentity, SignerMaterial>();
@@ -118,20 +129,19 @@ function signerMaterialOf(identity: SealingIdentity): SignerMaterial {
   if (cached) return cached;
   const certificate = pkijs.Certificate.fromBER(identity.certificate);
   const material: SignerMaterial = {
-    certificate,
-    certificatesToEmbed: [certificate, ...issuersToEmbed(identity.chain)],
-    signingCertificateV2: signingCertificateV2Attribute(identity.certificate, certificate),
+    // The certificates go in as the bytes they were issued as, never re-encoded.
+    certificates: Buffer.concat([identity.certificate, ...issuersToEmbed(identity.chain)]),
+    issuerAndSerialNumber: der(
+      new pkijs.IssuerAndSerialNumber({
+        issuer: certificate.issuer,
+        serialNumber: certificate.serialNumber,
+      }).toSchema(),
+    ),
+    signatureAlgorithm: der(signatureAlgorithmIdentifier(identity.signatureAlgorithm).toSchema()),
+    signingCertificateV2: der(signingCertificateV2Attribute(identity.certificate, certificate).toSchema()),
   };
   signerMaterialCache.set(identity, material);
   return material;
-}
-
-/**
- * RFC 5652 §5.4: the signature covers the DER encoding of the SignedAttributes as an explicit
- * SET OF (tag 0x31), not the [0] IMPLICIT form that sits in the SignerInfo.
- */
-function signedAttributesToBeSigned(attributes: pkijs.Attribute[]): Uint8Array {
-  return new Uint8Array(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }).toBER());
 }
 
 /**
@@ -140,27 +150,41 @@ function signedAttributesToBeSigned(attributes: pkijs.Attribute[]): Uint8Array {
  * verifier that re-encodes the parsed attributes would compute a different value from an
  * unsorted set.
  */
-function derSortedAttributes(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
-  return attributes
-    .map((attribute) => ({ attribute, der: Buffer.from(attribute.toSchema().toBER()) }))
-    .sort((a, b) => Buffer.compare(a.der, b.der))
-    .map(({ attribute }) => attribute);
+function derSorted(encodings: Uint8Array[]): Uint8Array[] {
+  return [...encodings].sort(Buffer.compare);
+}
+
+/** A definite-length DER element (X.690 §8.1, §10.1) around already-encoded contents. */
+function derElement(tag: number, contents: Uint8Array[]): Uint8Array {
+  const length = contents.reduce((sum, part) => sum + part.length, 0);
+  return Buffer.concat([Uint8Array.of(tag), derLength(length), ...contents]);
+}
+
+/** X.690 §8.1.3: short form below 128, else the long form with the fewest length octets. */
+function derLength(length: number): Uint8Array {
+  if (length < 0x80) return Uint8Array.of(length);
+  const octets: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
+  return Uint8Array.of(0x80 | octets.length, ...octets);
 }
 
 /** RFC 5652 §11.1: must be present with signed attributes, naming the content type (id-data). */
-function contentTypeAttribute(): pkijs.Attribute {
-  return new pkijs.Attribute({
+const CONTENT_TYPE_ATTRIBUTE = der(
+  new pkijs.Attribute({
     type: CMS_OID.contentType,
     values: [new asn1js.ObjectIdentifier({ value: CMS_OID.data })],
-  });
-}
+  }).toSchema(),
+);
+
+const MESSAGE_DIGEST_OID = der(new asn1js.ObjectIdentifier({ value: CMS_OID.messageDigest }));
 
 /** RFC 5652 §11.2: the digest of the content, here of the PDF's signed byte ranges. */
-function messageDigestAttribute(digest: Uint8Array): pkijs.Attribute {
-  return new pkijs.Attribute({
-    type: CMS_OID.messageDigest,
-    values: [new asn1js.OctetString({ valueHex: digest })],
-  });
+function messageDigestAttribute(digest: Uint8Array): Uint8Array {
+  // Attribute ::= SEQUENCE { attrType OID, attrValues SET OF OCTET STRING }
+  return derElement(DER_TAG.sequence, [
+    MESSAGE_DIGEST_OID,
+    derElement(DER_TAG.set, [derElement(DER_TAG.octetString, [digest])]),
+  ]);
 }
 
 /**
@@ -197,10 +221,8 @@ function signingCertificateV2Attribute(
  * The signer's issuers without a self-signed root: a validator must already trust the root,
  * so shipping it adds bytes and no assurance.
  */
-function issuersToEmbed(chain: Uint8Array[]): pkijs.Certificate[] {
-  return chain
-    .map((der) => pkijs.Certificate.fromBER(der))
-    .filter((certificate) => !isSelfIssued(certificate));
+function issuersToEmbed(chain: Uint8Array[]): Uint8Array[] {
+  return chain.filter((certificate) => !isSelfIssued(pkijs.Certificate.fromBER(certificate)));
 }
 
 function isSelfIssued(certificate: pkijs.Certificate): boolean {
@@ -209,13 +231,15 @@ function isSelfIssued(certificate: pkijs.Certificate): boolean {
   );
 }
 
-function toPkijsAttribute(attribute: CmsAttribute): pkijs.Attribute {
-  return new pkijs.Attribute({
-    type: attribute.type,
-    values: attribute.values.map((der) => {
-      const parsed = asn1js.fromBER(der);
-      if (parsed.offset === -1) throw new Error(`attribute ${attribute.type} has a malformed value`);
-      return parsed.result;
-    }),
-  });
+/** Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue }, values as given. */
+function attributeDer(attribute: CmsAttribute): Uint8Array {
+  for (const value of attribute.values) {
+    if (asn1js.fromBER(value).offset === -1) {
+      throw new Error(`attribute ${attribute.type} has a malformed value`);
+    }
+  }
+  return derElement(DER_TAG.sequence, [
+    der(new asn1js.ObjectIdentifier({ value: attribute.type })),
+    derElement(DER_TAG.set, attribute.values),
+  ]);
 }

@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { degrees, PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
+import { degrees, PDFDict, PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
 import { solidPng } from '../../test/support/png.ts';
 import { SignetError } from '../errors.ts';
 import { composeCompletedPdf, fieldFitsPage, readPageSizes, type StampField } from './compose.ts';
 import { appearancePlacement } from './composeForms.ts';
 import { displayedToUser, fieldToUserMatrix, type UserRect, visibleRect } from './composeGeometry.ts';
+import { embeddedSignatures } from './incremental/dss.ts';
+import { appendSignatureRevision } from './incremental/signatureRevision.ts';
+import { openPdf } from './inspect.ts';
 
 const run = promisify(execFile);
 let workDir = '';
@@ -430,6 +433,140 @@ describe('composeCompletedPdf with an existing AcroForm', () => {
   });
 });
 
+describe('composeCompletedPdf with a document signed before upload', () => {
+  /**
+   * Alpha with a signature revision appended. The /Contents is a placeholder, not a CMS: what
+   * matters here is that the bytes it covers survive; realWorldPdfs.test.ts checks a real
+   * signature made by mutool with pdfsig.
+   */
+  async function signedAlpha(): Promise<Uint8Array> {
+    return appendSignatureRevision(
+      await alphaDocument(),
+      { kind: 'signature', fieldName: 'Earlier signature', contentsBytes: 64 },
+      async () => new Uint8Array([0x30, 0x00]),
+    );
+  }
+  const textBox = { x: 50, y: 100, width: 200, height: 20 };
+
+  it('stamps and attaches in place, so every byte the earlier signature covers stays as it was', async () => {
+    const signed = await signedAlpha();
+    const appendix = await appendixDocument();
+    const bytes = await composeCompletedPdf({
+      documents: [{ name: 'signed.pdf', bytes: signed }],
+      fields: [{ documentIndex: 0, page: 2, ...textBox, value: { kind: 'text', text: 'Stamped later' } }],
+      appendix,
+      appendixName: 'certificate.pdf',
+    });
+    assert.ok(Buffer.from(bytes.subarray(0, signed.length)).equals(Buffer.from(signed)), 'a prefix');
+    const path = await savePdf(bytes, 'signed-composed.pdf');
+    assert.equal(await pageCount(path), 2, 'no page added after a signature');
+    await run('qpdf', ['--check', path]);
+    // The value is a locked stamp annotation: drawn by a renderer, not part of the page's text.
+    const { stdout: drawn } = await run('mutool', ['draw', '-q', '-F', 'txt', '-o', '-', path, '2']);
+    assert.match(drawn, /Stamped later/);
+    const page2 = (await openPdf(bytes)).getPage(1);
+    const annotation = page2.node.Annots()?.lookup(0, PDFDict);
+    assert.equal(annotation?.get(PDFName.of('Subtype')), PDFName.of('Stamp'));
+    assert.equal(
+      annotation?.get(PDFName.of('F'))?.toString(),
+      String(4 | 128 | 512),
+      'Print, Locked, LockedContents',
+    );
+    // The certificate travels inside the file, byte for byte.
+    const { stdout: listed } = await run('pdfdetach', ['-list', path]);
+    assert.match(listed, /1: certificate\.pdf/);
+    const extracted = join(workDir, 'extracted-certificate.pdf');
+    await run('pdfdetach', ['-save', '1', '-o', extracted, path]);
+    assert.ok((await readFile(extracted)).equals(Buffer.from(appendix)));
+  });
+
+  it('changes neither page content nor page resources: only /Annots and new objects', async () => {
+    const signed = await signedAlpha();
+    const bytes = await composeCompletedPdf({
+      documents: [{ name: 'signed.pdf', bytes: signed }],
+      fields: [{ documentIndex: 0, page: 1, ...textBox, value: { kind: 'checkbox', checked: true } }],
+      appendix: await appendixDocument(),
+    });
+    const [before, after] = await Promise.all([openPdf(signed), openPdf(bytes)]);
+    for (const index of [0, 1]) {
+      const keys = (document: PDFDocument) =>
+        document
+          .getPage(index)
+          .node.entries()
+          .filter(([key]) => key !== PDFName.of('Annots'))
+          .map(([key, value]) => `${key}=${value}`);
+      assert.deepEqual(keys(after), keys(before), `page ${index + 1}`);
+    }
+  });
+
+  it('draws the stamps where the merged path draws them, on rotated and cropped pages too', async () => {
+    const fields: StampField[] = [1, 2, 3, 4].flatMap((page) => [
+      {
+        documentIndex: 0,
+        page,
+        x: 30,
+        y: 40,
+        width: 150,
+        height: 24,
+        value: { kind: 'text', text: 'Placed' },
+      },
+      {
+        documentIndex: 0,
+        page,
+        x: 200,
+        y: 80,
+        width: 60,
+        height: 40,
+        value: { kind: 'image', png: solidPng(30, 20, [255, 0, 0, 255]) },
+      },
+    ]);
+    const plain = await awkwardDocument();
+    const signed = await appendSignatureRevision(
+      plain,
+      { kind: 'signature', fieldName: 'Earlier signature', contentsBytes: 64 },
+      async () => new Uint8Array([0x30, 0x00]),
+    );
+    const merged = await savePdf(
+      await composeCompletedPdf({ documents: [{ name: 'a.pdf', bytes: plain }], fields }),
+      'awkward-merged.pdf',
+    );
+    const annotated = await savePdf(
+      await composeCompletedPdf({ documents: [{ name: 'a.pdf', bytes: signed }], fields }),
+      'awkward-annotated.pdf',
+    );
+    for (const page of [1, 2, 3, 4]) {
+      const [expected, actual] = await Promise.all([render(merged, page), render(annotated, page)]);
+      assert.deepEqual(boundsOf(actual, isRed), boundsOf(expected, isRed), `image on page ${page}`);
+      assert.deepEqual(boundsOf(actual, isDark), boundsOf(expected, isDark), `text on page ${page}`);
+    }
+  });
+
+  it('leaves the form alone: flattening would remove the signed field itself', async () => {
+    const bytes = await composeCompletedPdf({
+      documents: [{ name: 'signed.pdf', bytes: await signedAlpha() }],
+      fields: [],
+      appendix: await appendixDocument(),
+    });
+    const fields = embeddedSignatures(bytes);
+    assert.deepEqual(
+      fields.map((field) => field.fieldName),
+      ['Earlier signature'],
+    );
+  });
+
+  it('merges several documents into a new file, in which an uploaded signature cannot survive', async () => {
+    const bytes = await composeCompletedPdf({
+      documents: [
+        { name: 'signed.pdf', bytes: await signedAlpha() },
+        { name: 'alpha.pdf', bytes: await alphaDocument() },
+      ],
+      fields: [],
+    });
+    assert.doesNotMatch(Buffer.from(bytes).toString('latin1'), /\/ByteRange/);
+    assert.equal(await pageCount(await savePdf(bytes, 'signed-merged.pdf')), 4);
+  });
+});
+
 describe('composeCompletedPdf rejections', () => {
   async function composeWith(field: Partial<StampField>, documentBytes?: Uint8Array) {
     return composeCompletedPdf({
@@ -479,6 +616,12 @@ describe('composeCompletedPdf rejections', () => {
 
   it('rejects a document that is not a PDF', async () => {
     await expectRejection(composeWith({}, new TextEncoder().encode('not a pdf')), 'DOCUMENT_UNREADABLE');
+  });
+
+  it('rejects a truncated document rather than composing the pages that survived', async () => {
+    const whole = await alphaDocument();
+    const truncated = whole.subarray(0, Math.floor(whole.length * 0.6));
+    await expectRejection(composeWith({}, truncated), 'DOCUMENT_UNREADABLE');
   });
 
   it('rejects an encrypted document, whose page content it could not copy', async () => {

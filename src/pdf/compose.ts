@@ -5,20 +5,37 @@
  *
  * The result is saved with a classic cross-reference table (no object streams) because the next
  * step appends a signature placeholder by incremental update and needs to find objects by offset.
+ *
+ * A document that arrives already signed (by another tool, before upload) is the exception: if
+ * it is the envelope's only document, it is not rewritten but edited in place and saved as an
+ * incremental update (see `saveIncrementally`), so its signatures stay valid. And it is edited
+ * only in ways a signed document may still be edited (ISO 32000-1 §12.8.2.2, the rules
+ * `verify/diffAnalysis.ts` applies): the field values become locked stamp annotations, and the
+ * certificate of completion is attached in a file-attachment annotation instead of appended as
+ * pages — new page content or pages after a signature are changes its signer never approved.
+ * Several documents are still merged into a new file, and signatures in them cannot survive
+ * that: a signature covers the bytes of its own file, and the merged file has different bytes.
  */
 import { createHash } from 'node:crypto';
 import {
   clip,
   concatTransformationMatrix,
+  drawObject,
   endPath,
   LineCapStyle,
   LineJoinStyle,
   lineTo,
   moveTo,
+  PDFArray,
   PDFDocument,
+  type PDFEmbeddedPage,
   type PDFFont,
+  PDFHexString,
   type PDFImage,
+  PDFName,
   type PDFPage,
+  type PDFRef,
+  PDFString,
   popGraphicsState,
   pushGraphicsState,
   type RGB,
@@ -33,6 +50,7 @@ import {
 import { type FieldProblem, SignetError } from '../errors.ts';
 import { flattenFormWidgets } from './composeForms.ts';
 import {
+  displayedToUser,
   type FieldBox,
   fieldFitsPage,
   fieldToUserMatrix,
@@ -51,6 +69,9 @@ import {
   showableText,
   truncateToWidth,
 } from './fonts.ts';
+import { carriesSignature } from './incremental/pdfFile.ts';
+import { saveIncrementally } from './incremental/pdfLibRevision.ts';
+import { openPdf } from './inspect.ts';
 
 export { type FieldBox, fieldFitsPage, type PageSize } from './composeGeometry.ts';
 
@@ -76,8 +97,12 @@ export interface StampField extends FieldBox {
 export interface ComposeInput {
   documents: ComposeDocument[];
   fields: StampField[];
-  /** A PDF whose pages are appended after the documents, e.g. the certificate of completion. */
+  /**
+   * A PDF whose pages are appended after the documents, e.g. the certificate of completion. On
+   * a signed upload it is attached instead (see the module comment), under `appendixName`.
+   */
   appendix?: Uint8Array;
+  appendixName?: string;
 }
 
 /** Text fields are sized for the text, not the box: contract body text is rarely above 12 pt. */
@@ -90,23 +115,196 @@ const TEXT_COLOR = rgb(0, 0, 0);
 /** Typed signatures in a dark "ink" blue so they read as signatures, not as filled-in text. */
 const SIGNATURE_INK = rgb(0.05, 0.13, 0.42);
 
-/** Merges the documents, stamps the field values and appends the appendix. */
+/**
+ * Merges the documents, stamps the field values and appends the appendix. A single document
+ * that already carries a signature is stamped and extended in place instead (see the module
+ * comment); with several documents, signatures in them are lost in the merge.
+ */
 export async function composeCompletedPdf(input: ComposeInput): Promise<Uint8Array> {
-  if (input.documents.length === 0) {
-    throw unprocessable('NO_DOCUMENTS', 'There are no documents to compose.', []);
-  }
+  const [first, ...others] = input.documents;
+  if (!first) throw unprocessable('NO_DOCUMENTS', 'There are no documents to compose.', []);
+  if (others.length === 0 && carriesSignature(first.bytes)) return composeInPlace(first, input);
+  return composeMerged(input);
+}
+
+async function composeMerged(input: ComposeInput): Promise<Uint8Array> {
   const composed = await PDFDocument.create({ updateMetadata: false });
   const pagesByDocument = await mergeDocuments(composed, input.documents);
+  await stampAndAppend(composed, pagesByDocument, input);
+  composed.setProducer('Signet');
+  // No dates or random IDs are added, so the same input always yields the same bytes.
+  return composed.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+}
+
+/**
+ * Adds the field values as stamp annotations on the signed document's own pages and attaches the
+ * appendix, written as one incremental update. Unlike the merge, nothing is flattened:
+ * flattening removes widget annotations and the AcroForm, the signature fields included, so a
+ * validator would find the signed field gone. Form fields therefore stay interactive here, and
+ * /Producer is left alone: the fewer objects the update touches, the easier it is to see (and to
+ * judge) what changed after the signature.
+ */
+async function composeInPlace(document: ComposeDocument, input: ComposeInput): Promise<Uint8Array> {
+  const path = 'documents.0';
+  const description = `Document "${document.name}"`;
+  try {
+    return await saveIncrementally(document.bytes, async (signed) => {
+      const pages = readPages(signed, path, description);
+      await stampAsAnnotations(signed, [pages], input);
+      const lastPage = pages.at(-1);
+      if (input.appendix && lastPage) attachAppendix(signed, lastPage, input.appendix, input.appendixName);
+    });
+  } catch (error) {
+    throw asDocumentError(error, path, description);
+  }
+}
+
+/** Stamps every field onto its page, then appends the appendix's pages after everything else. */
+async function stampAndAppend(
+  target: PDFDocument,
+  pagesByDocument: PDFPage[][],
+  input: ComposeInput,
+): Promise<void> {
   const placements = input.fields.map((field, index) => placeField(field, index, pagesByDocument));
   const texts = input.fields.flatMap(({ value }) =>
     value.kind === 'text' || value.kind === 'typedSignature' ? [value.text] : [],
   );
-  const stamper = createStamper(composed, !fitsStandardFonts(texts));
+  const stamper = createStamper(target, !fitsStandardFonts(texts));
   for (const placement of placements) await stampField(stamper, placement);
-  if (input.appendix) await appendPages(composed, await loadPdf(input.appendix, 'appendix', 'The appendix'));
-  composed.setProducer('Signet');
-  // No dates or random IDs are added, so the same input always yields the same bytes.
-  return composed.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+  if (input.appendix) await appendPages(target, await loadPdf(input.appendix, 'appendix', 'The appendix'));
+}
+
+/**
+ * The field values as locked stamp annotations (ISO 32000-1 §12.5.6.12), for a document that
+ * must not get new page content. Each value is drawn exactly as `stampField` draws it, on a
+ * scratch page the size of the field; that page becomes a form XObject, and the annotation's
+ * appearance places it with the field's own transformation, so rotation and crop boxes come out
+ * as they do on the merged path.
+ */
+async function stampAsAnnotations(
+  target: PDFDocument,
+  pagesByDocument: PDFPage[][],
+  input: ComposeInput,
+): Promise<void> {
+  if (input.fields.length === 0) return;
+  const placements = input.fields.map((field, index) => placeField(field, index, pagesByDocument));
+  const texts = input.fields.flatMap(({ value }) =>
+    value.kind === 'text' || value.kind === 'typedSignature' ? [value.text] : [],
+  );
+  const scratch = await PDFDocument.create({ updateMetadata: false });
+  const stamper = createStamper(scratch, !fitsStandardFonts(texts));
+  const drawn: PDFPage[] = [];
+  for (const placement of placements) {
+    const page = scratch.addPage([placement.field.width, placement.field.height]);
+    await stampField(stamper, { ...placement, page, toUserSpace: [1, 0, 0, 1, 0, 0] });
+    drawn.push(page);
+  }
+  // Fonts and images reach the scratch context only when flushed; the copy must find them there.
+  await scratch.flush();
+  const embedded = await target.embedPages(drawn);
+  for (const [index, placement] of placements.entries()) {
+    const form = embedded[index];
+    if (form) addStampAnnotation(target, placement, form);
+  }
+}
+
+/** Print | Locked | LockedContents (§12.5.3): printed, and neither movable nor editable. */
+const STAMP_FLAGS = 4 | 128 | 512;
+
+function addStampAnnotation(target: PDFDocument, placement: Placement, form: PDFEmbeddedPage): void {
+  const { field, page, toUserSpace } = placement;
+  const context = target.context;
+  // §12.5.5: the appearance's BBox, transformed by its Matrix, is fitted to /Rect; with /Rect
+  // equal to that transformed box the fit is the identity and the value lands where it would
+  // have been drawn into the page.
+  const appearance = context.register(
+    context.formXObject([pushGraphicsState(), drawObject('Value'), popGraphicsState()], {
+      BBox: [0, 0, field.width, field.height],
+      Matrix: toUserSpace,
+      Resources: { XObject: { Value: form.ref } },
+    }),
+  );
+  const annotation = context.obj({
+    Type: 'Annot',
+    Subtype: 'Stamp',
+    Rect: transformedBox(toUserSpace, field.width, field.height),
+    F: STAMP_FLAGS,
+    P: page.ref,
+    NM: PDFString.of(`signet-field-${placement.index + 1}`),
+    Contents: PDFHexString.fromText(`Field ${placement.index + 1}, completed through Signet`),
+    AP: { N: appearance },
+  });
+  addAnnotation(page, context.register(annotation));
+}
+
+/**
+ * Appends to the page's /Annots and touches nothing else. Not `PDFPageLeaf.addAnnot`: it
+ * normalises the page first, wrapping the content streams in q/Q and rewriting /Resources,
+ * which after a signature is exactly the page-content change this path exists to avoid.
+ */
+function addAnnotation(page: PDFPage, annotation: PDFRef): void {
+  const annots = page.node.lookup(PDFName.of('Annots'));
+  if (annots instanceof PDFArray) annots.push(annotation);
+  else page.node.set(PDFName.of('Annots'), page.doc.context.obj([annotation]));
+}
+
+function transformedBox(matrix: Matrix, width: number, height: number): number[] {
+  const [a, b, c, d, e, f] = matrix;
+  const corners = [
+    [0, 0],
+    [width, 0],
+    [0, height],
+    [width, height],
+  ].map(([x = 0, y = 0]) => [a * x + c * y + e, b * x + d * y + f] as const);
+  const xs = corners.map(([x]) => x);
+  const ys = corners.map(([, y]) => y);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+/** Where the attachment's paperclip sits: the top-left corner of the last page, inside the margin. */
+const ATTACHMENT_ICON_SIZE = 18;
+const ATTACHMENT_MARGIN = 12;
+
+/**
+ * The appendix as an embedded file in a file-attachment annotation (§12.5.6.15) on the last
+ * page. Not the catalog's /EmbeddedFiles name tree: a changed catalog after a signature is a
+ * disallowed change, an added annotation is not.
+ */
+function attachAppendix(target: PDFDocument, page: PDFPage, appendix: Uint8Array, name?: string): void {
+  const context = target.context;
+  const fileName = name ?? 'certificate-of-completion.pdf';
+  const embeddedFile = context.register(
+    context.flateStream(appendix, {
+      Type: 'EmbeddedFile',
+      Subtype: 'application/pdf',
+      Params: { Size: appendix.byteLength },
+    }),
+  );
+  const fileSpec = context.register(
+    context.obj({
+      Type: 'Filespec',
+      F: PDFString.of(fileName.replace(/[^\x20-\x7e]/g, '_')),
+      UF: PDFHexString.fromText(fileName),
+      Desc: PDFHexString.fromText('Certificate of completion'),
+      EF: { F: embeddedFile },
+      AFRelationship: 'Supplement',
+    }),
+  );
+  const { visible } = pageGeometry(page);
+  const left = visible.x + ATTACHMENT_MARGIN;
+  const top = visible.y + visible.height - ATTACHMENT_MARGIN;
+  const annotation = context.obj({
+    Type: 'Annot',
+    Subtype: 'FileAttachment',
+    Rect: [left, top - ATTACHMENT_ICON_SIZE, left + ATTACHMENT_ICON_SIZE, top],
+    F: 4,
+    P: page.ref,
+    FS: fileSpec,
+    Name: 'Paperclip',
+    NM: PDFString.of('signet-certificate-of-completion'),
+    Contents: PDFHexString.fromText('Certificate of completion (attached)'),
+  });
+  addAnnotation(page, context.register(annotation));
 }
 
 /**
@@ -116,6 +314,41 @@ export async function composeCompletedPdf(input: ComposeInput): Promise<Uint8Arr
 export async function readPageSizes(pdf: Uint8Array): Promise<PageSize[]> {
   const document = await loadPdf(pdf, 'document', 'The document');
   return document.getPages().map((page) => pageGeometry(page).size);
+}
+
+/** A field box of the original documents, located in the composed file (for a signature widget). */
+export interface PlacedRect {
+  /** 0-based page index in the composed file. */
+  pageIndex: number;
+  /** [x1, y1, x2, y2] in default user space. */
+  rect: [number, number, number, number];
+}
+
+/**
+ * Where field boxes landed in a file made by `composeCompletedPdf` (documents merged in order,
+ * so a field's page is offset by the pages of the documents before it).
+ */
+export async function locateComposedFields(
+  composedPdf: Uint8Array,
+  documentPageCounts: number[],
+  fields: (FieldBox & { documentIndex: number; page: number })[],
+): Promise<PlacedRect[]> {
+  const document = await loadPdf(composedPdf, 'document', 'The document');
+  const pages = document.getPages();
+  return fields.map((field) => {
+    const offset = documentPageCounts.slice(0, field.documentIndex).reduce((sum, count) => sum + count, 0);
+    const pageIndex = offset + field.page - 1;
+    const page = pages[pageIndex];
+    if (!page)
+      throw unprocessable('DOCUMENT_NOT_FOUND', `The composed file has no page ${pageIndex + 1}.`, []);
+    const { visible, rotation } = pageGeometry(page);
+    const a = displayedToUser({ x: field.x, y: field.y }, visible, rotation);
+    const b = displayedToUser({ x: field.x + field.width, y: field.y + field.height }, visible, rotation);
+    return {
+      pageIndex,
+      rect: [Math.min(a.x, b.x), Math.min(a.y, b.y), Math.max(a.x, b.x), Math.max(a.y, b.y)],
+    };
+  });
 }
 
 interface PageGeometry {
@@ -131,25 +364,45 @@ function pageGeometry(page: PDFPage): PageGeometry {
   return { size: { width: visible.width, height: visible.height, rotation }, visible, rotation };
 }
 
+/**
+ * Loads a document through the same gate uploads pass (`inspect.ts#openPdf`), so compose refuses
+ * exactly the files the upload would have: pdf-lib alone reads a truncated file without
+ * complaint and silently drops the pages it lost.
+ */
 async function loadPdf(bytes: Uint8Array, path: string, description: string): Promise<PDFDocument> {
-  let document: PDFDocument;
   try {
-    // Encryption is checked below rather than by pdf-lib: its EncryptedPDFError is compiled to ES5
-    // and fails `instanceof`, so it could not be told apart from a parse error.
-    document = await PDFDocument.load(bytes, { updateMetadata: false, ignoreEncryption: true });
+    return await openPdf(bytes);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw unprocessable('DOCUMENT_UNREADABLE', `${description} is not a readable PDF: ${reason}`, [
-      { path, message: 'not a readable PDF' },
-    ]);
+    throw asDocumentError(error, path, description);
   }
-  // Owner-password-only PDFs open without a password in viewers, but their streams stay
-  // encrypted and pdf-lib cannot decrypt them: copying their pages would produce garbage.
-  if (document.isEncrypted) {
-    const detail = `${description} is encrypted; remove its password protection and upload it again.`;
-    throw unprocessable('DOCUMENT_ENCRYPTED', detail, [{ path, message: 'encrypted PDF' }]);
+}
+
+/** The pages of a loaded document; pdf-lib throws its own errors for a broken page tree. */
+function readPages(document: PDFDocument, path: string, description: string): PDFPage[] {
+  try {
+    return document.getPages();
+  } catch (error) {
+    throw unreadable(path, description, error);
   }
-  return document;
+}
+
+/** The gate's and the incremental reader's PDF_* refusals, in compose's terms (with the field path). */
+function asDocumentError(error: unknown, path: string, description: string): unknown {
+  if (!(error instanceof SignetError) || !error.code.startsWith('PDF_')) return error;
+  if (error.code === 'PDF_ENCRYPTED') return encryptedDocument(path, description);
+  return unreadable(path, description, error.detail);
+}
+
+function unreadable(path: string, description: string, cause: unknown): SignetError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return unprocessable('DOCUMENT_UNREADABLE', `${description} is not a readable PDF: ${reason}`, [
+    { path, message: 'not a readable PDF' },
+  ]);
+}
+
+function encryptedDocument(path: string, description: string): SignetError {
+  const detail = `${description} is encrypted; remove its password protection and upload it again.`;
+  return unprocessable('DOCUMENT_ENCRYPTED', detail, [{ path, message: 'encrypted PDF' }]);
 }
 
 async function mergeDocuments(composed: PDFDocument, documents: ComposeDocument[]): Promise<PDFPage[][]> {

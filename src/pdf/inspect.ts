@@ -1,6 +1,8 @@
 import { EncryptedPDFError, PDFArray, PDFDocument, PDFNumber, type PDFPage } from 'pdf-lib';
 import { SignetError } from '../errors.ts';
 import { normalizeRect, normalizeRotation, type UserRect, visibleRect } from './composeGeometry.ts';
+import { documentDocMdpPermission } from './docMdp.ts';
+import { carriesSignature, openPdfFile } from './incremental/pdfFile.ts';
 
 /*
  * The gate every PDF passes before Signet works on it: is it a PDF at all (400), and can we
@@ -28,13 +30,38 @@ const TRAILER_WINDOW = 1024;
 
 export async function inspectUploadedPdf(bytes: Uint8Array): Promise<UploadedPdfInfo> {
   const document = await openPdf(bytes);
+  // A signed upload is later extended in place (compose.ts), which needs its cross-reference
+  // data and page tree as written; pdf-lib reads past a broken table, so check them here, or
+  // the file would be refused only at sealing, after everyone has signed.
+  if (carriesSignature(bytes)) {
+    openPdfFile(bytes).pageRefs();
+    refuseCertifiedAgainstCompletion(document);
+  }
   const pages = document.getPages().map((page, index) => pageGeometry(page, index));
   return { pageCount: pages.length, pages };
 }
 
 /**
+ * A certified document (DocMDP, ISO 32000-1 §12.8.2.2) at permission 1 allows no change and at
+ * 2 no annotation; completing it adds the field values as annotations and attaches the
+ * certificate of completion (compose.ts), so its certification would report a disallowed
+ * change. Refused at upload, before anyone signs, rather than breaking it at the end.
+ */
+function refuseCertifiedAgainstCompletion(document: PDFDocument): void {
+  const permission = documentDocMdpPermission(document);
+  if (permission === 1 || permission === 2) {
+    const allows = permission === 1 ? 'no changes at all' : 'only form filling and signatures';
+    throw new SignetError(
+      'PDF_CERTIFIED',
+      422,
+      `the document is certified (DocMDP level ${permission}) and allows ${allows}; completing it would invalidate that certification. Ask its author for an uncertified copy, or one certified to allow annotations (level 3).`,
+    );
+  }
+}
+
+/**
  * Loads a PDF with pdf-lib after the checks that turn its failure modes into SignetErrors.
- * Used for uploads and again by `sealPdf`, so both refuse the same files for the same reasons.
+ * Used for uploads and again by compose, so both refuse the same files for the same reasons.
  */
 export async function openPdf(bytes: Uint8Array): Promise<PDFDocument> {
   if (bytes.length === 0) throw new SignetError('PDF_EMPTY', 400, 'the file is empty');

@@ -18,7 +18,6 @@ import {
   runQpdfCheck,
   runTool,
 } from '../../test/peers/pdfValidators.ts';
-import { SignetError } from '../errors.ts';
 import { type DevPki, loadOrCreateDevPki } from '../pki/devCa.ts';
 import { loadSealingIdentityFromPkcs12 } from '../pki/pkcs12.ts';
 import type { SealingIdentity } from '../pki/signer.ts';
@@ -73,7 +72,14 @@ async function assertAcceptedByPeers(name: string, sealed: Uint8Array): Promise<
   const file = await writeWorkFile(name, sealed);
   const signature = await onlySignature(file);
   assert.ok(signature.signatureValid, `pdfsig: signature not valid\n${signature.raw}`);
-  assert.ok(signature.certificateTrusted, `pdfsig: certificate not trusted\n${signature.raw}`);
+  // Trust is judged by OpenSSL below: the dev CA's certificates name an OCSP responder that only
+  // a running Signet serves, and pdfsig without it reports "Unknown issue" (poppler 22.12, see
+  // test/peers/pdfValidators.ts). test/endToEnd/padesLevels.test.ts checks pdfsig's trust verdict
+  // against a running instance.
+  assert.ok(
+    signature.certificateTrusted || /Certificate Validation: Unknown issue/.test(signature.raw),
+    `pdfsig: certificate rejected\n${signature.raw}`,
+  );
   assert.ok(signature.totalDocumentSigned, `pdfsig: not the total document\n${signature.raw}`);
   assert.equal(signature.subFilter, 'ETSI.CAdES.detached');
   assert.equal(await runQpdfCheck(file), 0, 'qpdf --check must report a clean file');
@@ -181,13 +187,18 @@ describe('sealPdf', () => {
     assert.deepEqual(names.sort(), ['Signet seal', 'Signet seal 2', 'customer']);
   });
 
-  it('refuses a document that already carries a signature', async () => {
+  it('adds a second seal to an already sealed document without breaking the first', async () => {
     const sealed = await sealPdf(await composedPdf(1), pki.sealing);
-    await assert.rejects(sealPdf(sealed, pki.sealing), (error: unknown) => {
-      assert.ok(error instanceof SignetError);
-      assert.equal(error.code, 'PDF_ALREADY_SIGNED');
-      return true;
-    });
+    const twice = await sealPdf(sealed, pki.sealing);
+    assert.ok(Buffer.from(twice.subarray(0, sealed.length)).equals(Buffer.from(sealed)));
+    const file = await writeWorkFile('twice.pdf', twice);
+    if (!trustStore) return;
+    const signatures = await runPdfsig(file, trustStore.dir);
+    assert.equal(signatures.length, 2);
+    assert.ok(
+      signatures.every((s) => s.signatureValid),
+      signatures.map((s) => s.raw).join('\n'),
+    );
   });
 
   it('refuses input that is not a readable PDF with the upload codes', async () => {
@@ -201,7 +212,7 @@ describe('sealPdf', () => {
     it('seals with an RSA key exported by OpenSSL', async (t) => {
       if (!requireTools(t, PEERS)) return;
       const identity = await pkcs12FromOpenssl(
-        join(work, 'pki', 'sealing.key.pem'),
+        join(work, 'pki', 'keys', 'signet-sealing.key.pem'),
         join(work, 'pki', 'sealing.crt.pem'),
       );
       await assertAcceptedByPeers('pkcs12-rsa.pdf', await sealPdf(await composedPdf(1), identity));
@@ -286,7 +297,7 @@ async function ecdsaKeyAndCertificate(): Promise<[string, string]> {
     '-CA',
     join(work, 'pki', 'issuing-ca.crt.pem'),
     '-CAkey',
-    join(work, 'pki', 'issuing-ca.key.pem'),
+    join(work, 'pki', 'keys', 'signet-issuing-ca.key.pem'),
     '-days',
     '30',
     '-extfile',

@@ -7,9 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { requireTools, runTool } from '../../test/peers/pdfValidators.ts';
+import { pointersOf } from './certificateFields.ts';
 import { type DevPki, loadOrCreateDevPki } from './devCa.ts';
 
 const OID = {
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+  ocspSigning: '1.3.6.1.5.5.7.3.9',
   basicConstraints: '2.5.29.19',
   keyUsage: '2.5.29.15',
   extendedKeyUsage: '2.5.29.37',
@@ -24,8 +28,19 @@ let pki: DevPki;
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'signet-devca-'));
   dir = join(work, 'pki');
-  pki = await loadOrCreateDevPki(dir);
+  pki = await loadOrCreateDevPki(dir, { publicUrl: PUBLIC_URL });
 });
+
+const PUBLIC_URL = 'https://signet.example';
+
+function extendedKeyUsage(der: Uint8Array): { critical: boolean; purposes: string[] } | undefined {
+  const found = extension(der, OID.extendedKeyUsage);
+  if (!found) return undefined;
+  const value = new pkijs.ExtKeyUsage({
+    schema: asn1js.fromBER(found.extnValue.valueBlock.valueHexView).result,
+  });
+  return { critical: found.critical, purposes: value.keyPurposes };
+}
 
 after(() => rm(work, { recursive: true, force: true }));
 
@@ -83,6 +98,7 @@ function keyIdentifier(der: Uint8Array, oid: string): string {
 describe('loadOrCreateDevPki', () => {
   it('creates a root, an issuing CA and a sealing certificate that chain up to the root', () => {
     const [issuing, root] = pki.sealing.chain.map((der) => new X509Certificate(der));
+    assert.equal(pki.sealing.chain.length, 2);
     const sealing = new X509Certificate(pki.sealing.certificate);
     assert.match(root!.subject, /CN=Signet Development Root CA/);
     assert.match(sealing.subject, /CN=Signet Document Sealing/);
@@ -94,18 +110,78 @@ describe('loadOrCreateDevPki', () => {
     assert.deepEqual(pki.issuingCa.certificate, pki.sealing.chain[0]);
   });
 
-  it('passes OpenSSL strict X.509 chain verification', async (t) => {
+  it('passes OpenSSL strict X.509 chain verification, the TSA and OCSP certificates for their purposes', async (t) => {
     if (!requireTools(t, ['openssl'])) return;
-    const result = await runTool('openssl', [
-      'verify',
-      '-x509_strict',
-      '-CAfile',
-      join(dir, 'root-ca.crt.pem'),
-      '-untrusted',
-      join(dir, 'issuing-ca.crt.pem'),
-      join(dir, 'sealing.crt.pem'),
-    ]);
-    assert.equal(result.exitCode, 0, result.stdout + result.stderr);
+    const verify = (file: string, purpose: string[]) =>
+      runTool('openssl', [
+        'verify',
+        '-x509_strict',
+        ...purpose,
+        '-CAfile',
+        join(dir, 'root-ca.crt.pem'),
+        '-untrusted',
+        join(dir, 'issuing-ca.crt.pem'),
+        join(dir, file),
+      ]);
+    for (const [file, purpose] of [
+      ['sealing.crt.pem', []],
+      ['tsa.crt.pem', ['-purpose', 'timestampsign']],
+      ['ocsp.crt.pem', ['-purpose', 'ocsphelper']],
+    ] as const) {
+      const result = await verify(file, [...purpose]);
+      assert.equal(result.exitCode, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /: OK/);
+    }
+  });
+
+  it('gives the TSA certificate exactly one extendedKeyUsage, id-kp-timeStamping, critical (RFC 3161 §2.3)', () => {
+    assert.deepEqual(extendedKeyUsage(pki.tsa.certificate), { critical: true, purposes: [OID.timeStamping] });
+    assert.deepEqual(keyUsages(pki.tsa.certificate), { critical: true, usages: ['digitalSignature'] });
+    assert.deepEqual(pki.tsa.chain, [pki.issuingCa.certificate, pki.rootDer]);
+  });
+
+  it('makes the OCSP responder a delegated responder of the issuing CA with ocsp-nocheck (RFC 6960 §4.2.2.2)', () => {
+    const responder = pki.ocspResponder.certificate;
+    assert.deepEqual(extendedKeyUsage(responder)?.purposes, [OID.ocspSigning]);
+    assert.ok(extension(responder, OID.ocspNoCheck), 'id-pkix-ocsp-nocheck missing');
+    assert.ok(new X509Certificate(responder).checkIssued(new X509Certificate(pki.issuingCa.certificate)));
+    assert.deepEqual(pointersOf(pkijs.Certificate.fromBER(responder)), {
+      ocspUrls: [],
+      caIssuersUrls: [`${PUBLIC_URL}/pki/issuing-ca.crt`],
+      crlUrls: [],
+    });
+  });
+
+  it('points end entities at the OCSP responder, the issuing CA certificate and its CRL; the issuing CA at the root CRL', () => {
+    for (const der of [pki.sealing.certificate, pki.tsa.certificate]) {
+      assert.deepEqual(pointersOf(pkijs.Certificate.fromBER(der)), {
+        ocspUrls: [`${PUBLIC_URL}/pki/ocsp`],
+        caIssuersUrls: [`${PUBLIC_URL}/pki/issuing-ca.crt`],
+        crlUrls: [`${PUBLIC_URL}/pki/crl/issuing.crl`],
+      });
+    }
+    assert.deepEqual(pointersOf(pkijs.Certificate.fromBER(pki.issuingCa.certificate)), {
+      ocspUrls: [],
+      caIssuersUrls: [`${PUBLIC_URL}/pki/root-ca.crt`],
+      crlUrls: [`${PUBLIC_URL}/pki/crl/root.crl`],
+    });
+    assert.deepEqual(pointersOf(pkijs.Certificate.fromBER(pki.rootDer)), {
+      ocspUrls: [],
+      caIssuersUrls: [],
+      crlUrls: [],
+    });
+  });
+
+  it('lists every certificate below the root with its issuer, for the certificate register', () => {
+    assert.deepEqual(
+      pki.issued.map(({ certificate, issuer }) => [certificate, issuer]),
+      [
+        [pki.issuingCa.certificate, pki.rootDer],
+        [pki.sealing.certificate, pki.issuingCa.certificate],
+        [pki.tsa.certificate, pki.issuingCa.certificate],
+        [pki.ocspResponder.certificate, pki.issuingCa.certificate],
+      ],
+    );
   });
 
   it('marks the CAs with critical basicConstraints and keyCertSign/cRLSign', () => {
@@ -154,25 +230,33 @@ describe('loadOrCreateDevPki', () => {
     assert.ok(Date.parse(new X509Certificate(pki.sealing.certificate).validFrom) < Date.now());
   });
 
-  it('keeps the private keys readable by the owner only', async () => {
+  it('keeps certificates as PEM files and the keys in the key store, readable by the owner only', async () => {
     const files = await readdir(dir);
     assert.deepEqual(files.sort(), [
       'issuing-ca.crt.pem',
-      'issuing-ca.key.pem',
+      'keys',
+      'ocsp.crt.pem',
       'root-ca.crt.pem',
-      'root-ca.key.pem',
       'sealing.crt.pem',
-      'sealing.key.pem',
+      'tsa.crt.pem',
     ]);
-    for (const key of files.filter((f) => f.endsWith('.key.pem'))) {
-      assert.equal((await stat(join(dir, key))).mode & 0o777, 0o600, key);
-    }
+    const keys = await readdir(join(dir, 'keys'));
+    assert.deepEqual(keys.sort(), [
+      'signet-issuing-ca.key.pem',
+      'signet-ocsp.key.pem',
+      'signet-root-ca.key.pem',
+      'signet-sealing.key.pem',
+      'signet-tsa.key.pem',
+    ]);
+    for (const key of keys) assert.equal((await stat(join(dir, 'keys', key))).mode & 0o777, 0o600, key);
   });
 
   it('loads the same PKI on later calls instead of creating a new one', async () => {
-    const again = await loadOrCreateDevPki(dir);
+    const again = await loadOrCreateDevPki(dir, { publicUrl: PUBLIC_URL });
     assert.equal(again.rootPem, pki.rootPem);
     assert.deepEqual(again.sealing.certificate, pki.sealing.certificate);
+    assert.deepEqual(again.tsa.certificate, pki.tsa.certificate);
+    assert.deepEqual(again.ocspResponder.certificate, pki.ocspResponder.certificate);
     const data = new TextEncoder().encode('same key');
     assert.deepEqual(await again.sealing.sign(data), await pki.sealing.sign(data)); // RSA PKCS#1 v1.5 is deterministic
   });
@@ -180,17 +264,68 @@ describe('loadOrCreateDevPki', () => {
   it('refuses a directory holding only part of a PKI rather than replacing the trusted root', async () => {
     const partial = join(work, 'partial');
     await loadOrCreateDevPki(partial);
-    await unlink(join(partial, 'sealing.key.pem'));
+    await unlink(join(partial, 'keys', 'signet-root-ca.key.pem'));
     await assert.rejects(loadOrCreateDevPki(partial), {
       code: 'DEV_PKI_INCOMPLETE',
-      detail: /sealing\.key\.pem/,
+      detail: /root-ca\.crt\.pem.*signet-root-ca/,
     });
   });
 
   it('refuses a sealing key that does not match its certificate', async () => {
     const swapped = join(work, 'swapped');
     await loadOrCreateDevPki(swapped);
-    await writeFile(join(swapped, 'sealing.key.pem'), await readFile(join(swapped, 'issuing-ca.key.pem')));
+    const keys = join(swapped, 'keys');
+    await writeFile(
+      join(keys, 'signet-sealing.key.pem'),
+      await readFile(join(keys, 'signet-issuing-ca.key.pem')),
+    );
     await assert.rejects(loadOrCreateDevPki(swapped), { code: 'KEY_CERTIFICATE_MISMATCH' });
+  });
+
+  it('re-issues the certificates below the root, with the same keys, when PUBLIC_URL changes', async () => {
+    const moved = await loadOrCreateDevPki(dir, { publicUrl: 'https://moved.example' });
+    assert.equal(moved.rootPem, pki.rootPem, 'the trusted root stays');
+    assert.notDeepEqual(moved.sealing.certificate, pki.sealing.certificate);
+    assert.ok(
+      new X509Certificate(moved.sealing.certificate).publicKey.equals(
+        new X509Certificate(pki.sealing.certificate).publicKey,
+      ),
+    );
+    assert.deepEqual(pointersOf(pkijs.Certificate.fromBER(moved.tsa.certificate)).ocspUrls, [
+      'https://moved.example/pki/ocsp',
+    ]);
+    // A certificate issued before the move still chains to the re-issued issuing CA (same name, same key).
+    const old = new X509Certificate(pki.sealing.certificate);
+    assert.ok(old.verify(new X509Certificate(moved.issuingCa.certificate).publicKey));
+  });
+
+  it('upgrades a directory of the first layout (keys beside certificates) and keeps its root', async () => {
+    const legacy = join(work, 'legacy');
+    const first = await loadOrCreateDevPki(legacy);
+    // The first layout: three key files beside three certificates, no TSA or OCSP certificate, no key store.
+    for (const [label, file] of [
+      ['signet-root-ca', 'root-ca.key.pem'],
+      ['signet-issuing-ca', 'issuing-ca.key.pem'],
+      ['signet-sealing', 'sealing.key.pem'],
+    ] as const) {
+      await writeFile(join(legacy, file), await readFile(join(legacy, 'keys', `${label}.key.pem`)), {
+        mode: 0o600,
+      });
+    }
+    await rm(join(legacy, 'keys'), { recursive: true });
+    await unlink(join(legacy, 'tsa.crt.pem'));
+    await unlink(join(legacy, 'ocsp.crt.pem'));
+
+    const upgraded = await loadOrCreateDevPki(legacy);
+    assert.equal(upgraded.rootPem, first.rootPem);
+    assert.deepEqual(upgraded.sealing.certificate, first.sealing.certificate);
+    const data = new TextEncoder().encode('same sealing key');
+    assert.deepEqual(await upgraded.sealing.sign(data), await first.sealing.sign(data));
+    assert.deepEqual(
+      (await readdir(legacy)).filter((f) => f.endsWith('.key.pem')),
+      [],
+      'old key files removed',
+    );
+    assert.ok(upgraded.tsa.certificate.length > 0 && upgraded.ocspResponder.certificate.length > 0);
   });
 });

@@ -1,186 +1,401 @@
-import { createPrivateKey, generateKeyPair, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SignetError } from '../errors.ts';
-import { type CertificateProfile, issueCertificate, KeyUsage, subjectPublicKeyOf } from './issue.ts';
+import { parseCertificate, pointersOf } from './certificateFields.ts';
+import { createFileKeyStore, type FileKeyStore } from './fileKeyStore.ts';
 import {
-  type SealingIdentity,
-  type SigningKey,
-  sealingIdentityFromKeyObject,
-  signingKeyFromKeyObject,
-} from './signer.ts';
+  type CertificateProfile,
+  type DistinguishedName,
+  issueCertificate,
+  KeyPurpose,
+  KeyUsage,
+  type RevocationPointers,
+} from './issue.ts';
+import type { KeyGenerationOptions, KeyStore, StoredKey } from './keyStore.ts';
+import type { SealingIdentity, SigningKey } from './signer.ts';
 
 /*
- * A development PKI: root CA → issuing CA → document-sealing certificate, created on first use
- * and reused afterwards, so a developer trusts the root once (in an NSS database, Acrobat, a
- * browser) and every seal made on that machine validates. Not for production: the keys sit on
- * disk unencrypted.
+ * Signet's own CA: root CA → issuing CA → {document sealing, time-stamping (TSA), OCSP
+ * responder} and, on demand, short-lived per-signer certificates (signerCertificate.ts).
+ * Created on first use and reused afterwards, so a developer trusts the root once (in an NSS
+ * database, Acrobat, a browser) and every seal made on that machine validates.
+ *
+ * Keys live in a KeyStore (files by default, a PKCS#11 token later) under the labels below;
+ * certificates stay as PEM files in the PKI directory (DATA_DIR/pki).
+ *
+ * Every certificate below the root names where its status is published (AIA id-ad-ocsp and a
+ * CRL distribution point, RFC 5280 §4.2.2.1 / §4.2.1.13) at PUBLIC_URL, which is why the
+ * certificates are re-issued (same keys, so nothing that verified stops verifying) when
+ * PUBLIC_URL changes. The issuing CA's own status comes from the root's CRL only: our OCSP
+ * responder is certified by the issuing CA, and RFC 6960 §4.2.2.2 lets a delegated responder
+ * answer only for certificates of the CA that certified it.
  */
+
+export const DEV_PKI_KEY_LABELS = {
+  root: 'signet-root-ca',
+  issuing: 'signet-issuing-ca',
+  sealing: 'signet-sealing',
+  tsa: 'signet-tsa',
+  ocsp: 'signet-ocsp',
+} as const;
+
+/** Where this installation publishes its CA material; all under PUBLIC_URL (see routes.ts). */
+export interface PkiUrls {
+  ocsp: string;
+  rootCertificate: string;
+  issuingCertificate: string;
+  rootCrl: string;
+  issuingCrl: string;
+}
+
+export function pkiUrlsFor(publicUrl: string): PkiUrls {
+  const base = publicUrl.replace(/\/+$/, '');
+  return {
+    ocsp: `${base}/pki/ocsp`,
+    rootCertificate: `${base}/pki/root-ca.crt`,
+    issuingCertificate: `${base}/pki/issuing-ca.crt`,
+    rootCrl: `${base}/pki/crl/root.crl`,
+    issuingCrl: `${base}/pki/crl/issuing.crl`,
+  };
+}
+
+/** A CA that can sign: its certificate, key, and the certificates above it (nearest first, up to the root). */
+export interface CertificateAuthority {
+  certificate: Uint8Array;
+  key: SigningKey;
+  chain: Uint8Array[];
+  urls: PkiUrls;
+}
 
 export interface DevPki {
   rootPem: string;
   rootDer: Uint8Array;
-  /** Issues per-signer certificates (pass it as the issuer to `issueCertificate`). */
-  issuingCa: { certificate: Uint8Array; key: SigningKey };
+  root: CertificateAuthority;
+  /** Issues the sealing, TSA, OCSP-responder and per-signer certificates. */
+  issuingCa: CertificateAuthority;
   sealing: SealingIdentity;
+  /** Signs RFC 3161 time-stamp tokens (extendedKeyUsage id-kp-timeStamping, critical). */
+  tsa: SealingIdentity;
+  /** Signs OCSP responses for the issuing CA (id-kp-OCSPSigning + id-pkix-ocsp-nocheck). */
+  ocspResponder: SealingIdentity;
+  urls: PkiUrls;
+  /** Every certificate below the root with its issuer, for the certificate register. */
+  issued: { certificate: Uint8Array; issuer: Uint8Array }[];
 }
 
-const FILES = {
-  rootCertificate: 'root-ca.crt.pem',
-  rootKey: 'root-ca.key.pem',
-  issuingCertificate: 'issuing-ca.crt.pem',
-  issuingKey: 'issuing-ca.key.pem',
-  sealingCertificate: 'sealing.crt.pem',
-  sealingKey: 'sealing.key.pem',
+export interface DevPkiOptions {
+  /** Where the keys are; default: a file key store in `<dir>/keys`. */
+  keyStore?: KeyStore;
+  /** PUBLIC_URL, for the AIA and CRL pointers; default http://localhost:3000. */
+  publicUrl?: string;
+}
+
+const CERTIFICATE_FILES = {
+  root: 'root-ca.crt.pem',
+  issuing: 'issuing-ca.crt.pem',
+  sealing: 'sealing.crt.pem',
+  tsa: 'tsa.crt.pem',
+  ocsp: 'ocsp.crt.pem',
 } as const;
-type PkiFile = keyof typeof FILES;
-type PkiFiles = Record<PkiFile, string>;
+type Role = keyof typeof CERTIFICATE_FILES;
+
+/** Key files of the first layout (keys beside the certificates); moved into the key store on upgrade. */
+const LEGACY_KEY_FILES: Partial<Record<Role, string>> = {
+  root: 'root-ca.key.pem',
+  issuing: 'issuing-ca.key.pem',
+  sealing: 'sealing.key.pem',
+};
 
 /** Backdating absorbs clock skew between this host and whoever validates the seal. */
 const BACKDATE_MS = 60 * 60 * 1000;
+const DAY_MS = 86_400_000;
+/** An end-entity certificate with less than this left is renewed (same key) at start. */
+const RENEW_BEFORE_MS = 30 * DAY_MS;
+/**
+ * RFC 6960 §4.2.2.2.1: a responder certificate with id-pkix-ocsp-nocheck cannot itself be
+ * revoked in practice, so it is kept short and renewed at start.
+ */
+const OCSP_RESPONDER_VALIDITY_DAYS = 90;
 
-export async function loadOrCreateDevPki(dir: string): Promise<DevPki> {
-  const existing = await readPkiFiles(dir);
-  if (existing) return devPkiFromFiles(existing);
-  const created = await createPkiFiles();
-  await writePkiFiles(dir, created);
-  return devPkiFromFiles(created);
+const ORGANIZATION = 'Signet Development';
+
+interface Plan {
+  subject: DistinguishedName;
+  label: string;
+  keyOptions: KeyGenerationOptions;
+  validity: (now: Date) => Date;
+  profile: (
+    urls: PkiUrls,
+  ) => Omit<CertificateProfile, 'subject' | 'subjectPublicKey' | 'notBefore' | 'notAfter'>;
+  /** The pointers a current certificate carries; a certificate with others is re-issued. */
+  expectedPointers: (urls: PkiUrls) => RevocationPointers;
 }
 
-/** All files, none (→ undefined), or an error: silently re-creating half a PKI would swap the root users trust. */
-async function readPkiFiles(dir: string): Promise<PkiFiles | undefined> {
-  const names = Object.keys(FILES) as PkiFile[];
-  const present = await Promise.all(names.map((name) => fileExists(join(dir, FILES[name]))));
-  if (present.every((p) => !p)) return undefined;
-  const missing = names.filter((_, i) => !present[i]).map((name) => FILES[name]);
-  if (missing.length > 0) {
-    throw new SignetError(
-      'DEV_PKI_INCOMPLETE',
-      500,
-      `development PKI in ${dir} lacks ${missing.join(', ')}; delete the directory to create a new one`,
-    );
-  }
-  const contents = await Promise.all(names.map((name) => readFile(join(dir, FILES[name]), 'utf8')));
-  return Object.fromEntries(names.map((name, i) => [name, contents[i]])) as PkiFiles;
-}
+const yearsAfter = (years: number) => (now: Date) => {
+  const date = new Date(now);
+  date.setUTCFullYear(date.getUTCFullYear() + years);
+  return date;
+};
 
-function devPkiFromFiles(files: PkiFiles): DevPki {
-  const root = new X509Certificate(files.rootCertificate);
-  const issuing = new X509Certificate(files.issuingCertificate);
-  const sealing = new X509Certificate(files.sealingCertificate);
-  const issuingKey = createPrivateKey(files.issuingKey);
-  return {
-    rootPem: root.toString(),
-    rootDer: new Uint8Array(root.raw),
-    issuingCa: { certificate: new Uint8Array(issuing.raw), key: signingKeyFromKeyObject(issuingKey) },
-    sealing: sealingIdentityFromKeyObject(createPrivateKey(files.sealingKey), new Uint8Array(sealing.raw), [
-      new Uint8Array(issuing.raw),
-      new Uint8Array(root.raw),
-    ]),
-  };
-}
+/** End entities: OCSP at our responder, the issuing CA's certificate and CRL (RFC 5280 §4.2.2.1). */
+const endEntityPointers = (urls: PkiUrls): RevocationPointers => ({
+  ocspUrl: urls.ocsp,
+  caIssuersUrl: urls.issuingCertificate,
+  crlUrl: urls.issuingCrl,
+});
 
-async function createPkiFiles(): Promise<PkiFiles> {
+const PLANS: Record<Role, Plan> = {
+  root: {
+    subject: { commonName: 'Signet Development Root CA', organization: ORGANIZATION },
+    label: DEV_PKI_KEY_LABELS.root,
+    // A 20-year root outlives RSA-2048's horizon (NIST SP 800-57 Part 1 §5.6.3), hence 3072 for the CAs.
+    keyOptions: { rsaModulusLength: 3072 },
+    validity: yearsAfter(20),
+    profile: () => ({ ca: { pathLength: null }, keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign] }),
+    expectedPointers: () => ({}),
+  },
+  issuing: {
+    subject: { commonName: 'Signet Development Issuing CA', organization: ORGANIZATION },
+    label: DEV_PKI_KEY_LABELS.issuing,
+    keyOptions: { rsaModulusLength: 3072 },
+    validity: yearsAfter(10),
+    profile: (urls) => ({
+      ca: { pathLength: 0 },
+      keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign],
+      revocation: { caIssuersUrl: urls.rootCertificate, crlUrl: urls.rootCrl },
+    }),
+    expectedPointers: (urls) => ({ caIssuersUrl: urls.rootCertificate, crlUrl: urls.rootCrl }),
+  },
+  /**
+   * digitalSignature + nonRepudiation (the "contentCommitment" of RFC 5280 §4.2.1.3) and no
+   * extendedKeyUsage: pdfsig validates through NSS as an e-mail signer, and NSS rejects a
+   * certificate whose extendedKeyUsage lacks emailProtection — which a sealing certificate
+   * should not claim.
+   */
+  sealing: {
+    subject: { commonName: 'Signet Document Sealing', organization: ORGANIZATION },
+    label: DEV_PKI_KEY_LABELS.sealing,
+    keyOptions: { rsaModulusLength: 2048 },
+    validity: yearsAfter(3),
+    profile: (urls) => ({
+      keyUsage: [KeyUsage.digitalSignature, KeyUsage.nonRepudiation],
+      revocation: endEntityPointers(urls),
+    }),
+    expectedPointers: endEntityPointers,
+  },
+  /** RFC 3161 §2.3: the TSA's certificate carries exactly one extendedKeyUsage, id-kp-timeStamping, critical. */
+  tsa: {
+    subject: { commonName: 'Signet Development Time-Stamping Authority', organization: ORGANIZATION },
+    label: DEV_PKI_KEY_LABELS.tsa,
+    keyOptions: { rsaModulusLength: 2048 },
+    validity: yearsAfter(3),
+    profile: (urls) => ({
+      keyUsage: [KeyUsage.digitalSignature],
+      extendedKeyUsage: { purposes: [KeyPurpose.timeStamping], critical: true },
+      revocation: endEntityPointers(urls),
+    }),
+    expectedPointers: endEntityPointers,
+  },
+  /**
+   * RFC 6960 §4.2.2.2: id-kp-OCSPSigning marks a delegated responder; id-pkix-ocsp-nocheck
+   * (§4.2.2.2.1) tells clients not to check the responder's own status, so it has no OCSP
+   * pointer and no CRL pointer.
+   */
+  ocsp: {
+    subject: { commonName: 'Signet Development OCSP Responder', organization: ORGANIZATION },
+    label: DEV_PKI_KEY_LABELS.ocsp,
+    keyOptions: { rsaModulusLength: 2048 },
+    validity: (now) => new Date(now.getTime() + OCSP_RESPONDER_VALIDITY_DAYS * DAY_MS),
+    profile: (urls) => ({
+      keyUsage: [KeyUsage.digitalSignature],
+      extendedKeyUsage: { purposes: [KeyPurpose.ocspSigning], critical: false },
+      ocspNoCheck: true,
+      revocation: { caIssuersUrl: urls.issuingCertificate },
+    }),
+    expectedPointers: (urls) => ({ caIssuersUrl: urls.issuingCertificate }),
+  },
+};
+
+const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
+
+export async function loadOrCreateDevPki(dir: string, options: DevPkiOptions = {}): Promise<DevPki> {
+  const keyStore = options.keyStore ?? createFileKeyStore(join(dir, 'keys'));
+  const urls = pkiUrlsFor(options.publicUrl ?? DEFAULT_PUBLIC_URL);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await adoptLegacyKeys(dir, keyStore);
   const now = new Date();
-  const notBefore = new Date(now.getTime() - BACKDATE_MS);
-  const yearsFromNow = (years: number) => {
-    const date = new Date(now);
-    date.setUTCFullYear(date.getUTCFullYear() + years);
-    return date;
+
+  const root = await ensureCertificate(dir, keyStore, 'root', undefined, urls, now);
+  const issuing = await ensureCertificate(dir, keyStore, 'issuing', root, urls, now);
+  const [sealing, tsa, ocsp] = await Promise.all(
+    (['sealing', 'tsa', 'ocsp'] as const).map((role) =>
+      ensureCertificate(dir, keyStore, role, issuing, urls, now),
+    ),
+  );
+  if (!sealing || !tsa || !ocsp) throw new Error('unreachable');
+
+  const rootCa: CertificateAuthority = { certificate: root.certificate, key: root.key.key, chain: [], urls };
+  const issuingCa: CertificateAuthority = {
+    certificate: issuing.certificate,
+    key: issuing.key.key,
+    chain: [root.certificate],
+    urls,
   };
-  // A 20-year root outlives RSA-2048's horizon (NIST SP 800-57 Part 1 §5.6.3), hence 3072 for the CAs.
-  const [rootKey, issuingKey, sealingKey] = await Promise.all([
-    generateRsaKey(3072),
-    generateRsaKey(3072),
-    generateRsaKey(2048),
-  ]);
-
-  const rootCertificate = await issueCertificate(
-    caProfile('Signet Development Root CA', rootKey, notBefore, yearsFromNow(20), null),
-    { key: signingKeyFromKeyObject(rootKey) },
-  );
-  const issuingCertificate = await issueCertificate(
-    caProfile('Signet Development Issuing CA', issuingKey, notBefore, yearsFromNow(10), 0),
-    { certificate: rootCertificate, key: signingKeyFromKeyObject(rootKey) },
-  );
-  const sealingCertificate = await issueCertificate(sealingProfile(sealingKey, notBefore, yearsFromNow(3)), {
-    certificate: issuingCertificate,
-    key: signingKeyFromKeyObject(issuingKey),
+  const identity = (held: Held): SealingIdentity => ({
+    signatureAlgorithm: held.key.key.signatureAlgorithm,
+    sign: (data) => held.key.key.sign(data),
+    certificate: held.certificate,
+    chain: [issuing.certificate, root.certificate],
   });
-
+  const rootView = new X509Certificate(root.certificate);
   return {
-    rootCertificate: certificatePem(rootCertificate),
-    rootKey: privateKeyPem(rootKey),
-    issuingCertificate: certificatePem(issuingCertificate),
-    issuingKey: privateKeyPem(issuingKey),
-    sealingCertificate: certificatePem(sealingCertificate),
-    sealingKey: privateKeyPem(sealingKey),
+    rootPem: rootView.toString(),
+    rootDer: root.certificate,
+    root: rootCa,
+    issuingCa,
+    sealing: identity(sealing),
+    tsa: identity(tsa),
+    ocspResponder: identity(ocsp),
+    urls,
+    issued: [
+      { certificate: issuing.certificate, issuer: root.certificate },
+      ...[sealing, tsa, ocsp].map((held) => ({ certificate: held.certificate, issuer: issuing.certificate })),
+    ],
   };
 }
 
-function caProfile(
-  commonName: string,
-  key: KeyObject,
-  notBefore: Date,
-  notAfter: Date,
-  pathLength: number | null,
-): CertificateProfile {
-  return {
-    subject: { commonName, organization: 'Signet Development' },
-    subjectPublicKey: subjectPublicKeyOf(key),
-    notBefore,
-    notAfter,
-    ca: { pathLength },
-    keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign],
-  };
+interface Held {
+  certificate: Uint8Array;
+  key: StoredKey;
 }
 
 /**
- * digitalSignature + nonRepudiation (the "contentCommitment" of RFC 5280 §4.2.1.3) and no
- * extendedKeyUsage: pdfsig validates through NSS as an e-mail signer, and NSS rejects a
- * certificate whose extendedKeyUsage lacks emailProtection — which a sealing certificate
- * should not claim.
+ * The certificate for `role`, issued (or re-issued with the same key) when it is missing, no
+ * longer verifies under its issuer, points elsewhere than this installation, or is about to
+ * expire. A certificate whose key is gone is refused: silently replacing the root would break
+ * the trust users placed in it.
  */
-function sealingProfile(key: KeyObject, notBefore: Date, notAfter: Date): CertificateProfile {
-  return {
-    subject: { commonName: 'Signet Document Sealing', organization: 'Signet Development' },
-    subjectPublicKey: subjectPublicKeyOf(key),
-    notBefore,
-    notAfter,
-    keyUsage: [KeyUsage.digitalSignature, KeyUsage.nonRepudiation],
-  };
+async function ensureCertificate(
+  dir: string,
+  keyStore: KeyStore,
+  role: Role,
+  issuer: Held | undefined,
+  urls: PkiUrls,
+  now: Date,
+): Promise<Held> {
+  const plan = PLANS[role];
+  const path = join(dir, CERTIFICATE_FILES[role]);
+  const pem = await readOptional(path);
+  const existingKey = await keyStore.open(plan.label);
+  if (pem !== undefined && !existingKey) {
+    throw new SignetError(
+      'DEV_PKI_INCOMPLETE',
+      500,
+      `development PKI in ${dir} has ${CERTIFICATE_FILES[role]} but the key store (${keyStore.kind}) has no key "${plan.label}"; delete the directory to create a new PKI`,
+    );
+  }
+  const key = existingKey ?? (await keyStore.generate(plan.label, 'rsa-sha256', plan.keyOptions));
+  if (pem !== undefined) {
+    const certificate = new Uint8Array(new X509Certificate(pem).raw);
+    assertKeyMatches(certificate, key, CERTIFICATE_FILES[role]);
+    if (isCurrent(certificate, role, issuer, urls, now)) return { certificate, key };
+    if (role === 'root') return { certificate, key }; // the trust anchor is never replaced
+  }
+  const notAfter = plan.validity(now);
+  const certificate = await issueCertificate(
+    {
+      subject: plan.subject,
+      subjectPublicKey: key.publicKey,
+      notBefore: new Date(now.getTime() - BACKDATE_MS),
+      notAfter: issuer
+        ? earliest(notAfter, new Date(new X509Certificate(issuer.certificate).validTo))
+        : notAfter,
+      ...plan.profile(urls),
+    },
+    issuer ? { certificate: issuer.certificate, key: issuer.key.key } : { key: key.key },
+  );
+  await writeFileAtomically(path, new X509Certificate(certificate).toString(), 0o644);
+  return { certificate, key };
 }
 
-async function generateRsaKey(modulusLength: number): Promise<KeyObject> {
-  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength });
-  return privateKey;
+function isCurrent(
+  certificate: Uint8Array,
+  role: Role,
+  issuer: Held | undefined,
+  urls: PkiUrls,
+  now: Date,
+): boolean {
+  const view = new X509Certificate(certificate);
+  if (issuer) {
+    const issuerView = new X509Certificate(issuer.certificate);
+    if (!view.checkIssued(issuerView) || !view.verify(issuerView.publicKey)) return false;
+  }
+  if (role !== 'root' && role !== 'issuing' && Date.parse(view.validTo) - now.getTime() < RENEW_BEFORE_MS) {
+    return false;
+  }
+  const pointers = pointersOf(parseCertificate(certificate));
+  const expected = PLANS[role].expectedPointers(urls);
+  return (
+    sameList(pointers.ocspUrls, expected.ocspUrl) &&
+    sameList(pointers.caIssuersUrls, expected.caIssuersUrl) &&
+    sameList(pointers.crlUrls, expected.crlUrl)
+  );
+}
+
+const sameList = (actual: string[], expected: string | undefined) =>
+  expected === undefined ? actual.length === 0 : actual.length === 1 && actual[0] === expected;
+
+const earliest = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
+
+function assertKeyMatches(certificate: Uint8Array, key: StoredKey, file: string): void {
+  const certified = new X509Certificate(certificate).publicKey;
+  const stored = createPublicKey({ key: Buffer.from(key.publicKey), format: 'der', type: 'spki' });
+  if (!certified.equals(stored)) {
+    throw new SignetError(
+      'KEY_CERTIFICATE_MISMATCH',
+      422,
+      `the key "${key.label}" does not belong to ${file}`,
+    );
+  }
+}
+
+/**
+ * The first layout kept unencrypted keys beside the certificates. They are moved into a file
+ * key store (and the old files removed) so the same root stays trusted; a PKCS#11 store cannot
+ * adopt them, and that is said plainly instead of generating a new root.
+ */
+async function adoptLegacyKeys(dir: string, keyStore: KeyStore): Promise<void> {
+  const legacy = (Object.entries(LEGACY_KEY_FILES) as [Role, string][]).map(([role, file]) => ({
+    role,
+    path: join(dir, file),
+  }));
+  const present = [];
+  for (const entry of legacy) {
+    const pem = await readOptional(entry.path);
+    if (pem !== undefined) present.push({ ...entry, pem });
+  }
+  if (present.length === 0) return;
+  if (!isFileKeyStore(keyStore)) {
+    throw new SignetError(
+      'DEV_PKI_LEGACY_LAYOUT',
+      500,
+      `development PKI in ${dir} keeps its keys as files (${present.map((p) => p.path).join(', ')}); a ${keyStore.kind} key store cannot adopt them — start once with the file key store, or delete the directory`,
+    );
+  }
+  for (const { role, path, pem } of present) {
+    const label = PLANS[role].label;
+    if (!(await keyStore.open(label))) await keyStore.importPem(label, pem);
+    await unlink(path);
+  }
+}
+
+function isFileKeyStore(keyStore: KeyStore): keyStore is FileKeyStore {
+  return keyStore.kind === 'file' && 'importPem' in keyStore;
 }
 
 export function certificatePem(der: Uint8Array): string {
   return new X509Certificate(der).toString();
-}
-
-function privateKeyPem(key: KeyObject): string {
-  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
-}
-
-async function writePkiFiles(dir: string, files: PkiFiles): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  // Keys last: a directory holding certificates but no keys is refused on the next start rather
-  // than half-used.
-  const order: PkiFile[] = [
-    'rootCertificate',
-    'issuingCertificate',
-    'sealingCertificate',
-    'rootKey',
-    'issuingKey',
-    'sealingKey',
-  ];
-  for (const name of order) {
-    const mode = name.endsWith('Key') ? 0o600 : 0o644;
-    await writeFileAtomically(join(dir, FILES[name]), files[name], mode);
-  }
 }
 
 /** Write-then-rename, so a crash never leaves a truncated PEM that a later start would choke on. */
@@ -190,12 +405,11 @@ async function writeFileAtomically(path: string, content: string, mode: number):
   await rename(temporary, path);
 }
 
-async function fileExists(path: string): Promise<boolean> {
+async function readOptional(path: string): Promise<string | undefined> {
   try {
-    await stat(path);
-    return true;
+    return await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
 }

@@ -10,14 +10,32 @@ import type { SigningKey } from './signer.ts';
  * a global Reflect-metadata polyfill that the project does not ship.)
  */
 
-const OID = {
+export const X509_OID = {
   commonName: '2.5.4.3',
   organizationName: '2.5.4.10',
+  organizationalUnitName: '2.5.4.11',
+  emailAddress: '1.2.840.113549.1.9.1',
   subjectKeyIdentifier: '2.5.29.14',
   keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
   basicConstraints: '2.5.29.19',
+  crlDistributionPoints: '2.5.29.31',
   authorityKeyIdentifier: '2.5.29.35',
+  extendedKeyUsage: '2.5.29.37',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  adOcsp: '1.3.6.1.5.5.7.48.1',
+  adCaIssuers: '1.3.6.1.5.5.7.48.2',
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
 } as const;
+const OID = X509_OID;
+
+/** Extended key usage purposes (RFC 5280 §4.2.1.12) that Signet's certificates carry. */
+export const KeyPurpose = {
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+  ocspSigning: '1.3.6.1.5.5.7.3.9',
+} as const;
+export type KeyPurposeOid = (typeof KeyPurpose)[keyof typeof KeyPurpose];
 
 /** Key usage bits, numbered as in RFC 5280 §4.2.1.3. */
 export const KeyUsage = {
@@ -31,6 +49,19 @@ export type KeyUsageBit = (typeof KeyUsage)[keyof typeof KeyUsage];
 export interface DistinguishedName {
   commonName: string;
   organization?: string;
+  organizationalUnit?: string;
+  /** PKCS#9 emailAddress (an IA5String, so ASCII only); kept for readers that show no SAN. */
+  emailAddress?: string;
+}
+
+/** Where relying parties find revocation status and the issuer's certificate (RFC 5280 §4.2.2.1, §4.2.1.13). */
+export interface RevocationPointers {
+  /** id-ad-ocsp accessLocation. */
+  ocspUrl?: string;
+  /** id-ad-caIssuers accessLocation: the issuer's certificate, DER. */
+  caIssuersUrl?: string;
+  /** The one distributionPoint fullName URI. */
+  crlUrl?: string;
 }
 
 export interface CertificateProfile {
@@ -42,6 +73,13 @@ export interface CertificateProfile {
   /** `undefined` for an end-entity certificate; otherwise the CA's path length limit (or null for none). */
   ca?: { pathLength: number | null };
   keyUsage: KeyUsageBit[];
+  /** Absent: no extendedKeyUsage extension at all (see the sealing profile for why that matters). */
+  extendedKeyUsage?: { purposes: KeyPurposeOid[]; critical: boolean };
+  /** rfc822Name entries of subjectAltName (RFC 5280 §4.2.1.6). */
+  emailAddresses?: string[];
+  revocation?: RevocationPointers;
+  /** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): for OCSP responder certificates. */
+  ocspNoCheck?: boolean;
 }
 
 /** Who signs a certificate: the issuer's certificate (absent when self-signing) and its key. */
@@ -75,6 +113,7 @@ export async function issueCertificate(
     authorityKeyIdentifierExtension(
       issuerCertificate ? subjectKeyIdentifierOf(issuerCertificate) : subjectKeyId,
     ),
+    ...optionalExtensions(profile),
   ];
   certificate.signature = signatureAlgorithmIdentifier(issuer.key.signatureAlgorithm);
   certificate.signatureAlgorithm = signatureAlgorithmIdentifier(issuer.key.signatureAlgorithm);
@@ -90,6 +129,44 @@ export function subjectPublicKeyOf(key: KeyObject): Uint8Array {
   return new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
 }
 
+function optionalExtensions(profile: CertificateProfile): pkijs.Extension[] {
+  const extensions: pkijs.Extension[] = [];
+  if (profile.extendedKeyUsage) {
+    const { purposes, critical } = profile.extendedKeyUsage;
+    const value = new pkijs.ExtKeyUsage({ keyPurposes: [...purposes] }).toSchema();
+    extensions.push(extension(OID.extendedKeyUsage, critical, value));
+  }
+  if (profile.emailAddresses && profile.emailAddresses.length > 0) {
+    const altNames = profile.emailAddresses.map((email) => new pkijs.GeneralName({ type: 1, value: email }));
+    extensions.push(extension(OID.subjectAltName, false, new pkijs.AltName({ altNames }).toSchema()));
+  }
+  const pointers = profile.revocation ?? {};
+  const accessDescriptions: pkijs.AccessDescription[] = [];
+  if (pointers.ocspUrl) accessDescriptions.push(accessDescription(OID.adOcsp, pointers.ocspUrl));
+  if (pointers.caIssuersUrl)
+    accessDescriptions.push(accessDescription(OID.adCaIssuers, pointers.caIssuersUrl));
+  if (accessDescriptions.length > 0) {
+    const value = new pkijs.InfoAccess({ accessDescriptions }).toSchema();
+    extensions.push(extension(OID.authorityInfoAccess, false, value));
+  }
+  if (pointers.crlUrl) {
+    const distributionPoint = new pkijs.DistributionPoint({
+      distributionPoint: [new pkijs.GeneralName({ type: 6, value: pointers.crlUrl })],
+    });
+    const value = new pkijs.CRLDistributionPoints({ distributionPoints: [distributionPoint] }).toSchema();
+    extensions.push(extension(OID.crlDistributionPoints, false, value));
+  }
+  if (profile.ocspNoCheck) extensions.push(extension(OID.ocspNoCheck, false, new asn1js.Null()));
+  return extensions;
+}
+
+function accessDescription(accessMethod: string, url: string): pkijs.AccessDescription {
+  return new pkijs.AccessDescription({
+    accessMethod,
+    accessLocation: new pkijs.GeneralName({ type: 6, value: url }), // uniformResourceIdentifier
+  });
+}
+
 function parseCertificate(der: Uint8Array): pkijs.Certificate {
   return pkijs.Certificate.fromBER(der);
 }
@@ -99,28 +176,31 @@ function parseSubjectPublicKeyInfo(der: Uint8Array): pkijs.PublicKeyInfo {
 }
 
 /** 16 random bytes, positive and without a leading zero octet (RFC 5280 §4.1.2.2, CA/B BR §7.1). */
-function randomSerialNumber(): Uint8Array {
+export function randomSerialNumber(): Uint8Array {
   const serial = new Uint8Array(randomBytes(16));
   serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
   return serial;
 }
 
 /**
- * One attribute per RDN, most significant first (O, then CN). pkijs would put every attribute
- * into a single multi-valued RDN ("O=… + CN=…"), which readers display oddly, so the Name is
- * encoded here and handed to pkijs already in DER.
+ * One attribute per RDN, most significant first (O, OU, then CN, emailAddress). pkijs would put
+ * every attribute into a single multi-valued RDN ("O=… + CN=…"), which readers display oddly, so
+ * the Name is encoded here and handed to pkijs already in DER.
  */
 function distinguishedName(name: DistinguishedName): pkijs.RelativeDistinguishedNames {
-  const attributes: [string, string][] = [];
-  if (name.organization) attributes.push([OID.organizationName, name.organization]);
-  attributes.push([OID.commonName, name.commonName]);
+  const attributes: [string, asn1js.Utf8String | asn1js.IA5String][] = [];
+  const text = (value: string) => new asn1js.Utf8String({ value });
+  if (name.organization) attributes.push([OID.organizationName, text(name.organization)]);
+  if (name.organizationalUnit) attributes.push([OID.organizationalUnitName, text(name.organizationalUnit)]);
+  attributes.push([OID.commonName, text(name.commonName)]);
+  // PKCS#9 (RFC 2985 §5.2.1) defines emailAddress as IA5String.
+  if (name.emailAddress)
+    attributes.push([OID.emailAddress, new asn1js.IA5String({ value: name.emailAddress })]);
   const rdnSequence = new asn1js.Sequence({
     value: attributes.map(
       ([type, value]) =>
         new asn1js.Set({
-          value: [
-            new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) }).toSchema(),
-          ],
+          value: [new pkijs.AttributeTypeAndValue({ type, value }).toSchema()],
         }),
     ),
   });
@@ -131,7 +211,7 @@ function distinguishedName(name: DistinguishedName): pkijs.RelativeDistinguished
  * RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, both without fractional
  * seconds (which pkijs would otherwise emit for a Date with milliseconds).
  */
-function certificateTime(date: Date): pkijs.Time {
+export function certificateTime(date: Date): pkijs.Time {
   const whole = new Date(Math.floor(date.getTime() / 1000) * 1000);
   const type = whole.getUTCFullYear() < 2050 ? pkijs.TimeType.UTCTime : pkijs.TimeType.GeneralizedTime;
   return new pkijs.Time({ type, value: whole });
@@ -143,7 +223,7 @@ function subjectKeyIdentifier(publicKeyInfo: pkijs.PublicKeyInfo): Uint8Array {
   return new Uint8Array(createHash('sha1').update(publicKeyBits).digest());
 }
 
-function subjectKeyIdentifierOf(certificate: pkijs.Certificate): Uint8Array {
+export function subjectKeyIdentifierOf(certificate: pkijs.Certificate): Uint8Array {
   const extension = certificate.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier);
   if (!extension) return subjectKeyIdentifier(certificate.subjectPublicKeyInfo);
   const keyId = asn1js.fromBER(extension.extnValue.valueBlock.valueHexView).result;
@@ -179,7 +259,7 @@ function subjectKeyIdentifierExtension(keyId: Uint8Array): pkijs.Extension {
 }
 
 /** RFC 5280 §4.2.1.1: the keyIdentifier form only, matching the issuer's subjectKeyIdentifier. */
-function authorityKeyIdentifierExtension(issuerKeyId: Uint8Array): pkijs.Extension {
+export function authorityKeyIdentifierExtension(issuerKeyId: Uint8Array): pkijs.Extension {
   const keyIdentifier = new asn1js.OctetString({ valueHex: issuerKeyId });
   return extension(
     OID.authorityKeyIdentifier,
@@ -188,6 +268,6 @@ function authorityKeyIdentifierExtension(issuerKeyId: Uint8Array): pkijs.Extensi
   );
 }
 
-function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock): pkijs.Extension {
+export function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock): pkijs.Extension {
   return new pkijs.Extension({ extnID, critical, extnValue: value.toBER() });
 }

@@ -35,7 +35,7 @@ async function exportPkcs12(name: string, extraArgs: string[] = []): Promise<Uin
       'pkcs12',
       '-export',
       '-inkey',
-      join(work, 'pki', 'sealing.key.pem'),
+      join(work, 'pki', 'keys', 'signet-sealing.key.pem'),
       '-in',
       join(work, 'pki', 'sealing.crt.pem'),
       '-certfile',

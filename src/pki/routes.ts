@@ -1,12 +1,82 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Platform } from '../platform.ts';
 
-/** Publishes the installation's root certificate so relying parties can trust its seals. */
+/*
+ * What Signet's CA publishes, at the URLs its certificates name (devCa.ts pkiUrlsFor):
+ *   GET  /pki/root.pem             the root relying parties trust for seals (PEM)
+ *   GET  /pki/root-ca.crt          Signet's root CA, DER          (AIA caIssuers of the issuing CA)
+ *   GET  /pki/issuing-ca.crt       Signet's issuing CA, DER       (AIA caIssuers of end entities)
+ *   GET  /pki/crl/root.crl         CRL of the root (revoked CA certificates)
+ *   GET  /pki/crl/issuing.crl      CRL of the issuing CA
+ *   POST /pki/ocsp, GET /pki/ocsp/{base64}   OCSP (RFC 6960 §A.1)
+ *   POST /pki/tsa                  RFC 3161 time-stamping (§3.4)
+ */
+
+/** Requests are small: an OCSP request or a time-stamp query is a few hundred bytes. */
+const MAX_REQUEST_BYTES = 64 * 1024;
+/** OCSP and CRL answers are fresh for an hour; caches may keep them for a few minutes. */
+const REVOCATION_CACHE = 'public, max-age=300';
+
 export async function pkiRoutes(app: FastifyInstance, platform: Platform) {
+  const authority = platform.pki.authority;
+  app.addContentTypeParser(
+    ['application/ocsp-request', 'application/timestamp-query'],
+    { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BYTES },
+    (_request, body, done) => done(null, body),
+  );
+
   app.get('/pki/root.pem', async (_request, reply) =>
     reply
       .type('application/x-pem-file')
       .header('cache-control', 'public, max-age=3600')
       .send(platform.pki.rootPem),
   );
+  app.get('/pki/root-ca.crt', async (_request, reply) =>
+    sendDer(reply, 'application/pkix-cert', authority.rootDer),
+  );
+  app.get('/pki/issuing-ca.crt', async (_request, reply) =>
+    sendDer(reply, 'application/pkix-cert', authority.issuingDer),
+  );
+  app.get('/pki/crl/root.crl', async (_request, reply) =>
+    sendDer(reply, 'application/pkix-crl', await authority.crl('root'), REVOCATION_CACHE),
+  );
+  app.get('/pki/crl/issuing.crl', async (_request, reply) =>
+    sendDer(reply, 'application/pkix-crl', await authority.crl('issuing'), REVOCATION_CACHE),
+  );
+
+  app.post('/pki/ocsp', async (request, reply) => {
+    if (!Buffer.isBuffer(request.body)) return reply.code(415).send();
+    return sendDer(
+      reply,
+      'application/ocsp-response',
+      await authority.ocsp.respond(request.body),
+      'no-store',
+    );
+  });
+  // RFC 6960 §A.1.1: GET {url}/{url-encoding of base-64 encoding of the DER OCSPRequest}. The
+  // base64 may hold '/', hence the wildcard.
+  app.get('/pki/ocsp/*', async (request, reply) => {
+    const encoded = (request.params as { '*': string })['*'];
+    const der = Buffer.from(safeDecode(encoded), 'base64');
+    return sendDer(reply, 'application/ocsp-response', await authority.ocsp.respond(der), REVOCATION_CACHE);
+  });
+
+  app.post('/pki/tsa', async (request, reply) => {
+    if (!Buffer.isBuffer(request.body)) return reply.code(415).send();
+    const response = await authority.timeStampAuthority.respond(request.body);
+    return sendDer(reply, 'application/timestamp-reply', response, 'no-store');
+  });
+}
+
+function sendDer(reply: FastifyReply, type: string, der: Uint8Array, cache = 'public, max-age=3600') {
+  return reply.type(type).header('cache-control', cache).send(Buffer.from(der));
+}
+
+/** Fastify has decoded the path once already; a client that double-encodes is decoded again. */
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }

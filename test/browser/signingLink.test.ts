@@ -90,4 +90,67 @@ describe('the signing link in a real browser', () => {
     await page.reload();
     await page.getByRole('link', { name: 'Download the signed document' }).waitFor();
   });
+
+  it('asks for the access code and a one-time code before it shows the documents', async (t) => {
+    if (!hasTool('chromium') || !browser) return t.skip('apt-get install -y chromium');
+    const api = apiClient(signet.app, (await createTestOrganization(signet, 'Codes Ltd')).apiKey);
+    const created = await api.post<{ id: string }>(
+      '/api/v1/envelopes?send=true',
+      envelopeJson(await makePdf(), {
+        recipients: [
+          {
+            name: 'Cody Coder',
+            email: 'cody@client.test',
+            identity: [
+              { kind: 'email' },
+              { kind: 'accessCode', code: 'BLUE-42' },
+              { kind: 'otp', channel: 'email' },
+            ],
+          },
+        ],
+        fields: [
+          {
+            recipient: 'cody@client.test',
+            type: 'signature',
+            page: 1,
+            x: 50,
+            y: 600,
+            width: 150,
+            height: 40,
+          },
+        ],
+      }),
+    );
+    assert.equal(created.status, 201);
+    const token = await latestTokenFor(signet.app, 'cody@client.test');
+    const page = await browser.newPage();
+    await page.goto(`${signet.url}/sign/${token}`);
+    await page.getByRole('heading', { name: 'Verify your identity' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Documents' }).count(), 0, 'no documents yet');
+
+    await page.getByLabel('Enter the access code the sender gave you').fill('RED-1');
+    await page.getByRole('button', { name: 'Verify' }).first().click();
+    await page.getByRole('alert').waitFor();
+    assert.match(String(await page.getByRole('alert').textContent()), /access code is not right/);
+    await page.getByLabel('Enter the access code the sender gave you').fill('blue 42'.toUpperCase());
+    await page.getByRole('button', { name: 'Verify' }).first().click();
+    await page.getByText('Access code: verified').waitFor();
+
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    const code = await eventually(async () => {
+      const outbox = (
+        await apiClient(signet.app).get<{ messages: { to: string; kind: string; text: string }[] }>(
+          '/dev/outbox',
+        )
+      ).body.messages;
+      const mail = outbox.find((m) => m.to === 'cody@client.test' && m.kind === 'one-time-code');
+      return mail ? /one-time code is (\d{6})/.exec(mail.text)?.[1] : undefined;
+    }, 'the one-time code mail');
+    await page.getByLabel('Enter the code').fill(code);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Documents' }).waitFor();
+    await page.getByLabel(/legally binding/).check();
+    await page.getByRole('button', { name: 'Sign and finish' }).click();
+    await page.getByText('You have completed your part.').waitFor();
+  });
 });

@@ -13,10 +13,13 @@ import type { TestContext } from 'node:test';
 /** The Debian package that provides each tool, for the skip message. */
 const PACKAGE_OF: Record<string, string> = {
   pdfsig: 'poppler-utils',
+  pdftotext: 'poppler-utils',
   qpdf: 'qpdf',
   mutool: 'mupdf-tools',
   certutil: 'libnss3-tools',
   openssl: 'openssl',
+  soffice: 'libreoffice-writer-nogui',
+  chromium: 'chromium',
 };
 
 export function hasTool(name: string): boolean {

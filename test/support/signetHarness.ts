@@ -91,6 +91,8 @@ export interface TestSignet extends RunningSignet {
 export async function startTestSignet(
   kind: DatabaseKind,
   env: Record<string, string> = {},
+  /** The host name in PUBLIC_URL; WebAuthn, for one, refuses an IP address as its RP ID. */
+  publicHost = '127.0.0.1',
 ): Promise<TestSignet> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signet-test-'));
   const postgres = kind === 'postgres' ? await createPostgresDatabase() : undefined;
@@ -100,7 +102,7 @@ export async function startTestSignet(
     DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    PUBLIC_URL: `http://${publicHost}:${port}`,
     DATABASE_URL: postgres?.url,
     LOG_LEVEL: 'silent',
     ...env,

@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { principalOf } from '../http/apiKeyAuth.ts';
+import { parseInput } from '../http/parseInput.ts';
+import { isUuid } from '../orgs/organizations.ts';
+import type { Platform } from '../platform.ts';
+import { completeOidcCheck, configureOidc, oidcView, startOidcCheck } from './oidcService.ts';
+import { outcomePage } from './pages.ts';
+
+const oidcSettings = z.object({
+  issuer: z.url({ protocol: /^https?$/ }),
+  clientId: z.string().min(1).max(500),
+  clientSecret: z.string().min(1).max(2000),
+  scopes: z.string().min(6).max(500).optional(),
+  responseTimeoutSeconds: z.number().int().min(30).max(3600).optional(),
+});
+const tokenParams = z.object({ token: z.string().max(100) });
+const organizationParams = z.object({ organizationId: z.string().max(100) });
+
+const who = (request: FastifyRequest) => ({
+  ip: request.ip,
+  userAgent: String(request.headers['user-agent'] ?? ''),
+});
+
+const OUTCOMES: Record<string, { title: string; message: string; next: string }> = {
+  OIDC_PASSED: {
+    title: 'Identity verified',
+    message: 'Your provider confirmed who you are.',
+    next: 'Close this window and return to the signing page to continue.',
+  },
+  OIDC_CANCELLED: {
+    title: 'Verification cancelled',
+    message: 'You did not allow the sign-in, so your identity was not verified.',
+    next: 'Return to the signing page and start the verification again when you are ready.',
+  },
+  OIDC_AUTHN_FAILED: {
+    title: 'Sign-in failed',
+    message: 'Your provider could not sign you in.',
+    next: 'Return to the signing page and try again.',
+  },
+  OIDC_TIMEOUT: {
+    title: 'Verification timed out',
+    message: 'The answer from your provider came too late.',
+    next: 'Return to the signing page and start the verification again.',
+  },
+  OIDC_EMAIL_MISMATCH: {
+    title: 'Different account',
+    message: 'You signed in with an account whose email is not the one this envelope was sent to.',
+    next: 'Return to the signing page and sign in with the account of the invited address.',
+  },
+  OIDC_EMAIL_UNVERIFIED: {
+    title: 'Email not verified',
+    message: 'Your provider did not confirm the email address of your account.',
+    next: 'Verify your email address with your provider, then try again.',
+  },
+};
+
+const REJECTED = {
+  title: 'Verification could not be accepted',
+  message: 'The answer from the provider failed Signet’s security checks, so it was not accepted.',
+  next: 'Return to the signing page and start the verification again. If it keeps happening, contact the sender.',
+};
+
+/** OpenID Connect endpoints (SPEC §E): provider settings, start and the redirect back. */
+export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
+  const admin = { config: { scope: 'organization:admin' as const } };
+
+  app.put('/api/v1/identity-providers/oidc', admin, async (request) => {
+    const settings = parseInput(oidcSettings, request.body ?? {});
+    return configureOidc(platform, principalOf(request).organizationId, settings);
+  });
+
+  app.get('/api/v1/identity-providers/oidc', admin, async (request) =>
+    oidcView(platform, principalOf(request).organizationId),
+  );
+
+  app.get('/api/v1/signing/:token/identity/oidc/start', async (request, reply) => {
+    const { token } = parseInput(tokenParams, request.params);
+    const url = await startOidcCheck(platform, token, who(request));
+    return reply
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .redirect(url, 302);
+  });
+
+  app.get('/oidc/:organizationId/callback', async (request, reply) => {
+    const { organizationId } = parseInput(organizationParams, request.params);
+    const result = isUuid(organizationId)
+      ? await completeOidcCheck(
+          platform,
+          organizationId,
+          new URL(request.url, `${platform.config.publicUrl}/`),
+          who(request),
+        )
+      : { passed: false, reason: 'OIDC_NOT_CONFIGURED' };
+    const shown = OUTCOMES[result.reason] ?? REJECTED;
+    return reply
+      .code(result.passed ? 200 : 403)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .send(outcomePage({ ...shown, code: result.reason }));
+  });
+}

@@ -1,0 +1,317 @@
+import * as oidc from 'openid-client';
+import { assertMayAct, openSession, recipientActor } from '../ceremony/service.ts';
+import type { Sql } from '../db/database.ts';
+import { SignetError } from '../errors.ts';
+import { appendAuditEvent } from '../evidence/auditLog.ts';
+import type { Platform } from '../platform.ts';
+import { findCheck, type IdentityCheckRow, loadIdentityChecks, updateCheck } from './checks.ts';
+
+/*
+ * OpenID Connect identity checks (SPEC §E): the authorization code flow with PKCE (S256), state
+ * and nonce, through openid-client, which validates the ID token (issuer, audience, signature
+ * against the provider's JWKS, expiry, nonce). The database keeps each request's state once and
+ * in time — so it holds across instances — and the outcome on the recipient's check.
+ */
+
+type Who = { ip: string; userAgent: string };
+
+const DISCOVERY_CACHE_MS = 10 * 60 * 1000;
+
+interface ProviderRow {
+  issuer: string;
+  client_id: string;
+  client_secret_sealed: string;
+  scopes: string;
+  response_timeout_seconds: number;
+}
+
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  scopes?: string | undefined;
+  responseTimeoutSeconds?: number | undefined;
+}
+
+const discovered = new Map<string, { at: number; configuration: oidc.Configuration }>();
+
+/** Plain-HTTP providers only outside production (a local provider while developing, tests). */
+function discoveryOptions(platform: Platform) {
+  return platform.config.devMode ? { execute: [oidc.allowInsecureRequests] } : undefined;
+}
+
+async function configurationFor(platform: Platform, provider: ProviderRow): Promise<oidc.Configuration> {
+  const key = `${provider.issuer}|${provider.client_id}`;
+  const cached = discovered.get(key);
+  if (cached && Date.now() - cached.at < DISCOVERY_CACHE_MS) return cached.configuration;
+  try {
+    const configuration = await oidc.discovery(
+      new URL(provider.issuer),
+      provider.client_id,
+      platform.secrets.open(provider.client_secret_sealed),
+      undefined,
+      discoveryOptions(platform),
+    );
+    discovered.set(key, { at: Date.now(), configuration });
+    return configuration;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SignetError('OIDC_DISCOVERY_FAILED', 502, `The OpenID provider's discovery failed: ${reason}`);
+  }
+}
+
+async function loadProvider(sql: Sql, organizationId: string): Promise<ProviderRow | undefined> {
+  const [row] = await sql.query<ProviderRow>('select * from oidc_providers where organization_id = $1', [
+    organizationId,
+  ]);
+  return row;
+}
+
+export function callbackUrl(platform: Platform, organizationId: string): string {
+  return `${platform.config.publicUrl}/oidc/${organizationId}/callback`;
+}
+
+/** Stores the provider after checking that its discovery document answers for that issuer. */
+export async function configureOidc(platform: Platform, organizationId: string, settings: OidcSettings) {
+  const row: ProviderRow = {
+    issuer: settings.issuer,
+    client_id: settings.clientId,
+    client_secret_sealed: platform.secrets.seal(settings.clientSecret),
+    scopes: settings.scopes ?? 'openid email profile',
+    response_timeout_seconds: settings.responseTimeoutSeconds ?? 600,
+  };
+  if (!row.scopes.split(/\s+/).includes('openid')) {
+    throw new SignetError('OIDC_CONFIG_INVALID', 422, 'The scopes must include openid.');
+  }
+  discovered.delete(`${row.issuer}|${row.client_id}`);
+  await configurationFor(platform, row);
+  await platform.db.query(
+    `insert into oidc_providers (organization_id, issuer, client_id, client_secret_sealed, scopes, response_timeout_seconds, updated_at)
+     values ($1, $2, $3, $4, $5, $6, now())
+     on conflict (organization_id) do update set issuer = excluded.issuer, client_id = excluded.client_id,
+       client_secret_sealed = excluded.client_secret_sealed, scopes = excluded.scopes,
+       response_timeout_seconds = excluded.response_timeout_seconds, updated_at = now()`,
+    [
+      organizationId,
+      row.issuer,
+      row.client_id,
+      row.client_secret_sealed,
+      row.scopes,
+      row.response_timeout_seconds,
+    ],
+  );
+  return oidcView(platform, organizationId);
+}
+
+export async function oidcView(platform: Platform, organizationId: string) {
+  const provider = await loadProvider(platform.db, organizationId);
+  return {
+    redirectUri: callbackUrl(platform, organizationId),
+    provider: provider
+      ? {
+          issuer: provider.issuer,
+          clientId: provider.client_id,
+          scopes: provider.scopes,
+          responseTimeoutSeconds: provider.response_timeout_seconds,
+        }
+      : null,
+  };
+}
+
+/** The signer starts their check: the authorization URL, with state, nonce and PKCE remembered. */
+export async function startOidcCheck(platform: Platform, token: string, who: Who): Promise<string> {
+  const prepared = await platform.db.transaction(async (tx) => {
+    const session = await openSession(tx, token, { lock: true });
+    assertMayAct(session);
+    const check = findCheck(await loadIdentityChecks(tx, session.recipient.id, { lock: true }), 'oidc');
+    if (check.status === 'passed') {
+      throw new SignetError('IDENTITY_ALREADY_PASSED', 409, 'Your identity has already been verified.');
+    }
+    const organizationId = session.envelope.organization_id;
+    const provider = await loadProvider(tx, organizationId);
+    if (!provider)
+      throw new SignetError('OIDC_NOT_CONFIGURED', 409, 'The sender has no OpenID provider configured.');
+    return { session, check, provider, organizationId };
+  });
+  const { session, check, provider, organizationId } = prepared;
+  const configuration = await configurationFor(platform, provider);
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(configuration, {
+    redirect_uri: callbackUrl(platform, organizationId),
+    scope: provider.scopes,
+    state,
+    nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  await platform.db.transaction(async (tx) => {
+    await tx.query(
+      `insert into oidc_requests (state, organization_id, identity_check_id, code_verifier_sealed, nonce, expires_at)
+       values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
+      [
+        state,
+        organizationId,
+        check.id,
+        platform.secrets.seal(verifier),
+        nonce,
+        provider.response_timeout_seconds,
+      ],
+    );
+    await updateCheck(tx, check.id, { status: 'pending', reason: 'OIDC_IN_PROGRESS' });
+    await appendAuditEvent(
+      tx,
+      session.envelope.id,
+      'identity.oidc.requested',
+      recipientActor(session.recipient, who),
+      {
+        recipientId: session.recipient.id,
+        issuer: provider.issuer,
+      },
+    );
+  });
+  return url.href;
+}
+
+export interface CallbackResult {
+  passed: boolean;
+  reason: string;
+  error?: string;
+}
+
+/** The redirect back from the provider: one state, once, in time; then the code exchange. */
+export async function completeOidcCheck(
+  platform: Platform,
+  organizationId: string,
+  currentUrl: URL,
+  who: Who,
+): Promise<CallbackResult> {
+  const state = currentUrl.searchParams.get('state');
+  if (!state) return { passed: false, reason: 'OIDC_STATE_MISSING' };
+  type Claimed =
+    | { outcome: CallbackResult; check?: IdentityCheckRow }
+    | { check: IdentityCheckRow; request: { code_verifier_sealed: string; nonce: string } };
+  const claimed = await platform.db.transaction(async (tx): Promise<Claimed> => {
+    const [request] = await tx.query<{
+      identity_check_id: string;
+      code_verifier_sealed: string;
+      nonce: string;
+      expires_at: Date | string;
+      consumed_at: Date | string | null;
+    }>('select * from oidc_requests where state = $1 and organization_id = $2 for update', [
+      state,
+      organizationId,
+    ]);
+    if (!request) return { outcome: { passed: false, reason: 'OIDC_STATE_UNKNOWN' } };
+    const [check] = await tx.query<IdentityCheckRow>(
+      'select * from identity_checks where id = $1 for update',
+      [request.identity_check_id],
+    );
+    if (!check) return { outcome: { passed: false, reason: 'OIDC_STATE_UNKNOWN' } };
+    if (request.consumed_at) return { check, outcome: { passed: false, reason: 'OIDC_STATE_REUSED' } };
+    await tx.query('update oidc_requests set consumed_at = now() where state = $1', [state]);
+    if (new Date(request.expires_at).getTime() <= Date.now()) {
+      return { check, outcome: { passed: false, reason: 'OIDC_TIMEOUT' } };
+    }
+    return { check, request };
+  });
+  if ('outcome' in claimed) {
+    if (claimed.check) await record(platform, claimed.check, claimed.outcome, who);
+    return claimed.outcome;
+  }
+  const { check, request } = claimed;
+  const error = currentUrl.searchParams.get('error');
+  if (error) {
+    // RFC 6749 §4.1.2.1; OpenID Connect Core §3.1.2.6.
+    const reason =
+      error === 'access_denied'
+        ? 'OIDC_CANCELLED'
+        : ['login_required', 'interaction_required', 'account_selection_required'].includes(error)
+          ? 'OIDC_AUTHN_FAILED'
+          : 'OIDC_IDP_ERROR';
+    return record(platform, check, { passed: false, reason, error }, who);
+  }
+  const provider = await loadProvider(platform.db, organizationId);
+  if (!provider) return { passed: false, reason: 'OIDC_NOT_CONFIGURED' };
+  let claims: (oidc.IDToken & { email?: unknown; email_verified?: unknown }) | undefined;
+  try {
+    const configuration = await configurationFor(platform, provider);
+    const tokens = await oidc.authorizationCodeGrant(configuration, currentUrl, {
+      pkceCodeVerifier: platform.secrets.open(request.code_verifier_sealed),
+      expectedState: state,
+      expectedNonce: request.nonce,
+      idTokenExpected: true,
+    });
+    claims = tokens.claims();
+    if (claims && claims.email === undefined && check.settings.matchEmail !== false) {
+      // OpenID Connect Core §5.4: scope claims may be given at the UserInfo endpoint only.
+      const userInfo = await oidc.fetchUserInfo(configuration, tokens.access_token, claims.sub);
+      claims = { ...claims, email: userInfo.email, email_verified: userInfo.email_verified };
+    }
+  } catch (caught) {
+    const message = caught instanceof Error ? caught.message : String(caught);
+    return record(platform, check, { passed: false, reason: 'OIDC_TOKEN_REJECTED', error: message }, who);
+  }
+  if (!claims) return record(platform, check, { passed: false, reason: 'OIDC_TOKEN_REJECTED' }, who);
+  const email = typeof claims.email === 'string' ? claims.email.toLowerCase() : undefined;
+  const evidence = {
+    method: 'OpenID Connect',
+    issuer: claims.iss,
+    subject: claims.sub,
+    email: email ?? null,
+    emailVerified: claims.email_verified === true,
+    acr: claims.acr ?? null,
+    amr: claims.amr ?? null,
+    authTime: claims.auth_time ?? null,
+  };
+  if (check.settings.matchEmail !== false) {
+    const [recipient] = await platform.db.query<{ email: string }>(
+      'select email from recipients where id = $1',
+      [check.recipient_id],
+    );
+    if (!email || claims.email_verified !== true) {
+      return record(platform, check, { passed: false, reason: 'OIDC_EMAIL_UNVERIFIED' }, who);
+    }
+    if (email !== recipient?.email)
+      return record(platform, check, { passed: false, reason: 'OIDC_EMAIL_MISMATCH' }, who);
+  }
+  return record(platform, check, { passed: true, reason: 'OIDC_PASSED' }, who, evidence);
+}
+
+async function record(
+  platform: Platform,
+  check: IdentityCheckRow,
+  result: CallbackResult,
+  who: Who,
+  evidence?: Record<string, unknown>,
+): Promise<CallbackResult> {
+  await platform.db.transaction(async (tx) => {
+    const [current] = await tx.query<IdentityCheckRow>(
+      'select * from identity_checks where id = $1 for update',
+      [check.id],
+    );
+    if (current && current.status !== 'passed') {
+      await updateCheck(tx, check.id, {
+        status: result.passed ? 'passed' : 'failed',
+        reason: result.passed ? null : result.reason,
+        ...(result.passed ? { passed_at: new Date(), evidence: evidence ?? null } : {}),
+      });
+    }
+    const actor = { actor: `recipient:${check.recipient_id}`, ip: who.ip, userAgent: who.userAgent };
+    await appendAuditEvent(
+      tx,
+      check.envelope_id,
+      result.passed ? 'identity.passed' : 'identity.failed',
+      actor,
+      {
+        recipientId: check.recipient_id,
+        kind: 'oidc',
+        ...(result.passed
+          ? { evidence }
+          : { reason: result.reason, ...(result.error ? { error: result.error } : {}) }),
+      },
+    );
+  });
+  return result;
+}

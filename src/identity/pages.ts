@@ -1,0 +1,63 @@
+/*
+ * The few pages identity checks need of their own (the SAML round trip and its outcomes), served
+ * by the server until the web ceremony shows them: plain, accessible HTML, no script except the
+ * auto-submitting form of the HTTP-POST binding, which also works without it.
+ */
+
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+function layout(title: string, body: string, nonce?: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${escapeHtml(title)}</title>
+<style${nonce ? ` nonce="${nonce}"` : ''}>
+  body { font: 16px/1.5 system-ui, sans-serif; color: #1a1a1a; margin: 0; background: #f5f6f8; }
+  main { max-width: 40rem; margin: 0 auto; padding: 1.5rem; background: #fff; min-height: 100vh; }
+  h1 { font-size: 1.4rem; }
+  .code { font-family: ui-monospace, monospace; color: #4b5563; font-size: .9rem; }
+  button { font: inherit; padding: .6rem 1.2rem; border-radius: 4px; border: 0; background: #1f4fd1; color: #fff; }
+</style>
+</head>
+<body><main>${body}</main></body>
+</html>`;
+}
+
+export interface OutcomePage {
+  title: string;
+  message: string;
+  next: string;
+  code?: string;
+}
+
+/** The signer's page after the identity provider answered: what happened, and what to do now. */
+export function outcomePage(outcome: OutcomePage): string {
+  return layout(
+    outcome.title,
+    `<h1>${escapeHtml(outcome.title)}</h1>
+<p role="status">${escapeHtml(outcome.message)}</p>
+<p>${escapeHtml(outcome.next)}</p>
+${outcome.code ? `<p class="code">Reference: ${escapeHtml(outcome.code)}</p>` : ''}`,
+  );
+}
+
+/** HTTP-POST binding (SAML Bindings §3.5): a form the browser submits to the identity provider. */
+export function autoPostPage(action: string, fields: Record<string, string>, nonce: string): string {
+  const inputs = Object.entries(fields)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('\n');
+  return layout(
+    'Continue to your identity provider',
+    `<h1>Continue to your identity provider</h1>
+<form id="saml" method="post" action="${escapeHtml(action)}">
+${inputs}
+<p>You are being sent to your identity provider to prove who you are.</p>
+<button type="submit">Continue</button>
+</form>
+<script nonce="${nonce}">document.getElementById('saml').submit();</script>`,
+    nonce,
+  );
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { SignetError } from '../errors.ts';
+import { principalOf } from '../http/apiKeyAuth.ts';
+import { parseInput } from '../http/parseInput.ts';
+import type { Platform } from '../platform.ts';
+import { sendOneTimeCode, unlockIdentity, verifyAccessCode, verifyOneTimeCode } from './codeChecks.ts';
+
+const tokenParams = z.object({ token: z.string().max(100) });
+const codeBody = z.object({ code: z.string().trim().min(1).max(64) });
+const recipientParams = z.object({ id: z.string().max(100), recipientId: z.string().max(100) });
+
+const who = (request: FastifyRequest) => ({
+  ip: request.ip,
+  userAgent: String(request.headers['user-agent'] ?? ''),
+});
+
+/** What a wrong code answers: the attempt is already counted (committed), then refused. */
+function refused(result: { reason?: string; attemptsLeft?: number }): SignetError {
+  const reason = result.reason ?? 'IDENTITY_FAILED';
+  const messages: Record<string, [number, string]> = {
+    ACCESS_CODE_WRONG: [422, 'That access code is not right. Check it with the sender.'],
+    OTP_WRONG: [
+      422,
+      `That code is not right${result.attemptsLeft ? `; ${result.attemptsLeft} tries left` : ''}.`,
+    ],
+    OTP_EXPIRED: [422, 'That code has expired. Ask for a new one.'],
+    OTP_ATTEMPTS_EXHAUSTED: [422, 'Too many wrong entries for this code. Ask for a new one.'],
+    IDENTITY_LOCKED: [423, 'Too many wrong codes: this check is locked. Ask the sender to unlock it.'],
+  };
+  const [status, detail] = messages[reason] ?? [422, 'The identity check did not pass.'];
+  return new SignetError(reason, status, detail);
+}
+
+/** The code-based identity checks of the signer API (SPEC §E), and the sender's unlock. */
+export async function identityRoutes(app: FastifyInstance, platform: Platform) {
+  app.post('/api/v1/signing/:token/identity/access-code', async (request) => {
+    const { token } = parseInput(tokenParams, request.params);
+    const { code } = parseInput(codeBody, request.body ?? {});
+    const result = await verifyAccessCode(platform, token, code, who(request));
+    if (!result.passed) throw refused(result);
+    return { passed: true };
+  });
+
+  app.post('/api/v1/signing/:token/identity/otp/send', async (request, reply) => {
+    const { token } = parseInput(tokenParams, request.params);
+    const sent = await sendOneTimeCode(platform, token, who(request));
+    return reply.code(202).send(sent);
+  });
+
+  app.post('/api/v1/signing/:token/identity/otp/verify', async (request) => {
+    const { token } = parseInput(tokenParams, request.params);
+    const { code } = parseInput(codeBody, request.body ?? {});
+    const result = await verifyOneTimeCode(platform, token, code, who(request));
+    if (!result.passed) throw refused(result);
+    return { passed: true };
+  });
+
+  app.post(
+    '/api/v1/envelopes/:id/recipients/:recipientId/identity/unlock',
+    { config: { scope: 'envelopes:write' as const } },
+    async (request) => {
+      const { id, recipientId } = parseInput(recipientParams, request.params);
+      const principal = principalOf(request);
+      return unlockIdentity(
+        platform,
+        {
+          organizationId: principal.organizationId,
+          who: {
+            actor: principal.actor,
+            ip: request.ip,
+            userAgent: request.headers['user-agent'] ?? null,
+          },
+        },
+        id,
+        recipientId,
+      );
+    },
+  );
+}

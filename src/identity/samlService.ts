@@ -1,0 +1,348 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertMayAct, openSession, recipientActor } from '../ceremony/service.ts';
+import type { Sql } from '../db/database.ts';
+import { SignetError } from '../errors.ts';
+import { appendAuditEvent } from '../evidence/auditLog.ts';
+import type { Platform } from '../platform.ts';
+import { findCheck, type IdentityCheckRow, loadIdentityChecks, updateCheck } from './checks.ts';
+import {
+  createAuthnRequest,
+  createSpKeyPair,
+  parseIdpMetadata,
+  type SamlIdpConfig,
+  type SamlOutcome,
+  type SamlSp,
+  validateSamlResponse,
+} from './saml/index.ts';
+import { levelOfAssurance, matchIdentity, meetsLevel, parseMatchingDataSet } from './saml/matchingDataSet.ts';
+
+/*
+ * SAML 2.0 identity checks (SPEC §E) with the database around them: the organisation's IdP,
+ * the AuthnRequests in flight (InResponseTo must name one, once, in time — kept here so the rule
+ * holds across instances), accepted assertion IDs (replay), and the outcome recorded on the
+ * recipient's check with an audit event. The protocol itself — requests, metadata, response
+ * validation — lives in ./saml/ and knows nothing of envelopes.
+ */
+
+type Who = { ip: string; userAgent: string };
+
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+export const DEFAULT_RESPONSE_TIMEOUT_SECONDS = 600;
+const METADATA_FETCH_TIMEOUT_MS = 10_000;
+const METADATA_MAX_BYTES = 1024 * 1024;
+
+interface IdpRow {
+  organization_id: string;
+  entity_id: string;
+  sso_redirect_url: string | null;
+  sso_post_url: string | null;
+  certificates: string[];
+  clock_skew_seconds: number;
+  response_timeout_seconds: number;
+}
+
+/** One key pair signs every organisation's requests and metadata, and decrypts assertions. */
+let spKeys: { dir: string; privateKeyPem: string; certificatePem: string } | undefined;
+
+function spKeyPair(dataDir: string): { privateKeyPem: string; certificatePem: string } {
+  const dir = join(dataDir, 'pki');
+  if (spKeys?.dir === dir) return spKeys;
+  const keyPath = join(dir, 'keys', 'signet-saml-sp.key.pem');
+  const certificatePath = join(dir, 'saml-sp.crt.pem');
+  if (!existsSync(keyPath) || !existsSync(certificatePath)) {
+    const created = createSpKeyPair('Signet SAML Service Provider');
+    mkdirSync(join(dir, 'keys'), { recursive: true });
+    writeFileSync(keyPath, created.privateKeyPem, { mode: 0o600 });
+    writeFileSync(certificatePath, created.certificatePem);
+  }
+  spKeys = {
+    dir,
+    privateKeyPem: readFileSync(keyPath, 'utf8'),
+    certificatePem: readFileSync(certificatePath, 'utf8'),
+  };
+  return spKeys;
+}
+
+export function serviceProviderFor(platform: Platform, organizationId: string): SamlSp {
+  const base = `${platform.config.publicUrl}/saml/${organizationId}`;
+  return { entityId: `${base}/metadata`, acsUrl: `${base}/acs`, ...spKeyPair(platform.config.dataDir) };
+}
+
+export async function loadIdp(
+  sql: Sql,
+  organizationId: string,
+): Promise<(SamlIdpConfig & { responseTimeoutSeconds: number }) | undefined> {
+  const [row] = await sql.query<IdpRow>('select * from saml_identity_providers where organization_id = $1', [
+    organizationId,
+  ]);
+  if (!row) return undefined;
+  return {
+    entityId: row.entity_id,
+    ...(row.sso_redirect_url ? { ssoRedirectUrl: row.sso_redirect_url } : {}),
+    ...(row.sso_post_url ? { ssoPostUrl: row.sso_post_url } : {}),
+    certificatesPem: row.certificates,
+    clockSkewSeconds: row.clock_skew_seconds,
+    responseTimeoutSeconds: row.response_timeout_seconds,
+  };
+}
+
+export interface IdpSettings {
+  metadataXml?: string | undefined;
+  metadataUrl?: string | undefined;
+  clockSkewSeconds?: number | undefined;
+  responseTimeoutSeconds?: number | undefined;
+}
+
+/** Imports the IdP's metadata (given, or fetched from its URL) and stores what Signet trusts. */
+export async function configureIdp(platform: Platform, organizationId: string, settings: IdpSettings) {
+  const xml = settings.metadataXml ?? (await fetchMetadata(settings.metadataUrl));
+  const idp = parseIdpMetadata(xml);
+  const clockSkew = settings.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const timeout = settings.responseTimeoutSeconds ?? DEFAULT_RESPONSE_TIMEOUT_SECONDS;
+  await platform.db.query(
+    `insert into saml_identity_providers (organization_id, entity_id, sso_redirect_url, sso_post_url, certificates,
+       clock_skew_seconds, response_timeout_seconds, metadata_xml, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, now())
+     on conflict (organization_id) do update set entity_id = excluded.entity_id,
+       sso_redirect_url = excluded.sso_redirect_url, sso_post_url = excluded.sso_post_url,
+       certificates = excluded.certificates, clock_skew_seconds = excluded.clock_skew_seconds,
+       response_timeout_seconds = excluded.response_timeout_seconds, metadata_xml = excluded.metadata_xml,
+       updated_at = now()`,
+    [
+      organizationId,
+      idp.entityId,
+      idp.ssoRedirectUrl ?? null,
+      idp.ssoPostUrl ?? null,
+      JSON.stringify(idp.certificatesPem),
+      clockSkew,
+      timeout,
+      xml,
+    ],
+  );
+  return idpView(platform, organizationId);
+}
+
+async function fetchMetadata(url: string | undefined): Promise<string> {
+  if (!url) throw new SignetError('SAML_METADATA_REQUIRED', 400, 'Give metadataXml or metadataUrl.');
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(METADATA_FETCH_TIMEOUT_MS),
+      redirect: 'error',
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SignetError(
+      'SAML_METADATA_UNREACHABLE',
+      422,
+      `The metadata URL could not be fetched: ${reason}`,
+    );
+  }
+  if (!response.ok) {
+    throw new SignetError('SAML_METADATA_UNREACHABLE', 422, `The metadata URL answered ${response.status}.`);
+  }
+  const body = Buffer.from(await response.arrayBuffer());
+  if (body.length > METADATA_MAX_BYTES) {
+    throw new SignetError('SAML_METADATA_INVALID', 422, 'The metadata is larger than 1 MiB.');
+  }
+  return body.toString('utf8');
+}
+
+export async function idpView(platform: Platform, organizationId: string) {
+  const idp = await loadIdp(platform.db, organizationId);
+  const sp = serviceProviderFor(platform, organizationId);
+  return {
+    serviceProvider: { entityId: sp.entityId, metadataUrl: sp.entityId, acsUrl: sp.acsUrl },
+    identityProvider: idp
+      ? {
+          entityId: idp.entityId,
+          ssoRedirectUrl: idp.ssoRedirectUrl ?? null,
+          ssoPostUrl: idp.ssoPostUrl ?? null,
+          certificates: idp.certificatesPem.length,
+          clockSkewSeconds: idp.clockSkewSeconds,
+          responseTimeoutSeconds: idp.responseTimeoutSeconds,
+        }
+      : null,
+  };
+}
+
+/** The signer starts their SAML check: a signed AuthnRequest, remembered until it is answered. */
+export async function startSamlCheck(
+  platform: Platform,
+  token: string,
+  binding: 'redirect' | 'post',
+  who: Who,
+) {
+  return platform.db.transaction(async (tx) => {
+    const session = await openSession(tx, token, { lock: true });
+    assertMayAct(session);
+    const check = findCheck(await loadIdentityChecks(tx, session.recipient.id, { lock: true }), 'saml');
+    if (check.status === 'passed') {
+      throw new SignetError('IDENTITY_ALREADY_PASSED', 409, 'Your identity has already been verified.');
+    }
+    const organizationId = session.envelope.organization_id;
+    const idp = await loadIdp(tx, organizationId);
+    if (!idp)
+      throw new SignetError('SAML_NOT_CONFIGURED', 409, 'The sender has no identity provider configured.');
+    const sp = serviceProviderFor(platform, organizationId);
+    // RelayState is opaque to the IdP and must not carry the signing token (a capability).
+    const request = await createAuthnRequest(sp, idp, { binding, relayState: check.id });
+    const expiresAt = new Date(request.issueInstant.getTime() + idp.responseTimeoutSeconds * 1000);
+    await tx.query(
+      'insert into saml_requests (id, organization_id, identity_check_id, expires_at) values ($1, $2, $3, $4)',
+      [request.id, organizationId, check.id, expiresAt],
+    );
+    await updateCheck(tx, check.id, { status: 'pending', reason: 'SAML_IN_PROGRESS' });
+    await appendAuditEvent(
+      tx,
+      session.envelope.id,
+      'identity.saml.requested',
+      recipientActor(session.recipient, who),
+      {
+        recipientId: session.recipient.id,
+        requestId: request.id,
+        binding,
+        idp: idp.entityId,
+        expiresAt: expiresAt.toISOString(),
+      },
+    );
+    return request;
+  });
+}
+
+export interface AcsResult {
+  passed: boolean;
+  reason: string;
+  statusCodes?: string[];
+}
+
+/** The Assertion Consumer Service: validates the answer and records it on the recipient's check. */
+export async function consumeSamlResponse(
+  platform: Platform,
+  organizationId: string,
+  samlResponse: string,
+  who: Who,
+): Promise<AcsResult> {
+  const idp = await loadIdp(platform.db, organizationId);
+  if (!idp) return { passed: false, reason: 'SAML_NOT_CONFIGURED' };
+  const sp = serviceProviderFor(platform, organizationId);
+  const outcome = await validateSamlResponse(samlResponse, { sp, idp });
+  const inResponseTo = outcome.kind === 'success' ? outcome.inResponseTo : outcome.inResponseTo;
+  if (!inResponseTo) {
+    // Nothing ties it to a signer; the signer's page says so, and the operator log keeps it.
+    platform.log.warn(
+      { reason: outcome.kind === 'rejected' ? outcome.reason : outcome.kind },
+      'SAML response without a request',
+    );
+    return { passed: false, reason: outcome.kind === 'rejected' ? outcome.reason : 'SAML_UNSOLICITED' };
+  }
+  return platform.db.transaction(async (tx) => {
+    const [request] = await tx.query<{
+      id: string;
+      identity_check_id: string;
+      expires_at: Date | string;
+      consumed_at: Date | string | null;
+    }>('select * from saml_requests where id = $1 and organization_id = $2 for update', [
+      inResponseTo,
+      organizationId,
+    ]);
+    if (!request) return { passed: false, reason: 'SAML_IN_RESPONSE_TO_UNKNOWN' };
+    const [check] = await tx.query<IdentityCheckRow>(
+      'select * from identity_checks where id = $1 for update',
+      [request.identity_check_id],
+    );
+    if (!check) return { passed: false, reason: 'SAML_IN_RESPONSE_TO_UNKNOWN' };
+    const record = async (result: AcsResult, evidence?: Record<string, unknown>) => {
+      const actor = { actor: `recipient:${check.recipient_id}`, ip: who.ip, userAgent: who.userAgent };
+      if (check.status !== 'passed') {
+        await updateCheck(tx, check.id, {
+          status: result.passed ? 'passed' : 'failed',
+          reason: result.passed ? null : result.reason,
+          ...(result.passed ? { passed_at: new Date(), evidence: evidence ?? null } : {}),
+        });
+      }
+      await appendAuditEvent(
+        tx,
+        check.envelope_id,
+        result.passed ? 'identity.passed' : 'identity.failed',
+        actor,
+        {
+          recipientId: check.recipient_id,
+          kind: 'saml',
+          requestId: request.id,
+          ...(result.passed ? { evidence } : { reason: result.reason }),
+          ...(result.statusCodes ? { statusCodes: result.statusCodes } : {}),
+        },
+      );
+      return result;
+    };
+    if (request.consumed_at) return record({ passed: false, reason: 'SAML_IN_RESPONSE_TO_REUSED' });
+    await tx.query('update saml_requests set consumed_at = now() where id = $1', [request.id]);
+    if (new Date(request.expires_at).getTime() <= Date.now())
+      return record({ passed: false, reason: 'SAML_TIMEOUT' });
+    return record(...(await judge(tx, organizationId, idp, check, outcome)));
+  });
+}
+
+/** From a validated outcome to the check's result: replay, level of assurance, MDS and matching. */
+async function judge(
+  tx: Sql,
+  organizationId: string,
+  idp: SamlIdpConfig,
+  check: IdentityCheckRow,
+  outcome: SamlOutcome,
+): Promise<[AcsResult, Record<string, unknown>?]> {
+  switch (outcome.kind) {
+    case 'rejected':
+      return [{ passed: false, reason: outcome.reason }];
+    case 'cancelled':
+      return [{ passed: false, reason: 'SAML_CANCELLED', statusCodes: outcome.statusCodes }];
+    case 'authn-failed':
+      return [{ passed: false, reason: 'SAML_AUTHN_FAILED', statusCodes: outcome.statusCodes }];
+    case 'idp-error':
+      return [{ passed: false, reason: 'SAML_IDP_ERROR', statusCodes: outcome.statusCodes }];
+    case 'success':
+      break;
+  }
+  const replay = await tx.query(
+    `insert into saml_assertion_ids (organization_id, assertion_id, expires_at) values ($1, $2, $3)
+     on conflict do nothing returning assertion_id`,
+    [organizationId, outcome.assertionId, outcome.assertionExpiresAt],
+  );
+  if (replay.length === 0) return [{ passed: false, reason: 'SAML_ASSERTION_REPLAYED' }];
+  await tx.query('delete from saml_assertion_ids where expires_at < now()');
+
+  const settings = check.settings as {
+    minLevel?: string;
+    expected?: { firstName: string; middleNames?: string; surname: string; dateOfBirth: string };
+  };
+  const level = levelOfAssurance(outcome.authnContextClassRef);
+  const evidence: Record<string, unknown> = {
+    method: 'SAML 2.0',
+    idp: idp.entityId,
+    nameId: outcome.nameId,
+    assertionId: outcome.assertionId,
+    authnContextClassRef: outcome.authnContextClassRef ?? null,
+    levelOfAssurance: level ?? null,
+  };
+  if (settings.minLevel && !meetsLevel(level, settings.minLevel as never)) {
+    return [{ passed: false, reason: 'SAML_LEVEL_TOO_LOW' }];
+  }
+  if (!settings.expected) return [{ passed: true, reason: 'SAML_PASSED' }, evidence];
+  const parsed = parseMatchingDataSet(outcome.assertionXml);
+  if (!parsed.ok) {
+    return [
+      {
+        passed: false,
+        reason: 'MDS_INVALID',
+        statusCodes: parsed.faults.map((f) => `${f.attribute}:${f.code}`),
+      },
+    ];
+  }
+  const match = matchIdentity(parsed.mds, settings.expected, new Date());
+  evidence.match = { result: match.result, reasons: match.reasons };
+  if (match.result !== 'match')
+    return [{ passed: false, reason: 'MDS_NO_MATCH', statusCodes: match.reasons }];
+  return [{ passed: true, reason: 'SAML_PASSED' }, evidence];
+}

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import {
+  PDFArray,
+  PDFDict,
+  PDFHexString,
+  PDFName,
+  PDFNumber,
+  type PDFObject,
+  PDFRawStream,
+  PDFRef,
+} from 'pdf-lib';
+import { IncrementalUpdate } from './incrementalUpdate.ts';
+import { decodeStream, openPdfFile, type PdfFile } from './pdfFile.ts';
+
+/*
+ * The Document Security Store (ETSI EN 319 142-1 §5.4.2, ISO 32000-2 §12.8.4.3): certificates,
+ * OCSP responses and CRLs that a validator needs to check the signatures years from now, when
+ * the OCSP responder may be gone. Written as its own incremental update (PAdES B-LT); a later
+ * document time-stamp over it makes the file B-LTA.
+ */
+
+export interface ValidationMaterial {
+  /** DER certificates. */
+  certificates: Uint8Array[];
+  /** DER OCSPResponse (RFC 6960 §4.2.1), whole. */
+  ocspResponses: Uint8Array[];
+  /** DER CertificateList. */
+  crls: Uint8Array[];
+}
+
+export interface SignatureValidationMaterial extends ValidationMaterial {
+  /** The bytes of the signature's /Contents string, which name its VRI entry. */
+  signatureContents: Uint8Array;
+}
+
+export interface EmbeddedSignature {
+  fieldName: string;
+  kind: 'signature' | 'document-timestamp';
+  /** The whole /Contents string, including the zero padding after the DER. */
+  contents: Uint8Array;
+}
+
+/**
+ * The VRI key of a signature (EN 319 142-1 §5.4.2.3, ISO 32000-2 Table 262): upper-case hex of
+ * the SHA-1 of the signature's /Contents bytes. SHA-1 here is a lookup key, not a security
+ * mechanism; the standard fixes it.
+ */
+export function vriKey(signatureContents: Uint8Array): string {
+  return createHash('sha1').update(signatureContents).digest('hex').toUpperCase();
+}
+
+/** The signatures and document time-stamps a file holds, in AcroForm order. */
+export function embeddedSignatures(pdf: Uint8Array | PdfFile): EmbeddedSignature[] {
+  const file = pdf instanceof Uint8Array ? openPdfFile(pdf) : pdf;
+  const acroForm = file.resolve(file.catalog().get(PDFName.of('AcroForm')));
+  if (!(acroForm instanceof PDFDict)) return [];
+  const fields = file.resolve(acroForm.get(PDFName.of('Fields')));
+  if (!(fields instanceof PDFArray)) return [];
+  const found: EmbeddedSignature[] = [];
+  for (const field of fields.asArray()) {
+    const dict = file.resolve(field);
+    if (!(dict instanceof PDFDict) || dict.get(PDFName.of('FT')) !== PDFName.of('Sig')) continue;
+    const value = file.resolve(dict.get(PDFName.of('V')));
+    if (!(value instanceof PDFDict)) continue;
+    const contents = value.get(PDFName.of('Contents'));
+    if (!(contents instanceof PDFHexString)) continue;
+    const title = dict.get(PDFName.of('T'));
+    const type = value.get(PDFName.of('Type'));
+    found.push({
+      fieldName: title instanceof PDFHexString || isPdfString(title) ? decodeTitle(title) : '',
+      kind: type === PDFName.of('DocTimeStamp') ? 'document-timestamp' : 'signature',
+      contents: contents.asBytes(),
+    });
+  }
+  return found;
+}
+
+/** Appends (or extends) the /DSS, with one VRI entry per signature given. */
+export function appendDss(pdf: Uint8Array, signatures: SignatureValidationMaterial[]): Uint8Array {
+  const file = openPdfFile(pdf);
+  const update = new IncrementalUpdate(file);
+  const catalogRef = file.catalogRef();
+  const catalog = update.editableDict(catalogRef);
+  if (!catalog) throw new Error('the document has no catalog');
+
+  const existingRef = catalog.get(PDFName.of('DSS'));
+  const existing = file.resolve(existingRef);
+  const dss = existing instanceof PDFDict ? existing.clone(file.context) : PDFDict.withContext(file.context);
+  dss.set(PDFName.of('Type'), PDFName.of('DSS'));
+
+  const stores = {
+    certificates: new StreamStore(file, update, dss, 'Certs'),
+    ocspResponses: new StreamStore(file, update, dss, 'OCSPs'),
+    crls: new StreamStore(file, update, dss, 'CRLs'),
+  };
+  const vriDict = vriDictionary(file, dss);
+  for (const signature of signatures) {
+    const entry = PDFDict.withContext(file.context);
+    const refs = {
+      Cert: signature.certificates.map((der) => stores.certificates.add(der)),
+      OCSP: signature.ocspResponses.map((der) => stores.ocspResponses.add(der)),
+      CRL: signature.crls.map((der) => stores.crls.add(der)),
+    };
+    for (const [key, list] of Object.entries(refs)) {
+      if (list.length === 0) continue;
+      entry.set(PDFName.of(key), refArray(file, list));
+    }
+    vriDict.set(PDFName.of(vriKey(signature.signatureContents)), entry);
+  }
+  for (const store of Object.values(stores)) store.writeInto(dss);
+  dss.set(PDFName.of('VRI'), vriDict);
+
+  if (existingRef instanceof PDFRef) {
+    update.set(existingRef, dss);
+  } else {
+    catalog.set(PDFName.of('DSS'), update.add(dss));
+    update.set(catalogRef, catalog);
+  }
+  return update.write().bytes;
+}
+
+/** One of the DSS arrays: keeps what is there, adds each new item once (by content). */
+class StreamStore {
+  readonly #file: PdfFile;
+  readonly #update: IncrementalUpdate;
+  readonly #refs: PDFRef[] = [];
+  readonly #byHash = new Map<string, PDFRef>();
+  readonly #key: string;
+
+  constructor(file: PdfFile, update: IncrementalUpdate, dss: PDFDict, key: string) {
+    this.#file = file;
+    this.#update = update;
+    this.#key = key;
+    const existing = file.resolve(dss.get(PDFName.of(key)));
+    if (!(existing instanceof PDFArray)) return;
+    for (const item of existing.asArray()) {
+      if (!(item instanceof PDFRef)) continue;
+      this.#refs.push(item);
+      const stream = file.lookup(item);
+      if (stream instanceof PDFRawStream) this.#byHash.set(sha256Hex(decodeStream(stream)), item);
+    }
+  }
+
+  add(der: Uint8Array): PDFRef {
+    const hash = sha256Hex(der);
+    const known = this.#byHash.get(hash);
+    if (known) return known;
+    const dict = PDFDict.withContext(this.#file.context);
+    dict.set(PDFName.of('Length'), PDFNumber.of(der.length));
+    const ref = this.#update.add(PDFRawStream.of(dict, der));
+    this.#byHash.set(hash, ref);
+    this.#refs.push(ref);
+    return ref;
+  }
+
+  writeInto(dss: PDFDict): void {
+    if (this.#refs.length > 0) dss.set(PDFName.of(this.#key), refArray(this.#file, this.#refs));
+  }
+}
+
+function vriDictionary(file: PdfFile, dss: PDFDict): PDFDict {
+  const existing = file.resolve(dss.get(PDFName.of('VRI')));
+  return existing instanceof PDFDict ? existing.clone(file.context) : PDFDict.withContext(file.context);
+}
+
+function refArray(file: PdfFile, refs: PDFRef[]): PDFArray {
+  const array = PDFArray.withContext(file.context);
+  for (const ref of refs) array.push(ref);
+  return array;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function isPdfString(object: PDFObject | undefined): object is PDFObject & { decodeText(): string } {
+  return object !== undefined && 'decodeText' in object;
+}
+
+function decodeTitle(title: PDFObject & { decodeText(): string }): string {
+  return title.decodeText();
+}

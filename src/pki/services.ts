@@ -1,0 +1,123 @@
+import type { Database } from '../db/database.ts';
+import { parseCertificate } from './certificateFields.ts';
+import {
+  certificateStatus,
+  keySha1Of,
+  nextCrlNumber,
+  recordCertificate,
+  revokedCertificates,
+} from './certificateRegistry.ts';
+import { issueCrl } from './crl.ts';
+import type { DevPki } from './devCa.ts';
+import type { KeyStore } from './keyStore.ts';
+import { createOcspResponder, type OcspResponder } from './ocspResponder.ts';
+import {
+  createValidationDataCollector,
+  type LocalEndpoint,
+  type ValidationDataCollector,
+} from './revocation/validationData.ts';
+import type { SealingIdentity } from './signer.ts';
+import {
+  type IssuedCertificate,
+  issueSignerCertificate,
+  type SignerCertificateRequest,
+} from './signerCertificate.ts';
+import { createDevTsa, type TimeStampAuthority } from './timestamping/devTsa.ts';
+import { createTsaClient, type TsaClient } from './timestamping/tsaClient.ts';
+
+/*
+ * What the rest of Signet gets from the PKI (Platform.pki): the sealing identity, time-stamps,
+ * revocation data for LTV, per-signer certificates, and the CA services the /pki routes publish.
+ */
+
+export type CrlName = 'root' | 'issuing';
+
+/** Signet's own CA services: also present when seals are made with an operator's PKCS#12. */
+export interface CertificateAuthorityServices {
+  rootDer: Uint8Array;
+  issuingDer: Uint8Array;
+  ocsp: OcspResponder;
+  timeStampAuthority: TimeStampAuthority;
+  crl(name: CrlName): Promise<Uint8Array>;
+}
+
+export interface PlatformPki {
+  /** The root of the sealing certificate's chain (the operator's, with SEAL_PKCS12_PATH). */
+  rootPem: string;
+  rootDer: Uint8Array;
+  sealing: SealingIdentity;
+  keyStore: KeyStore;
+  tsa: TsaClient;
+  validationData: ValidationDataCollector;
+  /** Issues a one-day certificate for one signer of one envelope, and records it. */
+  issueSignerCertificate(request: SignerCertificateRequest): Promise<IssuedCertificate>;
+  authority: CertificateAuthorityServices;
+  /** The shapes `signPades` takes (src/pdf/pades.ts PadesServices): the token only, and the collector. */
+  pades: {
+    tsa: { timestamp(imprintSha256: Uint8Array): Promise<Uint8Array> };
+    validationData: ValidationDataCollector;
+  };
+}
+
+export interface PlatformPkiOptions {
+  db: Database;
+  dev: DevPki;
+  keyStore: KeyStore;
+  /** From SEAL_PKCS12_PATH: seals with this instead of the dev CA's sealing certificate. */
+  sealingOverride?: { sealing: SealingIdentity; rootPem: string; rootDer: Uint8Array };
+  tsa: { urls: string[]; timeoutMs: number; attemptsPerUrl: number };
+  revocationTimeoutMs: number;
+}
+
+export async function createPlatformPki(options: PlatformPkiOptions): Promise<PlatformPki> {
+  const { db, dev } = options;
+  // Certificates made before the database was reachable (at CA creation) are recorded now; idempotent.
+  for (const { certificate, issuer } of dev.issued) await recordCertificate(db, certificate, issuer);
+
+  const issuingKeySha1 = keySha1Of(parseCertificate(dev.issuingCa.certificate));
+  const rootKeySha1 = keySha1Of(parseCertificate(dev.root.certificate));
+  const authority: CertificateAuthorityServices = {
+    rootDer: dev.root.certificate,
+    issuingDer: dev.issuingCa.certificate,
+    ocsp: createOcspResponder({
+      issuer: dev.issuingCa.certificate,
+      responder: dev.ocspResponder,
+      status: (issuerKeySha1, serial) => certificateStatus(db, issuerKeySha1, serial),
+    }),
+    timeStampAuthority: createDevTsa({ identity: dev.tsa }),
+    async crl(name) {
+      const ca = name === 'root' ? dev.root : dev.issuingCa;
+      const revoked = await revokedCertificates(db, name === 'root' ? rootKeySha1 : issuingKeySha1);
+      return issueCrl(ca, revoked, await nextCrlNumber(db));
+    },
+  };
+
+  // Requests for this installation's own URLs are answered in-process: no HTTP hop to ourselves.
+  const localEndpoints = new Map<string, LocalEndpoint>([
+    [dev.urls.ocsp, async (body) => authority.ocsp.respond(body ?? new Uint8Array())],
+    [dev.urls.issuingCrl, () => authority.crl('issuing')],
+    [dev.urls.rootCrl, () => authority.crl('root')],
+    [dev.urls.issuingCertificate, async () => dev.issuingCa.certificate],
+    [dev.urls.rootCertificate, async () => dev.root.certificate],
+  ]);
+
+  const tsa = createTsaClient({ ...options.tsa, localTsa: authority.timeStampAuthority });
+  const validationData = createValidationDataCollector({
+    timeoutMs: options.revocationTimeoutMs,
+    localEndpoints,
+  });
+  return {
+    rootPem: options.sealingOverride?.rootPem ?? dev.rootPem,
+    rootDer: options.sealingOverride?.rootDer ?? dev.rootDer,
+    sealing: options.sealingOverride?.sealing ?? dev.sealing,
+    keyStore: options.keyStore,
+    tsa,
+    validationData,
+    issueSignerCertificate: (request) => issueSignerCertificate(dev.issuingCa, request, db),
+    authority,
+    pades: {
+      tsa: { timestamp: async (imprint) => (await tsa.timestamp(imprint)).token },
+      validationData,
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import type { Config } from '../config/config.ts';
+import { SignetError } from '../errors.ts';
+import { formatReport } from './humanReport.ts';
+import { certificatesFromFile } from './trustAnchors.ts';
+import { verifyPdf } from './verifyPdf.ts';
+
+/*
+ * `signet verify FILE [--trust root.pem ...] [--json] [--live]`: no server, no database (a
+ * running server holds PGlite's lock), so the sealed-document lookup is left to the API.
+ * Trusts this installation's root (DATA_DIR/pki/root-ca.crt.pem) when it exists, plus --trust.
+ * Exit status: 0 only when the verdict is valid, 1 otherwise, 2 for usage and input errors.
+ */
+
+export const verifyOptions: NonNullable<ParseArgsConfig['options']> = {
+  trust: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  live: { type: 'boolean' },
+};
+
+const USAGE = 'usage: signet verify FILE [--trust root.pem ...] [--json] [--live]';
+
+export async function runVerify(
+  config: Config,
+  values: Record<string, string | boolean | string[] | undefined>,
+  positionals: string[],
+): Promise<number> {
+  const [file, ...extra] = positionals;
+  if (!file || extra.length > 0) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const trustAnchors = await trustAnchorsFor(config, values.trust);
+    const pdf = await readInput(file);
+    const report = await verifyPdf(pdf, {
+      trustAnchors,
+      revocation: values.live === true ? 'embedded-then-live' : 'embedded-only',
+    });
+    process.stdout.write(
+      values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, basename(file)),
+    );
+    return report.verdict === 'valid' ? 0 : 1;
+  } catch (error) {
+    if (!(error instanceof SignetError)) throw error;
+    process.stderr.write(`signet: ${error.code}: ${error.detail}\n`);
+    return 2;
+  }
+}
+
+async function trustAnchorsFor(config: Config, trust: unknown): Promise<Uint8Array[]> {
+  const files = Array.isArray(trust) ? trust.map(String) : typeof trust === 'string' ? [trust] : [];
+  const installationRoot = join(config.dataDir, 'pki', 'root-ca.crt.pem');
+  const paths = existsSync(installationRoot) ? [installationRoot, ...files] : files;
+  const anchors: Uint8Array[] = [];
+  for (const path of paths) anchors.push(...certificatesFromFile(await readInput(path), path));
+  return anchors;
+}
+
+async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read';
+    throw new SignetError('FILE_UNREADABLE', 2, `${path}: ${reason}`);
+  }
+}

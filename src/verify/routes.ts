@@ -1,0 +1,87 @@
+import { X509Certificate } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SignetError } from '../errors.ts';
+import type { Platform } from '../platform.ts';
+import { findSealedDocument } from './sealedDocuments.ts';
+import { verifyPdf } from './verifyPdf.ts';
+
+/*
+ * POST /api/v1/verify (SPEC §C): anyone may check a PDF, without an API key — so it is
+ * rate-limited per client IP, and it never fetches revocation data live: the URLs in an
+ * uploaded certificate are the uploader's choice, and this server must not call them.
+ */
+
+export interface VerifyRoutesOptions {
+  /** Requests per client IP per minute (default 30). */
+  ratePerMinute?: number;
+}
+
+export async function verifyRoutes(
+  app: FastifyInstance,
+  platform: Platform,
+  options: VerifyRoutesOptions = {},
+) {
+  const maxUpload = platform.config.maxUploadBytes;
+  const trustAnchors = [new Uint8Array(new X509Certificate(platform.pki.rootPem).raw)];
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new SignetError('RATE_LIMITED', 429, `Too many verification requests; try again in ${context.after}`),
+  });
+  app.addContentTypeParser(
+    'application/pdf',
+    { parseAs: 'buffer', bodyLimit: maxUpload },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.post(
+    '/api/v1/verify',
+    { config: { rateLimit: { max: options.ratePerMinute ?? 30, timeWindow: '1 minute' } } },
+    async (request) => {
+      const pdf = await readPdf(request, maxUpload);
+      return verifyPdf(pdf, {
+        trustAnchors,
+        revocation: 'embedded-only',
+        knownSealedDocument: (sha256) => findSealedDocument(platform.db, sha256),
+      });
+    },
+  );
+}
+
+/** The body is the PDF (`application/pdf`) or a multipart form with a `file` part. */
+async function readPdf(request: FastifyRequest, limit: number): Promise<Uint8Array> {
+  if (request.isMultipart()) return readMultipartFile(request, limit);
+  if (Buffer.isBuffer(request.body)) return new Uint8Array(request.body);
+  throw new SignetError(
+    'PDF_MISSING',
+    400,
+    'Send the PDF as the request body (application/pdf) or as a multipart part named `file`',
+  );
+}
+
+async function readMultipartFile(request: FastifyRequest, limit: number): Promise<Uint8Array> {
+  try {
+    for await (const part of request.parts({ limits: { fileSize: limit, files: 1, fields: 5 } })) {
+      if (part.type === 'file' && part.fieldname === 'file') return new Uint8Array(await part.toBuffer());
+      if (part.type === 'file') await part.toBuffer();
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code === 'FST_REQ_FILE_TOO_LARGE') {
+      throw new SignetError(
+        'REQUEST_TOO_LARGE',
+        413,
+        `The PDF is larger than ${Math.round(limit / 1024 / 1024)} MB`,
+      );
+    }
+    if (code.startsWith('FST_'))
+      throw new SignetError(
+        'MULTIPART_INVALID',
+        400,
+        'The multipart body is malformed or has too many parts',
+      );
+    throw error;
+  }
+  throw new SignetError('PDF_MISSING', 400, 'Add the PDF as a multipart part named `file`');
+}
