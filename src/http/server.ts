@@ -8,6 +8,7 @@ import { envelopeRoutes } from '../envelopes/routes.ts';
 import { SignetError } from '../errors.ts';
 import { oidcRoutes } from '../identity/oidcRoutes.ts';
 import { identityRoutes } from '../identity/routes.ts';
+import { samlRoutes } from '../identity/samlRoutes.ts';
 import { devOutboxRoutes } from '../notify/routes.ts';
 import { healthRoutes } from '../ops/healthRoutes.ts';
 import { organizationRoutes } from '../orgs/routes.ts';
@@ -79,6 +80,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => ceremonyRoutes(scope, platform));
   await app.register(async (scope) => identityRoutes(scope, platform));
   await app.register(async (scope) => oidcRoutes(scope, platform));
+  await app.register(async (scope) => samlRoutes(scope, platform));
   await app.register(async (scope) => verifyRoutes(scope, platform));
   await app.register(signingPageRoutes);
   if (platform.config.devMode) await app.register(async (scope) => devOutboxRoutes(scope, platform));

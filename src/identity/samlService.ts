@@ -15,7 +15,14 @@ import {
   type SamlSp,
   validateSamlResponse,
 } from './saml/index.ts';
-import { levelOfAssurance, matchIdentity, meetsLevel, parseMatchingDataSet } from './saml/matchingDataSet.ts';
+import {
+  authnContextClassRefFor,
+  type LevelOfAssurance,
+  levelOfAssurance,
+  matchIdentity,
+  meetsLevel,
+  parseMatchingDataSet,
+} from './saml/matchingDataSet.ts';
 
 /*
  * SAML 2.0 identity checks (SPEC §E) with the database around them: the organisation's IdP,
@@ -187,7 +194,14 @@ export async function startSamlCheck(
       throw new SignetError('SAML_NOT_CONFIGURED', 409, 'The sender has no identity provider configured.');
     const sp = serviceProviderFor(platform, organizationId);
     // RelayState is opaque to the IdP and must not carry the signing token (a capability).
-    const request = await createAuthnRequest(sp, idp, { binding, relayState: check.id });
+    // The level the sender requires is asked for up front, so the IdP can step up rather than
+    // answer with a level Signet would then refuse (SAML core §3.3.2.2.1).
+    const { minLevel } = check.settings as { minLevel?: LevelOfAssurance };
+    const request = createAuthnRequest(sp, idp, {
+      binding,
+      relayState: check.id,
+      authnContextClassRefs: minLevel ? [authnContextClassRefFor(minLevel)] : [],
+    });
     const expiresAt = new Date(request.issueInstant.getTime() + idp.responseTimeoutSeconds * 1000);
     await tx.query(
       'insert into saml_requests (id, organization_id, identity_check_id, expires_at) values ($1, $2, $3, $4)',
@@ -314,7 +328,7 @@ async function judge(
   await tx.query('delete from saml_assertion_ids where expires_at < now()');
 
   const settings = check.settings as {
-    minLevel?: string;
+    minLevel?: LevelOfAssurance;
     expected?: { firstName: string; middleNames?: string; surname: string; dateOfBirth: string };
   };
   const level = levelOfAssurance(outcome.authnContextClassRef);
@@ -326,11 +340,11 @@ async function judge(
     authnContextClassRef: outcome.authnContextClassRef ?? null,
     levelOfAssurance: level ?? null,
   };
-  if (settings.minLevel && !meetsLevel(level, settings.minLevel as never)) {
+  if (settings.minLevel && !meetsLevel(level, settings.minLevel)) {
     return [{ passed: false, reason: 'SAML_LEVEL_TOO_LOW' }];
   }
   if (!settings.expected) return [{ passed: true, reason: 'SAML_PASSED' }, evidence];
-  const parsed = parseMatchingDataSet(outcome.assertionXml);
+  const parsed = parseMatchingDataSet(outcome.assertionXml, { contentPrefixes: outcome.contentPrefixes });
   if (!parsed.ok) {
     return [
       {

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  address,
+  COMPLETE,
+  date,
+  gender,
+  MDS_FAULT_CASES,
+  type MdsAttributes,
+  personName,
+} from '../../../test/peers/saml/mds.ts';
+import {
   describeForCertificate,
   type ExpectedIdentity,
   IDA_NS,
@@ -17,74 +26,7 @@ import {
   ukDate,
 } from './matchingDataSet.ts';
 
-// ---------------------------------------------------------------------------------------------
-// Building assertions: each attribute is a list of AttributeValue snippets written with the
-// prefix `ida`; `assertion()` can rebind that prefix to show that only the namespace counts.
-
-interface ValueFacts {
-  from?: string;
-  to?: string;
-  /** The raw ida:Verified text; null leaves the attribute out. */
-  verified?: string | null;
-  /** The raw xsi:type; null leaves it out. */
-  type?: string | null;
-  /** Extra namespace declarations on the AttributeValue. */
-  xmlns?: string;
-}
-
-function attributeValue(defaultType: string, body: string, facts: ValueFacts = {}): string {
-  const type = facts.type === undefined ? defaultType : facts.type;
-  const verified = facts.verified === undefined ? 'true' : facts.verified;
-  const attributes = [
-    facts.xmlns ?? '',
-    type === null ? '' : `xsi:type="${type}"`,
-    facts.from === undefined ? '' : `ida:From="${facts.from}"`,
-    facts.to === undefined ? '' : `ida:To="${facts.to}"`,
-    verified === null ? '' : `ida:Verified="${verified}"`,
-  ].filter(Boolean);
-  return `<saml:AttributeValue ${attributes.join(' ')}>${body}</saml:AttributeValue>`;
-}
-
-const personName = (text: string, facts?: ValueFacts) => attributeValue('ida:PersonNameType', text, facts);
-const gender = (text: string, facts?: ValueFacts) => attributeValue('ida:GenderType', text, facts);
-const date = (text: string, facts?: ValueFacts) => attributeValue('ida:DateType', text, facts);
-
-interface AddressFacts extends ValueFacts {
-  lines?: string[];
-  postCode?: string;
-  internationalPostCode?: string;
-  uprn?: string;
-}
-
-function address(facts: AddressFacts = {}): string {
-  const lines = (facts.lines ?? ['1 Horse Guards Road', 'London']).map((l) => `<ida:Line>${l}</ida:Line>`);
-  const optional = (name: string, text: string | undefined) =>
-    text === undefined ? '' : `<ida:${name}>${text}</ida:${name}>`;
-  const body = [
-    ...lines,
-    optional('PostCode', facts.postCode),
-    optional('InternationalPostCode', facts.internationalPostCode),
-    optional('UPRN', facts.uprn),
-  ].join('');
-  return attributeValue('ida:AddressType', body, facts);
-}
-
-type MdsAttributes = Record<string, string[] | undefined>;
-
-const COMPLETE: MdsAttributes = {
-  MDS_firstname: [personName('Zoë', { from: '1980-05-24' })],
-  MDS_middlename: [personName('Anne-Marie')],
-  MDS_surname: [
-    personName('Smith-Jones', { from: '2010-06-01' }),
-    personName('Smith', { from: '1980-05-24', to: '2010-05-31' }),
-  ],
-  MDS_gender: [gender('Female')],
-  MDS_dateofbirth: [date('1980-05-24')],
-  MDS_currentaddress: [address({ from: '2015-01-01', postCode: 'SW1A 2HQ', uprn: '100023336956' })],
-  MDS_previousaddress: [
-    address({ lines: ['2 Old Street'], from: '2005-01-01', to: '2014-12-31', verified: 'false' }),
-  ],
-};
+// `assertion()` can rebind the `ida` prefix to show that only the namespace counts.
 
 function assertion(overrides: MdsAttributes = {}, idaPrefix = 'ida'): string {
   const attributes = { ...COMPLETE, ...overrides };
@@ -169,178 +111,7 @@ describe('parseMatchingDataSet', () => {
   });
 
   describe('reports each structural fault with a stable code and the attribute it concerns', () => {
-    const cases: { name: string; overrides: MdsAttributes; attribute: string; code: MdsFaultCode }[] = [
-      {
-        name: 'a missing first name',
-        overrides: { MDS_firstname: undefined },
-        attribute: 'MDS_firstname',
-        code: 'MDS_ATTRIBUTE_MISSING',
-      },
-      {
-        name: 'a missing surname',
-        overrides: { MDS_surname: undefined },
-        attribute: 'MDS_surname',
-        code: 'MDS_ATTRIBUTE_MISSING',
-      },
-      {
-        name: 'a missing date of birth',
-        overrides: { MDS_dateofbirth: undefined },
-        attribute: 'MDS_dateofbirth',
-        code: 'MDS_ATTRIBUTE_MISSING',
-      },
-      {
-        name: 'a missing current address',
-        overrides: { MDS_currentaddress: undefined },
-        attribute: 'MDS_currentaddress',
-        code: 'MDS_ATTRIBUTE_MISSING',
-      },
-      {
-        name: 'a value typed as another ida type',
-        overrides: { MDS_surname: [personName('Smith', { type: 'ida:DateType' })] },
-        attribute: 'MDS_surname',
-        code: 'MDS_WRONG_TYPE',
-      },
-      {
-        name: 'a value without xsi:type',
-        overrides: { MDS_firstname: [personName('Zoe', { type: null })] },
-        attribute: 'MDS_firstname',
-        code: 'MDS_WRONG_TYPE',
-      },
-      {
-        name: 'an xsi:type whose prefix is bound to another namespace',
-        overrides: {
-          MDS_firstname: [personName('Zoe', { type: 'x:PersonNameType', xmlns: 'xmlns:x="urn:not-ida"' })],
-        },
-        attribute: 'MDS_firstname',
-        code: 'MDS_WRONG_TYPE',
-      },
-      {
-        name: 'an xsi:type spelled ida:PersonNameType whose ida prefix is rebound to another namespace',
-        overrides: {
-          MDS_firstname: [
-            personName('Zoe', { type: 'ida:PersonNameType', xmlns: 'xmlns:ida="urn:not-ida"' }),
-          ],
-        },
-        attribute: 'MDS_firstname',
-        code: 'MDS_WRONG_TYPE',
-      },
-      {
-        name: 'an xsi:type whose prefix is not declared',
-        overrides: { MDS_firstname: [personName('Zoe', { type: 'nope:PersonNameType' })] },
-        attribute: 'MDS_firstname',
-        code: 'MDS_WRONG_TYPE',
-      },
-      {
-        name: 'an xsi:type without a prefix where no default namespace is ida',
-        overrides: { MDS_firstname: [personName('Zoe', { type: 'PersonNameType' })] },
-        attribute: 'MDS_firstname',
-        code: 'MDS_WRONG_TYPE',
-      },
-      {
-        name: 'an empty name',
-        overrides: { MDS_surname: [personName('  ')] },
-        attribute: 'MDS_surname',
-        code: 'MDS_VALUE_EMPTY',
-      },
-      {
-        name: 'an attribute without any value',
-        overrides: { MDS_middlename: [] },
-        attribute: 'MDS_middlename',
-        code: 'MDS_VALUE_EMPTY',
-      },
-      {
-        name: 'an empty address line',
-        overrides: { MDS_currentaddress: [address({ lines: ['1 High Street', ' '] })] },
-        attribute: 'MDS_currentaddress',
-        code: 'MDS_VALUE_EMPTY',
-      },
-      {
-        name: 'an empty post code',
-        overrides: { MDS_currentaddress: [address({ postCode: '' })] },
-        attribute: 'MDS_currentaddress',
-        code: 'MDS_VALUE_EMPTY',
-      },
-      {
-        name: 'a date of birth that does not exist (30 February)',
-        overrides: { MDS_dateofbirth: [date('1980-02-30')] },
-        attribute: 'MDS_dateofbirth',
-        code: 'MDS_DATE_INVALID',
-      },
-      {
-        name: 'a date of birth in another format',
-        overrides: { MDS_dateofbirth: [date('24/05/1980')] },
-        attribute: 'MDS_dateofbirth',
-        code: 'MDS_DATE_INVALID',
-      },
-      {
-        name: 'a malformed From',
-        overrides: { MDS_firstname: [personName('Zoe', { from: '2020-13-01' })] },
-        attribute: 'MDS_firstname',
-        code: 'MDS_DATE_INVALID',
-      },
-      {
-        name: 'a To with a time of day',
-        overrides: { MDS_gender: [gender('Male', { to: '2020-01-01T00:00:00Z' })] },
-        attribute: 'MDS_gender',
-        code: 'MDS_DATE_INVALID',
-      },
-      {
-        name: 'a From after its To',
-        overrides: { MDS_surname: [personName('Smith', { from: '2020-01-02', to: '2020-01-01' })] },
-        attribute: 'MDS_surname',
-        code: 'MDS_PERIOD_INVALID',
-      },
-      {
-        name: 'a Verified flag that is not a boolean',
-        overrides: { MDS_firstname: [personName('Zoe', { verified: 'yes' })] },
-        attribute: 'MDS_firstname',
-        code: 'MDS_VERIFIED_INVALID',
-      },
-      {
-        name: 'a first name with no verified value',
-        overrides: {
-          MDS_firstname: [personName('Zoe', { verified: 'false' }), personName('Zoey', { verified: null })],
-        },
-        attribute: 'MDS_firstname',
-        code: 'MDS_NO_VERIFIED_VALUE',
-      },
-      {
-        name: 'a date of birth with no verified value',
-        overrides: { MDS_dateofbirth: [date('1980-05-24', { verified: '0' })] },
-        attribute: 'MDS_dateofbirth',
-        code: 'MDS_NO_VERIFIED_VALUE',
-      },
-      {
-        name: 'a gender outside the vocabulary',
-        overrides: { MDS_gender: [gender('female')] },
-        attribute: 'MDS_gender',
-        code: 'MDS_GENDER_INVALID',
-      },
-      {
-        name: 'more than one gender value',
-        overrides: { MDS_gender: [gender('Female'), gender('Male')] },
-        attribute: 'MDS_gender',
-        code: 'MDS_DUPLICATE_ATTRIBUTE',
-      },
-      {
-        name: 'an address without lines',
-        overrides: { MDS_previousaddress: [address({ lines: [], postCode: 'SW1A 2HQ' })] },
-        attribute: 'MDS_previousaddress',
-        code: 'MDS_ADDRESS_NO_LINE',
-      },
-      {
-        name: 'a UPRN that is not digits',
-        overrides: { MDS_currentaddress: [address({ uprn: '7D68E096-5510' })] },
-        attribute: 'MDS_currentaddress',
-        code: 'MDS_UPRN_INVALID',
-      },
-      {
-        name: 'a UPRN longer than twelve digits',
-        overrides: { MDS_currentaddress: [address({ uprn: '1000233369561' })] },
-        attribute: 'MDS_currentaddress',
-        code: 'MDS_UPRN_INVALID',
-      },
-    ];
+    const cases = MDS_FAULT_CASES;
     for (const { name, overrides, attribute, code } of cases) {
       it(`${code} for ${name}`, () => {
         assert.deepEqual(faultsOf(assertion(overrides)), [{ attribute, code }]);
@@ -354,6 +125,31 @@ describe('parseMatchingDataSet', () => {
       );
       assert.deepEqual(faultsOf(twice), [{ attribute: 'MDS_surname', code: 'MDS_DUPLICATE_ATTRIBUTE' }]);
     });
+  });
+
+  it('resolves an xsi:type prefix the signed bytes do not declare from the prefixes the IdP declared', () => {
+    // Exclusive C14N keeps only the declarations that element and attribute names use: a value
+    // written without ida:Verified keeps its prefix only inside the xsi:type text, and loses
+    // the binding. Here the prefix `t` stands for it, declared nowhere in the bytes.
+    const lost = personName('Zoey', { type: 't:PersonNameType', verified: null });
+    const xml = assertion({ MDS_firstname: [personName('Zoë'), lost] });
+    assert.deepEqual(faultsOf(xml), [{ attribute: 'MDS_firstname', code: 'MDS_WRONG_TYPE' }]);
+
+    const resolved = parseMatchingDataSet(xml, { contentPrefixes: { t: IDA_NS } });
+    assert.ok(resolved.ok, JSON.stringify(!resolved.ok && resolved.faults));
+    assert.deepEqual(
+      resolved.mds.firstNames.map((n) => [n.value, n.verified]),
+      [
+        ['Zoë', true],
+        ['Zoey', false],
+      ],
+    );
+
+    const declared = assertion({
+      MDS_firstname: [personName('Zoe', { type: 't:PersonNameType', xmlns: 'xmlns:t="urn:not-ida"' })],
+    });
+    const stillWrong = parseMatchingDataSet(declared, { contentPrefixes: { t: IDA_NS } });
+    assert.equal(stillWrong.ok, false, 'a binding the signed bytes do declare always wins');
   });
 
   describe('refuses what is not a SAML assertion with MDS_MALFORMED', () => {

@@ -157,15 +157,29 @@ type ContentReader<T> = (value: Element, report: Report) => T | undefined;
  * audit entry explains everything wrong with what the IdP sent. Attributes other than the MDS
  * (e.g. TXN_IPaddress) are ignored.
  */
-export function parseMatchingDataSet(assertionXml: string): MdsParseResult {
+export function parseMatchingDataSet(
+  assertionXml: string,
+  options: {
+    /**
+     * Where xsi:type names a prefix the verified bytes do not declare, the namespace the IdP
+     * bound it to in the message it sent. Exclusive C14N (the usual SAML signature transform)
+     * keeps only declarations that element and attribute names use, so an unverified value
+     * written without ida:Verified loses the binding of the `ida` in its xsi:type. Resolving it
+     * from the received message is safe: the type decides only whether the MDS is well formed;
+     * every value, date and Verified flag is still read from the signed bytes alone.
+     */
+    contentPrefixes?: Readonly<Record<string, string>>;
+  } = {},
+): MdsParseResult {
   const assertion = readAssertion(assertionXml);
+  const contentPrefixes = options.contentPrefixes ?? {};
   if (typeof assertion === 'string') {
     return { ok: false, faults: [{ attribute: 'Assertion', code: 'MDS_MALFORMED', detail: assertion }] };
   }
   const faults: MdsFault[] = [];
   const found = findMdsAttributes(assertion, faults);
   const read = <T>(attributeRule: AttributeRule, content: ContentReader<T>) =>
-    readAttribute(found.get(attributeRule.name), attributeRule, content, faults);
+    readAttribute(found.get(attributeRule.name), attributeRule, content, faults, contentPrefixes);
 
   const mds: MatchingDataSet = {
     firstNames: read(FIRST_NAME, readName),
@@ -225,6 +239,7 @@ function readAttribute<T>(
   attributeRule: AttributeRule,
   content: ContentReader<T>,
   faults: MdsFault[],
+  contentPrefixes: Readonly<Record<string, string>>,
 ): MdsValue<T>[] {
   const { name } = attributeRule;
   const fault = (code: MdsFaultCode, detail: string) => faults.push({ attribute: name, code, detail });
@@ -245,7 +260,7 @@ function readAttribute<T>(
   const values: MdsValue<T>[] = [];
   for (const [index, element] of valueElements.entries()) {
     const report: Report = (code, detail) => fault(code, `value ${index + 1}: ${detail}`);
-    const value = readValue(element, attributeRule.type, content, report);
+    const value = readValue(element, attributeRule.type, content, report, contentPrefixes);
     if (value) values.push(value);
   }
   // Only when the values themselves were sound: otherwise the earlier fault is the real cause.
@@ -261,8 +276,9 @@ function readValue<T>(
   expectedType: IdaValueType,
   content: ContentReader<T>,
   report: Report,
+  contentPrefixes: Readonly<Record<string, string>>,
 ): MdsValue<T> | undefined {
-  const typeProblem = checkXsiType(element, expectedType);
+  const typeProblem = checkXsiType(element, expectedType, contentPrefixes);
   // Content is only meaningful under its declared type, so a wrong type ends this value's checks.
   if (typeProblem) {
     report('MDS_WRONG_TYPE', typeProblem);
@@ -290,7 +306,11 @@ function readValue<T>(
  * (XML Schema part 1 §2.6.1); `foo:PersonNameType` is right whenever foo is bound to the ida
  * namespace, and `ida:PersonNameType` is wrong when ida is bound elsewhere.
  */
-function checkXsiType(element: Element, expected: IdaValueType): string | undefined {
+function checkXsiType(
+  element: Element,
+  expected: IdaValueType,
+  contentPrefixes: Readonly<Record<string, string>>,
+): string | undefined {
   const wanted = `{${IDA_NS}}${expected}`;
   if (!element.hasAttributeNS(XSI_NS, 'type')) return `no xsi:type; expected ${wanted}`;
   const qname = (element.getAttributeNS(XSI_NS, 'type') ?? '').trim();
@@ -298,7 +318,8 @@ function checkXsiType(element: Element, expected: IdaValueType): string | undefi
   const prefix = colon === -1 ? null : qname.slice(0, colon);
   const localName = colon === -1 ? qname : qname.slice(colon + 1);
   // xmldom keys the default namespace as '' rather than null, and xmlns="" undeclares it.
-  const namespace = element.lookupNamespaceURI(prefix ?? '') || null;
+  const namespace =
+    element.lookupNamespaceURI(prefix ?? '') || (prefix ? contentPrefixes[prefix] : undefined) || null;
   if (prefix !== null && namespace === null) {
     return `xsi:type "${qname}" uses the undeclared prefix "${prefix}"; expected ${wanted}`;
   }
@@ -450,6 +471,11 @@ export function levelOfAssurance(authnContextClassRef: string | undefined): Leve
   if (!ref?.startsWith(AUTHN_CONTEXT_PREFIX)) return undefined;
   const level = ref.slice(AUTHN_CONTEXT_PREFIX.length);
   return LEVELS_OF_ASSURANCE.find((known) => known === level);
+}
+
+/** The AuthnContextClassRef that names a level, for RequestedAuthnContext (Comparison="minimum"). */
+export function authnContextClassRefFor(level: LevelOfAssurance): string {
+  return `${AUTHN_CONTEXT_PREFIX}${level}`;
 }
 
 /** level1 < level2 < level3 < level4; an unknown level meets nothing. */

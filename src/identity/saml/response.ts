@@ -4,7 +4,18 @@ import xmlenc from 'xml-encryption';
 import { forbiddenAlgorithm } from './algorithms.ts';
 import { checkIdpConfig, type SamlIdpConfig, type SamlSp } from './config.ts';
 import { verifyEnvelopedSignature } from './signature.ts';
-import { attribute, child, children, descendants, hasDoctype, is, NS, parseXml, textOf } from './xml.ts';
+import {
+  attribute,
+  child,
+  children,
+  descendants,
+  hasDoctype,
+  is,
+  NS,
+  parseXml,
+  textOf,
+  unambiguousPrefixBindings,
+} from './xml.ts';
 
 /**
  * Why a SAMLResponse was refused. Each is stable (it is audited and shown as a code):
@@ -85,6 +96,11 @@ export type SamlOutcome =
        * prefix used only inside an xsi:type value may be undeclared here.
        */
       assertionXml: string;
+      /**
+       * Prefixes the IdP declared (unambiguously) in what it sent, for QNames in content — such
+       * as MDS xsi:type values — whose declarations exclusive C14N left out of `assertionXml`.
+       */
+      contentPrefixes: Record<string, string>;
       /** The whole Response as received (signatures intact, assertion still encrypted if it was), for evidence. */
       responseXml: string;
       statusCodes: string[];
@@ -245,16 +261,23 @@ async function judgeResponse(xml: string, response: Element, ctx: Context): Prom
     if (!check.ok) return reject('SAML_SIGNATURE_INVALID', `Assertion signature: ${check.detail}`);
     assertionXml = check.verifiedXml;
   }
+  const prefixes = unambiguousPrefixBindings(response);
   const encryptedAssertion = encrypted[0];
-  if (encryptedAssertion)
-    assertionXml = await inspectEncryptedAssertion(encryptedAssertion, responseSigned, ctx);
+  if (encryptedAssertion) {
+    const inspected = await inspectEncryptedAssertion(encryptedAssertion, responseSigned, ctx);
+    assertionXml = inspected.verifiedXml;
+    unambiguousPrefixBindings(inspected.decrypted, prefixes);
+  }
+  const contentPrefixes = Object.fromEntries(
+    [...prefixes].filter((entry): entry is [string, string] => entry[1] !== null),
+  );
 
   // node-saml, independently, must reach the same verdict on signature and decryption.
   await crossCheckWithNodeSaml(xml, encrypted.length > 0, ctx);
   if (hasDoctype(assertionXml)) reject('SAML_DOCTYPE', 'the verified assertion contains a DOCTYPE');
   return judgeAssertion(
     parseTrusted(assertionXml),
-    { assertionXml, responseXml: xml },
+    { assertionXml, contentPrefixes, responseXml: xml },
     trustedResponse,
     responseSigned,
     status,
@@ -271,7 +294,7 @@ async function inspectEncryptedAssertion(
   element: Element,
   responseSigned: boolean,
   ctx: Context,
-): Promise<string> {
+): Promise<{ verifiedXml: string; decrypted: Element }> {
   let decrypted: string;
   try {
     decrypted = await new Promise<string>((resolve, fail) => {
@@ -310,7 +333,7 @@ async function inspectEncryptedAssertion(
     );
   }
   if (!check.ok) return reject('SAML_SIGNATURE_INVALID', `encrypted Assertion signature: ${check.detail}`);
-  return check.verifiedXml;
+  return { verifiedXml: check.verifiedXml, decrypted: assertion };
 }
 
 function parseTrusted(xml: string): Element {
@@ -476,7 +499,7 @@ function checkIssueInstant(element: Element, ctx: Context): void {
 
 function judgeAssertion(
   assertion: Element,
-  evidence: { assertionXml: string; responseXml: string },
+  evidence: { assertionXml: string; contentPrefixes: Record<string, string>; responseXml: string },
   response: Element,
   responseSigned: boolean,
   status: Status,

@@ -98,6 +98,27 @@ export function textOf(element: Element): string {
   return text;
 }
 
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+
+/**
+ * Every prefix declared anywhere in `root`'s subtree that is bound to one namespace only;
+ * a prefix bound to different namespaces in different places is left out as ambiguous.
+ */
+export function unambiguousPrefixBindings(root: Element, into: Map<string, string | null> = new Map()) {
+  for (let index = 0; index < root.attributes.length; index++) {
+    const declaration = root.attributes.item(index);
+    if (!declaration || declaration.namespaceURI !== XMLNS_NS || declaration.prefix !== 'xmlns') continue;
+    const prefix = declaration.localName ?? '';
+    const known = into.get(prefix);
+    if (known === undefined) into.set(prefix, declaration.value);
+    else if (known !== declaration.value) into.set(prefix, null);
+  }
+  for (let node = root.firstChild; node; node = node.nextSibling) {
+    if (isElement(node)) unambiguousPrefixBindings(node, into);
+  }
+  return into;
+}
+
 /** An attribute value, or undefined when absent (xmldom answers '' or null for absent). */
 export function attribute(element: Element, name: string): string | undefined {
   return element.hasAttribute(name) ? (element.getAttribute(name) ?? undefined) : undefined;
