@@ -13,6 +13,7 @@ import { devOutboxRoutes } from '../notify/routes.ts';
 import { healthRoutes } from '../ops/healthRoutes.ts';
 import { organizationRoutes } from '../orgs/routes.ts';
 import { signInRoutes } from '../orgs/signInRoutes.ts';
+import { ssoRoutes } from '../orgs/ssoRoutes.ts';
 import { pkiRoutes } from '../pki/routes.ts';
 import type { Platform } from '../platform.ts';
 import { verifyRoutes } from '../verify/routes.ts';
@@ -77,6 +78,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => envelopeRoutes(scope, platform));
   await app.register(async (scope) => organizationRoutes(scope, platform));
   await app.register(async (scope) => signInRoutes(scope, platform));
+  await app.register(async (scope) => ssoRoutes(scope, platform));
   await app.register(async (scope) => ceremonyRoutes(scope, platform));
   await app.register(async (scope) => identityRoutes(scope, platform));
   await app.register(async (scope) => oidcRoutes(scope, platform));

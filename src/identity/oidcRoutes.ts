@@ -4,8 +4,8 @@ import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
-import { completeOidcCheck, configureOidc, oidcView, startOidcCheck } from './oidcService.ts';
-import { outcomePage } from './pages.ts';
+import { completeOidcCallback, configureOidc, oidcView, startOidcCheck } from './oidcService.ts';
+import { outcomePage, staffSignInOutcome } from './pages.ts';
 
 const oidcSettings = z.object({
   issuer: z.url({ protocol: /^https?$/ }),
@@ -13,6 +13,7 @@ const oidcSettings = z.object({
   clientSecret: z.string().min(1).max(2000),
   scopes: z.string().min(6).max(500).optional(),
   responseTimeoutSeconds: z.number().int().min(30).max(3600).optional(),
+  staffSignIn: z.boolean().optional(),
 });
 const tokenParams = z.object({ token: z.string().max(100) });
 const organizationParams = z.object({ organizationId: z.string().max(100) });
@@ -86,14 +87,21 @@ export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
   app.get('/oidc/:organizationId/callback', async (request, reply) => {
     const { organizationId } = parseInput(organizationParams, request.params);
     const result = isUuid(organizationId)
-      ? await completeOidcCheck(
+      ? await completeOidcCallback(
           platform,
           organizationId,
           new URL(request.url, `${platform.config.publicUrl}/`),
           who(request),
         )
       : { passed: false, reason: 'OIDC_NOT_CONFIGURED' };
-    const shown = OUTCOMES[result.reason] ?? REJECTED;
+    if ('redirectTo' in result && result.redirectTo) {
+      return reply
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .redirect(result.redirectTo, 303);
+    }
+    const staff = 'purpose' in result && result.purpose === 'staff';
+    const shown = staff ? staffSignInOutcome(result.reason) : (OUTCOMES[result.reason] ?? REJECTED);
     return reply
       .code(result.passed ? 200 : 403)
       .type('text/html; charset=utf-8')

@@ -3,6 +3,7 @@ import { assertMayAct, openSession, recipientActor } from '../ceremony/service.t
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
+import { issueSsoSignInCode } from '../orgs/sso.ts';
 import type { Platform } from '../platform.ts';
 import { findCheck, type IdentityCheckRow, loadIdentityChecks, updateCheck } from './checks.ts';
 
@@ -23,6 +24,7 @@ interface ProviderRow {
   client_secret_sealed: string;
   scopes: string;
   response_timeout_seconds: number;
+  staff_sign_in: boolean;
 }
 
 export interface OidcSettings {
@@ -31,6 +33,8 @@ export interface OidcSettings {
   clientSecret: string;
   scopes?: string | undefined;
   responseTimeoutSeconds?: number | undefined;
+  /** Whether staff of the organisation may sign in to Signet through this provider (default false). */
+  staffSignIn?: boolean | undefined;
 }
 
 const discovered = new Map<string, { at: number; configuration: oidc.Configuration }>();
@@ -79,6 +83,7 @@ export async function configureOidc(platform: Platform, organizationId: string, 
     client_secret_sealed: platform.secrets.seal(settings.clientSecret),
     scopes: settings.scopes ?? 'openid email profile',
     response_timeout_seconds: settings.responseTimeoutSeconds ?? 600,
+    staff_sign_in: settings.staffSignIn ?? false,
   };
   if (!row.scopes.split(/\s+/).includes('openid')) {
     throw new SignetError('OIDC_CONFIG_INVALID', 422, 'The scopes must include openid.');
@@ -86,11 +91,13 @@ export async function configureOidc(platform: Platform, organizationId: string, 
   discovered.delete(`${row.issuer}|${row.client_id}`);
   await configurationFor(platform, row);
   await platform.db.query(
-    `insert into oidc_providers (organization_id, issuer, client_id, client_secret_sealed, scopes, response_timeout_seconds, updated_at)
-     values ($1, $2, $3, $4, $5, $6, now())
+    `insert into oidc_providers (organization_id, issuer, client_id, client_secret_sealed, scopes, response_timeout_seconds,
+       staff_sign_in, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, now())
      on conflict (organization_id) do update set issuer = excluded.issuer, client_id = excluded.client_id,
        client_secret_sealed = excluded.client_secret_sealed, scopes = excluded.scopes,
-       response_timeout_seconds = excluded.response_timeout_seconds, updated_at = now()`,
+       response_timeout_seconds = excluded.response_timeout_seconds, staff_sign_in = excluded.staff_sign_in,
+       updated_at = now()`,
     [
       organizationId,
       row.issuer,
@@ -98,6 +105,7 @@ export async function configureOidc(platform: Platform, organizationId: string, 
       row.client_secret_sealed,
       row.scopes,
       row.response_timeout_seconds,
+      row.staff_sign_in,
     ],
   );
   return oidcView(platform, organizationId);
@@ -113,9 +121,47 @@ export async function oidcView(platform: Platform, organizationId: string) {
           clientId: provider.client_id,
           scopes: provider.scopes,
           responseTimeoutSeconds: provider.response_timeout_seconds,
+          staffSignIn: provider.staff_sign_in,
         }
       : null,
+    staffSignInUrl: `${platform.config.publicUrl}/auth/sso/${organizationId}/oidc`,
   };
+}
+
+/** An authorization request (code flow, PKCE S256, state and nonce) and what must be remembered of it. */
+async function authorizationRequest(platform: Platform, provider: ProviderRow, organizationId: string) {
+  const configuration = await configurationFor(platform, provider);
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(configuration, {
+    redirect_uri: callbackUrl(platform, organizationId),
+    scope: provider.scopes,
+    state,
+    nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  return { url, state, nonce, verifier };
+}
+
+/** A staff member starts signing in to Signet through the organisation's provider (SSO). */
+export async function startStaffOidcSignIn(platform: Platform, organizationId: string): Promise<string> {
+  const provider = await loadProvider(platform.db, organizationId);
+  if (!provider?.staff_sign_in) {
+    throw new SignetError(
+      'SSO_NOT_CONFIGURED',
+      404,
+      'This organisation has no OpenID Connect sign-in for staff.',
+    );
+  }
+  const { url, state, nonce, verifier } = await authorizationRequest(platform, provider, organizationId);
+  await platform.db.query(
+    `insert into oidc_requests (state, organization_id, purpose, code_verifier_sealed, nonce, expires_at)
+     values ($1, $2, 'staff', $3, $4, now() + make_interval(secs => $5))`,
+    [state, organizationId, platform.secrets.seal(verifier), nonce, provider.response_timeout_seconds],
+  );
+  return url.href;
 }
 
 /** The signer starts their check: the authorization URL, with state, nonce and PKCE remembered. */
@@ -134,18 +180,7 @@ export async function startOidcCheck(platform: Platform, token: string, who: Who
     return { session, check, provider, organizationId };
   });
   const { session, check, provider, organizationId } = prepared;
-  const configuration = await configurationFor(platform, provider);
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(configuration, {
-    redirect_uri: callbackUrl(platform, organizationId),
-    scope: provider.scopes,
-    state,
-    nonce,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  });
+  const { url, state, nonce, verifier } = await authorizationRequest(platform, provider, organizationId);
   await platform.db.transaction(async (tx) => {
     await tx.query(
       `insert into oidc_requests (state, organization_id, identity_check_id, code_verifier_sealed, nonce, expires_at)
@@ -180,61 +215,59 @@ export interface CallbackResult {
   error?: string;
 }
 
-/** The redirect back from the provider: one state, once, in time; then the code exchange. */
-export async function completeOidcCheck(
+interface OidcRequestRow {
+  purpose: 'signer' | 'staff';
+  identity_check_id: string | null;
+  code_verifier_sealed: string;
+  nonce: string;
+  expires_at: Date | string;
+  consumed_at: Date | string | null;
+}
+
+type Claims = oidc.IDToken & { email?: unknown; email_verified?: unknown };
+
+/** Claims the request a state names: once, in time. The row comes back whenever it exists. */
+async function claimRequest(
+  tx: Sql,
+  state: string,
+  organizationId: string,
+): Promise<{ request?: OidcRequestRow; failure?: string }> {
+  const [request] = await tx.query<OidcRequestRow>(
+    'select * from oidc_requests where state = $1 and organization_id = $2 for update',
+    [state, organizationId],
+  );
+  if (!request) return { failure: 'OIDC_STATE_UNKNOWN' };
+  if (request.consumed_at) return { request, failure: 'OIDC_STATE_REUSED' };
+  await tx.query('update oidc_requests set consumed_at = now() where state = $1', [state]);
+  if (new Date(request.expires_at).getTime() <= Date.now()) return { request, failure: 'OIDC_TIMEOUT' };
+  return { request };
+}
+
+/**
+ * What the provider answered: an error (RFC 6749 §4.1.2.1; OpenID Connect Core §3.1.2.6), or
+ * the code exchanged — with the PKCE verifier, state and nonce this request was made with — for
+ * validated ID token claims, topped up from UserInfo when the email is only given there (§5.4).
+ */
+async function providerAnswer(
   platform: Platform,
   organizationId: string,
   currentUrl: URL,
-  who: Who,
-): Promise<CallbackResult> {
-  const state = currentUrl.searchParams.get('state');
-  if (!state) return { passed: false, reason: 'OIDC_STATE_MISSING' };
-  type Claimed =
-    | { outcome: CallbackResult; check?: IdentityCheckRow }
-    | { check: IdentityCheckRow; request: { code_verifier_sealed: string; nonce: string } };
-  const claimed = await platform.db.transaction(async (tx): Promise<Claimed> => {
-    const [request] = await tx.query<{
-      identity_check_id: string;
-      code_verifier_sealed: string;
-      nonce: string;
-      expires_at: Date | string;
-      consumed_at: Date | string | null;
-    }>('select * from oidc_requests where state = $1 and organization_id = $2 for update', [
-      state,
-      organizationId,
-    ]);
-    if (!request) return { outcome: { passed: false, reason: 'OIDC_STATE_UNKNOWN' } };
-    const [check] = await tx.query<IdentityCheckRow>(
-      'select * from identity_checks where id = $1 for update',
-      [request.identity_check_id],
-    );
-    if (!check) return { outcome: { passed: false, reason: 'OIDC_STATE_UNKNOWN' } };
-    if (request.consumed_at) return { check, outcome: { passed: false, reason: 'OIDC_STATE_REUSED' } };
-    await tx.query('update oidc_requests set consumed_at = now() where state = $1', [state]);
-    if (new Date(request.expires_at).getTime() <= Date.now()) {
-      return { check, outcome: { passed: false, reason: 'OIDC_TIMEOUT' } };
-    }
-    return { check, request };
-  });
-  if ('outcome' in claimed) {
-    if (claimed.check) await record(platform, claimed.check, claimed.outcome, who);
-    return claimed.outcome;
-  }
-  const { check, request } = claimed;
+  state: string,
+  request: OidcRequestRow,
+  wantEmail: boolean,
+): Promise<{ claims: Claims } | { failure: string; error?: string }> {
   const error = currentUrl.searchParams.get('error');
   if (error) {
-    // RFC 6749 §4.1.2.1; OpenID Connect Core §3.1.2.6.
-    const reason =
+    const failure =
       error === 'access_denied'
         ? 'OIDC_CANCELLED'
         : ['login_required', 'interaction_required', 'account_selection_required'].includes(error)
           ? 'OIDC_AUTHN_FAILED'
           : 'OIDC_IDP_ERROR';
-    return record(platform, check, { passed: false, reason, error }, who);
+    return { failure, error };
   }
   const provider = await loadProvider(platform.db, organizationId);
-  if (!provider) return { passed: false, reason: 'OIDC_NOT_CONFIGURED' };
-  let claims: (oidc.IDToken & { email?: unknown; email_verified?: unknown }) | undefined;
+  if (!provider) return { failure: 'OIDC_NOT_CONFIGURED' };
   try {
     const configuration = await configurationFor(platform, provider);
     const tokens = await oidc.authorizationCodeGrant(configuration, currentUrl, {
@@ -243,17 +276,68 @@ export async function completeOidcCheck(
       expectedNonce: request.nonce,
       idTokenExpected: true,
     });
-    claims = tokens.claims();
-    if (claims && claims.email === undefined && check.settings.matchEmail !== false) {
-      // OpenID Connect Core §5.4: scope claims may be given at the UserInfo endpoint only.
+    let claims: Claims | undefined = tokens.claims();
+    if (!claims) return { failure: 'OIDC_TOKEN_REJECTED' };
+    if (claims.email === undefined && wantEmail) {
       const userInfo = await oidc.fetchUserInfo(configuration, tokens.access_token, claims.sub);
       claims = { ...claims, email: userInfo.email, email_verified: userInfo.email_verified };
     }
+    return { claims };
   } catch (caught) {
-    const message = caught instanceof Error ? caught.message : String(caught);
-    return record(platform, check, { passed: false, reason: 'OIDC_TOKEN_REJECTED', error: message }, who);
+    return {
+      failure: 'OIDC_TOKEN_REJECTED',
+      error: caught instanceof Error ? caught.message : String(caught),
+    };
   }
-  if (!claims) return record(platform, check, { passed: false, reason: 'OIDC_TOKEN_REJECTED' }, who);
+}
+
+/** The verified email of the claims, lower-cased, or undefined when absent or not verified. */
+function verifiedEmail(claims: Claims): string | undefined {
+  if (typeof claims.email !== 'string' || claims.email_verified !== true) return undefined;
+  return claims.email.toLowerCase();
+}
+
+export interface CallbackResultWithPurpose extends CallbackResult {
+  purpose?: 'staff';
+  redirectTo?: string;
+}
+
+/** The redirect back from the provider: one state, once, in time; then the code exchange. */
+export async function completeOidcCallback(
+  platform: Platform,
+  organizationId: string,
+  currentUrl: URL,
+  who: Who,
+): Promise<CallbackResultWithPurpose> {
+  const state = currentUrl.searchParams.get('state');
+  if (!state) return { passed: false, reason: 'OIDC_STATE_MISSING' };
+  const claimed = await platform.db.transaction((tx) => claimRequest(tx, state, organizationId));
+  const { request } = claimed;
+  if (request?.purpose === 'staff') {
+    return {
+      ...(await staffSignIn(platform, organizationId, currentUrl, state, request, claimed.failure)),
+      purpose: 'staff',
+    };
+  }
+  const [check] = request?.identity_check_id
+    ? await platform.db.query<IdentityCheckRow>('select * from identity_checks where id = $1', [
+        request.identity_check_id,
+      ])
+    : [];
+  if (!request || !check) return { passed: false, reason: 'OIDC_STATE_UNKNOWN' };
+  if (claimed.failure) return record(platform, check, { passed: false, reason: claimed.failure }, who);
+
+  const matchEmail = check.settings.matchEmail !== false;
+  const answer = await providerAnswer(platform, organizationId, currentUrl, state, request, matchEmail);
+  if ('failure' in answer) {
+    const result = {
+      passed: false,
+      reason: answer.failure,
+      ...(answer.error ? { error: answer.error } : {}),
+    };
+    return record(platform, check, result, who);
+  }
+  const { claims } = answer;
   const email = typeof claims.email === 'string' ? claims.email.toLowerCase() : undefined;
   const evidence = {
     method: 'OpenID Connect',
@@ -265,18 +349,42 @@ export async function completeOidcCheck(
     amr: claims.amr ?? null,
     authTime: claims.auth_time ?? null,
   };
-  if (check.settings.matchEmail !== false) {
+  if (matchEmail) {
     const [recipient] = await platform.db.query<{ email: string }>(
       'select email from recipients where id = $1',
       [check.recipient_id],
     );
-    if (!email || claims.email_verified !== true) {
+    if (!verifiedEmail(claims)) {
       return record(platform, check, { passed: false, reason: 'OIDC_EMAIL_UNVERIFIED' }, who);
     }
     if (email !== recipient?.email)
       return record(platform, check, { passed: false, reason: 'OIDC_EMAIL_MISMATCH' }, who);
   }
   return record(platform, check, { passed: true, reason: 'OIDC_PASSED' }, who, evidence);
+}
+
+/** A staff member's SSO answer: a verified email, then a one-time sign-in code for that user. */
+async function staffSignIn(
+  platform: Platform,
+  organizationId: string,
+  currentUrl: URL,
+  state: string,
+  request: OidcRequestRow,
+  failure: string | undefined,
+): Promise<CallbackResultWithPurpose> {
+  const refused = (reason: string, error?: string): CallbackResultWithPurpose => {
+    platform.log.info({ organizationId, reason }, 'staff OpenID Connect sign-in refused');
+    return { passed: false, reason, ...(error ? { error } : {}) };
+  };
+  if (failure) return refused(failure);
+  const answer = await providerAnswer(platform, organizationId, currentUrl, state, request, true);
+  if ('failure' in answer) return refused(answer.failure, answer.error);
+  const email = verifiedEmail(answer.claims);
+  if (!email) return refused('OIDC_EMAIL_UNVERIFIED');
+  const result = await platform.db.transaction((tx) =>
+    issueSsoSignInCode(platform, tx, { organizationId, email, method: 'oidc' }),
+  );
+  return result.passed ? result : refused(result.reason);
 }
 
 async function record(

@@ -44,6 +44,47 @@ ${outcome.code ? `<p class="code">Reference: ${escapeHtml(outcome.code)}</p>` : 
   );
 }
 
+type Outcome = Omit<OutcomePage, 'code'>;
+
+/** What a staff member reads when signing in through the organisation's provider failed. */
+const STAFF_SIGN_IN_OUTCOMES: Record<string, Outcome> = {
+  SSO_USER_UNKNOWN: {
+    title: 'No Signet account',
+    message: 'Your provider signed you in, but this organisation has no Signet user with your email address.',
+    next: 'Ask an administrator of your organisation to add you, then sign in again.',
+  },
+  SSO_EMAIL_MISSING: {
+    title: 'No email address',
+    message: 'Your identity provider did not say which email address you sign in with.',
+    next: 'Ask your administrator to release the mail attribute to Signet, then sign in again.',
+  },
+  OIDC_EMAIL_UNVERIFIED: {
+    title: 'Email not verified',
+    message: 'Your provider did not confirm the email address of your account.',
+    next: 'Verify your email address with your provider, then sign in again.',
+  },
+  SAML_CANCELLED: {
+    title: 'Sign-in cancelled',
+    message: 'You cancelled at your identity provider.',
+    next: 'Go back to Signet and sign in again when you are ready.',
+  },
+  OIDC_CANCELLED: {
+    title: 'Sign-in cancelled',
+    message: 'You did not allow the sign-in at your provider.',
+    next: 'Go back to Signet and sign in again when you are ready.',
+  },
+};
+
+const STAFF_SIGN_IN_REFUSED: Outcome = {
+  title: 'Sign-in failed',
+  message: 'Signet could not accept the answer from your identity provider.',
+  next: 'Go back to Signet and sign in again. If it keeps happening, tell your administrator the reference below.',
+};
+
+export function staffSignInOutcome(reason: string): Outcome {
+  return STAFF_SIGN_IN_OUTCOMES[reason] ?? STAFF_SIGN_IN_REFUSED;
+}
+
 /** HTTP-POST binding (SAML Bindings §3.5): a form the browser submits to the identity provider. */
 export function autoPostPage(action: string, fields: Record<string, string>, nonce: string): string {
   const inputs = Object.entries(fields)

@@ -5,7 +5,7 @@ import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
-import { autoPostPage, outcomePage } from './pages.ts';
+import { autoPostPage, outcomePage, staffSignInOutcome } from './pages.ts';
 import { buildSpMetadata } from './saml/index.ts';
 import {
   configureIdp,
@@ -28,6 +28,7 @@ const idpSettings = z
     metadataUrl: z.url({ protocol: /^https?$/ }).optional(),
     clockSkewSeconds: z.number().int().min(0).max(300).optional(),
     responseTimeoutSeconds: z.number().int().min(30).max(3600).optional(),
+    staffSignIn: z.boolean().optional(),
   })
   .refine((value) => (value.metadataXml === undefined) !== (value.metadataUrl === undefined), {
     message: 'give exactly one of metadataXml and metadataUrl',
@@ -145,7 +146,16 @@ export async function samlRoutes(app: FastifyInstance, platform: Platform) {
       if (!isUuid(organizationId)) return page(reply, 404, { ...REJECTED, code: 'SAML_NOT_CONFIGURED' });
       const { SAMLResponse } = parseInput(acsBody, request.body ?? {});
       const result = await consumeSamlResponse(platform, organizationId, SAMLResponse, who(request));
-      const shown = OUTCOMES[result.reason] ?? REJECTED;
+      if (result.redirectTo) {
+        return reply
+          .header('cache-control', 'no-store')
+          .header('referrer-policy', 'no-referrer')
+          .redirect(result.redirectTo, 303);
+      }
+      const shown =
+        result.purpose === 'staff'
+          ? staffSignInOutcome(result.reason)
+          : (OUTCOMES[result.reason] ?? REJECTED);
       return page(reply, result.passed ? 200 : 403, { ...shown, code: result.reason });
     });
   });

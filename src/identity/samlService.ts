@@ -4,11 +4,14 @@ import { assertMayAct, openSession, recipientActor } from '../ceremony/service.t
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
+import { emailFromSamlAssertion, issueSsoSignInCode } from '../orgs/sso.ts';
 import type { Platform } from '../platform.ts';
 import { findCheck, type IdentityCheckRow, loadIdentityChecks, updateCheck } from './checks.ts';
 import {
+  type AuthnRequest,
   createAuthnRequest,
   createSpKeyPair,
+  NAME_ID_EMAIL,
   parseIdpMetadata,
   type SamlIdpConfig,
   type SamlOutcome,
@@ -47,6 +50,7 @@ interface IdpRow {
   certificates: string[];
   clock_skew_seconds: number;
   response_timeout_seconds: number;
+  staff_sign_in: boolean;
 }
 
 /** One key pair signs every organisation's requests and metadata, and decrypts assertions. */
@@ -79,7 +83,7 @@ export function serviceProviderFor(platform: Platform, organizationId: string): 
 export async function loadIdp(
   sql: Sql,
   organizationId: string,
-): Promise<(SamlIdpConfig & { responseTimeoutSeconds: number }) | undefined> {
+): Promise<(SamlIdpConfig & { responseTimeoutSeconds: number; staffSignIn: boolean }) | undefined> {
   const [row] = await sql.query<IdpRow>('select * from saml_identity_providers where organization_id = $1', [
     organizationId,
   ]);
@@ -91,6 +95,7 @@ export async function loadIdp(
     certificatesPem: row.certificates,
     clockSkewSeconds: row.clock_skew_seconds,
     responseTimeoutSeconds: row.response_timeout_seconds,
+    staffSignIn: row.staff_sign_in,
   };
 }
 
@@ -99,6 +104,8 @@ export interface IdpSettings {
   metadataUrl?: string | undefined;
   clockSkewSeconds?: number | undefined;
   responseTimeoutSeconds?: number | undefined;
+  /** Whether staff of the organisation may sign in to Signet through this IdP (default false). */
+  staffSignIn?: boolean | undefined;
 }
 
 /** Imports the IdP's metadata (given, or fetched from its URL) and stores what Signet trusts. */
@@ -109,13 +116,13 @@ export async function configureIdp(platform: Platform, organizationId: string, s
   const timeout = settings.responseTimeoutSeconds ?? DEFAULT_RESPONSE_TIMEOUT_SECONDS;
   await platform.db.query(
     `insert into saml_identity_providers (organization_id, entity_id, sso_redirect_url, sso_post_url, certificates,
-       clock_skew_seconds, response_timeout_seconds, metadata_xml, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, now())
+       clock_skew_seconds, response_timeout_seconds, metadata_xml, staff_sign_in, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
      on conflict (organization_id) do update set entity_id = excluded.entity_id,
        sso_redirect_url = excluded.sso_redirect_url, sso_post_url = excluded.sso_post_url,
        certificates = excluded.certificates, clock_skew_seconds = excluded.clock_skew_seconds,
        response_timeout_seconds = excluded.response_timeout_seconds, metadata_xml = excluded.metadata_xml,
-       updated_at = now()`,
+       staff_sign_in = excluded.staff_sign_in, updated_at = now()`,
     [
       organizationId,
       idp.entityId,
@@ -125,6 +132,7 @@ export async function configureIdp(platform: Platform, organizationId: string, s
       clockSkew,
       timeout,
       xml,
+      settings.staffSignIn ?? false,
     ],
   );
   return idpView(platform, organizationId);
@@ -169,8 +177,10 @@ export async function idpView(platform: Platform, organizationId: string) {
           certificates: idp.certificatesPem.length,
           clockSkewSeconds: idp.clockSkewSeconds,
           responseTimeoutSeconds: idp.responseTimeoutSeconds,
+          staffSignIn: idp.staffSignIn,
         }
       : null,
+    staffSignInUrl: `${platform.config.publicUrl}/auth/sso/${organizationId}/saml`,
   };
 }
 
@@ -225,10 +235,37 @@ export async function startSamlCheck(
   });
 }
 
+/** A staff member starts signing in to Signet through the organisation's IdP (SSO). */
+export async function startStaffSamlSignIn(
+  platform: Platform,
+  organizationId: string,
+): Promise<AuthnRequest> {
+  const idp = await loadIdp(platform.db, organizationId);
+  if (!idp?.staffSignIn) {
+    throw new SignetError('SSO_NOT_CONFIGURED', 404, 'This organisation has no SAML sign-in for staff.');
+  }
+  const request = createAuthnRequest(serviceProviderFor(platform, organizationId), idp, {
+    binding: 'redirect',
+    relayState: 'staff',
+    // Staff are found by email: ask for it as the NameID (SAML core §8.3.2).
+    nameIdFormat: NAME_ID_EMAIL,
+  });
+  const expiresAt = new Date(request.issueInstant.getTime() + idp.responseTimeoutSeconds * 1000);
+  await platform.db.query(
+    "insert into saml_requests (id, organization_id, purpose, expires_at) values ($1, $2, 'staff', $3)",
+    [request.id, organizationId, expiresAt],
+  );
+  return request;
+}
+
 export interface AcsResult {
   passed: boolean;
   reason: string;
   statusCodes?: string[];
+  /** Staff sign-in: where the browser goes next, carrying its one-time code. */
+  redirectTo?: string;
+  /** Set when the request was a staff member's sign-in, not a signer's identity check. */
+  purpose?: 'staff';
 }
 
 /** The Assertion Consumer Service: validates the answer and records it on the recipient's check. */
@@ -254,7 +291,8 @@ export async function consumeSamlResponse(
   return platform.db.transaction(async (tx) => {
     const [request] = await tx.query<{
       id: string;
-      identity_check_id: string;
+      purpose: 'signer' | 'staff';
+      identity_check_id: string | null;
       expires_at: Date | string;
       consumed_at: Date | string | null;
     }>('select * from saml_requests where id = $1 and organization_id = $2 for update', [
@@ -262,6 +300,7 @@ export async function consumeSamlResponse(
       organizationId,
     ]);
     if (!request) return { passed: false, reason: 'SAML_IN_RESPONSE_TO_UNKNOWN' };
+    if (request.purpose === 'staff') return staffSignIn(platform, tx, organizationId, request, outcome);
     const [check] = await tx.query<IdentityCheckRow>(
       'select * from identity_checks where id = $1 for update',
       [request.identity_check_id],
@@ -299,23 +338,25 @@ export async function consumeSamlResponse(
   });
 }
 
-/** From a validated outcome to the check's result: replay, level of assurance, MDS and matching. */
-async function judge(
+/**
+ * What every answer must get past, whoever asked: a validated success whose assertion was never
+ * accepted before (the replay cache holds each ID until the assertion expires). Undefined when
+ * it did; otherwise the failure, with the IdP's status codes.
+ */
+async function refusal(
   tx: Sql,
   organizationId: string,
-  idp: SamlIdpConfig,
-  check: IdentityCheckRow,
   outcome: SamlOutcome,
-): Promise<[AcsResult, Record<string, unknown>?]> {
+): Promise<(AcsResult & { passed: false }) | undefined> {
   switch (outcome.kind) {
     case 'rejected':
-      return [{ passed: false, reason: outcome.reason }];
+      return { passed: false, reason: outcome.reason };
     case 'cancelled':
-      return [{ passed: false, reason: 'SAML_CANCELLED', statusCodes: outcome.statusCodes }];
+      return { passed: false, reason: 'SAML_CANCELLED', statusCodes: outcome.statusCodes };
     case 'authn-failed':
-      return [{ passed: false, reason: 'SAML_AUTHN_FAILED', statusCodes: outcome.statusCodes }];
+      return { passed: false, reason: 'SAML_AUTHN_FAILED', statusCodes: outcome.statusCodes };
     case 'idp-error':
-      return [{ passed: false, reason: 'SAML_IDP_ERROR', statusCodes: outcome.statusCodes }];
+      return { passed: false, reason: 'SAML_IDP_ERROR', statusCodes: outcome.statusCodes };
     case 'success':
       break;
   }
@@ -324,8 +365,49 @@ async function judge(
      on conflict do nothing returning assertion_id`,
     [organizationId, outcome.assertionId, outcome.assertionExpiresAt],
   );
-  if (replay.length === 0) return [{ passed: false, reason: 'SAML_ASSERTION_REPLAYED' }];
+  if (replay.length === 0) return { passed: false, reason: 'SAML_ASSERTION_REPLAYED' };
   await tx.query('delete from saml_assertion_ids where expires_at < now()');
+  return undefined;
+}
+
+/** The answer to a staff member's SSO request: one-use, in time, then a sign-in code for that email. */
+async function staffSignIn(
+  platform: Platform,
+  tx: Sql,
+  organizationId: string,
+  request: { id: string; expires_at: Date | string; consumed_at: Date | string | null },
+  outcome: SamlOutcome,
+): Promise<AcsResult> {
+  const failed = (result: AcsResult): AcsResult => {
+    platform.log.info({ organizationId, reason: result.reason }, 'staff SAML sign-in refused');
+    return { ...result, purpose: 'staff' };
+  };
+  if (request.consumed_at) return failed({ passed: false, reason: 'SAML_IN_RESPONSE_TO_REUSED' });
+  await tx.query('update saml_requests set consumed_at = now() where id = $1', [request.id]);
+  if (new Date(request.expires_at).getTime() <= Date.now())
+    return failed({ passed: false, reason: 'SAML_TIMEOUT' });
+  const refused = await refusal(tx, organizationId, outcome);
+  if (refused) return failed(refused);
+  if (outcome.kind !== 'success') return failed({ passed: false, reason: 'SAML_INVALID' });
+  const result = await issueSsoSignInCode(platform, tx, {
+    organizationId,
+    email: emailFromSamlAssertion(outcome),
+    method: 'saml',
+  });
+  return result.passed ? { ...result, purpose: 'staff' } : failed(result);
+}
+
+/** From a validated outcome to the check's result: replay, level of assurance, MDS and matching. */
+async function judge(
+  tx: Sql,
+  organizationId: string,
+  idp: SamlIdpConfig,
+  check: IdentityCheckRow,
+  outcome: SamlOutcome,
+): Promise<[AcsResult, Record<string, unknown>?]> {
+  const refused = await refusal(tx, organizationId, outcome);
+  if (refused) return [refused];
+  if (outcome.kind !== 'success') return [{ passed: false, reason: 'SAML_INVALID' }];
 
   const settings = check.settings as {
     minLevel?: LevelOfAssurance;

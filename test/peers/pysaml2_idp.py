@@ -76,7 +76,10 @@ def make_server(idp, sp_metadata=None, xml_signed_requests=True):
                 # HTTP-Redirect requests carry their signature in the query string (bindings
                 # §3.4.4.1), checked by verify_redirect_signature below, not in the XML.
                 "want_authn_requests_signed": xml_signed_requests,
-                "name_id_format": ["urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"],
+                "name_id_format": [
+                    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+                    "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+                ],
             }
         },
         "key_file": idp["keyFile"],
@@ -161,8 +164,9 @@ def answer(server, conf, command, info):
             return signed_instance_factory(response, server.sec, [(class_name(response), response.id)])
         return response.to_string().decode("utf-8")
 
+    # The format the AuthnRequest's NameIDPolicy asked for, as an IdP honours it.
     name_id = saml.NameID(
-        format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        format=info.get("nameIdFormat") or "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
         name_qualifier=conf.entityid,
         sp_name_qualifier=sp_entity_id,
         text=options.get("nameId", "signer-7f3a"),

@@ -12,6 +12,8 @@ export interface AuthnRequestOptions {
   now?: Date;
   /** RequestedAuthnContext class references (Comparison="minimum"), e.g. a GOV.UK Verify level. */
   authnContextClassRefs?: string[];
+  /** NameIDPolicy Format; default persistent (a pairwise, opaque identifier for signers). */
+  nameIdFormat?: string;
 }
 
 export type AuthnRequest = { id: string; issueInstant: Date; xml: string } & (
@@ -19,7 +21,8 @@ export type AuthnRequest = { id: string; issueInstant: Date; xml: string } & (
   | { binding: 'post'; action: string; fields: Record<string, string> }
 );
 
-const NAME_ID_FORMAT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+export const NAME_ID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+export const NAME_ID_EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 
 /**
  * A signed AuthnRequest (SAML core §3.4.1) for the Web Browser SSO profile (profiles §4.1.4.1),
@@ -45,7 +48,10 @@ export function createAuthnRequest(
   // An xs:ID must be an NCName: never start with a digit (SAML core §1.3.4).
   const id = `_${randomBytes(20).toString('hex')}`;
   const issueInstant = new Date(Math.floor((options.now ?? new Date()).getTime() / 1000) * 1000);
-  const xml = authnRequestXml(sp, destination, id, issueInstant, options.authnContextClassRefs ?? []);
+  const xml = authnRequestXml(sp, destination, id, issueInstant, {
+    classRefs: options.authnContextClassRefs ?? [],
+    nameIdFormat: options.nameIdFormat ?? NAME_ID_PERSISTENT,
+  });
 
   if (options.binding === 'redirect') {
     const url = signedRedirectUrl(destination, xml, options.relayState, sp.privateKeyPem);
@@ -67,7 +73,7 @@ function authnRequestXml(
   destination: string,
   id: string,
   issueInstant: Date,
-  classRefs: string[],
+  { classRefs, nameIdFormat }: { classRefs: string[]; nameIdFormat: string },
 ) {
   const requested =
     classRefs.length === 0
@@ -81,7 +87,7 @@ function authnRequestXml(
     ` Destination="${escapeXml(destination)}" AssertionConsumerServiceURL="${escapeXml(sp.acsUrl)}"` +
     ` ProtocolBinding="${BINDING.post}">` +
     `<saml:Issuer>${escapeXml(sp.entityId)}</saml:Issuer>` +
-    `<samlp:NameIDPolicy Format="${NAME_ID_FORMAT}" AllowCreate="true"/>` +
+    `<samlp:NameIDPolicy Format="${escapeXml(nameIdFormat)}" AllowCreate="true"/>` +
     requested +
     '</samlp:AuthnRequest>'
   );

@@ -2,7 +2,13 @@
  * Signet's SAML 2.0 Service Provider core (SPEC §E): no database, no HTTP. The service around it
  * (../samlService.ts) keeps requests in flight, assertion IDs seen, and the audit trail.
  */
-export { type AuthnRequest, type AuthnRequestOptions, createAuthnRequest } from './authnRequest.ts';
+export {
+  type AuthnRequest,
+  type AuthnRequestOptions,
+  createAuthnRequest,
+  NAME_ID_EMAIL,
+  NAME_ID_PERSISTENT,
+} from './authnRequest.ts';
 export {
   checkIdpConfig,
   DEFAULT_CLOCK_SKEW_SECONDS,

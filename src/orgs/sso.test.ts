@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { type OidcProviderPeer, startOidcProvider } from '../../test/peers/oidcProvider.ts';
+import { hasTool } from '../../test/peers/pdfValidators.ts';
+import {
+  answerWithPysaml2,
+  createPysaml2Idp,
+  hasPysaml2,
+  PYSAML2_INSTALL,
+  type Pysaml2Idp,
+  type ResponseOptions,
+} from '../../test/peers/pysaml2Idp.ts';
+import { stripSignatures, toBase64 } from '../../test/peers/saml/tamper.ts';
+import { type ApiClient, apiClient } from '../../test/support/apiClient.ts';
+import {
+  createTestOrganization,
+  databaseKinds,
+  startTestSignet,
+  type TestSignet,
+} from '../../test/support/signetHarness.ts';
+import type { AuthnRequest } from '../identity/saml/index.ts';
+
+/*
+ * Organisation single sign-on for staff (SPEC §E) through the same SAML and OpenID Connect code
+ * as signer checks: a real pysaml2 IdP answering Signet's AuthnRequest at the real ACS, and a
+ * real OpenID Provider (oidc-provider) clicked through in Debian's Chromium. The answer ends in
+ * a one-time code on /auth/sso/complete, exchanged for a session token the API accepts.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+
+interface SignedIn {
+  status: string;
+  token: string;
+  user: { email: string; role: string };
+}
+
+for (const kind of databaseKinds()) {
+  describe(`staff single sign-on on ${kind}`, () => {
+    let signet: TestSignet;
+    let api: ApiClient;
+    let organizationId: string;
+    let ownerEmail: string;
+    let idp: Pysaml2Idp | undefined;
+    let spMetadataXml: string;
+
+    before(async () => {
+      signet = await startTestSignet(kind);
+      const organization = await createTestOrganization(signet);
+      organizationId = organization.organizationId;
+      ownerEmail = organization.adminEmail;
+      api = apiClient(signet.app, organization.apiKey);
+      if (!(await hasPysaml2())) return;
+      idp = await createPysaml2Idp();
+      spMetadataXml = (await signet.app.inject({ method: 'GET', url: `/saml/${organizationId}/metadata` }))
+        .body;
+    });
+    after(async () => {
+      await idp?.cleanup();
+      await signet?.stop();
+    });
+
+    async function configureSaml(staffSignIn: boolean) {
+      assert.ok(idp);
+      const configured = await api.put<{
+        identityProvider: { staffSignIn: boolean };
+        staffSignInUrl: string;
+      }>('/api/v1/identity-providers/saml', { metadataXml: idp.metadataXml, staffSignIn });
+      assert.equal(configured.status, 200, JSON.stringify(configured.body));
+      return configured.body;
+    }
+
+    /** The browser opens the staff start URL and pysaml2 answers the request it carries. */
+    async function samlAnswer(options: ResponseOptions) {
+      assert.ok(idp);
+      const started = await signet.app.inject({ method: 'GET', url: `/auth/sso/${organizationId}/saml` });
+      assert.equal(started.statusCode, 302, started.body);
+      const request: AuthnRequest = {
+        binding: 'redirect',
+        url: String(started.headers.location),
+        id: '',
+        issueInstant: new Date(),
+        xml: '',
+      };
+      return answerWithPysaml2(idp, spMetadataXml, request, options);
+    }
+
+    async function postToAcs(samlResponse: string) {
+      const response = await signet.app.inject({
+        method: 'POST',
+        url: `/saml/${organizationId}/acs`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: 'staff' }).toString(),
+      });
+      return {
+        status: response.statusCode,
+        location: response.headers.location ? String(response.headers.location) : undefined,
+        page: response.body,
+        code: /Reference: ([A-Z0-9_]+)/.exec(response.body)?.[1],
+      };
+    }
+
+    function codeFrom(location: string | undefined): string {
+      assert.ok(location, 'a redirect');
+      const url = new URL(location);
+      assert.equal(url.pathname, '/auth/sso/complete');
+      assert.equal(url.search, '', 'the code is never in the query string, which servers log');
+      const code = new URLSearchParams(url.hash.slice(1)).get('code');
+      assert.ok(code);
+      return code;
+    }
+
+    const exchange = (code: string) =>
+      apiClient(signet.app).post<SignedIn & { code?: string }>('/api/v1/auth/sso/exchange', { code });
+
+    function requireIdp(t: TestContext): boolean {
+      if (idp) return true;
+      t.skip(PYSAML2_INSTALL);
+      return false;
+    }
+
+    it('is off until an admin turns it on for the identity provider', async (t) => {
+      if (!requireIdp(t)) return;
+      await configureSaml(false);
+      const refused = await signet.app.inject({ method: 'GET', url: `/auth/sso/${organizationId}/saml` });
+      assert.equal(refused.statusCode, 404);
+      assert.match(refused.body, /SSO_NOT_CONFIGURED/);
+      const view = await configureSaml(true);
+      assert.equal(view.identityProvider.staffSignIn, true);
+      assert.equal(view.staffSignInUrl, `${signet.url}/auth/sso/${organizationId}/saml`);
+    });
+
+    it('signs a user in through the SAML IdP: the ACS hands a one-time code, exchanged once for a session', async (t) => {
+      if (!requireIdp(t)) return;
+      await configureSaml(true);
+      const answered = await samlAnswer({ attributes: { mail: [ownerEmail.toUpperCase()] } });
+      const acs = await postToAcs(answered.samlResponse);
+      assert.equal(acs.status, 303, acs.page);
+      const code = codeFrom(acs.location);
+
+      const signedIn = await exchange(code);
+      assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+      assert.equal(signedIn.body.user.email, ownerEmail);
+      assert.equal(signedIn.body.user.role, 'owner');
+      const me = await apiClient(signet.app, signedIn.body.token).get<{ email: string }>('/api/v1/auth/me');
+      assert.equal(me.status, 200);
+      assert.equal(me.body.email, ownerEmail);
+
+      const again = await exchange(code);
+      assert.equal(again.status, 401);
+      assert.equal(again.body.code, 'SSO_CODE_INVALID');
+      const replayed = await postToAcs(answered.samlResponse);
+      assert.equal(replayed.status, 403);
+      assert.equal(replayed.code, 'SAML_IN_RESPONSE_TO_REUSED');
+      assert.match(replayed.page, /Sign-in failed/);
+    });
+
+    it('asks for an emailAddress NameID and takes it when the IdP sends no mail attribute', async (t) => {
+      if (!requireIdp(t)) return;
+      await configureSaml(true);
+      const answered = await samlAnswer({ nameId: ownerEmail });
+      assert.match(answered.xml, /Format="urn:oasis:names:tc:SAML:1\.1:nameid-format:emailAddress"/);
+      const acs = await postToAcs(answered.samlResponse);
+      assert.equal(acs.status, 303, acs.page);
+      assert.equal((await exchange(codeFrom(acs.location))).status, 200);
+    });
+
+    it('refuses someone the organisation has no user for, with a page saying whom to ask', async (t) => {
+      if (!requireIdp(t)) return;
+      await configureSaml(true);
+      const answered = await samlAnswer({ attributes: { mail: ['stranger@elsewhere.test'] } });
+      const acs = await postToAcs(answered.samlResponse);
+      assert.equal(acs.status, 403);
+      assert.equal(acs.code, 'SSO_USER_UNKNOWN');
+      assert.match(acs.page, /Ask an administrator of your organisation to add you/);
+    });
+
+    it('refuses a staff answer that fails the SAML checks, and issues no code', async (t) => {
+      if (!requireIdp(t)) return;
+      await configureSaml(true);
+      const stripped = await samlAnswer({ attributes: { mail: [ownerEmail] } });
+      const acs = await postToAcs(toBase64(stripSignatures(stripped.xml)));
+      assert.equal(acs.status, 403);
+      assert.equal(acs.code, 'SAML_SIGNATURE_MISSING');
+      assert.equal(acs.location, undefined);
+      const cancelled = await postToAcs((await samlAnswer({ status: 'cancel' })).samlResponse);
+      assert.equal(cancelled.code, 'SAML_CANCELLED');
+      assert.match(cancelled.page, /Sign-in cancelled/);
+    });
+
+    it('refuses a made-up or expired sign-in code', async () => {
+      const forged = await exchange('sso_thisIsNotACodeSignetIssued0000000000000');
+      assert.equal(forged.status, 401);
+      assert.equal(forged.body.code, 'SSO_CODE_INVALID');
+    });
+
+    describe('through an OpenID Provider in a real browser', () => {
+      let op: OidcProviderPeer;
+      let browser: Browser | undefined;
+
+      before(async () => {
+        op = await startOidcProvider([`${signet.url}/oidc/${organizationId}/callback`]);
+        op.accounts.set('olive', { email: ownerEmail, email_verified: true, name: 'Olive Owner' });
+        op.accounts.set('unverified', { email: ownerEmail, email_verified: false });
+        if (hasTool('chromium')) {
+          browser = await chromium.launch({
+            executablePath: CHROMIUM,
+            args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+          });
+        }
+        const configured = await api.put('/api/v1/identity-providers/oidc', {
+          issuer: op.issuer,
+          clientId: op.clientId,
+          clientSecret: op.clientSecret,
+          staffSignIn: true,
+        });
+        assert.equal(configured.status, 200, JSON.stringify(configured.body));
+      });
+      after(async () => {
+        await browser?.close();
+        await op?.close();
+      });
+
+      async function signInAs(login: string) {
+        assert.ok(browser);
+        const page = await (await browser.newContext()).newPage();
+        await page.goto(`${signet.url}/auth/sso/${organizationId}/oidc`);
+        await page.locator('input[name=login]').fill(login);
+        await page.locator('input[name=password]').fill('any password');
+        await page.getByRole('button', { name: 'Sign-in' }).click();
+        await page.getByRole('button', { name: 'Continue' }).click();
+        return page;
+      }
+
+      it('lands on the completion page signed in, with a session the API accepts', async (t) => {
+        if (!browser) return t.skip('apt-get install -y chromium');
+        const page = await signInAs('olive');
+        await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+        assert.match(
+          await page.getByRole('status').innerText(),
+          new RegExp(`Signed in as Olive Owner \\(${ownerEmail}\\)`),
+        );
+        assert.equal(new URL(page.url()).hash, '', 'the code is wiped from the address bar');
+        const stored = JSON.parse(
+          (await page.evaluate("sessionStorage.getItem('signet.session')")) as string,
+        ) as { token: string };
+        const me = await apiClient(signet.app, stored.token).get<{ email: string; role: string }>(
+          '/api/v1/auth/me',
+        );
+        assert.equal(me.status, 200);
+        assert.equal(me.body.email, ownerEmail);
+        await page.context().close();
+      });
+
+      it('refuses an account whose email the provider has not verified', async (t) => {
+        if (!browser) return t.skip('apt-get install -y chromium');
+        const page = await signInAs('unverified');
+        await page.getByRole('heading', { name: 'Email not verified' }).waitFor();
+        assert.match(await page.content(), /OIDC_EMAIL_UNVERIFIED/);
+        await page.context().close();
+      });
+    });
+  });
+}

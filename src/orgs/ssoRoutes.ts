@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { SignetError } from '../errors.ts';
+import { parseInput } from '../http/parseInput.ts';
+import { startStaffOidcSignIn } from '../identity/oidcService.ts';
+import { outcomePage } from '../identity/pages.ts';
+import { startStaffSamlSignIn } from '../identity/samlService.ts';
+import type { Platform } from '../platform.ts';
+import { isUuid } from './organizations.ts';
+import { exchangeSsoSignInCode } from './sso.ts';
+
+const organizationParams = z.object({ organizationId: z.string().max(100) });
+const exchangeBody = z.object({ code: z.string().min(10).max(200) });
+
+function notConfigured(reply: FastifyReply) {
+  return reply
+    .code(404)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+    .send(
+      outcomePage({
+        title: 'Single sign-on is not set up',
+        message: 'This organisation has not set up sign-in through its identity provider for Signet.',
+        next: 'Sign in with your email and password, or ask your administrator.',
+        code: 'SSO_NOT_CONFIGURED',
+      }),
+    );
+}
+
+/**
+ * Staff single sign-on (SPEC §E): the start URLs an organisation gives its people, the page the
+ * provider's answer lands on, and the exchange of its one-time code for a session token. The
+ * answer itself arrives at the organisation's ACS or OIDC callback, shared with signer checks.
+ */
+export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new SignetError('RATE_LIMITED', 429, `Too many sign-in attempts; try again in ${context.after}`),
+  });
+  const limited = { config: { rateLimit: { max: 20, timeWindow: '1 minute' } } };
+
+  app.get('/auth/sso/:organizationId/saml', limited, async (request, reply) => {
+    const { organizationId } = parseInput(organizationParams, request.params);
+    if (!isUuid(organizationId)) return notConfigured(reply);
+    try {
+      const started = await startStaffSamlSignIn(platform, organizationId);
+      if (started.binding !== 'redirect') throw new Error('staff SAML sign-in uses the Redirect binding');
+      return reply.header('cache-control', 'no-store').redirect(started.url, 302);
+    } catch (error) {
+      if (error instanceof SignetError && error.code === 'SSO_NOT_CONFIGURED') return notConfigured(reply);
+      throw error;
+    }
+  });
+
+  app.get('/auth/sso/:organizationId/oidc', limited, async (request, reply) => {
+    const { organizationId } = parseInput(organizationParams, request.params);
+    if (!isUuid(organizationId)) return notConfigured(reply);
+    try {
+      const url = await startStaffOidcSignIn(platform, organizationId);
+      return reply.header('cache-control', 'no-store').redirect(url, 302);
+    } catch (error) {
+      if (error instanceof SignetError && error.code === 'SSO_NOT_CONFIGURED') return notConfigured(reply);
+      throw error;
+    }
+  });
+
+  app.post('/api/v1/auth/sso/exchange', limited, async (request) => {
+    const { code } = parseInput(exchangeBody, request.body ?? {});
+    return exchangeSsoSignInCode(platform, code, {
+      ip: request.ip,
+      userAgent: String(request.headers['user-agent'] ?? ''),
+    });
+  });
+
+  // Where the provider's answer sends the browser: the code is in the fragment, so only this
+  // page's script sees it; it exchanges it and keeps the session for the web app.
+  app.get('/auth/sso/complete', async (_request, reply) => {
+    const nonce = randomBytes(16).toString('base64');
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .header(
+        'content-security-policy',
+        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'`,
+      )
+      .send(completionPage(nonce));
+  });
+}
+
+function completionPage(nonce: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>Signing in to Signet</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}</style></head>
+<body><main><h1 id="title">Signing you in…</h1><p id="status" role="status"></p></main>
+<script nonce="${nonce}">
+(async () => {
+  const code = new URLSearchParams(location.hash.slice(1)).get('code');
+  history.replaceState(null, '', location.pathname);
+  const show = (title, text) => {
+    document.getElementById('title').textContent = title;
+    document.getElementById('status').textContent = text;
+  };
+  if (!code) return show('Sign-in failed', 'This page was opened without a sign-in code. Sign in again.');
+  const response = await fetch('/api/v1/auth/sso/exchange', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }),
+  });
+  const body = await response.json();
+  if (!response.ok) return show('Sign-in failed', body.detail || 'Sign in again.');
+  sessionStorage.setItem('signet.session', JSON.stringify({ token: body.token, expiresAt: body.expiresAt }));
+  show('Signed in', 'Signed in as ' + body.user.name + ' (' + body.user.email + '), role ' + body.user.role + '.');
+})();
+</script></body></html>`;
+}
