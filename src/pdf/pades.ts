@@ -53,11 +53,24 @@ export interface PadesSignature {
 }
 
 /**
- * Room for the CMS: the signer certificate and its issuer (~3 KiB) and at B-T a token with the
- * TSA's certificates (~5 KiB). Unused bytes stay zeros inside the signed hole.
+ * Room for a time-stamp token: TSTInfo, the TSA's signature and its certificates when asked
+ * for (RFC 3161 §2.4.1) — ~5 KiB from Signet's TSA, more from a TSA with a longer chain.
  */
-export const SIGNATURE_CONTENTS_BYTES = 16 * 1024;
 const TIMESTAMP_CONTENTS_BYTES = 12 * 1024;
+/** SignerInfo, signed attributes and a signature value up to RSA-4096, beside the certificates. */
+const CMS_OVERHEAD_BYTES = 2 * 1024;
+
+/**
+ * Room for the CMS in /Contents, sized from what it will carry: the hole is written as hex and
+ * hashed around, so a fixed, generous one would cost time and bytes on every small seal. It
+ * holds the certificates (counted whole, the root too, though only the chain below it goes in),
+ * the signer info, and at B-T the time-stamp token. Unused bytes stay zeros inside the hole.
+ */
+export function signatureContentsBytes(identity: SealingIdentity, withTimestamp: boolean): number {
+  const certificates = [identity.certificate, ...identity.chain].reduce((sum, der) => sum + der.length, 0);
+  const bytes = certificates + CMS_OVERHEAD_BYTES + (withTimestamp ? TIMESTAMP_CONTENTS_BYTES : 0);
+  return Math.ceil(bytes / 1024) * 1024;
+}
 export const ARCHIVE_TIMESTAMP_FIELD = 'Signet archive time-stamp';
 
 export function levelAtLeast(level: PadesLevel, minimum: PadesLevel): boolean {
@@ -88,13 +101,14 @@ export async function signPades(
     let cms: Uint8Array | undefined;
     const identity =
       typeof signature.identity === 'function' ? await signature.identity() : signature.identity;
+    const contentsBytes = signatureContentsBytes(identity, tsa !== undefined);
     try {
       current = await appendSignatureRevision(
         current,
         {
           kind: 'signature',
           fieldName: signature.fieldName,
-          contentsBytes: SIGNATURE_CONTENTS_BYTES,
+          contentsBytes,
           signingTime: signature.signingTime,
           name: signature.name,
           reason: signature.reason,
@@ -121,7 +135,7 @@ export async function signPades(
     }
     if (!cms) throw new Error('the signature was not produced');
     made.push({
-      contents: padded(cms, SIGNATURE_CONTENTS_BYTES),
+      contents: padded(cms, contentsBytes),
       // The identity made for this signature: a per-signer one exists only as the resolved value.
       certificates: [identity.certificate, ...identity.chain, ...tokens.flatMap(tokenCertificates)],
     });
