@@ -86,7 +86,26 @@ export async function opensslTimestampToken(
   ca = 'ca',
 ): Promise<Uint8Array> {
   await writeFile(pki.file('ts-data.bin'), data);
-  await writeFile(pki.file('tsaserial'), '01\n');
+  return timestampReply(pki, ['-data', pki.file('ts-data.bin')], tsa, ca);
+}
+
+/** The PKI's TSA as a `TimestampAuthority`: tokens over SHA-256 imprints, made by `openssl ts -reply`. */
+export function opensslTimestampAuthority(pki: OpensslPki, tsa = 'tsa', ca = 'ca') {
+  return {
+    timestamp: (imprintSha256: Uint8Array) =>
+      timestampReply(pki, ['-digest', Buffer.from(imprintSha256).toString('hex')], tsa, ca),
+  };
+}
+
+async function timestampReply(
+  pki: OpensslPki,
+  query: string[],
+  tsa: string,
+  ca: string,
+): Promise<Uint8Array> {
+  // A fresh serial per token (hex, an even number of digits, as `openssl ts` reads it).
+  const serial = Date.now().toString(16);
+  await writeFile(pki.file('tsaserial'), `${serial.length % 2 ? `0${serial}` : serial}\n`);
   await writeFile(
     pki.file('tsa.cnf'),
     [
@@ -105,17 +124,7 @@ export async function opensslTimestampToken(
       '',
     ].join('\n'),
   );
-  await pki.openssl(
-    'ts',
-    '-query',
-    '-data',
-    pki.file('ts-data.bin'),
-    '-sha256',
-    '-cert',
-    '-no_nonce',
-    '-out',
-    pki.file('ts.tsq'),
-  );
+  await pki.openssl('ts', '-query', ...query, '-sha256', '-cert', '-no_nonce', '-out', pki.file('ts.tsq'));
   await pki.openssl(
     'ts',
     '-reply',
