@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../http/parseInput.ts';
+import { whoOf } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
 import {
   declineSigning,
@@ -16,10 +17,7 @@ const tokenParams = z.object({ token: z.string().max(100) });
 const documentParams = tokenParams.extend({ documentId: z.string().max(100) });
 const declineBody = z.object({ reason: z.string().trim().min(1).max(2000) });
 
-const who = (request: FastifyRequest) => ({
-  ip: request.ip,
-  userAgent: String(request.headers['user-agent'] ?? ''),
-});
+const who = whoOf;
 
 /** The signer API by link token (SPEC §B); no API key — the token is the capability. */
 export async function ceremonyRoutes(app: FastifyInstance, platform: Platform) {

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { whoOf } from '../http/who.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
 import { completeOidcCallback, configureOidc, oidcView, startOidcCheck } from './oidcService.ts';
@@ -18,10 +19,7 @@ const oidcSettings = z.object({
 const tokenParams = z.object({ token: z.string().max(100) });
 const organizationParams = z.object({ organizationId: z.string().max(100) });
 
-const who = (request: FastifyRequest) => ({
-  ip: request.ip,
-  userAgent: String(request.headers['user-agent'] ?? ''),
-});
+const who = whoOf;
 
 const OUTCOMES: Record<string, { title: string; message: string; next: string }> = {
   OIDC_PASSED: {

@@ -1,11 +1,12 @@
 import * as oidc from 'openid-client';
-import { assertMayAct, openSession, recipientActor } from '../ceremony/service.ts';
+import { recipientActor } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
 import { issueSsoSignInCode } from '../orgs/sso.ts';
 import type { Platform } from '../platform.ts';
-import { findCheck, type IdentityCheckRow, loadIdentityChecks, updateCheck } from './checks.ts';
+import { type IdentityCheckRow, updateCheck } from './checks.ts';
+import { checkForRoundTrip } from './roundTrips.ts';
 
 /*
  * OpenID Connect identity checks (SPEC §E): the authorization code flow with PKCE (S256), state
@@ -167,12 +168,7 @@ export async function startStaffOidcSignIn(platform: Platform, organizationId: s
 /** The signer starts their check: the authorization URL, with state, nonce and PKCE remembered. */
 export async function startOidcCheck(platform: Platform, token: string, who: Who): Promise<string> {
   const prepared = await platform.db.transaction(async (tx) => {
-    const session = await openSession(tx, token, { lock: true });
-    assertMayAct(session);
-    const check = findCheck(await loadIdentityChecks(tx, session.recipient.id, { lock: true }), 'oidc');
-    if (check.status === 'passed') {
-      throw new SignetError('IDENTITY_ALREADY_PASSED', 409, 'Your identity has already been verified.');
-    }
+    const { session, check } = await checkForRoundTrip(tx, token, 'oidc');
     const organizationId = session.envelope.organization_id;
     const provider = await loadProvider(tx, organizationId);
     if (!provider)

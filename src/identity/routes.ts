@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { whoOf } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
 import { sendOneTimeCode, unlockIdentity, verifyAccessCode, verifyOneTimeCode } from './codeChecks.ts';
 
@@ -10,10 +11,7 @@ const tokenParams = z.object({ token: z.string().max(100) });
 const codeBody = z.object({ code: z.string().trim().min(1).max(64) });
 const recipientParams = z.object({ id: z.string().max(100), recipientId: z.string().max(100) });
 
-const who = (request: FastifyRequest) => ({
-  ip: request.ip,
-  userAgent: String(request.headers['user-agent'] ?? ''),
-});
+const who = whoOf;
 
 /** What a wrong code answers: the attempt is already counted (committed), then refused. */
 function refused(result: { reason?: string; attemptsLeft?: number }): SignetError {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { whoOf } from '../http/who.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
 import { autoPostPage, outcomePage, staffSignInOutcome } from './pages.ts';
@@ -42,10 +43,7 @@ const acsBody = z.object({
   RelayState: z.string().max(200).optional(),
 });
 
-const who = (request: FastifyRequest) => ({
-  ip: request.ip,
-  userAgent: String(request.headers['user-agent'] ?? ''),
-});
+const who = whoOf;
 
 /** What the signer reads after each outcome (SPEC §E: a clear page with what to do next). */
 const OUTCOMES: Record<string, { title: string; message: string; next: string }> = {

@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertMayAct, openSession, recipientActor } from '../ceremony/service.ts';
+import { recipientActor } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
 import { emailFromSamlAssertion, issueSsoSignInCode } from '../orgs/sso.ts';
 import type { Platform } from '../platform.ts';
-import { findCheck, type IdentityCheckRow, loadIdentityChecks, updateCheck } from './checks.ts';
+import { type IdentityCheckRow, updateCheck } from './checks.ts';
+import { checkForRoundTrip } from './roundTrips.ts';
 import {
   type AuthnRequest,
   createAuthnRequest,
@@ -192,12 +193,7 @@ export async function startSamlCheck(
   who: Who,
 ) {
   return platform.db.transaction(async (tx) => {
-    const session = await openSession(tx, token, { lock: true });
-    assertMayAct(session);
-    const check = findCheck(await loadIdentityChecks(tx, session.recipient.id, { lock: true }), 'saml');
-    if (check.status === 'passed') {
-      throw new SignetError('IDENTITY_ALREADY_PASSED', 409, 'Your identity has already been verified.');
-    }
+    const { session, check } = await checkForRoundTrip(tx, token, 'saml');
     const organizationId = session.envelope.organization_id;
     const idp = await loadIdp(tx, organizationId);
     if (!idp)

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { whoOf } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
 import {
   passkeyRegistrationOptions,
@@ -51,10 +52,7 @@ const passwordBody = z.object({
   newPassword: z.string().max(1000),
 });
 
-const who = (request: FastifyRequest) => ({
-  ip: request.ip,
-  userAgent: String(request.headers['user-agent'] ?? ''),
-});
+const who = whoOf;
 
 /** The staff user behind a session token; API keys have no user to enrol or sign out. */
 function userOf(request: FastifyRequest): string {

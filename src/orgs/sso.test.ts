@@ -19,7 +19,8 @@ import {
   startTestSignet,
   type TestSignet,
 } from '../../test/support/signetHarness.ts';
-import type { AuthnRequest } from '../identity/saml/index.ts';
+import { type AuthnRequest, NAME_ID_EMAIL, NAME_ID_PERSISTENT } from '../identity/saml/index.ts';
+import { emailFromSamlAssertion } from './sso.ts';
 
 /*
  * Organisation single sign-on for staff (SPEC §E) through the same SAML and OpenID Connect code
@@ -35,6 +36,35 @@ interface SignedIn {
   token: string;
   user: { email: string; role: string };
 }
+
+describe('the email a SAML assertion vouches for', () => {
+  const cases: [string, Parameters<typeof emailFromSamlAssertion>[0], string | undefined][] = [
+    ['the mail attribute', { nameId: 'x', attributes: { mail: ['olive@acme.test'] } }, 'olive@acme.test'],
+    [
+      'the OID of mail',
+      { nameId: 'x', attributes: { 'urn:oid:0.9.2342.19200300.100.1.3': ['o@a.test'] } },
+      'o@a.test',
+    ],
+    [
+      'an emailAddress NameID',
+      { nameId: 'olive@acme.test', nameIdFormat: NAME_ID_EMAIL, attributes: {} },
+      'olive@acme.test',
+    ],
+    [
+      'not a persistent NameID, even email-shaped',
+      { nameId: 'olive@acme.test', nameIdFormat: NAME_ID_PERSISTENT, attributes: {} },
+      undefined,
+    ],
+    [
+      'not a mail attribute without an @',
+      { nameId: 'x', nameIdFormat: NAME_ID_PERSISTENT, attributes: { mail: ['olive'] } },
+      undefined,
+    ],
+  ];
+  for (const [name, outcome, expected] of cases) {
+    it(`takes ${name}`, () => assert.equal(emailFromSamlAssertion(outcome), expected));
+  }
+});
 
 for (const kind of databaseKinds()) {
   describe(`staff single sign-on on ${kind}`, () => {
@@ -238,7 +268,7 @@ for (const kind of databaseKinds()) {
         const page = await signInAs('olive');
         await page.getByRole('heading', { name: 'Signed in' }).waitFor();
         assert.match(
-          await page.getByRole('status').innerText(),
+          (await page.getByRole('status').textContent()) ?? '',
           new RegExp(`Signed in as Olive Owner \\(${ownerEmail}\\)`),
         );
         assert.equal(new URL(page.url()).hash, '', 'the code is wiped from the address bar');

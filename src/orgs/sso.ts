@@ -100,15 +100,10 @@ export function emailFromSamlAssertion(outcome: {
     const value = outcome.attributes[name]?.[0]?.trim();
     if (value?.includes('@')) return value;
   }
-  const emailFormats = [
-    'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-    'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
-  ];
+  // A persistent or transient NameID is an opaque identifier, never read as an address even when
+  // it looks like one; an emailAddress (or unspecified) one is the address (SAML core §8.3).
+  const emailFormats = [NAME_ID_EMAIL, 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified'];
   const nameId = outcome.nameId.trim();
-  if (
-    (!outcome.nameIdFormat || emailFormats.includes(outcome.nameIdFormat)) &&
-    /^[^@\s]+@[^@\s]+$/.test(nameId)
-  )
-    return nameId;
-  return undefined;
+  const emailFormat = !outcome.nameIdFormat || emailFormats.includes(outcome.nameIdFormat);
+  return emailFormat && /^[^@\s]+@[^@\s]+$/.test(nameId) ? nameId : undefined;
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { whoOf } from '../http/who.ts';
 import { startStaffOidcSignIn } from '../identity/oidcService.ts';
 import { outcomePage } from '../identity/pages.ts';
 import { startStaffSamlSignIn } from '../identity/samlService.ts';
@@ -69,10 +70,7 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
 
   app.post('/api/v1/auth/sso/exchange', limited, async (request) => {
     const { code } = parseInput(exchangeBody, request.body ?? {});
-    return exchangeSsoSignInCode(platform, code, {
-      ip: request.ip,
-      userAgent: String(request.headers['user-agent'] ?? ''),
-    });
+    return exchangeSsoSignInCode(platform, code, whoOf(request));
   });
 
   // Where the provider's answer sends the browser: the code is in the fragment, so only this
