@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -529,6 +531,42 @@ for (const kind of databaseKinds()) {
       assert.match(crossed.code ?? '', /^SAML_(DESTINATION|AUDIENCE|RECIPIENT|IN_RESPONSE_TO_UNKNOWN)$/);
       assert.equal((await checkOf(token))?.status, 'pending', 'the signer’s own check is untouched');
       assert.equal((await postToAcs(answered.samlResponse)).code, 'SAML_PASSED');
+    });
+
+    it('imports the IdP metadata from a URL, and says clearly when the URL does not answer with it', async (t) => {
+      const idpPeer = peer(t);
+      if (!idpPeer) return;
+      const other = apiClient(signet.app, (await createTestOrganization(signet, 'By URL Ltd')).apiKey);
+      const server = createServer((request, response) => {
+        if (request.url === '/idp/metadata') {
+          response
+            .writeHead(200, { 'content-type': 'application/samlmetadata+xml' })
+            .end(idpPeer.metadataXml);
+        } else response.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const imported = await other.put<{ identityProvider: { entityId: string; certificates: number } }>(
+          '/api/v1/identity-providers/saml',
+          { metadataUrl: `${base}/idp/metadata` },
+        );
+        assert.equal(imported.status, 200, JSON.stringify(imported.body));
+        assert.equal(imported.body.identityProvider.entityId, idpPeer.entityId);
+        assert.equal(imported.body.identityProvider.certificates, 1);
+        const missing = await other.put('/api/v1/identity-providers/saml', {
+          metadataUrl: `${base}/nothing`,
+        });
+        assert.equal(missing.status, 422);
+        assert.equal(missing.body.code, 'SAML_METADATA_UNREACHABLE');
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+      const closed = await other.put('/api/v1/identity-providers/saml', {
+        metadataUrl: 'http://127.0.0.1:9/m',
+      });
+      assert.equal(closed.status, 422);
+      assert.equal(closed.body.code, 'SAML_METADATA_UNREACHABLE');
     });
 
     it('answers a malformed ACS post with a page, not a server error, and changes nothing', async () => {
