@@ -17,8 +17,6 @@ const tokenParams = z.object({ token: z.string().max(100) });
 const documentParams = tokenParams.extend({ documentId: z.string().max(100) });
 const declineBody = z.object({ reason: z.string().trim().min(1).max(2000) });
 
-const who = whoOf;
-
 /** The signer API by link token (SPEC §B); no API key — the token is the capability. */
 export async function ceremonyRoutes(app: FastifyInstance, platform: Platform) {
   app.addHook('onSend', async (_request, reply) => {
@@ -29,7 +27,7 @@ export async function ceremonyRoutes(app: FastifyInstance, platform: Platform) {
 
   app.get('/api/v1/signing/:token', async (request) => {
     const { token } = parseInput(tokenParams, request.params);
-    return openSigningSession(platform, token, who(request));
+    return openSigningSession(platform, token, whoOf(request));
   });
 
   app.get('/api/v1/signing/:token/documents/:documentId', async (request, reply) => {
@@ -46,22 +44,22 @@ export async function ceremonyRoutes(app: FastifyInstance, platform: Platform) {
 
   app.post('/api/v1/signing/:token/consent', async (request) => {
     const { token } = parseInput(tokenParams, request.params);
-    return giveConsent(platform, token, who(request));
+    return giveConsent(platform, token, whoOf(request));
   });
 
   app.put('/api/v1/signing/:token/fields', async (request) => {
     const { token } = parseInput(tokenParams, request.params);
-    return saveFieldValues(platform, token, request.body, who(request));
+    return saveFieldValues(platform, token, request.body, whoOf(request));
   });
 
   app.post('/api/v1/signing/:token/finish', async (request) => {
     const { token } = parseInput(tokenParams, request.params);
-    return finishSigning(platform, token, request.body ?? {}, who(request));
+    return finishSigning(platform, token, request.body ?? {}, whoOf(request));
   });
 
   app.post('/api/v1/signing/:token/decline', async (request) => {
     const { token } = parseInput(tokenParams, request.params);
     const { reason } = parseInput(declineBody, request.body ?? {});
-    return declineSigning(platform, token, reason, who(request));
+    return declineSigning(platform, token, reason, whoOf(request));
   });
 }

@@ -3,6 +3,7 @@ import type { Sql } from '../db/database.ts';
 import { loadEnvelope, loadMailFacts, loadRecipients } from '../envelopes/records.ts';
 import { SignetError } from '../errors.ts';
 import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
+import type { Who } from '../http/who.ts';
 import { oneTimeCodeMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import type { Platform } from '../platform.ts';
@@ -23,8 +24,6 @@ import { queueSms } from './sms.ts';
  * band, and a one-time code sent to their mailbox or phone. Every attempt is audited (the code
  * itself never: not in the audit log, not in logs); wrong codes count towards a lockout.
  */
-
-type Who = { ip: string; userAgent: string };
 
 export async function verifyAccessCode(platform: Platform, token: string, code: string, who: Who) {
   return withCheck(platform, token, 'accessCode', async (tx, session, check) => {

@@ -19,8 +19,6 @@ const oidcSettings = z.object({
 const tokenParams = z.object({ token: z.string().max(100) });
 const organizationParams = z.object({ organizationId: z.string().max(100) });
 
-const who = whoOf;
-
 const OUTCOMES: Record<string, { title: string; message: string; next: string }> = {
   OIDC_PASSED: {
     title: 'Identity verified',
@@ -75,7 +73,7 @@ export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
 
   app.get('/api/v1/signing/:token/identity/oidc/start', async (request, reply) => {
     const { token } = parseInput(tokenParams, request.params);
-    const url = await startOidcCheck(platform, token, who(request));
+    const url = await startOidcCheck(platform, token, whoOf(request));
     return reply
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
@@ -89,7 +87,7 @@ export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
           platform,
           organizationId,
           new URL(request.url, `${platform.config.publicUrl}/`),
-          who(request),
+          whoOf(request),
         )
       : { passed: false, reason: 'OIDC_NOT_CONFIGURED' };
     if ('redirectTo' in result && result.redirectTo) {

@@ -3,6 +3,7 @@ import { recipientActor } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
+import type { Who } from '../http/who.ts';
 import { issueSsoSignInCode } from '../orgs/sso.ts';
 import type { Platform } from '../platform.ts';
 import { type IdentityCheckRow, updateCheck } from './checks.ts';
@@ -14,8 +15,6 @@ import { checkForRoundTrip } from './roundTrips.ts';
  * against the provider's JWKS, expiry, nonce). The database keeps each request's state once and
  * in time — so it holds across instances — and the outcome on the recipient's check.
  */
-
-type Who = { ip: string; userAgent: string };
 
 const DISCOVERY_CACHE_MS = 10 * 60 * 1000;
 

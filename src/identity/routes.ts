@@ -11,8 +11,6 @@ const tokenParams = z.object({ token: z.string().max(100) });
 const codeBody = z.object({ code: z.string().trim().min(1).max(64) });
 const recipientParams = z.object({ id: z.string().max(100), recipientId: z.string().max(100) });
 
-const who = whoOf;
-
 /** What a wrong code answers: the attempt is already counted (committed), then refused. */
 function refused(result: { reason?: string; attemptsLeft?: number }): SignetError {
   const reason = result.reason ?? 'IDENTITY_FAILED';
@@ -35,21 +33,21 @@ export async function identityRoutes(app: FastifyInstance, platform: Platform) {
   app.post('/api/v1/signing/:token/identity/access-code', async (request) => {
     const { token } = parseInput(tokenParams, request.params);
     const { code } = parseInput(codeBody, request.body ?? {});
-    const result = await verifyAccessCode(platform, token, code, who(request));
+    const result = await verifyAccessCode(platform, token, code, whoOf(request));
     if (!result.passed) throw refused(result);
     return { passed: true };
   });
 
   app.post('/api/v1/signing/:token/identity/otp/send', async (request, reply) => {
     const { token } = parseInput(tokenParams, request.params);
-    const sent = await sendOneTimeCode(platform, token, who(request));
+    const sent = await sendOneTimeCode(platform, token, whoOf(request));
     return reply.code(202).send(sent);
   });
 
   app.post('/api/v1/signing/:token/identity/otp/verify', async (request) => {
     const { token } = parseInput(tokenParams, request.params);
     const { code } = parseInput(codeBody, request.body ?? {});
-    const result = await verifyOneTimeCode(platform, token, code, who(request));
+    const result = await verifyOneTimeCode(platform, token, code, whoOf(request));
     if (!result.passed) throw refused(result);
     return { passed: true };
   });

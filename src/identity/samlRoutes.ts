@@ -43,8 +43,6 @@ const acsBody = z.object({
   RelayState: z.string().max(200).optional(),
 });
 
-const who = whoOf;
-
 /** What the signer reads after each outcome (SPEC §E: a clear page with what to do next). */
 const OUTCOMES: Record<string, { title: string; message: string; next: string }> = {
   SAML_PASSED: {
@@ -119,7 +117,7 @@ export async function samlRoutes(app: FastifyInstance, platform: Platform) {
   app.get('/api/v1/signing/:token/identity/saml/start', async (request, reply) => {
     const { token } = parseInput(tokenParams, request.params);
     const { binding } = parseInput(startQuery, request.query);
-    const started = await startSamlCheck(platform, token, binding, who(request));
+    const started = await startSamlCheck(platform, token, binding, whoOf(request));
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
     if (started.binding === 'redirect') return reply.redirect(started.url, 302);
     const nonce = randomBytes(16).toString('base64');
@@ -143,7 +141,7 @@ export async function samlRoutes(app: FastifyInstance, platform: Platform) {
       const { organizationId } = parseInput(organizationParams, request.params);
       if (!isUuid(organizationId)) return page(reply, 404, { ...REJECTED, code: 'SAML_NOT_CONFIGURED' });
       const { SAMLResponse } = parseInput(acsBody, request.body ?? {});
-      const result = await consumeSamlResponse(platform, organizationId, SAMLResponse, who(request));
+      const result = await consumeSamlResponse(platform, organizationId, SAMLResponse, whoOf(request));
       if (result.redirectTo) {
         return reply
           .header('cache-control', 'no-store')

@@ -4,6 +4,7 @@ import { recipientActor } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
+import type { Who } from '../http/who.ts';
 import { emailFromSamlAssertion, issueSsoSignInCode } from '../orgs/sso.ts';
 import type { Platform } from '../platform.ts';
 import { type IdentityCheckRow, updateCheck } from './checks.ts';
@@ -35,8 +36,6 @@ import {
  * recipient's check with an audit event. The protocol itself — requests, metadata, response
  * validation — lives in ./saml/ and knows nothing of envelopes.
  */
-
-type Who = { ip: string; userAgent: string };
 
 export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 export const DEFAULT_RESPONSE_TIMEOUT_SECONDS = 600;
@@ -296,7 +295,8 @@ export async function consumeSamlResponse(
       organizationId,
     ]);
     if (!request) return { passed: false, reason: 'SAML_IN_RESPONSE_TO_UNKNOWN' };
-    if (request.purpose === 'staff') return staffSignIn(platform, tx, organizationId, request, outcome);
+    const claimFailure = await claimRequest(tx, request);
+    if (request.purpose === 'staff') return staffSignIn(platform, tx, organizationId, claimFailure, outcome);
     const [check] = await tx.query<IdentityCheckRow>(
       'select * from identity_checks where id = $1 for update',
       [request.identity_check_id],
@@ -326,12 +326,20 @@ export async function consumeSamlResponse(
       );
       return result;
     };
-    if (request.consumed_at) return record({ passed: false, reason: 'SAML_IN_RESPONSE_TO_REUSED' });
-    await tx.query('update saml_requests set consumed_at = now() where id = $1', [request.id]);
-    if (new Date(request.expires_at).getTime() <= Date.now())
-      return record({ passed: false, reason: 'SAML_TIMEOUT' });
+    if (claimFailure) return record({ passed: false, reason: claimFailure });
     return record(...(await judge(tx, organizationId, idp, check, outcome)));
   });
+}
+
+/** Claims the request an answer names: each is answered once, within its window. */
+async function claimRequest(
+  tx: Sql,
+  request: { id: string; expires_at: Date | string; consumed_at: Date | string | null },
+): Promise<'SAML_IN_RESPONSE_TO_REUSED' | 'SAML_TIMEOUT' | undefined> {
+  if (request.consumed_at) return 'SAML_IN_RESPONSE_TO_REUSED';
+  await tx.query('update saml_requests set consumed_at = now() where id = $1', [request.id]);
+  if (new Date(request.expires_at).getTime() <= Date.now()) return 'SAML_TIMEOUT';
+  return undefined;
 }
 
 /**
@@ -366,22 +374,19 @@ async function refusal(
   return undefined;
 }
 
-/** The answer to a staff member's SSO request: one-use, in time, then a sign-in code for that email. */
+/** The answer to a staff member's SSO request, once claimed: a sign-in code for the email it vouches for. */
 async function staffSignIn(
   platform: Platform,
   tx: Sql,
   organizationId: string,
-  request: { id: string; expires_at: Date | string; consumed_at: Date | string | null },
+  claimFailure: string | undefined,
   outcome: SamlOutcome,
 ): Promise<AcsResult> {
   const failed = (result: AcsResult): AcsResult => {
     platform.log.info({ organizationId, reason: result.reason }, 'staff SAML sign-in refused');
     return { ...result, purpose: 'staff' };
   };
-  if (request.consumed_at) return failed({ passed: false, reason: 'SAML_IN_RESPONSE_TO_REUSED' });
-  await tx.query('update saml_requests set consumed_at = now() where id = $1', [request.id]);
-  if (new Date(request.expires_at).getTime() <= Date.now())
-    return failed({ passed: false, reason: 'SAML_TIMEOUT' });
+  if (claimFailure) return failed({ passed: false, reason: claimFailure });
   const refused = await refusal(tx, organizationId, outcome);
   if (refused) return failed(refused);
   if (outcome.kind !== 'success') return failed({ passed: false, reason: 'SAML_INVALID' });

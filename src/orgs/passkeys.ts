@@ -9,6 +9,7 @@ import {
 } from '@simplewebauthn/server';
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
+import type { Who } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
 import { createSession, type UserRow, userView } from './signIn.ts';
 
@@ -20,7 +21,6 @@ import { createSession, type UserRow, userView } from './signIn.ts';
  */
 
 const CHALLENGE_TTL_MS = 5 * 60 * 1000;
-type Who = { ip: string; userAgent: string };
 
 function relyingParty(platform: Platform) {
   const url = new URL(platform.config.publicUrl);

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
+import type { Who } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
 import type { ApiKeyScope } from './apiKeys.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
@@ -51,8 +52,6 @@ export interface SessionPrincipal {
   role: string;
   scopes: ApiKeyScope[];
 }
-
-type Who = { ip: string; userAgent: string };
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const invalidCredentials = () =>

@@ -52,8 +52,6 @@ const passwordBody = z.object({
   newPassword: z.string().max(1000),
 });
 
-const who = whoOf;
-
 /** The staff user behind a session token; API keys have no user to enrol or sign out. */
 function userOf(request: FastifyRequest): string {
   const principal = principalOf(request);
@@ -73,7 +71,7 @@ export async function signInRoutes(app: FastifyInstance, platform: Platform) {
 
   app.post('/api/v1/auth/sign-in', limited, async (request) => {
     const input = parseInput(signInBody, request.body ?? {});
-    return signInWithPassword(platform, input, who(request));
+    return signInWithPassword(platform, input, whoOf(request));
   });
 
   app.post('/api/v1/auth/second-factor', limited, async (request) => {
@@ -119,7 +117,7 @@ export async function signInRoutes(app: FastifyInstance, platform: Platform) {
       platform,
       challengeId,
       response as unknown as AuthenticationResponseJSON,
-      who(request),
+      whoOf(request),
     );
   });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { parseInput } from '../http/parseInput.ts';
@@ -43,30 +43,34 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
   });
   const limited = { config: { rateLimit: { max: 20, timeWindow: '1 minute' } } };
 
-  app.get('/auth/sso/:organizationId/saml', limited, async (request, reply) => {
-    const { organizationId } = parseInput(organizationParams, request.params);
-    if (!isUuid(organizationId)) return notConfigured(reply);
-    try {
+  /** Sends the browser to the organisation's provider, or says SSO is not set up for it. */
+  const toProvider =
+    (start: (organizationId: string) => Promise<string>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const { organizationId } = parseInput(organizationParams, request.params);
+      if (!isUuid(organizationId)) return notConfigured(reply);
+      try {
+        return reply.header('cache-control', 'no-store').redirect(await start(organizationId), 302);
+      } catch (error) {
+        if (error instanceof SignetError && error.code === 'SSO_NOT_CONFIGURED') return notConfigured(reply);
+        throw error;
+      }
+    };
+
+  app.get(
+    '/auth/sso/:organizationId/saml',
+    limited,
+    toProvider(async (organizationId) => {
       const started = await startStaffSamlSignIn(platform, organizationId);
       if (started.binding !== 'redirect') throw new Error('staff SAML sign-in uses the Redirect binding');
-      return reply.header('cache-control', 'no-store').redirect(started.url, 302);
-    } catch (error) {
-      if (error instanceof SignetError && error.code === 'SSO_NOT_CONFIGURED') return notConfigured(reply);
-      throw error;
-    }
-  });
-
-  app.get('/auth/sso/:organizationId/oidc', limited, async (request, reply) => {
-    const { organizationId } = parseInput(organizationParams, request.params);
-    if (!isUuid(organizationId)) return notConfigured(reply);
-    try {
-      const url = await startStaffOidcSignIn(platform, organizationId);
-      return reply.header('cache-control', 'no-store').redirect(url, 302);
-    } catch (error) {
-      if (error instanceof SignetError && error.code === 'SSO_NOT_CONFIGURED') return notConfigured(reply);
-      throw error;
-    }
-  });
+      return started.url;
+    }),
+  );
+  app.get(
+    '/auth/sso/:organizationId/oidc',
+    limited,
+    toProvider((organizationId) => startStaffOidcSignIn(platform, organizationId)),
+  );
 
   app.post('/api/v1/auth/sso/exchange', limited, async (request) => {
     const { code } = parseInput(exchangeBody, request.body ?? {});
