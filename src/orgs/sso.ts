@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
+import type { Who } from '../http/who.ts';
 import { NAME_ID_EMAIL } from '../identity/saml/index.ts';
 import type { Platform } from '../platform.ts';
 import { createSession, type SignInResult, type UserRow, userView } from './signIn.ts';
@@ -25,13 +26,13 @@ const CODE_PREFIX = 'sso_';
 const hashCode = (code: string) => createHash('sha256').update(code).digest('hex');
 
 /** Where the browser goes after the provider: the code rides in the fragment, never sent to a server. */
-export function ssoCompletionUrl(platform: Platform, code: string): string {
+function ssoCompletionUrl(platform: Platform, code: string): string {
   return `${platform.config.publicUrl}/auth/sso/complete#code=${encodeURIComponent(code)}`;
 }
 
 export type StaffSsoResult =
   | { passed: true; reason: 'SSO_SIGNED_IN'; redirectTo: string }
-  | { passed: false; reason: string; statusCodes?: string[] };
+  | { passed: false; reason: string };
 
 /** The provider vouched for `email`: a one-time code for that user of the organisation, or why not. */
 export async function issueSsoSignInCode(
@@ -63,15 +64,16 @@ export async function issueSsoSignInCode(
 export async function exchangeSsoSignInCode(
   platform: Platform,
   code: string,
-  who: { ip: string; userAgent: string },
+  who: Who,
 ): Promise<SignInResult> {
+  const codeHash = hashCode(code);
   return platform.db.transaction(async (tx) => {
     const [row] = await tx.query<{
       user_id: string;
       expires_at: Date | string;
       used_at: Date | string | null;
     }>('select user_id, expires_at, used_at from sso_sign_in_codes where code_hash = $1 for update', [
-      hashCode(code),
+      codeHash,
     ]);
     if (!row || row.used_at || new Date(row.expires_at).getTime() <= Date.now()) {
       throw new SignetError(
@@ -80,7 +82,7 @@ export async function exchangeSsoSignInCode(
         'This sign-in link is used up or expired: sign in again.',
       );
     }
-    await tx.query('update sso_sign_in_codes set used_at = now() where code_hash = $1', [hashCode(code)]);
+    await tx.query('update sso_sign_in_codes set used_at = now() where code_hash = $1', [codeHash]);
     await tx.query("delete from sso_sign_in_codes where expires_at < now() - interval '1 day'");
     const [user] = await tx.query<UserRow>('select * from users where id = $1', [row.user_id]);
     if (!user) throw new SignetError('SSO_CODE_INVALID', 401, 'This sign-in link is used up or expired.');

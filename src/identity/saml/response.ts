@@ -261,16 +261,14 @@ async function judgeResponse(xml: string, response: Element, ctx: Context): Prom
     if (!check.ok) return reject('SAML_SIGNATURE_INVALID', `Assertion signature: ${check.detail}`);
     assertionXml = check.verifiedXml;
   }
-  const prefixes = unambiguousPrefixBindings(response);
   const encryptedAssertion = encrypted[0];
+  let decrypted: Element | undefined;
   if (encryptedAssertion) {
     const inspected = await inspectEncryptedAssertion(encryptedAssertion, responseSigned, ctx);
     assertionXml = inspected.verifiedXml;
-    unambiguousPrefixBindings(inspected.decrypted, prefixes);
+    decrypted = inspected.decrypted;
   }
-  const contentPrefixes = Object.fromEntries(
-    [...prefixes].filter((entry): entry is [string, string] => entry[1] !== null),
-  );
+  const contentPrefixes = unambiguousPrefixBindings(decrypted ? [response, decrypted] : [response]);
 
   // node-saml, independently, must reach the same verdict on signature and decryption.
   await crossCheckWithNodeSaml(xml, encrypted.length > 0, ctx);

@@ -101,22 +101,23 @@ export function textOf(element: Element): string {
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
 /**
- * Every prefix declared anywhere in `root`'s subtree that is bound to one namespace only;
+ * Every prefix declared anywhere in the subtrees of `roots` that is bound to one namespace only;
  * a prefix bound to different namespaces in different places is left out as ambiguous.
  */
-export function unambiguousPrefixBindings(root: Element, into: Map<string, string | null> = new Map()) {
-  for (let index = 0; index < root.attributes.length; index++) {
-    const declaration = root.attributes.item(index);
-    if (!declaration || declaration.namespaceURI !== XMLNS_NS || declaration.prefix !== 'xmlns') continue;
-    const prefix = declaration.localName ?? '';
-    const known = into.get(prefix);
-    if (known === undefined) into.set(prefix, declaration.value);
-    else if (known !== declaration.value) into.set(prefix, null);
-  }
-  for (let node = root.firstChild; node; node = node.nextSibling) {
-    if (isElement(node)) unambiguousPrefixBindings(node, into);
-  }
-  return into;
+export function unambiguousPrefixBindings(roots: Element[]): Record<string, string> {
+  const seen = new Map<string, string | null>();
+  const visit = (element: Element) => {
+    for (let index = 0; index < element.attributes.length; index++) {
+      const declaration = element.attributes.item(index);
+      if (!declaration || declaration.namespaceURI !== XMLNS_NS || declaration.prefix !== 'xmlns') continue;
+      const prefix = declaration.localName ?? '';
+      const known = seen.get(prefix);
+      seen.set(prefix, known === undefined || known === declaration.value ? declaration.value : null);
+    }
+    for (let node = element.firstChild; node; node = node.nextSibling) if (isElement(node)) visit(node);
+  };
+  for (const root of roots) visit(root);
+  return Object.fromEntries([...seen].filter((entry): entry is [string, string] => entry[1] !== null));
 }
 
 /** An attribute value, or undefined when absent (xmldom answers '' or null for absent). */
