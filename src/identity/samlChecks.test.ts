@@ -16,6 +16,7 @@ import {
   type Pysaml2Idp,
   type ResponseOptions,
 } from '../../test/peers/pysaml2Idp.ts';
+import { postToAcs as postAnswer, redirectRequest } from '../../test/peers/saml/browser.ts';
 import { MDS_FAULT_CASES, mdsAttributeElements } from '../../test/peers/saml/mds.ts';
 import { stripSignatures, toBase64, wrap } from '../../test/peers/saml/tamper.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../../test/support/apiClient.ts';
@@ -127,7 +128,7 @@ for (const kind of databaseKinds()) {
         const url = String(response.headers.location);
         assert.ok(new URL(url).searchParams.get('SAMLRequest'), 'the redirect carries a SAMLRequest');
         assert.ok(new URL(url).searchParams.get('Signature'), 'and its query signature');
-        return { binding: 'redirect', url, id: '', issueInstant: new Date(), xml: '' };
+        return redirectRequest(url);
       }
       assert.equal(response.statusCode, 200, response.body);
       const action = /<form id="saml" method="post" action="([^"]+)"/.exec(response.body)?.[1];
@@ -148,17 +149,8 @@ for (const kind of databaseKinds()) {
       return answerWithPysaml2(idpPeer, spMetadataXml, request, options);
     }
 
-    /** The browser's POST of the answer to the ACS (SAML bindings §3.5.4). */
-    async function postToAcs(samlResponse: string, organization = organizationId) {
-      const response = await signet.app.inject({
-        method: 'POST',
-        url: `/saml/${organization}/acs`,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: 'ignored' }).toString(),
-      });
-      const code = /Reference: ([A-Z0-9_]+)/.exec(response.body)?.[1];
-      return { status: response.statusCode, page: response.body, code };
-    }
+    const postToAcs = (samlResponse: string, organization = organizationId) =>
+      postAnswer(signet.app, organization, samlResponse);
 
     async function checkOf(token: string): Promise<Check | undefined> {
       const session = await signer().get<{ identity: Check[] }>(`/api/v1/signing/${token}`);

@@ -11,6 +11,7 @@ import {
   type Pysaml2Idp,
   type ResponseOptions,
 } from '../../test/peers/pysaml2Idp.ts';
+import { postToAcs as postAnswer, redirectRequest } from '../../test/peers/saml/browser.ts';
 import { stripSignatures, toBase64 } from '../../test/peers/saml/tamper.ts';
 import { type ApiClient, apiClient } from '../../test/support/apiClient.ts';
 import {
@@ -19,7 +20,7 @@ import {
   startTestSignet,
   type TestSignet,
 } from '../../test/support/signetHarness.ts';
-import { type AuthnRequest, NAME_ID_EMAIL, NAME_ID_PERSISTENT } from '../identity/saml/index.ts';
+import { NAME_ID_EMAIL, NAME_ID_PERSISTENT } from '../identity/saml/index.ts';
 import { emailFromSamlAssertion } from './sso.ts';
 
 /*
@@ -106,30 +107,15 @@ for (const kind of databaseKinds()) {
       assert.ok(idp);
       const started = await signet.app.inject({ method: 'GET', url: `/auth/sso/${organizationId}/saml` });
       assert.equal(started.statusCode, 302, started.body);
-      const request: AuthnRequest = {
-        binding: 'redirect',
-        url: String(started.headers.location),
-        id: '',
-        issueInstant: new Date(),
-        xml: '',
-      };
-      return answerWithPysaml2(idp, spMetadataXml, request, options);
+      return answerWithPysaml2(
+        idp,
+        spMetadataXml,
+        redirectRequest(String(started.headers.location)),
+        options,
+      );
     }
 
-    async function postToAcs(samlResponse: string) {
-      const response = await signet.app.inject({
-        method: 'POST',
-        url: `/saml/${organizationId}/acs`,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: 'staff' }).toString(),
-      });
-      return {
-        status: response.statusCode,
-        location: response.headers.location ? String(response.headers.location) : undefined,
-        page: response.body,
-        code: /Reference: ([A-Z0-9_]+)/.exec(response.body)?.[1],
-      };
-    }
+    const postToAcs = (samlResponse: string) => postAnswer(signet.app, organizationId, samlResponse, 'staff');
 
     function codeFrom(location: string | undefined): string {
       assert.ok(location, 'a redirect');
