@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueCertificate, KeyUsage, subjectPublicKeyOf } from '../src/pki/issue.ts';
 import {
@@ -19,18 +19,9 @@ import {
 export interface BenchIdentity {
   identity: SealingIdentity;
   privateKey: KeyObject;
-  /** PKCS#12 with the key, the sealing certificate and the chain, for the peers. */
+  /** PKCS#12 with the key, the sealing certificate and the chain, for the peers and child processes. */
   p12Path: string;
   p12Passphrase: string;
-  /** The same material as PEM files, for a child process (see loadBenchIdentity). */
-  pem: IdentityPemFiles;
-}
-
-export interface IdentityPemFiles {
-  key: string;
-  certificate: string;
-  /** Issuing CA then root. */
-  chain: string;
 }
 
 const P12_PASSPHRASE = 'signet-bench';
@@ -109,20 +100,5 @@ export async function createBenchIdentity(dir: string): Promise<BenchIdentity> {
     privateKey: sealingKey,
     p12Path,
     p12Passphrase: P12_PASSPHRASE,
-    pem: { key: keyPem, certificate: certPem, chain: chainPem },
   };
-}
-
-/** The identity createBenchIdentity made, read back from its PEM files (in another process). */
-export function loadBenchIdentity(pem: IdentityPemFiles): SealingIdentity {
-  const der = (text: string) => new X509Certificate(text).raw;
-  const chain = readFileSync(pem.chain, 'latin1')
-    .split(/(?=-----BEGIN CERTIFICATE-----)/)
-    .filter((block) => block.includes('BEGIN CERTIFICATE'))
-    .map(der);
-  return sealingIdentityFromKeyObject(
-    createPrivateKey(readFileSync(pem.key)),
-    der(readFileSync(pem.certificate, 'latin1')),
-    chain,
-  );
 }

@@ -10,7 +10,7 @@ import { measureCompletionPipeline } from './completionPipeline.ts';
 import { largeScanPdf, makeContractPdf, withEmptySignatureField } from './documents.ts';
 import { measureEnvelopeThroughput } from './envelopeThroughput.ts';
 import { type HsmBenchPlan, hsmRows, measureHsmSigning } from './hsm.ts';
-import { type BenchIdentity, createBenchIdentity, type IdentityPemFiles } from './identity.ts';
+import { type BenchIdentity, createBenchIdentity } from './identity.ts';
 import { measureLevels } from './levels.ts';
 import { describeMachine } from './machine.ts';
 import {
@@ -22,7 +22,7 @@ import {
 } from './peers.ts';
 import { type BenchResults, pagesLabel, resultRows } from './report.ts';
 import { measureSealing } from './sealing.ts';
-import { measureSealMemory } from './sealMemory.ts';
+import { measureSealMemory, type SealMemoryInput } from './sealMemory.ts';
 import type { RunPlan } from './stats.ts';
 import { renderMarkdownTable } from './table.ts';
 
@@ -132,7 +132,14 @@ async function main(): Promise<void> {
     }
     if (!SKIP.has('memory')) {
       progress('50 MB seal in a child process (peak RSS)');
-      results.memory = sealMemory((await largeScanPdf(LARGE_DOCUMENT_BYTES)).path, bench.pem);
+      const warmupPdfPath = join(workDir, 'warm-up.pdf');
+      writeFileSync(warmupPdfPath, await makeContractPdf(1));
+      results.memory = sealMemory({
+        pdfPath: (await largeScanPdf(LARGE_DOCUMENT_BYTES)).path,
+        warmupPdfPath,
+        p12Path: bench.p12Path,
+        p12Passphrase: bench.p12Passphrase,
+      });
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
@@ -184,9 +191,9 @@ async function measurePeers(
   return { label: document.label, signpdf, mutool };
 }
 
-function sealMemory(pdfPath: string, pem: IdentityPemFiles): BenchResults['memory'] {
+function sealMemory(input: SealMemoryInput): BenchResults['memory'] {
   try {
-    return measureSealMemory(pdfPath, pem);
+    return measureSealMemory(input);
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }

@@ -1,40 +1,44 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { readPdfFile } from '../src/pdf/incremental/pdfBuffer.ts';
 import { signPades } from '../src/pdf/pades.ts';
-import { makeContractPdf } from './documents.ts';
-import { loadBenchIdentity } from './identity.ts';
-import { benchSeal } from './sealing.ts';
+import { loadSealingIdentityFromPkcs12 } from '../src/pki/pkcs12.ts';
 import type { SealMemoryReport } from './sealMemory.ts';
 
 /*
- * Runs in its own process (see sealMemory.ts) so that its peak RSS is the seal's and nothing
- * else's: argv = the PDF to seal, then the key, certificate and chain PEM files. Writes one JSON
- * SealMemoryReport to stdout.
+ * Runs in its own process (see sealMemory.ts), compiled as production runs (dist/, no tsx), so
+ * that its peak RSS is one seal's and nothing else's. It imports only what a sealing worker
+ * needs: the PKCS#12 loader, the PDF reader and signPades.
+ *   argv: the PDF to seal, a small PDF to warm up on, the PKCS#12 file;
+ *   env:  BENCH_P12_PASSWORD.
+ * Writes one JSON SealMemoryReport to stdout.
  */
 
-const [pdfPath, key, certificate, chain] = process.argv.slice(2);
-if (!pdfPath || !key || !certificate || !chain) {
-  throw new Error('usage: sealMemoryChild.ts <pdf> <key.pem> <certificate.pem> <chain.pem>');
+const [pdfPath, warmupPath, p12Path] = process.argv.slice(2);
+const password = process.env.BENCH_P12_PASSWORD;
+if (!pdfPath || !warmupPath || !p12Path || password === undefined) {
+  throw new Error('usage: BENCH_P12_PASSWORD=… sealMemoryChild.js <pdf> <warm-up pdf> <identity.p12>');
 }
-const identity = loadBenchIdentity({ key, certificate, chain });
+const identity = loadSealingIdentityFromPkcs12(readFileSync(p12Path), password);
+const seal = () => ({ identity, fieldName: 'Signet seal', signingTime: new Date() });
 
 // Warm the code paths on a small document first, so the large seal is not also compiling them.
-const small = await makeContractPdf(1);
-for (let i = 0; i < 5; i++) await signPades(small, [benchSeal(identity)], 'B-B', {});
+for (let i = 0; i < 5; i++) await signPades(await readPdfFile(warmupPath), [seal()], 'B-B', {});
 
 globalThis.gc?.();
 const runtimeRssBytes = process.memoryUsage().rss;
-// readFileSync already returns a Uint8Array (a Buffer); wrapping it would copy the file.
-const pdf: Uint8Array = readFileSync(pdfPath);
+// Read straight into a buffer with headroom: signPades appends the seal there, never copying the file.
+const pdf = await readPdfFile(pdfPath);
 globalThis.gc?.();
 const baselineRssBytes = process.memoryUsage().rss;
 const maxRssBeforeBytes = peakRss();
 const peakWasReset = resetPeakRss();
 const started = performance.now();
-const sealed = await signPades(pdf, [benchSeal(identity)], 'B-B', {});
+const fileBytes = pdf.length;
+const sealed = await signPades(pdf, [seal()], 'B-B', {});
 const sealMs = performance.now() - started;
 const report: SealMemoryReport = {
-  fileBytes: pdf.byteLength,
+  fileBytes,
   sealedBytes: sealed.byteLength,
   runtimeRssBytes,
   baselineRssBytes,

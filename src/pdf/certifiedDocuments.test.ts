@@ -10,6 +10,7 @@ import { verifyPdf } from '../verify/verifyPdf.ts';
 import { createPadesCms } from './cms.ts';
 import { composeCompletedPdf, type StampField } from './compose.ts';
 import type { DocMdpPermission } from './docMdp.ts';
+import { PdfBuffer } from './incremental/pdfBuffer.ts';
 import { appendSignatureRevision } from './incremental/signatureRevision.ts';
 import { inspectUploadedPdf } from './inspect.ts';
 import { sealPdf } from './seal.ts';
@@ -31,7 +32,7 @@ after(() => rm(work, { recursive: true, force: true }));
 
 async function certified(permission: DocMdpPermission): Promise<Uint8Array> {
   return appendSignatureRevision(
-    await makePdf({ pages: 1, text: 'Certified by its author' }),
+    PdfBuffer.copyOf(await makePdf({ pages: 1, text: 'Certified by its author' })),
     { kind: 'signature', fieldName: 'Author certification', contentsBytes: 16_384, certify: permission },
     (digest) => createPadesCms(digest, pki.sealing),
   );
@@ -74,7 +75,7 @@ describe('a certified document', () => {
   it('certifies only as the first signature', async () => {
     await assert.rejects(
       appendSignatureRevision(
-        await certified(3),
+        PdfBuffer.copyOf(await certified(3)),
         { kind: 'signature', fieldName: 'Second', contentsBytes: 16_384, certify: 3 },
         (digest) => createPadesCms(digest, pki.sealing),
       ),

@@ -12,6 +12,7 @@ import { composeCompletedPdf, fieldFitsPage, readPageSizes, type StampField } fr
 import { appearancePlacement } from './composeForms.ts';
 import { displayedToUser, fieldToUserMatrix, type UserRect, visibleRect } from './composeGeometry.ts';
 import { embeddedSignatures } from './incremental/dss.ts';
+import { PdfBuffer } from './incremental/pdfBuffer.ts';
 import { appendSignatureRevision } from './incremental/signatureRevision.ts';
 import { openPdf } from './inspect.ts';
 
@@ -441,7 +442,7 @@ describe('composeCompletedPdf with a document signed before upload', () => {
    */
   async function signedAlpha(): Promise<Uint8Array> {
     return appendSignatureRevision(
-      await alphaDocument(),
+      PdfBuffer.copyOf(await alphaDocument()),
       { kind: 'signature', fieldName: 'Earlier signature', contentsBytes: 64 },
       async () => new Uint8Array([0x30, 0x00]),
     );
@@ -522,7 +523,7 @@ describe('composeCompletedPdf with a document signed before upload', () => {
     ]);
     const plain = await awkwardDocument();
     const signed = await appendSignatureRevision(
-      plain,
+      PdfBuffer.copyOf(plain),
       { kind: 'signature', fieldName: 'Earlier signature', contentsBytes: 64 },
       async () => new Uint8Array([0x30, 0x00]),
     );

@@ -4,6 +4,7 @@ import { SignetError } from '../errors.ts';
 import type { SealingIdentity } from '../pki/signer.ts';
 import { CMS_OID, createPadesCms } from './cms.ts';
 import { appendDss, type SignatureValidationMaterial, type ValidationMaterial } from './incremental/dss.ts';
+import { PdfBuffer } from './incremental/pdfBuffer.ts';
 import { appendSignatureRevision, type VisibleSignature } from './incremental/signatureRevision.ts';
 
 /*
@@ -79,10 +80,12 @@ export function levelAtLeast(level: PadesLevel, minimum: PadesLevel): boolean {
 
 /**
  * Appends the signatures in order (per-signer signatures first, the platform seal last), then
- * the long-term material the level asks for. Returns the new file; the input is not changed.
+ * the long-term material the level asks for, and returns the signed file. A Uint8Array input is
+ * copied once and never changed; a PdfBuffer is appended to in place, so a caller that read the
+ * file into one (`readPdfFile`) never has a second copy of it in memory.
  */
 export async function signPades(
-  pdf: Uint8Array,
+  pdf: Uint8Array | PdfBuffer,
   signatures: PadesSignature[],
   level: PadesLevel,
   services: PadesServices,
@@ -94,7 +97,8 @@ export async function signPades(
     ? requireService(services.validationData, 'a revocation data source', level)
     : undefined;
 
-  let current = pdf;
+  const target = pdf instanceof PdfBuffer ? pdf : PdfBuffer.copyOf(pdf);
+  let current = target.bytes;
   const made: { contents: Uint8Array; certificates: Uint8Array[] }[] = [];
   for (const signature of signatures) {
     const tokens: Uint8Array[] = [];
@@ -104,7 +108,7 @@ export async function signPades(
     const contentsBytes = signatureContentsBytes(identity, tsa !== undefined);
     try {
       current = await appendSignatureRevision(
-        current,
+        target,
         {
           kind: 'signature',
           fieldName: signature.fieldName,
@@ -147,11 +151,11 @@ export async function signPades(
     const collected = await validationData.collect(signature.certificates);
     material.push({ ...collected, signatureContents: signature.contents });
   }
-  current = appendDss(current, material);
+  current = appendDss(target, material);
 
   if (!tsa || !levelAtLeast(level, 'B-LTA')) return current;
   return appendSignatureRevision(
-    current,
+    target,
     {
       kind: 'document-timestamp',
       fieldName: ARCHIVE_TIMESTAMP_FIELD,

@@ -10,6 +10,7 @@ import {
   PDFRef,
 } from 'pdf-lib';
 import { IncrementalUpdate } from './incrementalUpdate.ts';
+import type { PdfBuffer } from './pdfBuffer.ts';
 import { decodeStream, openPdfFile, type PdfFile } from './pdfFile.ts';
 
 /*
@@ -75,9 +76,12 @@ export function embeddedSignatures(pdf: Uint8Array | PdfFile): EmbeddedSignature
   return found;
 }
 
-/** Appends (or extends) the /DSS, with one VRI entry per signature given. */
-export function appendDss(pdf: Uint8Array, signatures: SignatureValidationMaterial[]): Uint8Array {
-  const file = openPdfFile(pdf);
+/**
+ * Appends (or extends) the /DSS, with one VRI entry per signature given, to `target` in place;
+ * returns the whole file (a view of it).
+ */
+export function appendDss(target: PdfBuffer, signatures: SignatureValidationMaterial[]): Uint8Array {
+  const file = openPdfFile(target.bytes);
   const update = new IncrementalUpdate(file);
   const catalogRef = file.catalogRef();
   const catalog = update.editableDict(catalogRef);
@@ -116,7 +120,7 @@ export function appendDss(pdf: Uint8Array, signatures: SignatureValidationMateri
     catalog.set(PDFName.of('DSS'), update.add(dss));
     update.set(catalogRef, catalog);
   }
-  return update.write().bytes;
+  return update.appendTo(target).bytes;
 }
 
 /** One of the DSS arrays: keeps what is there, adds each new item once (by content). */

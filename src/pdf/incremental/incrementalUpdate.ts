@@ -1,4 +1,5 @@
 import { PDFArray, PDFDict, PDFName, PDFNumber, type PDFObject, PDFRef } from 'pdf-lib';
+import type { PdfBuffer } from './pdfBuffer.ts';
 import type { PdfFile } from './pdfFile.ts';
 
 /*
@@ -17,6 +18,7 @@ export interface RawObject {
 }
 
 export interface WrittenUpdate {
+  /** The whole file: the original bytes, then the update. */
   bytes: Uint8Array;
   /** Where each written object's body starts in `bytes`. */
   bodyOffsets: Map<number, number>;
@@ -67,9 +69,28 @@ export class IncrementalUpdate {
     return object instanceof PDFDict ? object.clone(this.file.context) : undefined;
   }
 
+  /** The update after a copy of the file, in a new array sized for both (one copy of the file). */
   write(): WrittenUpdate {
+    const { chunks, bodyOffsets } = this.#render();
+    return { bytes: concat([this.file.bytes, ...chunks]), bodyOffsets };
+  }
+
+  /**
+   * The update appended to `target` in place (see PdfBuffer: no copy of the file while its
+   * headroom lasts). `target` must hold exactly the bytes this update's file was opened on.
+   */
+  appendTo(target: PdfBuffer): WrittenUpdate {
+    if (target.length !== this.file.bytes.length) {
+      throw new Error('the incremental update was built on other bytes than the ones it is appended to');
+    }
+    const { chunks, bodyOffsets } = this.#render();
+    return { bytes: target.append(chunks), bodyOffsets };
+  }
+
+  /** The update's bytes, as chunks to follow the file's, and where each object's body starts. */
+  #render(): { chunks: Uint8Array[]; bodyOffsets: Map<number, number> } {
     const original = this.file.bytes;
-    const chunks: Uint8Array[] = [original];
+    const chunks: Uint8Array[] = [];
     let length = original.length;
     const push = (chunk: Uint8Array) => {
       chunks.push(chunk);
@@ -106,7 +127,7 @@ export class IncrementalUpdate {
       push(this.#xrefTable(offsets, size));
     }
     push(ascii(`startxref\n${xrefOffset}\n%%EOF\n`));
-    return { bytes: concat(chunks, length), bodyOffsets };
+    return { chunks, bodyOffsets };
   }
 
   #generationOf(number: number): number {

@@ -12,6 +12,7 @@ import {
 import { SignetError } from '../../errors.ts';
 import { normalizeRotation, type QuarterTurn } from '../composeGeometry.ts';
 import { ascii, IncrementalUpdate, serialize } from './incrementalUpdate.ts';
+import type { PdfBuffer } from './pdfBuffer.ts';
 import { openPdfFile, type PdfFile } from './pdfFile.ts';
 import { signatureAppearanceStream } from './signatureAppearance.ts';
 
@@ -65,12 +66,13 @@ const SIG_FLAGS = 3;
 /** Ten digits hold any offset below 10 GB; the placeholder has a fixed width so nothing moves. */
 const BYTE_RANGE_PLACEHOLDER = '[0 0000000000 0000000000 0000000000]';
 
+/** Appends the revision to `target` in place and returns the whole signed file (a view of it). */
 export async function appendSignatureRevision(
-  pdf: Uint8Array,
+  target: PdfBuffer,
   options: SignatureRevisionOptions,
   produceContents: ContentsProducer,
 ): Promise<Uint8Array> {
-  const file = openPdfFile(pdf);
+  const file = openPdfFile(target.bytes);
   const update = new IncrementalUpdate(file);
   if (options.certify !== undefined && (options.kind !== 'signature' || carriesSignatureField(file))) {
     throw new SignetError('PDF_ALREADY_SIGNED', 422, 'only the first signature of a document can certify it');
@@ -108,7 +110,7 @@ export async function appendSignatureRevision(
   addToAcroForm(update, widgetRef);
   if (options.certify !== undefined) addDocMdpPermission(update, signatureRef);
 
-  const { bytes, bodyOffsets } = update.write();
+  const { bytes, bodyOffsets } = update.appendTo(target);
   const bodyOffset = bodyOffsets.get(signatureRef.objectNumber);
   if (bodyOffset === undefined) throw new Error('signature dictionary was not written');
   return fillSignature(bytes, bodyOffset, rawSignature, options.contentsBytes, produceContents);
