@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { useDevPki } from '../../test/support/devPkiFixture.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { SignetError } from '../errors.ts';
-import { type DevPki, loadOrCreateDevPki } from '../pki/devCa.ts';
 import { verifyPdf } from '../verify/verifyPdf.ts';
 import { createPadesCms } from './cms.ts';
 import { composeCompletedPdf, type StampField } from './compose.ts';
@@ -21,20 +18,13 @@ import { sealPdf } from './seal.ts';
  * break, and the validator judges every later revision by that permission.
  */
 
-let work: string;
-let pki: DevPki;
-
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'signet-certified-'));
-  pki = await loadOrCreateDevPki(join(work, 'pki'));
-});
-after(() => rm(work, { recursive: true, force: true }));
+const suite = useDevPki('signet-certified-');
 
 async function certified(permission: DocMdpPermission): Promise<Uint8Array> {
   return appendSignatureRevision(
     PdfBuffer.copyOf(await makePdf({ pages: 1, text: 'Certified by its author' })),
     { kind: 'signature', fieldName: 'Author certification', contentsBytes: 16_384, certify: permission },
-    (digest) => createPadesCms(digest, pki.sealing),
+    (digest) => createPadesCms(digest, suite.pki.sealing),
   );
 }
 
@@ -59,10 +49,10 @@ async function complete(pdf: Uint8Array): Promise<Uint8Array> {
     fields: [],
     appendix: await makePdf({ text: 'Certificate of completion' }),
   });
-  return sealPdf(withCertificate, pki.sealing);
+  return sealPdf(withCertificate, suite.pki.sealing);
 }
 
-const verify = (pdf: Uint8Array) => verifyPdf(pdf, { trustAnchors: [pki.rootDer] });
+const verify = (pdf: Uint8Array) => verifyPdf(pdf, { trustAnchors: [suite.pki.rootDer] });
 
 describe('a certified document', () => {
   it('carries its permission where validators look: the signature reference and the catalog /Perms', async () => {
@@ -77,7 +67,7 @@ describe('a certified document', () => {
       appendSignatureRevision(
         PdfBuffer.copyOf(await certified(3)),
         { kind: 'signature', fieldName: 'Second', contentsBytes: 16_384, certify: 3 },
-        (digest) => createPadesCms(digest, pki.sealing),
+        (digest) => createPadesCms(digest, suite.pki.sealing),
       ),
       (error: unknown) => error instanceof SignetError && error.code === 'PDF_ALREADY_SIGNED',
     );
@@ -107,7 +97,7 @@ describe('a certified document', () => {
 
   it('at level 2, the validator judges an added annotation not allowed, a further signature allowed', async () => {
     const pdf = await certified(2);
-    const signedAgain = await sealPdf(pdf, pki.sealing);
+    const signedAgain = await sealPdf(pdf, suite.pki.sealing);
     assert.equal((await verify(signedAgain)).verdict, 'valid');
 
     const annotated = await complete(pdf);
@@ -119,7 +109,7 @@ describe('a certified document', () => {
   });
 
   it('at level 1, even a further signature is a disallowed change', async () => {
-    const report = await verify(await sealPdf(await certified(1), pki.sealing));
+    const report = await verify(await sealPdf(await certified(1), suite.pki.sealing));
     assert.equal(report.verdict, 'invalid');
     assert.equal(report.signatures[0]?.coverage.modifications, 'disallowed-changes');
   });

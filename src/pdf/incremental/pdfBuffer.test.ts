@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { useDevPki } from '../../../test/support/devPkiFixture.ts';
 import { makePdf } from '../../../test/support/pdfFixtures.ts';
-import { type DevPki, loadOrCreateDevPki } from '../../pki/devCa.ts';
 import { verifyPdf } from '../../verify/verifyPdf.ts';
 import { type PadesSignature, signPades } from '../pades.ts';
 import { PdfBuffer, readPdfFile } from './pdfBuffer.ts';
@@ -14,21 +13,14 @@ import { PdfBuffer, readPdfFile } from './pdfBuffer.ts';
  * signed, and a caller's plain array is copied once and never written to.
  */
 
-let work: string;
-let pki: DevPki;
-
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'signet-pdf-buffer-'));
-  pki = await loadOrCreateDevPki(join(work, 'pki'));
-});
-after(() => rm(work, { recursive: true, force: true }));
+const suite = useDevPki('signet-pdf-buffer-');
 
 const SIGNED_AT = new Date('2026-11-30T12:00:00Z');
 
 function twoSignatures(): PadesSignature[] {
   return [
-    { identity: pki.sealing, fieldName: 'Signature of Ada', signingTime: SIGNED_AT, name: 'Ada' },
-    { identity: pki.sealing, fieldName: 'Signet seal', signingTime: SIGNED_AT, name: 'Signet' },
+    { identity: suite.pki.sealing, fieldName: 'Signature of Ada', signingTime: SIGNED_AT, name: 'Ada' },
+    { identity: suite.pki.sealing, fieldName: 'Signet seal', signingTime: SIGNED_AT, name: 'Signet' },
   ];
 }
 
@@ -59,7 +51,7 @@ describe('PdfBuffer', () => {
 
   it('reads a file whole, with the headroom asked for behind it', async () => {
     const pdf = await makePdf({ pages: 2, text: 'Read me' });
-    const path = join(work, 'read.pdf');
+    const path = join(suite.work, 'read.pdf');
     await writeFile(path, pdf);
     const buffer = await readPdfFile(path, 1024);
     assert.deepEqual(Buffer.from(buffer.bytes), Buffer.from(pdf));
@@ -70,7 +62,7 @@ describe('PdfBuffer', () => {
 describe('signing a PdfBuffer', () => {
   it('appends every revision in place: the document is never copied, and the bytes are the same as from a copy', async () => {
     const pdf = await makePdf({ pages: 1, text: 'Signed in place' });
-    const path = join(work, 'in-place.pdf');
+    const path = join(suite.work, 'in-place.pdf');
     await writeFile(path, pdf);
     const buffer = await readPdfFile(path);
     const storage = buffer.bytes.buffer;
@@ -83,7 +75,7 @@ describe('signing a PdfBuffer', () => {
     const fromCopy = await signPades(pdf, twoSignatures(), 'B-B', {});
     assert.deepEqual(Buffer.from(inPlace), Buffer.from(fromCopy));
 
-    const report = await verifyPdf(inPlace, { trustAnchors: [pki.rootDer] });
+    const report = await verifyPdf(inPlace, { trustAnchors: [suite.pki.rootDer] });
     assert.deepEqual(
       report.signatures.map((s) => [
         s.fieldName,
@@ -100,7 +92,7 @@ describe('signing a PdfBuffer', () => {
 
   it('still signs when the revisions outgrow the headroom (one copy, then in place again)', async () => {
     const pdf = await makePdf({ pages: 1, text: 'Little room' });
-    const path = join(work, 'little-room.pdf');
+    const path = join(suite.work, 'little-room.pdf');
     await writeFile(path, pdf);
     const buffer = await readPdfFile(path, 16);
     const signed = await signPades(buffer, twoSignatures(), 'B-B', {});
