@@ -29,12 +29,13 @@ globalThis.gc?.();
 const runtimeRssBytes = process.memoryUsage().rss;
 // Read straight into a buffer with headroom: signPades appends the seal there, never copying the file.
 const pdf = await readPdfFile(pdfPath);
+// Taken now: the seal appends to this very buffer, so its length grows.
+const fileBytes = pdf.length;
 globalThis.gc?.();
 const baselineRssBytes = process.memoryUsage().rss;
 const maxRssBeforeBytes = peakRss();
 const peakWasReset = resetPeakRss();
 const started = performance.now();
-const fileBytes = pdf.length;
 const sealed = await signPades(pdf, [seal()], 'B-B', {});
 const sealMs = performance.now() - started;
 const report: SealMemoryReport = {

@@ -98,7 +98,6 @@ export async function signPades(
     : undefined;
 
   const target = pdf instanceof PdfBuffer ? pdf : PdfBuffer.copyOf(pdf);
-  let current = target.bytes;
   const made: { contents: Uint8Array; certificates: Uint8Array[] }[] = [];
   for (const signature of signatures) {
     const tokens: Uint8Array[] = [];
@@ -107,7 +106,7 @@ export async function signPades(
       typeof signature.identity === 'function' ? await signature.identity() : signature.identity;
     const contentsBytes = signatureContentsBytes(identity, tsa !== undefined);
     try {
-      current = await appendSignatureRevision(
+      await appendSignatureRevision(
         target,
         {
           kind: 'signature',
@@ -145,15 +144,15 @@ export async function signPades(
     });
   }
 
-  if (!validationData) return current;
+  if (!validationData) return target.bytes;
   const material: SignatureValidationMaterial[] = [];
   for (const signature of made) {
     const collected = await validationData.collect(signature.certificates);
     material.push({ ...collected, signatureContents: signature.contents });
   }
-  current = appendDss(target, material);
+  appendDss(target, material);
 
-  if (!tsa || !levelAtLeast(level, 'B-LTA')) return current;
+  if (!tsa || !levelAtLeast(level, 'B-LTA')) return target.bytes;
   return appendSignatureRevision(
     target,
     {

@@ -222,6 +222,6 @@ export function ascii(text: string): Uint8Array {
   return Buffer.from(text, 'latin1');
 }
 
-function concat(chunks: Uint8Array[], total?: number): Uint8Array {
-  return Buffer.concat(chunks, total);
+function concat(chunks: Uint8Array[]): Uint8Array {
+  return Buffer.concat(chunks);
 }
