@@ -6,11 +6,11 @@ import {
   PDFName,
   PDFNumber,
   type PDFObject,
-  PDFObjectParser,
   PDFRawStream,
   PDFRef,
 } from 'pdf-lib';
 import { SignetError } from '../../errors.ts';
+import { parsePdfObject } from './objectParser.ts';
 
 /*
  * A lazy, read-only view of a PDF file as it is on disk: the cross-reference chain read from
@@ -20,9 +20,10 @@ import { SignetError } from '../../errors.ts';
  * Why not pdf-lib's loader: it parses every object of the file up front (and ignores the
  * cross-reference data, so it cannot tell which revision an object belongs to), which made a
  * 100-page seal 85 % parsing. An incremental update only needs the trailer, the catalog, the
- * AcroForm and one page. pdf-lib's object parser and object model are still used for the
- * objects themselves; only the file structure is read here, because no maintained library
- * exposes it (pdf-lib has no predictor support for xref streams, @libpdf/core parses eagerly).
+ * AcroForm and one page. pdf-lib's object model is still used for the objects themselves
+ * (parsed by objectParser.ts, which says why not by pdf-lib's parser); only the file structure
+ * is read here, because no maintained library exposes it (pdf-lib has no predictor support for
+ * xref streams, @libpdf/core parses eagerly).
  */
 
 export type XrefEntry =
@@ -305,7 +306,7 @@ class LazyPdfFile implements PdfFile {
 
   #parseObjectAt(position: number): PDFObject {
     try {
-      return PDFObjectParser.forBytes(this.bytes.subarray(position), this.context).parseObject();
+      return parsePdfObject(this.bytes, position, this.context).object;
     } catch {
       throw damaged(`unreadable object at offset ${position}`);
     }
@@ -333,7 +334,7 @@ class LazyPdfFile implements PdfFile {
     const at = objectStream.offsets.get(ref.objectNumber);
     if (at === undefined) return undefined;
     try {
-      return PDFObjectParser.forBytes(objectStream.decoded.subarray(at), this.context).parseObject();
+      return parsePdfObject(objectStream.decoded, at, this.context).object;
     } catch {
       throw damaged(`unreadable object ${ref.objectNumber} in object stream ${streamNumber}`);
     }

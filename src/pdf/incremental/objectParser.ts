@@ -1,0 +1,392 @@
+import {
+  PDFArray,
+  PDFBool,
+  PDFCatalog,
+  type PDFContext,
+  PDFDict,
+  PDFHexString,
+  PDFName,
+  PDFNull,
+  PDFNumber,
+  type PDFObject,
+  PDFPageLeaf,
+  PDFPageTree,
+  PDFRawStream,
+  PDFRef,
+  PDFString,
+} from 'pdf-lib';
+
+/*
+ * Parses one PDF object (ISO 32000-1 §7.3) from a byte offset into pdf-lib's object model.
+ *
+ * Why not pdf-lib's PDFObjectParser, which this replaces on the sealing path: it reads a byte
+ * at a time through method calls and builds every number and name by string concatenation, and
+ * it was 20 % of a 1-page seal — the page dictionaries pdf-lib itself writes carry one /Font
+ * entry per drawText call, and real-world pages carry big /Resources. This reads by index into
+ * the bytes and makes strings only for names and string contents. The objects it returns are
+ * the ones pdf-lib's parser returns (the differential test in objectParser.test.ts compares
+ * them on every object of the real-world fixtures), so the rest of the code cannot tell.
+ *
+ * Differences, all on input that is not valid PDF: keywords must end at a delimiter, the
+ * nesting depth is bounded, an unterminated string, array or dictionary is an error instead of
+ * whatever was read until the end, and a stream whose /Length is wrong ends at the first
+ * `endstream` rather than a count of nested `stream` keywords.
+ */
+
+export class PdfSyntaxError extends Error {
+  readonly position: number;
+  constructor(position: number, detail: string) {
+    super(`${detail} at byte ${position}`);
+    this.position = position;
+  }
+}
+
+export interface ParsedObject {
+  object: PDFObject;
+  /** The offset just past the object. */
+  end: number;
+}
+
+/** qpdf's limit; deeper nesting is an attack on the stack, not a document. */
+const MAX_DEPTH = 500;
+
+const CHAR = {
+  tab: 0x09,
+  lf: 0x0a,
+  cr: 0x0d,
+  space: 0x20,
+  percent: 0x25,
+  leftParen: 0x28,
+  rightParen: 0x29,
+  plus: 0x2b,
+  minus: 0x2d,
+  period: 0x2e,
+  slash: 0x2f,
+  zero: 0x30,
+  nine: 0x39,
+  lessThan: 0x3c,
+  greaterThan: 0x3e,
+  R: 0x52,
+  leftBracket: 0x5b,
+  backslash: 0x5c,
+  rightBracket: 0x5d,
+  f: 0x66,
+  n: 0x6e,
+  t: 0x74,
+} as const;
+
+/** §7.2.2 Table 1 (white-space) and Table 2 (delimiters). */
+const WHITESPACE = new Uint8Array(256);
+for (const code of [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]) WHITESPACE[code] = 1;
+const DELIMITER = new Uint8Array(256);
+for (const character of '()<>[]{}/%') DELIMITER[character.charCodeAt(0)] = 1;
+
+const KEYWORD = {
+  true: bytesOf('true'),
+  false: bytesOf('false'),
+  null: bytesOf('null'),
+  stream: bytesOf('stream'),
+  endstream: bytesOf('endstream'),
+} as const;
+
+const NAME = {
+  Type: PDFName.of('Type'),
+  Catalog: PDFName.of('Catalog'),
+  Pages: PDFName.of('Pages'),
+  Page: PDFName.of('Page'),
+  Length: PDFName.of('Length'),
+} as const;
+
+/** Parses the object that starts at (or after white-space and comments from) `position`. */
+export function parsePdfObject(bytes: Uint8Array, position: number, context: PDFContext): ParsedObject {
+  const reader = new ObjectReader(bytes, position, context);
+  const object = reader.object(0);
+  return { object, end: reader.position };
+}
+
+class ObjectReader {
+  readonly #bytes: Uint8Array;
+  /** The same bytes as a Buffer, whose latin1 slice is the cheapest way to a JS string. */
+  readonly #text: Buffer;
+  readonly #context: PDFContext;
+  position: number;
+
+  constructor(bytes: Uint8Array, position: number, context: PDFContext) {
+    this.#bytes = bytes;
+    this.#text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.position = position;
+    this.#context = context;
+  }
+
+  #latin1(start: number, end: number): string {
+    return this.#text.toString('latin1', start, end);
+  }
+
+  object(depth: number): PDFObject {
+    if (depth > MAX_DEPTH) throw new PdfSyntaxError(this.position, 'objects nested too deeply');
+    this.#skipWhitespaceAndComments();
+    const bytes = this.#bytes;
+    const byte = bytes[this.position];
+    if (byte === undefined) throw new PdfSyntaxError(this.position, 'unexpected end of data');
+    if (byte === CHAR.lessThan) {
+      return bytes[this.position + 1] === CHAR.lessThan ? this.#dictOrStream(depth) : this.#hexString();
+    }
+    if (byte === CHAR.leftParen) return this.#literalString();
+    if (byte === CHAR.slash) return this.#name();
+    if (byte === CHAR.leftBracket) return this.#array(depth);
+    if (isNumberStart(byte)) return this.#numberOrRef();
+    if (byte === CHAR.t && this.#keyword(KEYWORD.true)) return PDFBool.True;
+    if (byte === CHAR.f && this.#keyword(KEYWORD.false)) return PDFBool.False;
+    if (byte === CHAR.n && this.#keyword(KEYWORD.null)) return PDFNull;
+    throw new PdfSyntaxError(this.position, `unexpected character 0x${byte.toString(16).padStart(2, '0')}`);
+  }
+
+  #skipWhitespaceAndComments(): void {
+    const bytes = this.#bytes;
+    let position = this.position;
+    for (;;) {
+      while (position < bytes.length && WHITESPACE[bytes[position] as number]) position++;
+      if (bytes[position] !== CHAR.percent) break;
+      while (position < bytes.length && bytes[position] !== CHAR.lf && bytes[position] !== CHAR.cr)
+        position++;
+    }
+    this.position = position;
+  }
+
+  /** Consumes `keyword` if it is next and ends at a delimiter, white-space or the end. */
+  #keyword(keyword: Uint8Array): boolean {
+    const bytes = this.#bytes;
+    const start = this.position;
+    for (let i = 0; i < keyword.length; i++) if (bytes[start + i] !== keyword[i]) return false;
+    const after = bytes[start + keyword.length];
+    if (after !== undefined && !WHITESPACE[after] && !DELIMITER[after]) return false;
+    this.position = start + keyword.length;
+    return true;
+  }
+
+  /** §7.3.3, with pdf-lib's reading: sign and digits up to one period, then digits. */
+  #rawNumber(): { value: number; integer: boolean } {
+    const bytes = this.#bytes;
+    const start = this.position;
+    let position = start;
+    let integer = true;
+    let value = 0;
+    while (position < bytes.length) {
+      const byte = bytes[position] as number;
+      if (byte >= CHAR.zero && byte <= CHAR.nine) {
+        value = value * 10 + (byte - CHAR.zero);
+      } else if (byte === CHAR.period || byte === CHAR.plus || byte === CHAR.minus) {
+        integer = false;
+        if (byte === CHAR.period) {
+          position++;
+          break;
+        }
+      } else {
+        break;
+      }
+      position++;
+    }
+    while (!integer && position < bytes.length && isDigit(bytes[position] as number)) position++;
+    this.position = position;
+    if (integer && position > start) return { value, integer };
+    const parsed = Number(this.#latin1(start, position));
+    if (position === start || !Number.isFinite(parsed)) {
+      throw new PdfSyntaxError(start, `malformed number "${this.#latin1(start, position)}"`);
+    }
+    return { value: parsed, integer: false };
+  }
+
+  /** A number, or an indirect reference "objectNumber generation R" (§7.3.10). */
+  #numberOrRef(): PDFObject {
+    const first = this.#rawNumber();
+    if (!first.integer) return PDFNumber.of(first.value);
+    const afterFirst = this.position;
+    this.#skipWhitespaceAndComments();
+    if (isDigit(this.#bytes[this.position] ?? 0)) {
+      const second = this.#rawNumber();
+      this.#skipWhitespaceAndComments();
+      if (second.integer && this.#bytes[this.position] === CHAR.R) {
+        this.position++;
+        return refOf(first.value, second.value);
+      }
+    }
+    this.position = afterFirst;
+    return PDFNumber.of(first.value);
+  }
+
+  /** §7.3.4.2: kept as written (escapes and all), as pdf-lib's PDFString holds it. */
+  #literalString(): PDFString {
+    const bytes = this.#bytes;
+    const start = this.position;
+    let depth = 0;
+    let position = start;
+    while (position < bytes.length) {
+      const byte = bytes[position];
+      if (byte === CHAR.backslash) {
+        position += 2;
+        continue;
+      }
+      if (byte === CHAR.leftParen) depth++;
+      else if (byte === CHAR.rightParen && --depth === 0) {
+        this.position = position + 1;
+        return PDFString.of(this.#latin1(start + 1, position));
+      }
+      position++;
+    }
+    throw new PdfSyntaxError(start, 'unterminated string');
+  }
+
+  /** §7.3.4.3: the hex digits as written; PDFHexString decodes them when asked. */
+  #hexString(): PDFHexString {
+    const bytes = this.#bytes;
+    const start = this.position;
+    const end = bytes.indexOf(CHAR.greaterThan, start + 1);
+    if (end < 0) throw new PdfSyntaxError(start, 'unterminated hex string');
+    this.position = end + 1;
+    return PDFHexString.of(this.#latin1(start + 1, end));
+  }
+
+  /** §7.3.5: PDFName.of decodes #xx escapes and returns the one shared instance per name. */
+  #name(): PDFName {
+    const bytes = this.#bytes;
+    const start = this.position + 1;
+    let position = start;
+    while (position < bytes.length) {
+      const byte = bytes[position] as number;
+      if (WHITESPACE[byte] || DELIMITER[byte]) break;
+      position++;
+    }
+    this.position = position;
+    return nameOf(this.#latin1(start, position));
+  }
+
+  #array(depth: number): PDFArray {
+    const start = this.position;
+    this.position++;
+    const array = PDFArray.withContext(this.#context);
+    for (;;) {
+      this.#skipWhitespaceAndComments();
+      const byte = this.#bytes[this.position];
+      if (byte === undefined) throw new PdfSyntaxError(start, 'unterminated array');
+      if (byte === CHAR.rightBracket) {
+        this.position++;
+        return array;
+      }
+      array.push(this.object(depth + 1));
+    }
+  }
+
+  /** §7.3.7 and §7.3.8: a dictionary, and the stream it heads if `stream` follows. */
+  #dictOrStream(depth: number): PDFDict | PDFRawStream {
+    const bytes = this.#bytes;
+    const start = this.position;
+    this.position += 2;
+    const entries = new Map<PDFName, PDFObject>();
+    for (;;) {
+      this.#skipWhitespaceAndComments();
+      const byte = bytes[this.position];
+      if (byte === undefined) throw new PdfSyntaxError(start, 'unterminated dictionary');
+      if (byte === CHAR.greaterThan && bytes[this.position + 1] === CHAR.greaterThan) {
+        this.position += 2;
+        break;
+      }
+      if (byte !== CHAR.slash) throw new PdfSyntaxError(this.position, 'a dictionary key is not a name');
+      const key = this.#name();
+      entries.set(key, this.object(depth + 1));
+    }
+    const dict = this.#typedDict(entries);
+    const afterDict = this.position;
+    this.#skipWhitespaceAndComments();
+    if (!this.#keyword(KEYWORD.stream)) {
+      this.position = afterDict;
+      return dict;
+    }
+    return this.#streamBody(dict, start);
+  }
+
+  /** pdf-lib's parser makes these three /Types its structure classes; so does this one. */
+  #typedDict(entries: Map<PDFName, PDFObject>): PDFDict {
+    const type = entries.get(NAME.Type);
+    if (type === NAME.Catalog) return PDFCatalog.fromMapWithContext(entries, this.#context);
+    if (type === NAME.Pages) return PDFPageTree.fromMapWithContext(entries, this.#context);
+    if (type === NAME.Page) return PDFPageLeaf.fromMapWithContext(entries, this.#context);
+    return PDFDict.fromMapWithContext(entries, this.#context);
+  }
+
+  /**
+   * §7.3.8.1: `stream` is followed by CRLF or LF (a lone CR or a space before the EOL is
+   * accepted, as readers do), then /Length bytes, then an optional EOL and `endstream`. A
+   * missing or wrong direct /Length falls back to the first `endstream`.
+   */
+  #streamBody(dict: PDFDict, dictStart: number): PDFRawStream {
+    const bytes = this.#bytes;
+    let start = this.position;
+    if (bytes[start] === CHAR.space) start++;
+    if (bytes[start] === CHAR.cr) start++;
+    if (bytes[start] === CHAR.lf) start++;
+    const length = dict.get(NAME.Length);
+    if (length instanceof PDFNumber) {
+      const end = start + length.asNumber();
+      if (Number.isInteger(end) && end >= start && end <= bytes.length) {
+        this.position = end;
+        this.#skipWhitespaceAndComments();
+        if (this.#keyword(KEYWORD.endstream)) return PDFRawStream.of(dict, bytes.subarray(start, end));
+      }
+    }
+    const endstream = indexOfBytes(bytes, KEYWORD.endstream, start);
+    if (endstream < 0) throw new PdfSyntaxError(dictStart, 'stream without endstream');
+    let end = endstream;
+    if (end > start && bytes[end - 1] === CHAR.lf) end--;
+    if (end > start && bytes[end - 1] === CHAR.cr) end--;
+    this.position = endstream + KEYWORD.endstream.length;
+    return PDFRawStream.of(dict, bytes.subarray(start, end));
+  }
+}
+
+/**
+ * PDFName.of runs a #xx-decoding regex over every name before looking it up in pdf-lib's pool:
+ * a third of parsing a page. Names repeat (Type, Font, Resources, F1…), so they are kept here
+ * by their written form. Bounded, because a hostile file can hold any number of distinct names.
+ */
+const NAME_CACHE_LIMIT = 4096;
+const namesByWrittenForm = new Map<string, PDFName>();
+
+function nameOf(written: string): PDFName {
+  let name = namesByWrittenForm.get(written);
+  if (name === undefined) {
+    name = PDFName.of(written);
+    if (namesByWrittenForm.size >= NAME_CACHE_LIMIT) namesByWrittenForm.clear();
+    namesByWrittenForm.set(written, name);
+  }
+  return name;
+}
+
+/** PDFRef.of builds a "n g R" string to find its pooled instance; generation 0 is looked up by number. */
+const REF_CACHE_LIMIT = 65_536;
+const generationZeroRefs: (PDFRef | undefined)[] = [];
+
+function refOf(objectNumber: number, generation: number): PDFRef {
+  if (generation !== 0 || objectNumber >= REF_CACHE_LIMIT) return PDFRef.of(objectNumber, generation);
+  let ref = generationZeroRefs[objectNumber];
+  if (ref === undefined) {
+    ref = PDFRef.of(objectNumber, 0);
+    generationZeroRefs[objectNumber] = ref;
+  }
+  return ref;
+}
+
+function isDigit(byte: number): boolean {
+  return byte >= CHAR.zero && byte <= CHAR.nine;
+}
+
+function isNumberStart(byte: number): boolean {
+  return isDigit(byte) || byte === CHAR.plus || byte === CHAR.minus || byte === CHAR.period;
+}
+
+function bytesOf(text: string): Uint8Array {
+  return Uint8Array.from(text, (character) => character.charCodeAt(0));
+}
+
+function indexOfBytes(bytes: Uint8Array, needle: Uint8Array, from: number): number {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(needle, from);
+}
