@@ -1,4 +1,13 @@
-import { PDFArray, PDFDict, PDFName, PDFNumber, type PDFObject, PDFRef, PDFStream } from 'pdf-lib';
+import {
+  PDFArray,
+  PDFDict,
+  PDFInvalidObject,
+  PDFName,
+  PDFNumber,
+  type PDFObject,
+  PDFRef,
+  PDFStream,
+} from 'pdf-lib';
 import type { PdfBuffer } from './pdfBuffer.ts';
 import type { PdfFile } from './pdfFile.ts';
 
@@ -200,10 +209,13 @@ function isRaw(object: PDFObject | RawObject): object is RawObject {
  * An object's bytes. pdf-lib's objects also write themselves as their PDF syntax through
  * toString, in one pass and by string concatenation: a third of the time sizeInBytes followed
  * by copyBytesInto takes for a page's dictionary. A stream's binary contents would be widened
- * to a string a byte at a time, so streams keep copyBytesInto.
+ * to a string a byte at a time, and an object pdf-lib could not parse (PDFInvalidObject) names
+ * itself in toString instead of giving its bytes, so those two keep copyBytesInto.
  */
 export function serialize(object: PDFObject): Uint8Array {
-  if (!(object instanceof PDFStream)) return Buffer.from(object.toString(), 'latin1');
+  if (!(object instanceof PDFStream) && !(object instanceof PDFInvalidObject)) {
+    return Buffer.from(object.toString(), 'latin1');
+  }
   const buffer = new Uint8Array(object.sizeInBytes());
   object.copyBytesInto(buffer, 0);
   return buffer;

@@ -9,7 +9,8 @@ import {
   PDFContext,
   PDFDict,
   PDFDocument,
-  type PDFHexString,
+  PDFHexString,
+  PDFInvalidObject,
   PDFName,
   PDFNull,
   PDFNumber,
@@ -128,6 +129,22 @@ describe('the PDF object parser', () => {
       const theirs = PDFObjectParser.forBytes(bytes, context).parseObject();
       assert.equal(pdfLibBytes(ours).toString('latin1'), pdfLibBytes(theirs).toString('latin1'), sample);
       assert.equal(ours.constructor, theirs.constructor, sample);
+    }
+  });
+});
+
+describe('the incremental writer’s serializer', () => {
+  it('writes every kind of object byte for byte as pdf-lib does, binary streams and unparsable objects too', () => {
+    const stream = context.stream(new Uint8Array([0, 255, 10, 13, 40, 41]), { Filter: 'FlateDecode' });
+    const objects: PDFObject[] = [
+      parse('<</Type/Page/A[1 2 3 0 R (s\\)) <ab>]/B<</C true/D null>>/E -1.5>>'),
+      stream,
+      PDFInvalidObject.of(new Uint8Array([1, 2, 3, 0x80])),
+      PDFName.of('Name With Space'),
+      PDFHexString.fromText('Ünïcode'),
+    ];
+    for (const object of objects) {
+      assert.deepEqual(Buffer.from(serialize(object)), pdfLibBytes(object), object.constructor.name);
     }
   });
 });
