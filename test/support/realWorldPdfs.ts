@@ -178,7 +178,7 @@ export async function classicPdf(): Promise<Uint8Array> {
   return document.save({ useObjectStreams: false });
 }
 
-async function qpdfTransform(workDir: string, input: Uint8Array, args: string[]): Promise<Uint8Array> {
+export async function qpdfTransform(workDir: string, input: Uint8Array, args: string[]): Promise<Uint8Array> {
   const inPath = join(workDir, `qpdf-in-${unique()}.pdf`);
   const outPath = join(workDir, `qpdf-out-${unique()}.pdf`);
   await writeFile(inPath, input);

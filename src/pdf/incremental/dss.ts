@@ -1,17 +1,9 @@
 import { createHash } from 'node:crypto';
-import {
-  PDFArray,
-  PDFDict,
-  PDFHexString,
-  PDFName,
-  PDFNumber,
-  type PDFObject,
-  PDFRawStream,
-  PDFRef,
-} from 'pdf-lib';
+import { PDFArray, PDFDict, PDFHexString, PDFNumber, type PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
 import { IncrementalUpdate } from './incrementalUpdate.ts';
 import type { PdfBuffer } from './pdfBuffer.ts';
 import { decodeStream, openPdfFile, type PdfFile } from './pdfFile.ts';
+import { pdfName } from './pdfName.ts';
 
 /*
  * The Document Security Store (ETSI EN 319 142-1 §5.4.2, ISO 32000-2 §12.8.4.3): certificates,
@@ -53,23 +45,23 @@ export function vriKey(signatureContents: Uint8Array): string {
 /** The signatures and document time-stamps a file holds, in AcroForm order. */
 export function embeddedSignatures(pdf: Uint8Array | PdfFile): EmbeddedSignature[] {
   const file = pdf instanceof Uint8Array ? openPdfFile(pdf) : pdf;
-  const acroForm = file.resolve(file.catalog().get(PDFName.of('AcroForm')));
+  const acroForm = file.resolve(file.catalog().get(pdfName('AcroForm')));
   if (!(acroForm instanceof PDFDict)) return [];
-  const fields = file.resolve(acroForm.get(PDFName.of('Fields')));
+  const fields = file.resolve(acroForm.get(pdfName('Fields')));
   if (!(fields instanceof PDFArray)) return [];
   const found: EmbeddedSignature[] = [];
   for (const field of fields.asArray()) {
     const dict = file.resolve(field);
-    if (!(dict instanceof PDFDict) || dict.get(PDFName.of('FT')) !== PDFName.of('Sig')) continue;
-    const value = file.resolve(dict.get(PDFName.of('V')));
+    if (!(dict instanceof PDFDict) || dict.get(pdfName('FT')) !== pdfName('Sig')) continue;
+    const value = file.resolve(dict.get(pdfName('V')));
     if (!(value instanceof PDFDict)) continue;
-    const contents = value.get(PDFName.of('Contents'));
+    const contents = value.get(pdfName('Contents'));
     if (!(contents instanceof PDFHexString)) continue;
-    const title = dict.get(PDFName.of('T'));
-    const type = value.get(PDFName.of('Type'));
+    const title = dict.get(pdfName('T'));
+    const type = value.get(pdfName('Type'));
     found.push({
       fieldName: title instanceof PDFHexString || isPdfString(title) ? decodeTitle(title) : '',
-      kind: type === PDFName.of('DocTimeStamp') ? 'document-timestamp' : 'signature',
+      kind: type === pdfName('DocTimeStamp') ? 'document-timestamp' : 'signature',
       contents: contents.asBytes(),
     });
   }
@@ -87,10 +79,10 @@ export function appendDss(target: PdfBuffer, signatures: SignatureValidationMate
   const catalog = update.editableDict(catalogRef);
   if (!catalog) throw new Error('the document has no catalog');
 
-  const existingRef = catalog.get(PDFName.of('DSS'));
+  const existingRef = catalog.get(pdfName('DSS'));
   const existing = file.resolve(existingRef);
   const dss = existing instanceof PDFDict ? existing.clone(file.context) : PDFDict.withContext(file.context);
-  dss.set(PDFName.of('Type'), PDFName.of('DSS'));
+  dss.set(pdfName('Type'), pdfName('DSS'));
 
   const stores = {
     certificates: new StreamStore(file, update, dss, 'Certs'),
@@ -107,17 +99,17 @@ export function appendDss(target: PdfBuffer, signatures: SignatureValidationMate
     };
     for (const [key, list] of Object.entries(refs)) {
       if (list.length === 0) continue;
-      entry.set(PDFName.of(key), refArray(file, list));
+      entry.set(pdfName(key), refArray(file, list));
     }
-    vriDict.set(PDFName.of(vriKey(signature.signatureContents)), entry);
+    vriDict.set(pdfName(vriKey(signature.signatureContents)), entry);
   }
   for (const store of Object.values(stores)) store.writeInto(dss);
-  dss.set(PDFName.of('VRI'), vriDict);
+  dss.set(pdfName('VRI'), vriDict);
 
   if (existingRef instanceof PDFRef) {
     update.set(existingRef, dss);
   } else {
-    catalog.set(PDFName.of('DSS'), update.add(dss));
+    catalog.set(pdfName('DSS'), update.add(dss));
     update.set(catalogRef, catalog);
   }
   return update.appendTo(target).bytes;
@@ -135,7 +127,7 @@ class StreamStore {
     this.#file = file;
     this.#update = update;
     this.#key = key;
-    const existing = file.resolve(dss.get(PDFName.of(key)));
+    const existing = file.resolve(dss.get(pdfName(key)));
     if (!(existing instanceof PDFArray)) return;
     for (const item of existing.asArray()) {
       if (!(item instanceof PDFRef)) continue;
@@ -150,7 +142,7 @@ class StreamStore {
     const known = this.#byHash.get(hash);
     if (known) return known;
     const dict = PDFDict.withContext(this.#file.context);
-    dict.set(PDFName.of('Length'), PDFNumber.of(der.length));
+    dict.set(pdfName('Length'), PDFNumber.of(der.length));
     const ref = this.#update.add(PDFRawStream.of(dict, der));
     this.#byHash.set(hash, ref);
     this.#refs.push(ref);
@@ -158,12 +150,12 @@ class StreamStore {
   }
 
   writeInto(dss: PDFDict): void {
-    if (this.#refs.length > 0) dss.set(PDFName.of(this.#key), refArray(this.#file, this.#refs));
+    if (this.#refs.length > 0) dss.set(pdfName(this.#key), refArray(this.#file, this.#refs));
   }
 }
 
 function vriDictionary(file: PdfFile, dss: PDFDict): PDFDict {
-  const existing = file.resolve(dss.get(PDFName.of('VRI')));
+  const existing = file.resolve(dss.get(pdfName('VRI')));
   return existing instanceof PDFDict ? existing.clone(file.context) : PDFDict.withContext(file.context);
 }
 

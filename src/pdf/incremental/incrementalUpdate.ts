@@ -1,15 +1,7 @@
-import {
-  PDFArray,
-  PDFDict,
-  PDFInvalidObject,
-  PDFName,
-  PDFNumber,
-  type PDFObject,
-  PDFRef,
-  PDFStream,
-} from 'pdf-lib';
+import { PDFArray, PDFDict, PDFInvalidObject, PDFNumber, type PDFObject, PDFRef, PDFStream } from 'pdf-lib';
 import type { PdfBuffer } from './pdfBuffer.ts';
 import type { PdfFile } from './pdfFile.ts';
+import { pdfName } from './pdfName.ts';
 
 /*
  * An incremental update (ISO 32000-1 §7.5.6): the original bytes, untouched, followed by the
@@ -146,12 +138,12 @@ export class IncrementalUpdate {
 
   #trailerEntries(size: number): PDFDict {
     const trailer = PDFDict.withContext(this.file.context);
-    trailer.set(PDFName.of('Size'), PDFNumber.of(size));
+    trailer.set(pdfName('Size'), PDFNumber.of(size));
     for (const key of ['Root', 'Info', 'ID']) {
-      const value = this.file.trailer.get(PDFName.of(key));
-      if (value) trailer.set(PDFName.of(key), value);
+      const value = this.file.trailer.get(pdfName(key));
+      if (value) trailer.set(pdfName(key), value);
     }
-    trailer.set(PDFName.of('Prev'), PDFNumber.of(this.file.lastXrefOffset));
+    trailer.set(pdfName('Prev'), PDFNumber.of(this.file.lastXrefOffset));
     return trailer;
   }
 
@@ -181,16 +173,16 @@ export class IncrementalUpdate {
       position += 7;
     }
     const dict = this.#trailerEntries(size);
-    dict.set(PDFName.of('Type'), PDFName.of('XRef'));
-    dict.set(PDFName.of('W'), numberArray(this.file, [1, 4, 2]));
+    dict.set(pdfName('Type'), pdfName('XRef'));
+    dict.set(pdfName('W'), numberArray(this.file, [1, 4, 2]));
     dict.set(
-      PDFName.of('Index'),
+      pdfName('Index'),
       numberArray(
         this.file,
         runs.flatMap((run) => [run[0] ?? 0, run.length]),
       ),
     );
-    dict.set(PDFName.of('Length'), PDFNumber.of(data.length));
+    dict.set(pdfName('Length'), PDFNumber.of(data.length));
     return concat([
       ascii(`${streamNumber} 0 obj\n`),
       serialize(dict),

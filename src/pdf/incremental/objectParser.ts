@@ -15,6 +15,8 @@ import {
   PDFRef,
   PDFString,
 } from 'pdf-lib';
+import { SignetError } from '../../errors.ts';
+import { pdfName } from './pdfName.ts';
 
 /*
  * Parses one PDF object (ISO 32000-1 §7.3) from a byte offset into pdf-lib's object model.
@@ -129,7 +131,8 @@ class ObjectReader {
     const byte = bytes[this.position];
     if (byte === undefined) throw new PdfSyntaxError(this.position, 'unexpected end of data');
     if (byte === CHAR.lessThan) {
-      return bytes[this.position + 1] === CHAR.lessThan ? this.#dictOrStream(depth) : this.#hexString();
+      if (bytes[this.position + 1] !== CHAR.lessThan) return this.#hexString();
+      return depth === 0 ? this.#dictOrStream(depth) : this.#nestedDict(depth);
     }
     if (byte === CHAR.leftParen) return this.#literalString();
     if (byte === CHAR.slash) return this.#name();
@@ -216,8 +219,14 @@ class ObjectReader {
 
   /** §7.3.4.2: kept as written (escapes and all), as pdf-lib's PDFString holds it. */
   #literalString(): PDFString {
-    const bytes = this.#bytes;
     const start = this.position;
+    this.position = this.#endOfLiteralString(start);
+    return PDFString.of(this.#latin1(start + 1, this.position - 1));
+  }
+
+  /** The offset just past the `)` that closes the string opening at `start`. */
+  #endOfLiteralString(start: number): number {
+    const bytes = this.#bytes;
     let depth = 0;
     let position = start;
     while (position < bytes.length) {
@@ -227,10 +236,7 @@ class ObjectReader {
         continue;
       }
       if (byte === CHAR.leftParen) depth++;
-      else if (byte === CHAR.rightParen && --depth === 0) {
-        this.position = position + 1;
-        return PDFString.of(this.#latin1(start + 1, position));
-      }
+      else if (byte === CHAR.rightParen && --depth === 0) return position + 1;
       position++;
     }
     throw new PdfSyntaxError(start, 'unterminated string');
@@ -257,7 +263,7 @@ class ObjectReader {
       position++;
     }
     this.position = position;
-    return nameOf(this.#latin1(start, position));
+    return pdfName(this.#latin1(start, position));
   }
 
   #array(depth: number): PDFArray {
@@ -276,8 +282,53 @@ class ObjectReader {
     }
   }
 
-  /** §7.3.7 and §7.3.8: a dictionary, and the stream it heads if `stream` follows. */
-  #dictOrStream(depth: number): PDFDict | PDFRawStream {
+  /**
+   * A dictionary inside another object. A big one is only stepped over and parsed when first
+   * read (DeferredDict): a page's /Resources is most of the page and nothing on the sealing
+   * path reads it, it is only written back as it was.
+   */
+  #nestedDict(depth: number): PDFDict {
+    const start = this.position;
+    const end = this.#endOfDictionary(start, depth);
+    if (end - start < DEFER_FROM_BYTES) return this.#dictOrStream(depth) as PDFDict;
+    this.position = end;
+    return new DeferredDict(this.#bytes, start, end, depth, this.#context);
+  }
+
+  /**
+   * The offset just past the `>>` that closes the dictionary opening at `start`, found without
+   * building it: only strings, hex strings and comments can hold a `<<` or `>>` that is not one.
+   */
+  #endOfDictionary(start: number, depth: number): number {
+    const bytes = this.#bytes;
+    let level = 0;
+    let position = start;
+    while (position < bytes.length) {
+      const byte = bytes[position];
+      if (byte === CHAR.leftParen) {
+        position = this.#endOfLiteralString(position);
+      } else if (byte === CHAR.percent) {
+        while (position < bytes.length && bytes[position] !== CHAR.lf && bytes[position] !== CHAR.cr)
+          position++;
+      } else if (byte === CHAR.lessThan && bytes[position + 1] === CHAR.lessThan) {
+        if (depth + ++level > MAX_DEPTH) throw new PdfSyntaxError(position, 'objects nested too deeply');
+        position += 2;
+      } else if (byte === CHAR.lessThan) {
+        const end = bytes.indexOf(CHAR.greaterThan, position + 1);
+        if (end < 0) throw new PdfSyntaxError(position, 'unterminated hex string');
+        position = end + 1;
+      } else if (byte === CHAR.greaterThan && bytes[position + 1] === CHAR.greaterThan) {
+        position += 2;
+        if (--level === 0) return position;
+      } else {
+        position++;
+      }
+    }
+    throw new PdfSyntaxError(start, 'unterminated dictionary');
+  }
+
+  /** §7.3.7: the entries of the dictionary at the current position, which must open with `<<`. */
+  dictionaryEntries(depth: number): Map<PDFName, PDFObject> {
     const bytes = this.#bytes;
     const start = this.position;
     this.position += 2;
@@ -288,13 +339,18 @@ class ObjectReader {
       if (byte === undefined) throw new PdfSyntaxError(start, 'unterminated dictionary');
       if (byte === CHAR.greaterThan && bytes[this.position + 1] === CHAR.greaterThan) {
         this.position += 2;
-        break;
+        return entries;
       }
       if (byte !== CHAR.slash) throw new PdfSyntaxError(this.position, 'a dictionary key is not a name');
       const key = this.#name();
       entries.set(key, this.object(depth + 1));
     }
-    const dict = this.#typedDict(entries);
+  }
+
+  /** §7.3.7 and §7.3.8: a dictionary, and the stream it heads if `stream` follows. */
+  #dictOrStream(depth: number): PDFDict | PDFRawStream {
+    const start = this.position;
+    const dict = this.#typedDict(this.dictionaryEntries(depth));
     const afterDict = this.position;
     this.#skipWhitespaceAndComments();
     if (!this.#keyword(KEYWORD.stream)) {
@@ -343,22 +399,88 @@ class ObjectReader {
   }
 }
 
-/**
- * PDFName.of runs a #xx-decoding regex over every name before looking it up in pdf-lib's pool:
- * a third of parsing a page. Names repeat (Type, Font, Resources, F1…), so they are kept here
- * by their written form. Bounded, because a hostile file can hold any number of distinct names.
- */
-const NAME_CACHE_LIMIT = 4096;
-const namesByWrittenForm = new Map<string, PDFName>();
+/** Below this, a nested dictionary is parsed at once: stepping over it first would cost more. */
+const DEFER_FROM_BYTES = 256;
 
-function nameOf(written: string): PDFName {
-  let name = namesByWrittenForm.get(written);
-  if (name === undefined) {
-    name = PDFName.of(written);
-    if (namesByWrittenForm.size >= NAME_CACHE_LIMIT) namesByWrittenForm.clear();
-    namesByWrittenForm.set(written, name);
+/**
+ * A nested dictionary read only when something asks for its entries (any PDFDict method) and
+ * written back, until then, as the bytes it was read from: the same object in the same syntax
+ * (objectParser.test.ts reads what is written back with pdf-lib and compares). An error in
+ * bytes that were stepped over surfaces when they are first read, as PDF_DAMAGED.
+ */
+class DeferredDict extends PDFDict {
+  #source: { bytes: Uint8Array; start: number; end: number; depth: number } | undefined;
+
+  constructor(bytes: Uint8Array, start: number, end: number, depth: number, context: PDFContext) {
+    super(new Map(), context);
+    this.#source = { bytes, start, end, depth };
   }
-  return name;
+
+  #read(): void {
+    const source = this.#source;
+    if (!source) return;
+    this.#source = undefined;
+    let entries: Map<PDFName, PDFObject>;
+    try {
+      entries = new ObjectReader(source.bytes, source.start, this.context).dictionaryEntries(source.depth);
+    } catch (error) {
+      if (!(error instanceof PdfSyntaxError)) throw error;
+      throw new SignetError('PDF_DAMAGED', 422, `the PDF is damaged: ${error.message} of a dictionary`);
+    }
+    for (const [key, value] of entries) super.set(key, value);
+  }
+
+  override keys(): PDFName[] {
+    this.#read();
+    return super.keys();
+  }
+  override values(): PDFObject[] {
+    this.#read();
+    return super.values();
+  }
+  override entries(): [PDFName, PDFObject][] {
+    this.#read();
+    return super.entries();
+  }
+  override set(key: PDFName, value: PDFObject): void {
+    this.#read();
+    super.set(key, value);
+  }
+  override get(key: PDFName, preservePDFNull?: boolean): PDFObject | undefined {
+    this.#read();
+    return super.get(key, preservePDFNull);
+  }
+  override has(key: PDFName): boolean {
+    this.#read();
+    return super.has(key);
+  }
+  override delete(key: PDFName): boolean {
+    this.#read();
+    return super.delete(key);
+  }
+  override asMap(): Map<PDFName, PDFObject> {
+    this.#read();
+    return super.asMap();
+  }
+  override toString(): string {
+    const source = this.#source;
+    if (!source) return super.toString();
+    return Buffer.from(
+      source.bytes.buffer,
+      source.bytes.byteOffset + source.start,
+      source.end - source.start,
+    ).toString('latin1');
+  }
+  override sizeInBytes(): number {
+    const source = this.#source;
+    return source ? source.end - source.start : super.sizeInBytes();
+  }
+  override copyBytesInto(buffer: Uint8Array, offset: number): number {
+    const source = this.#source;
+    if (!source) return super.copyBytesInto(buffer, offset);
+    buffer.set(source.bytes.subarray(source.start, source.end), offset);
+    return source.end - source.start;
+  }
 }
 
 /** PDFRef.of builds a "n g R" string to find its pooled instance; generation 0 is looked up by number. */

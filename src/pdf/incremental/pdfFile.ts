@@ -1,16 +1,8 @@
 import { inflateSync } from 'node:zlib';
-import {
-  PDFArray,
-  PDFContext,
-  PDFDict,
-  PDFName,
-  PDFNumber,
-  type PDFObject,
-  PDFRawStream,
-  PDFRef,
-} from 'pdf-lib';
+import { PDFArray, PDFContext, PDFDict, PDFNumber, type PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
 import { SignetError } from '../../errors.ts';
 import { parsePdfObject } from './objectParser.ts';
+import { pdfName } from './pdfName.ts';
 
 /*
  * A lazy, read-only view of a PDF file as it is on disk: the cross-reference chain read from
@@ -92,10 +84,10 @@ class LazyPdfFile implements PdfFile {
     if (!newest) throw damaged('no cross-reference section');
     this.trailer = newest.trailer;
     this.lastXrefIsStream = newest.isStream;
-    if (this.trailer.get(PDFName.of('Encrypt'))) {
+    if (this.trailer.get(pdfName('Encrypt'))) {
       throw new SignetError('PDF_ENCRYPTED', 422, 'the document is encrypted; remove the password first');
     }
-    const size = this.trailer.get(PDFName.of('Size'));
+    const size = this.trailer.get(pdfName('Size'));
     if (!(size instanceof PDFNumber)) throw damaged('the trailer has no /Size');
     this.size = size.asNumber();
   }
@@ -115,7 +107,7 @@ class LazyPdfFile implements PdfFile {
   }
 
   catalogRef(): PDFRef {
-    const root = this.trailer.get(PDFName.of('Root'));
+    const root = this.trailer.get(pdfName('Root'));
     if (!(root instanceof PDFRef)) throw damaged('the trailer has no /Root');
     return root;
   }
@@ -128,14 +120,14 @@ class LazyPdfFile implements PdfFile {
 
   pageRefs(): PDFRef[] {
     const pages: PDFRef[] = [];
-    const root = this.catalog().get(PDFName.of('Pages'));
+    const root = this.catalog().get(pdfName('Pages'));
     const visited = new Set<number>();
     const walk = (node: PDFObject | undefined) => {
       if (!(node instanceof PDFRef) || visited.has(node.objectNumber)) return;
       visited.add(node.objectNumber);
       const dict = this.lookup(node);
       if (!(dict instanceof PDFDict)) return;
-      const kids = this.resolve(dict.get(PDFName.of('Kids')));
+      const kids = this.resolve(dict.get(pdfName('Kids')));
       if (kids instanceof PDFArray) {
         for (const kid of kids.asArray()) walk(kid);
       } else {
@@ -150,7 +142,7 @@ class LazyPdfFile implements PdfFile {
   pageRef(index: number): PDFRef | undefined {
     if (!Number.isInteger(index) || index < 0) return undefined;
     const visited = new Set<number>();
-    let node = this.catalog().get(PDFName.of('Pages'));
+    let node = this.catalog().get(pdfName('Pages'));
     let remaining = index;
     // ISO 32000-1 §7.7.3.2: an intermediate node's /Count is the number of leaves below it.
     // A node whose /Count equals its number of kids has only leaves (or one-leaf subtrees) as
@@ -160,21 +152,21 @@ class LazyPdfFile implements PdfFile {
       visited.add(node.objectNumber);
       const dict = this.lookup(node);
       if (!(dict instanceof PDFDict)) return undefined;
-      const kids = this.resolve(dict.get(PDFName.of('Kids')));
+      const kids = this.resolve(dict.get(pdfName('Kids')));
       if (!(kids instanceof PDFArray)) return remaining === 0 ? node : undefined;
-      const count = numbers(this.resolve(dict.get(PDFName.of('Count'))))[0];
+      const count = numbers(this.resolve(dict.get(pdfName('Count'))))[0];
       if (count === kids.size()) {
         const candidate = kids.get(remaining);
         const candidateDict = candidate instanceof PDFRef ? this.lookup(candidate) : undefined;
-        if (candidateDict instanceof PDFDict && !candidateDict.get(PDFName.of('Kids')))
+        if (candidateDict instanceof PDFDict && !candidateDict.get(pdfName('Kids')))
           return candidate as PDFRef;
       }
       let next: PDFObject | undefined;
       for (const kid of kids.asArray()) {
         const kidDict = kid instanceof PDFRef ? this.lookup(kid) : undefined;
         if (!(kidDict instanceof PDFDict)) continue;
-        const below = kidDict.get(PDFName.of('Kids'))
-          ? (numbers(this.resolve(kidDict.get(PDFName.of('Count'))))[0] ?? Number.NaN)
+        const below = kidDict.get(pdfName('Kids'))
+          ? (numbers(this.resolve(kidDict.get(pdfName('Count'))))[0] ?? Number.NaN)
           : 1;
         if (!Number.isInteger(below) || below < 0) return this.pageRefs()[index];
         if (remaining < below) {
@@ -200,7 +192,7 @@ class LazyPdfFile implements PdfFile {
       visited.add(offset);
       const section = this.#readXrefSection(offset);
       sections.push(section);
-      const previous = section.trailer.get(PDFName.of('Prev'));
+      const previous = section.trailer.get(pdfName('Prev'));
       offset = previous instanceof PDFNumber ? previous.asNumber() : undefined;
     }
     return sections;
@@ -213,7 +205,7 @@ class LazyPdfFile implements PdfFile {
     const leading = head.length - head.trimStart().length;
     if (head.trimStart().startsWith('xref')) return this.#readXrefTable(offset + leading + 4);
     const stream = this.#parseIndirectAt(offset, undefined);
-    if (!(stream instanceof PDFRawStream) || stream.dict.get(PDFName.of('Type')) !== PDFName.of('XRef')) {
+    if (!(stream instanceof PDFRawStream) || stream.dict.get(pdfName('Type')) !== pdfName('XRef')) {
       throw damaged(`no cross-reference section at offset ${offset}`);
     }
     this.#addXrefStreamEntries(stream);
@@ -255,7 +247,7 @@ class LazyPdfFile implements PdfFile {
     const trailer = this.#parseObjectAt(trailerAt + 'trailer'.length);
     if (!(trailer instanceof PDFDict)) throw damaged('the trailer is not a dictionary');
     // Hybrid-reference files (§7.5.8.4): objects in object streams are listed in /XRefStm.
-    const hybrid = trailer.get(PDFName.of('XRefStm'));
+    const hybrid = trailer.get(pdfName('XRefStm'));
     if (hybrid instanceof PDFNumber) {
       const stream = this.#parseIndirectAt(hybrid.asNumber(), undefined);
       if (stream instanceof PDFRawStream) this.#addXrefStreamEntries(stream);
@@ -265,10 +257,10 @@ class LazyPdfFile implements PdfFile {
 
   /** ISO 32000-1 §7.5.8.2–3: /W field widths, /Index subsections, type 0 free, 1 offset, 2 compressed. */
   #addXrefStreamEntries(stream: PDFRawStream): void {
-    const widths = numbers(stream.dict.get(PDFName.of('W')));
+    const widths = numbers(stream.dict.get(pdfName('W')));
     if (widths.length !== 3) throw damaged('cross-reference stream without a valid /W');
-    const size = stream.dict.get(PDFName.of('Size'));
-    const index = numbers(stream.dict.get(PDFName.of('Index')));
+    const size = stream.dict.get(pdfName('Size'));
+    const index = numbers(stream.dict.get(pdfName('Index')));
     const ranges = index.length > 0 ? index : [0, size instanceof PDFNumber ? size.asNumber() : 0];
     const data = decodeStream(stream);
     const [typeWidth = 0, fieldWidth = 0, thirdWidth = 0] = widths;
@@ -319,8 +311,8 @@ class LazyPdfFile implements PdfFile {
       const stream = this.lookup(PDFRef.of(streamNumber));
       if (!(stream instanceof PDFRawStream)) throw damaged(`object stream ${streamNumber} is missing`);
       const decoded = decodeStream(stream);
-      const count = numbers(stream.dict.get(PDFName.of('N')))[0] ?? 0;
-      const first = numbers(stream.dict.get(PDFName.of('First')))[0] ?? 0;
+      const count = numbers(stream.dict.get(pdfName('N')))[0] ?? 0;
+      const first = numbers(stream.dict.get(pdfName('First')))[0] ?? 0;
       const header = latin1(decoded, 0, first)
         .split(/\s+/)
         .filter((t) => t.length > 0)
@@ -353,19 +345,20 @@ export function carriesSignature(pdf: Uint8Array): boolean {
 
 /** ISO 32000-1 §7.5.5: the last `startxref` gives the offset of the newest cross-reference section. */
 function findStartXref(bytes: Uint8Array): number {
-  const tail = latin1(bytes, Math.max(0, bytes.length - TAIL_WINDOW), bytes.length);
-  const at = tail.lastIndexOf('startxref');
-  const match = at >= 0 ? /^startxref\s+(\d+)/.exec(tail.slice(at)) : null;
+  const tailStart = Math.max(0, bytes.length - TAIL_WINDOW);
+  const tail = Buffer.from(bytes.buffer, bytes.byteOffset + tailStart, bytes.length - tailStart);
+  const at = tail.lastIndexOf('startxref', tail.length, 'latin1');
+  const match = at >= 0 ? /^startxref\s+(\d+)/.exec(latin1(tail, at, Math.min(tail.length, at + 64))) : null;
   if (!match?.[1]) throw damaged('the file does not end with startxref');
   return Number(match[1]);
 }
 
 /** FlateDecode with the PNG predictors of §7.4.4.4 (what qpdf and Acrobat write for xref streams). */
 export function decodeStream(stream: PDFRawStream): Uint8Array {
-  const filter = stream.dict.get(PDFName.of('Filter'));
+  const filter = stream.dict.get(pdfName('Filter'));
   const filterName = filter instanceof PDFArray ? filter.get(0) : filter;
   let data: Uint8Array = stream.contents;
-  if (filterName === PDFName.of('FlateDecode')) {
+  if (filterName === pdfName('FlateDecode')) {
     try {
       data = inflateSync(data);
     } catch {
@@ -374,12 +367,12 @@ export function decodeStream(stream: PDFRawStream): Uint8Array {
   } else if (filterName !== undefined) {
     throw damaged(`unsupported filter ${String(filterName)} on a structural stream`);
   }
-  const parms = stream.dict.get(PDFName.of('DecodeParms'));
+  const parms = stream.dict.get(pdfName('DecodeParms'));
   const parmsDict = parms instanceof PDFArray ? parms.get(0) : parms;
   if (!(parmsDict instanceof PDFDict)) return data;
-  const predictor = numbers(parmsDict.get(PDFName.of('Predictor')))[0] ?? 1;
+  const predictor = numbers(parmsDict.get(pdfName('Predictor')))[0] ?? 1;
   if (predictor < 10) return data;
-  const columns = numbers(parmsDict.get(PDFName.of('Columns')))[0] ?? 1;
+  const columns = numbers(parmsDict.get(pdfName('Columns')))[0] ?? 1;
   return undoPngPredictor(data, columns);
 }
 

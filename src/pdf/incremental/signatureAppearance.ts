@@ -1,7 +1,8 @@
-import { PDFArray, PDFDict, PDFName, PDFNumber, PDFRawStream, type PDFRef } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFNumber, PDFRawStream, type PDFRef } from 'pdf-lib';
 import type { QuarterTurn } from '../composeGeometry.ts';
 import type { IncrementalUpdate } from './incrementalUpdate.ts';
 import type { PdfFile } from './pdfFile.ts';
+import { pdfName } from './pdfName.ts';
 import type { VisibleSignature } from './signatureRevision.ts';
 
 /*
@@ -42,21 +43,21 @@ export function signatureAppearanceStream(
   content += 'ET\n';
 
   const font = PDFDict.withContext(file.context);
-  font.set(PDFName.of('Type'), PDFName.of('Font'));
-  font.set(PDFName.of('Subtype'), PDFName.of('Type1'));
-  font.set(PDFName.of('BaseFont'), PDFName.of('Helvetica'));
-  font.set(PDFName.of('Encoding'), PDFName.of('WinAnsiEncoding'));
+  font.set(pdfName('Type'), pdfName('Font'));
+  font.set(pdfName('Subtype'), pdfName('Type1'));
+  font.set(pdfName('BaseFont'), pdfName('Helvetica'));
+  font.set(pdfName('Encoding'), pdfName('WinAnsiEncoding'));
   const fonts = PDFDict.withContext(file.context);
-  fonts.set(PDFName.of('SigF'), update.add(font));
+  fonts.set(pdfName('SigF'), update.add(font));
   const resources = PDFDict.withContext(file.context);
-  resources.set(PDFName.of('Font'), fonts);
+  resources.set(pdfName('Font'), fonts);
 
   const dict = PDFDict.withContext(file.context);
-  dict.set(PDFName.of('Type'), PDFName.of('XObject'));
-  dict.set(PDFName.of('Subtype'), PDFName.of('Form'));
+  dict.set(pdfName('Type'), pdfName('XObject'));
+  dict.set(pdfName('Subtype'), pdfName('Form'));
   const bbox = PDFArray.withContext(file.context);
   for (const value of [0, 0, width, height]) bbox.push(PDFNumber.of(value));
-  dict.set(PDFName.of('BBox'), bbox);
+  dict.set(pdfName('BBox'), bbox);
   if (pageRotation !== 0) {
     // ISO 32000-1 §12.5.5 Algorithm 8.1: the BBox is transformed by /Matrix, then fitted onto
     // /Rect by scaling and translation only, so a pure rotation is all /Matrix needs. The page
@@ -66,11 +67,11 @@ export function signatureAppearanceStream(
     const sin = Math.round(Math.sin(radians));
     const matrix = PDFArray.withContext(file.context);
     for (const value of [cos, sin, -sin, cos, 0, 0]) matrix.push(PDFNumber.of(value));
-    dict.set(PDFName.of('Matrix'), matrix);
+    dict.set(pdfName('Matrix'), matrix);
   }
-  dict.set(PDFName.of('Resources'), resources);
+  dict.set(pdfName('Resources'), resources);
   const bytes = Buffer.from(content, 'latin1');
-  dict.set(PDFName.of('Length'), PDFNumber.of(bytes.length));
+  dict.set(pdfName('Length'), PDFNumber.of(bytes.length));
   return update.add(PDFRawStream.of(dict, bytes));
 }
 

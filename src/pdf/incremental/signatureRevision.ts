@@ -1,19 +1,11 @@
 import { createHash } from 'node:crypto';
-import {
-  PDFArray,
-  PDFDict,
-  PDFHexString,
-  PDFName,
-  PDFNumber,
-  type PDFObject,
-  PDFRef,
-  PDFString,
-} from 'pdf-lib';
+import { PDFArray, PDFDict, PDFHexString, PDFNumber, type PDFObject, PDFRef, PDFString } from 'pdf-lib';
 import { SignetError } from '../../errors.ts';
 import { normalizeRotation, type QuarterTurn } from '../composeGeometry.ts';
-import { ascii, IncrementalUpdate, serialize } from './incrementalUpdate.ts';
+import { IncrementalUpdate, serialize } from './incrementalUpdate.ts';
 import type { PdfBuffer } from './pdfBuffer.ts';
 import { openPdfFile, type PdfFile } from './pdfFile.ts';
+import { pdfName } from './pdfName.ts';
 import { signatureAppearanceStream } from './signatureAppearance.ts';
 
 /*
@@ -89,20 +81,20 @@ export async function appendSignatureRevision(
 
   const fieldName = uniqueFieldName(update, options.fieldName);
   const widget = PDFDict.withContext(file.context);
-  widget.set(PDFName.of('Type'), PDFName.of('Annot'));
-  widget.set(PDFName.of('Subtype'), PDFName.of('Widget'));
-  widget.set(PDFName.of('FT'), PDFName.of('Sig'));
-  widget.set(PDFName.of('T'), PDFHexString.fromText(fieldName));
-  widget.set(PDFName.of('V'), signatureRef);
-  widget.set(PDFName.of('F'), PDFNumber.of(WIDGET_FLAGS));
-  widget.set(PDFName.of('P'), pageRef);
+  widget.set(pdfName('Type'), pdfName('Annot'));
+  widget.set(pdfName('Subtype'), pdfName('Widget'));
+  widget.set(pdfName('FT'), pdfName('Sig'));
+  widget.set(pdfName('T'), PDFHexString.fromText(fieldName));
+  widget.set(pdfName('V'), signatureRef);
+  widget.set(pdfName('F'), PDFNumber.of(WIDGET_FLAGS));
+  widget.set(pdfName('P'), pageRef);
   const rect = options.visible?.rect ?? [0, 0, 0, 0];
-  widget.set(PDFName.of('Rect'), numberArray(file, rect));
+  widget.set(pdfName('Rect'), numberArray(file, rect));
   if (options.visible) {
     const appearance = signatureAppearanceStream(file, update, options.visible, pageRotation(file, pageRef));
     const ap = PDFDict.withContext(file.context);
-    ap.set(PDFName.of('N'), appearance);
-    widget.set(PDFName.of('AP'), ap);
+    ap.set(pdfName('N'), appearance);
+    widget.set(pdfName('AP'), ap);
   }
   const widgetRef = update.add(widget);
 
@@ -125,26 +117,34 @@ interface RawSignatureDictionary {
 
 function signatureDictionary(options: SignatureRevisionOptions): RawSignatureDictionary {
   const isTimestamp = options.kind === 'document-timestamp';
-  let text = isTimestamp
+  let head = isTimestamp
     ? '<</Type/DocTimeStamp/Filter/Adobe.PPKLite/SubFilter/ETSI.RFC3161'
     : '<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached';
-  text += '/ByteRange ';
-  const byteRangeAt = text.length;
-  text += `${BYTE_RANGE_PLACEHOLDER}/Contents `;
-  const contentsAt = text.length;
+  head += '/ByteRange ';
+  const byteRangeAt = head.length;
+  head += `${BYTE_RANGE_PLACEHOLDER}/Contents `;
+  const contentsAt = head.length;
   const contentsLength = options.contentsBytes * 2 + 2;
-  text += `<${'0'.repeat(options.contentsBytes * 2)}>`;
-  if (!isTimestamp && options.signingTime) text += `/M(${pdfDate(options.signingTime)})`;
-  if (options.name) text += `/Name${pdfText(options.name)}`;
-  if (options.reason) text += `/Reason${pdfText(options.reason)}`;
-  if (options.location) text += `/Location${pdfText(options.location)}`;
-  if (options.contactInfo) text += `/ContactInfo${pdfText(options.contactInfo)}`;
+  let tail = '';
+  if (!isTimestamp && options.signingTime) tail += `/M(${pdfDate(options.signingTime)})`;
+  if (options.name) tail += `/Name${pdfText(options.name)}`;
+  if (options.reason) tail += `/Reason${pdfText(options.reason)}`;
+  if (options.location) tail += `/Location${pdfText(options.location)}`;
+  if (options.contactInfo) tail += `/ContactInfo${pdfText(options.contactInfo)}`;
   if (options.certify !== undefined) {
     // §12.8.1 Table 253 / §12.8.2.2 Table 254: the signature reference that makes it certify.
-    text += `/Reference[<</Type/SigRef/TransformMethod/DocMDP/DigestMethod/SHA256/TransformParams<</Type/TransformParams/P ${options.certify}/V/1.2>>>>]`;
+    tail += `/Reference[<</Type/SigRef/TransformMethod/DocMDP/DigestMethod/SHA256/TransformParams<</Type/TransformParams/P ${options.certify}/V/1.2>>>>]`;
   }
-  text += '>>';
-  return { bytes: ascii(text), byteRangeAt, contentsAt, contentsLength };
+  tail += '>>';
+  // Written into one buffer: the hole is most of the dictionary (tens of KiB of "0"), and as a
+  // string it was built, flattened and copied again on every signature.
+  const bytes = Buffer.allocUnsafe(contentsAt + contentsLength + tail.length);
+  bytes.write(head, 0, 'latin1');
+  bytes[contentsAt] = 0x3c; // <
+  bytes.fill(0x30, contentsAt + 1, contentsAt + contentsLength - 1); // 0
+  bytes[contentsAt + contentsLength - 1] = 0x3e; // >
+  bytes.write(tail, contentsAt + contentsLength, 'latin1');
+  return { bytes, byteRangeAt, contentsAt, contentsLength };
 }
 
 async function fillSignature(
@@ -183,9 +183,9 @@ function pageRotation(file: PdfFile, pageRef: PDFRef): QuarterTurn {
   let node = file.resolve(pageRef);
   while (node instanceof PDFDict && !visited.has(node)) {
     visited.add(node);
-    const rotate = file.resolve(node.get(PDFName.of('Rotate')));
+    const rotate = file.resolve(node.get(pdfName('Rotate')));
     if (rotate instanceof PDFNumber) return normalizeRotation(rotate.asNumber());
-    node = file.resolve(node.get(PDFName.of('Parent')));
+    node = file.resolve(node.get(pdfName('Parent')));
   }
   return 0;
 }
@@ -193,7 +193,7 @@ function pageRotation(file: PdfFile, pageRef: PDFRef): QuarterTurn {
 function addToPageAnnotations(update: IncrementalUpdate, pageRef: PDFRef, widgetRef: PDFRef): void {
   const page = update.editableDict(pageRef);
   if (!page) throw new SignetError('PDF_DAMAGED', 422, 'the PDF is damaged: a page is not a dictionary');
-  const annots = page.get(PDFName.of('Annots'));
+  const annots = page.get(pdfName('Annots'));
   if (annots instanceof PDFRef) {
     // The array is its own object: change that object and leave the page alone.
     const array = arrayCopy(update, update.current(annots));
@@ -203,7 +203,7 @@ function addToPageAnnotations(update: IncrementalUpdate, pageRef: PDFRef, widget
   }
   const array = arrayCopy(update, annots);
   array.push(widgetRef);
-  page.set(PDFName.of('Annots'), array);
+  page.set(pdfName('Annots'), array);
   update.set(pageRef, page);
 }
 
@@ -212,13 +212,13 @@ function addToAcroForm(update: IncrementalUpdate, widgetRef: PDFRef): void {
   const catalogRef = file.catalogRef();
   const catalog = update.editableDict(catalogRef);
   if (!catalog) throw new SignetError('PDF_DAMAGED', 422, 'the PDF is damaged: no catalog');
-  const existing = catalog.get(PDFName.of('AcroForm'));
+  const existing = catalog.get(pdfName('AcroForm'));
   const acroFormRef = existing instanceof PDFRef ? existing : undefined;
   const acroForm =
     (acroFormRef ? update.editableDict(acroFormRef) : undefined) ??
     (existing instanceof PDFDict ? existing.clone(file.context) : PDFDict.withContext(file.context));
 
-  const fields = acroForm.get(PDFName.of('Fields'));
+  const fields = acroForm.get(pdfName('Fields'));
   if (fields instanceof PDFRef) {
     const array = arrayCopy(update, update.current(fields));
     array.push(widgetRef);
@@ -226,18 +226,18 @@ function addToAcroForm(update: IncrementalUpdate, widgetRef: PDFRef): void {
   } else {
     const array = arrayCopy(update, fields);
     array.push(widgetRef);
-    acroForm.set(PDFName.of('Fields'), array);
+    acroForm.set(pdfName('Fields'), array);
   }
-  const flags = acroForm.get(PDFName.of('SigFlags'));
+  const flags = acroForm.get(pdfName('SigFlags'));
   const currentFlags = flags instanceof PDFNumber ? flags.asNumber() : 0;
-  acroForm.set(PDFName.of('SigFlags'), PDFNumber.of(currentFlags | SIG_FLAGS));
+  acroForm.set(pdfName('SigFlags'), PDFNumber.of(currentFlags | SIG_FLAGS));
 
   if (acroFormRef) {
     update.set(acroFormRef, acroForm);
     return;
   }
   // A new or inline AcroForm becomes its own object, so later revisions change it, not the catalog.
-  catalog.set(PDFName.of('AcroForm'), update.add(acroForm));
+  catalog.set(pdfName('AcroForm'), update.add(acroForm));
   update.set(catalogRef, catalog);
 }
 
@@ -247,34 +247,32 @@ function addDocMdpPermission(update: IncrementalUpdate, signatureRef: PDFRef): v
   const catalog = update.editableDict(catalogRef);
   if (!catalog) throw new SignetError('PDF_DAMAGED', 422, 'the PDF is damaged: no catalog');
   const perms = PDFDict.withContext(update.file.context);
-  perms.set(PDFName.of('DocMDP'), signatureRef);
-  catalog.set(PDFName.of('Perms'), perms);
+  perms.set(pdfName('DocMDP'), signatureRef);
+  catalog.set(pdfName('Perms'), perms);
   update.set(catalogRef, catalog);
 }
 
 /** Whether the AcroForm already holds a signed signature field (one with a /V). */
 function carriesSignatureField(file: PdfFile): boolean {
-  const acroForm = file.resolve(file.catalog().get(PDFName.of('AcroForm')));
-  const fields = acroForm instanceof PDFDict ? file.resolve(acroForm.get(PDFName.of('Fields'))) : undefined;
+  const acroForm = file.resolve(file.catalog().get(pdfName('AcroForm')));
+  const fields = acroForm instanceof PDFDict ? file.resolve(acroForm.get(pdfName('Fields'))) : undefined;
   if (!(fields instanceof PDFArray)) return false;
   return fields.asArray().some((field) => {
     const dict = file.resolve(field);
-    return (
-      dict instanceof PDFDict && dict.get(PDFName.of('FT')) === PDFName.of('Sig') && dict.has(PDFName.of('V'))
-    );
+    return dict instanceof PDFDict && dict.get(pdfName('FT')) === pdfName('Sig') && dict.has(pdfName('V'));
   });
 }
 
 /** Field names are unique among the AcroForm's top-level fields (ISO 32000-1 §12.7.3.2). */
 function uniqueFieldName(update: IncrementalUpdate, wanted: string): string {
   const taken = new Set<string>();
-  const acroForm = update.file.resolve(update.file.catalog().get(PDFName.of('AcroForm')));
+  const acroForm = update.file.resolve(update.file.catalog().get(pdfName('AcroForm')));
   const fields =
-    acroForm instanceof PDFDict ? update.file.resolve(acroForm.get(PDFName.of('Fields'))) : undefined;
+    acroForm instanceof PDFDict ? update.file.resolve(acroForm.get(pdfName('Fields'))) : undefined;
   if (fields instanceof PDFArray) {
     for (const field of fields.asArray()) {
       const dict = update.file.resolve(field);
-      const title = dict instanceof PDFDict ? dict.get(PDFName.of('T')) : undefined;
+      const title = dict instanceof PDFDict ? dict.get(pdfName('T')) : undefined;
       if (title instanceof PDFString || title instanceof PDFHexString) taken.add(title.decodeText());
     }
   }
