@@ -144,6 +144,8 @@ describe('the PDF object parser', () => {
       'nullx',
       ')',
       '',
+      '9'.repeat(400),
+      `[${'9'.repeat(400)} 0 R]`,
       '['.repeat(100_000),
       '<</A '.repeat(100_000),
     ]) {

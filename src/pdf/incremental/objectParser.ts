@@ -191,7 +191,7 @@ class ObjectReader {
     }
     while (!integer && position < bytes.length && isDigit(bytes[position] as number)) position++;
     this.position = position;
-    if (integer && position > start) return { value, integer };
+    if (integer && position > start && Number.isFinite(value)) return { value, integer };
     const parsed = Number(this.#latin1(start, position));
     if (position === start || !Number.isFinite(parsed)) {
       throw new PdfSyntaxError(start, `malformed number "${this.#latin1(start, position)}"`);
