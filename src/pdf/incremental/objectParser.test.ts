@@ -29,7 +29,7 @@ import { PdfSyntaxError, parsePdfObject } from './objectParser.ts';
 import { openPdfFile } from './pdfFile.ts';
 
 const context = PDFContext.create();
-const parse = (text: string): PDFObject => parsePdfObject(Buffer.from(text, 'latin1'), 0, context).object;
+const parse = (text: string): PDFObject => parsePdfObject(Buffer.from(text, 'latin1'), 0, context);
 
 /** Two pages whose /Resources name a font per line of text, as pdf-lib writes them: ~1 KiB each. */
 async function bigResourcesPdf(): Promise<Uint8Array> {
@@ -208,7 +208,7 @@ describe('the PDF object parser', () => {
     ];
     for (const sample of samples) {
       const bytes = Buffer.from(sample, 'latin1');
-      const ours = parsePdfObject(bytes, 0, context).object;
+      const ours = parsePdfObject(bytes, 0, context);
       const theirs = PDFObjectParser.forBytes(bytes, context).parseObject();
       assert.equal(pdfLibBytes(ours).toString('latin1'), pdfLibBytes(theirs).toString('latin1'), sample);
       assert.equal(ours.constructor, theirs.constructor, sample);

@@ -43,17 +43,10 @@ export class PdfSyntaxError extends Error {
   }
 }
 
-export interface ParsedObject {
-  object: PDFObject;
-  /** The offset just past the object. */
-  end: number;
-}
-
 /** qpdf's limit; deeper nesting is an attack on the stack, not a document. */
 const MAX_DEPTH = 500;
 
 const CHAR = {
-  tab: 0x09,
   lf: 0x0a,
   cr: 0x0d,
   space: 0x20,
@@ -100,10 +93,8 @@ const NAME = {
 } as const;
 
 /** Parses the object that starts at (or after white-space and comments from) `position`. */
-export function parsePdfObject(bytes: Uint8Array, position: number, context: PDFContext): ParsedObject {
-  const reader = new ObjectReader(bytes, position, context);
-  const object = reader.object(0);
-  return { object, end: reader.position };
+export function parsePdfObject(bytes: Uint8Array, position: number, context: PDFContext): PDFObject {
+  return new ObjectReader(bytes, position, context).object(0);
 }
 
 class ObjectReader {
@@ -150,10 +141,17 @@ class ObjectReader {
     for (;;) {
       while (position < bytes.length && WHITESPACE[bytes[position] as number]) position++;
       if (bytes[position] !== CHAR.percent) break;
-      while (position < bytes.length && bytes[position] !== CHAR.lf && bytes[position] !== CHAR.cr)
-        position++;
+      position = this.#endOfComment(position);
     }
     this.position = position;
+  }
+
+  /** §7.2.4: a comment runs to the end of its line; the offset of that EOL (or the end). */
+  #endOfComment(start: number): number {
+    const bytes = this.#bytes;
+    let position = start;
+    while (position < bytes.length && bytes[position] !== CHAR.lf && bytes[position] !== CHAR.cr) position++;
+    return position;
   }
 
   /** Consumes `keyword` if it is next and ends at a delimiter, white-space or the end. */
@@ -244,12 +242,16 @@ class ObjectReader {
 
   /** §7.3.4.3: the hex digits as written; PDFHexString decodes them when asked. */
   #hexString(): PDFHexString {
-    const bytes = this.#bytes;
     const start = this.position;
-    const end = bytes.indexOf(CHAR.greaterThan, start + 1);
+    this.position = this.#endOfHexString(start);
+    return PDFHexString.of(this.#latin1(start + 1, this.position - 1));
+  }
+
+  /** The offset just past the `>` that closes the hex string opening at `start`. */
+  #endOfHexString(start: number): number {
+    const end = this.#bytes.indexOf(CHAR.greaterThan, start + 1);
     if (end < 0) throw new PdfSyntaxError(start, 'unterminated hex string');
-    this.position = end + 1;
-    return PDFHexString.of(this.#latin1(start + 1, end));
+    return end + 1;
   }
 
   /** §7.3.5: PDFName.of decodes #xx escapes and returns the one shared instance per name. */
@@ -292,7 +294,7 @@ class ObjectReader {
     const end = this.#endOfDictionary(start, depth);
     if (end - start < DEFER_FROM_BYTES) return this.#dictOrStream(depth) as PDFDict;
     this.position = end;
-    return new DeferredDict(this.#bytes, start, end, depth, this.#context);
+    return new DeferredDict(this.#text, start, end, depth, this.#context);
   }
 
   /**
@@ -308,15 +310,12 @@ class ObjectReader {
       if (byte === CHAR.leftParen) {
         position = this.#endOfLiteralString(position);
       } else if (byte === CHAR.percent) {
-        while (position < bytes.length && bytes[position] !== CHAR.lf && bytes[position] !== CHAR.cr)
-          position++;
+        position = this.#endOfComment(position);
       } else if (byte === CHAR.lessThan && bytes[position + 1] === CHAR.lessThan) {
         if (depth + ++level > MAX_DEPTH) throw new PdfSyntaxError(position, 'objects nested too deeply');
         position += 2;
       } else if (byte === CHAR.lessThan) {
-        const end = bytes.indexOf(CHAR.greaterThan, position + 1);
-        if (end < 0) throw new PdfSyntaxError(position, 'unterminated hex string');
-        position = end + 1;
+        position = this.#endOfHexString(position);
       } else if (byte === CHAR.greaterThan && bytes[position + 1] === CHAR.greaterThan) {
         position += 2;
         if (--level === 0) return position;
@@ -389,7 +388,7 @@ class ObjectReader {
         if (this.#keyword(KEYWORD.endstream)) return PDFRawStream.of(dict, bytes.subarray(start, end));
       }
     }
-    const endstream = indexOfBytes(bytes, KEYWORD.endstream, start);
+    const endstream = this.#text.indexOf(KEYWORD.endstream, start);
     if (endstream < 0) throw new PdfSyntaxError(dictStart, 'stream without endstream');
     let end = endstream;
     if (end > start && bytes[end - 1] === CHAR.lf) end--;
@@ -399,7 +398,7 @@ class ObjectReader {
   }
 }
 
-/** Below this, a nested dictionary is parsed at once: stepping over it first would cost more. */
+/** Below this, a nested dictionary is parsed at once: reading it later would save less than it costs. */
 const DEFER_FROM_BYTES = 256;
 
 /**
@@ -409,9 +408,9 @@ const DEFER_FROM_BYTES = 256;
  * bytes that were stepped over surfaces when they are first read, as PDF_DAMAGED.
  */
 class DeferredDict extends PDFDict {
-  #source: { bytes: Uint8Array; start: number; end: number; depth: number } | undefined;
+  #source: { bytes: Buffer; start: number; end: number; depth: number } | undefined;
 
-  constructor(bytes: Uint8Array, start: number, end: number, depth: number, context: PDFContext) {
+  constructor(bytes: Buffer, start: number, end: number, depth: number, context: PDFContext) {
     super(new Map(), context);
     this.#source = { bytes, start, end, depth };
   }
@@ -465,11 +464,7 @@ class DeferredDict extends PDFDict {
   override toString(): string {
     const source = this.#source;
     if (!source) return super.toString();
-    return Buffer.from(
-      source.bytes.buffer,
-      source.bytes.byteOffset + source.start,
-      source.end - source.start,
-    ).toString('latin1');
+    return source.bytes.toString('latin1', source.start, source.end);
   }
   override sizeInBytes(): number {
     const source = this.#source;
@@ -507,8 +502,4 @@ function isNumberStart(byte: number): boolean {
 
 function bytesOf(text: string): Uint8Array {
   return Uint8Array.from(text, (character) => character.charCodeAt(0));
-}
-
-function indexOfBytes(bytes: Uint8Array, needle: Uint8Array, from: number): number {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(needle, from);
 }

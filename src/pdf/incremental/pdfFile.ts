@@ -298,7 +298,7 @@ class LazyPdfFile implements PdfFile {
 
   #parseObjectAt(position: number): PDFObject {
     try {
-      return parsePdfObject(this.bytes, position, this.context).object;
+      return parsePdfObject(this.bytes, position, this.context);
     } catch {
       throw damaged(`unreadable object at offset ${position}`);
     }
@@ -326,7 +326,7 @@ class LazyPdfFile implements PdfFile {
     const at = objectStream.offsets.get(ref.objectNumber);
     if (at === undefined) return undefined;
     try {
-      return parsePdfObject(objectStream.decoded, at, this.context).object;
+      return parsePdfObject(objectStream.decoded, at, this.context);
     } catch {
       throw damaged(`unreadable object ${ref.objectNumber} in object stream ${streamNumber}`);
     }
