@@ -22,6 +22,7 @@ import { openPkcs11KeyStore } from './pki/pkcs11KeyStore.ts';
 import { loadSealingIdentityFromPkcs12 } from './pki/pkcs12.ts';
 import { createPlatformPki, type PlatformPki } from './pki/services.ts';
 import type { Platform } from './platform.ts';
+import { createPdfWorkPool, type PdfWork } from './workers/pdfWorkPool.ts';
 
 /**
  * Composition root: configuration → database → blobs → keys → queue → services → HTTP.
@@ -102,6 +103,7 @@ async function openKeyStore(config: Config): Promise<KeyStore> {
 export async function startSignet(config: Config, options: StartOptions = {}): Promise<RunningSignet> {
   const log = options.logger ?? pino(loggerOptions(config.logLevel));
   const db = await openConfiguredDatabase(config, options.pgliteTemplate);
+  let pdfWork: PdfWork | undefined;
   try {
     const applied = await migrate(db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
@@ -120,6 +122,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       mail: createMailTransport(config.smtpUrl),
       sms: createSmsTransport(config.twilio),
       pki,
+      pdfWork: (pdfWork = createPdfWorkPool(config.pdfWork)),
       log,
     };
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
@@ -144,6 +147,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       closing ??= (async () => {
         await app.close(); // stops accepting requests, finishes in-flight ones
         await queue.stop(); // lets running jobs finish
+        await platform.pdfWork.close();
         platform.mail.close();
         await pki.keyStore.close();
         await db.close();
@@ -152,6 +156,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     };
     return { app, platform, url, close };
   } catch (error) {
+    await pdfWork?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

@@ -7,6 +7,7 @@ import type { SmsTransport } from './identity/sms.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { MailTransport } from './notify/mailer.ts';
 import type { PlatformPki } from './pki/services.ts';
+import type { PdfWork } from './workers/pdfWorkPool.ts';
 
 /** Everything the services need, assembled once by the composition root (main.ts). */
 export interface Platform {
@@ -18,5 +19,7 @@ export interface Platform {
   mail: MailTransport;
   sms: SmsTransport;
   pki: PlatformPki;
+  /** Heavy PDF work on worker threads, within the PDF limits. */
+  pdfWork: PdfWork;
   log: FastifyBaseLogger;
 }

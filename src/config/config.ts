@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { TwilioConfig } from '../identity/sms.ts';
 
@@ -68,6 +69,14 @@ const envSchema = z.object({
   TWILIO_FROM: z.string().min(1).optional(),
   TWILIO_API_URL: urlFromEnv(['http:', 'https:']).default('https://api.twilio.com'),
   TRUST_PROXY: booleanFromEnv.default(false),
+  // Heavy PDF work (upload inspection, verification, composition) on worker threads, within limits.
+  PDF_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  PDF_WORK_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(60),
+  PDF_WORK_MEMORY_MB: z.coerce.number().int().min(64).max(65_536).default(1024),
+  PDF_MAX_OBJECTS: z.coerce.number().int().min(1000).max(100_000_000).default(2_000_000),
+  PDF_MAX_STREAM_MB: z.coerce.number().positive().max(4096).default(32),
+  PDF_MAX_INFLATED_MB: z.coerce.number().positive().max(65_536).default(128),
+  PDF_MAX_REVISIONS: z.coerce.number().int().min(1).max(10_000).default(64),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -106,6 +115,15 @@ export interface Config {
   twilio: TwilioConfig | undefined;
   trustProxy: boolean;
   logLevel: string;
+  /** Worker threads for heavy PDF work, and what one job may cost. */
+  pdfWork: {
+    threads: number;
+    timeoutMs: number;
+    memoryMb: number;
+    /** Jobs that may wait for a worker before requests are answered 503. */
+    queueLimit: number;
+    limits: { maxStreamBytes: number; maxInflatedBytes: number; maxObjects: number; maxRevisions: number };
+  };
 }
 
 export class ConfigError extends Error {
@@ -178,6 +196,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    pdfWork: pdfWorkOf(e),
+  };
+}
+
+const MiB = 1024 * 1024;
+
+/** One worker per core but one, so a core stays free for answering requests (at least one worker). */
+function pdfWorkOf(e: z.infer<typeof envSchema>): Config['pdfWork'] {
+  const threads = e.PDF_WORKERS ?? Math.max(1, availableParallelism() - 1);
+  return {
+    threads,
+    timeoutMs: Math.round(e.PDF_WORK_TIMEOUT_SECONDS * 1000),
+    memoryMb: e.PDF_WORK_MEMORY_MB,
+    queueLimit: threads * 16,
+    limits: {
+      maxStreamBytes: Math.floor(e.PDF_MAX_STREAM_MB * MiB),
+      maxInflatedBytes: Math.floor(e.PDF_MAX_INFLATED_MB * MiB),
+      maxObjects: e.PDF_MAX_OBJECTS,
+      maxRevisions: e.PDF_MAX_REVISIONS,
+    },
   };
 }
 

@@ -6,12 +6,7 @@ import { completionRecord } from '../evidence/completionRecord.ts';
 import { completedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import { loadSignaturePolicy, type SignaturePolicy } from '../orgs/signaturePolicy.ts';
-import {
-  composeCompletedPdf,
-  locateComposedFields,
-  type StampField,
-  type StampValue,
-} from '../pdf/compose.ts';
+import { locateComposedFields, type StampField, type StampValue } from '../pdf/compose.ts';
 import { type PadesSignature, signPades } from '../pdf/pades.ts';
 import type { Platform } from '../platform.ts';
 import {
@@ -95,14 +90,15 @@ async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow, policy:
       } satisfies StampField,
     ];
   });
-  const stamped = await composeCompletedPdf({ documents: originals, fields: stampFields });
+  // Composition parses the uploaded documents: it runs on a PDF worker, within the PDF limits.
+  const stamped = await platform.pdfWork.compose({ documents: originals, fields: stampFields });
   const stampedSha256 = sha256Hex(stamped);
   const certificate = await renderCertificateOfCompletion(
     await completionRecord(platform, envelope, [
       { label: 'Completed document (fields applied, before this certificate)', sha256: stampedSha256 },
     ]),
   );
-  const combined = await composeCompletedPdf({
+  const combined = await platform.pdfWork.compose({
     documents: [{ name: 'completed.pdf', bytes: stamped }],
     fields: [],
     appendix: certificate,

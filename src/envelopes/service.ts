@@ -10,7 +10,7 @@ import { type EnvelopeFacts, invitationMail, voidedMail } from '../notify/messag
 import { queueMail } from '../notify/outbox.ts';
 import { findOwner, isUuid } from '../orgs/organizations.ts';
 import { fieldFitsPage } from '../pdf/compose.ts';
-import { inspectUploadedPdf } from '../pdf/inspect.ts';
+import type { UploadedPdfInfo } from '../pdf/inspect.ts';
 import type { Platform } from '../platform.ts';
 import {
   type EnvelopeRow,
@@ -54,7 +54,11 @@ export async function createEnvelope(
 ) {
   if (uploads.length === 0)
     throw new SignetError('DOCUMENT_REQUIRED', 400, 'Attach at least one PDF document');
-  const inspected = await Promise.all(uploads.map((upload, index) => inspectDocument(upload, index)));
+  // One at a time: a request with many documents takes its turn on the PDF workers instead of
+  // filling their queue.
+  const inspected: UploadedPdfInfo[] = [];
+  for (const [index, upload] of uploads.entries())
+    inspected.push(await inspectDocument(platform, upload, index));
   const recipients = input.recipients.map((r, position) => ({
     ...r,
     email: r.email.toLowerCase(),
@@ -170,9 +174,9 @@ export async function createEnvelope(
   return getEnvelope(platform, sender.organizationId, envelopeId);
 }
 
-async function inspectDocument(upload: UploadedDocument, index: number) {
+async function inspectDocument(platform: Platform, upload: UploadedDocument, index: number) {
   try {
-    return await inspectUploadedPdf(upload.bytes);
+    return await platform.pdfWork.inspect(upload.bytes);
   } catch (error) {
     if (!(error instanceof SignetError)) throw error;
     throw new SignetError(error.code, error.status, `${upload.name}: ${error.detail}`, [

@@ -72,6 +72,7 @@ import {
 import { carriesSignature } from './incremental/pdfFile.ts';
 import { saveIncrementally } from './incremental/pdfLibRevision.ts';
 import { openPdf } from './inspect.ts';
+import { PdfBudget } from './limits/pdfBudget.ts';
 
 export { type FieldBox, fieldFitsPage, type PageSize } from './composeGeometry.ts';
 
@@ -120,17 +121,20 @@ const SIGNATURE_INK = rgb(0.05, 0.13, 0.42);
  * that already carries a signature is stamped and extended in place instead (see the module
  * comment); with several documents, signatures in them are lost in the merge.
  */
-export async function composeCompletedPdf(input: ComposeInput): Promise<Uint8Array> {
+export async function composeCompletedPdf(
+  input: ComposeInput,
+  budget: PdfBudget = new PdfBudget(),
+): Promise<Uint8Array> {
   const [first, ...others] = input.documents;
   if (!first) throw unprocessable('NO_DOCUMENTS', 'There are no documents to compose.', []);
-  if (others.length === 0 && carriesSignature(first.bytes)) return composeInPlace(first, input);
-  return composeMerged(input);
+  if (others.length === 0 && carriesSignature(first.bytes)) return composeInPlace(first, input, budget);
+  return composeMerged(input, budget);
 }
 
-async function composeMerged(input: ComposeInput): Promise<Uint8Array> {
+async function composeMerged(input: ComposeInput, budget: PdfBudget): Promise<Uint8Array> {
   const composed = await PDFDocument.create({ updateMetadata: false });
-  const pagesByDocument = await mergeDocuments(composed, input.documents);
-  await stampAndAppend(composed, pagesByDocument, input);
+  const pagesByDocument = await mergeDocuments(composed, input.documents, budget);
+  await stampAndAppend(composed, pagesByDocument, input, budget);
   composed.setProducer('Signet');
   // No dates or random IDs are added, so the same input always yields the same bytes.
   return composed.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
@@ -144,16 +148,24 @@ async function composeMerged(input: ComposeInput): Promise<Uint8Array> {
  * /Producer is left alone: the fewer objects the update touches, the easier it is to see (and to
  * judge) what changed after the signature.
  */
-async function composeInPlace(document: ComposeDocument, input: ComposeInput): Promise<Uint8Array> {
+async function composeInPlace(
+  document: ComposeDocument,
+  input: ComposeInput,
+  budget: PdfBudget,
+): Promise<Uint8Array> {
   const path = 'documents.0';
   const description = `Document "${document.name}"`;
   try {
-    return await saveIncrementally(document.bytes, async (signed) => {
-      const pages = readPages(signed, path, description);
-      await stampAsAnnotations(signed, [pages], input);
-      const lastPage = pages.at(-1);
-      if (input.appendix && lastPage) attachAppendix(signed, lastPage, input.appendix, input.appendixName);
-    });
+    return await saveIncrementally(
+      document.bytes,
+      async (signed) => {
+        const pages = readPages(signed, path, description);
+        await stampAsAnnotations(signed, [pages], input);
+        const lastPage = pages.at(-1);
+        if (input.appendix && lastPage) attachAppendix(signed, lastPage, input.appendix, input.appendixName);
+      },
+      budget,
+    );
   } catch (error) {
     throw asDocumentError(error, path, description);
   }
@@ -164,6 +176,7 @@ async function stampAndAppend(
   target: PDFDocument,
   pagesByDocument: PDFPage[][],
   input: ComposeInput,
+  budget: PdfBudget,
 ): Promise<void> {
   const placements = input.fields.map((field, index) => placeField(field, index, pagesByDocument));
   const texts = input.fields.flatMap(({ value }) =>
@@ -171,7 +184,9 @@ async function stampAndAppend(
   );
   const stamper = createStamper(target, !fitsStandardFonts(texts));
   for (const placement of placements) await stampField(stamper, placement);
-  if (input.appendix) await appendPages(target, await loadPdf(input.appendix, 'appendix', 'The appendix'));
+  if (input.appendix) {
+    await appendPages(target, await loadPdf(input.appendix, 'appendix', 'The appendix', budget));
+  }
 }
 
 /**
@@ -311,8 +326,8 @@ function attachAppendix(target: PDFDocument, page: PDFPage, appendix: Uint8Array
  * The size and rotation of each page of a PDF, for validating field boxes with `fieldFitsPage`
  * when fields are created — computed exactly as `composeCompletedPdf` will place them.
  */
-export async function readPageSizes(pdf: Uint8Array): Promise<PageSize[]> {
-  const document = await loadPdf(pdf, 'document', 'The document');
+export async function readPageSizes(pdf: Uint8Array, budget = new PdfBudget()): Promise<PageSize[]> {
+  const document = await loadPdf(pdf, 'document', 'The document', budget);
   return document.getPages().map((page) => pageGeometry(page).size);
 }
 
@@ -332,8 +347,9 @@ export async function locateComposedFields(
   composedPdf: Uint8Array,
   documentPageCounts: number[],
   fields: (FieldBox & { documentIndex: number; page: number })[],
+  budget = new PdfBudget(),
 ): Promise<PlacedRect[]> {
-  const document = await loadPdf(composedPdf, 'document', 'The document');
+  const document = await loadPdf(composedPdf, 'document', 'The document', budget);
   const pages = document.getPages();
   return fields.map((field) => {
     const offset = documentPageCounts.slice(0, field.documentIndex).reduce((sum, count) => sum + count, 0);
@@ -369,9 +385,14 @@ function pageGeometry(page: PDFPage): PageGeometry {
  * exactly the files the upload would have: pdf-lib alone reads a truncated file without
  * complaint and silently drops the pages it lost.
  */
-async function loadPdf(bytes: Uint8Array, path: string, description: string): Promise<PDFDocument> {
+async function loadPdf(
+  bytes: Uint8Array,
+  path: string,
+  description: string,
+  budget: PdfBudget,
+): Promise<PDFDocument> {
   try {
-    return await openPdf(bytes);
+    return await openPdf(bytes, budget);
   } catch (error) {
     throw asDocumentError(error, path, description);
   }
@@ -405,10 +426,14 @@ function encryptedDocument(path: string, description: string): SignetError {
   return unprocessable('DOCUMENT_ENCRYPTED', detail, [{ path, message: 'encrypted PDF' }]);
 }
 
-async function mergeDocuments(composed: PDFDocument, documents: ComposeDocument[]): Promise<PDFPage[][]> {
+async function mergeDocuments(
+  composed: PDFDocument,
+  documents: ComposeDocument[],
+  budget: PdfBudget,
+): Promise<PDFPage[][]> {
   const pagesByDocument: PDFPage[][] = [];
   for (const [index, document] of documents.entries()) {
-    const source = await loadPdf(document.bytes, `documents.${index}`, `Document "${document.name}"`);
+    const source = await loadPdf(document.bytes, `documents.${index}`, `Document "${document.name}"`, budget);
     flattenFormWidgets(source);
     pagesByDocument.push(await appendPages(composed, source));
   }

@@ -1,8 +1,10 @@
-import { EncryptedPDFError, PDFArray, PDFDocument, PDFNumber, type PDFPage } from 'pdf-lib';
+import { EncryptedPDFError, PDFArray, type PDFDocument, PDFNumber, type PDFPage } from 'pdf-lib';
 import { SignetError } from '../errors.ts';
 import { normalizeRect, normalizeRotation, type UserRect, visibleRect } from './composeGeometry.ts';
 import { documentDocMdpPermission } from './docMdp.ts';
 import { carriesSignature, openPdfFile } from './incremental/pdfFile.ts';
+import { loadPdfDocument } from './limits/meteredLoad.ts';
+import { PdfBudget, PdfTooComplexError } from './limits/pdfBudget.ts';
 
 /*
  * The gate every PDF passes before Signet works on it: is it a PDF at all (400), and can we
@@ -28,13 +30,16 @@ const HEADER_WINDOW = 1024;
 /** §7.5.5: the file ends with `startxref`, the offset and `%%EOF`; we tolerate trailing junk as readers do. */
 const TRAILER_WINDOW = 1024;
 
-export async function inspectUploadedPdf(bytes: Uint8Array): Promise<UploadedPdfInfo> {
-  const document = await openPdf(bytes);
+export async function inspectUploadedPdf(
+  bytes: Uint8Array,
+  budget: PdfBudget = new PdfBudget(),
+): Promise<UploadedPdfInfo> {
+  const document = await openPdf(bytes, budget);
   // A signed upload is later extended in place (compose.ts), which needs its cross-reference
   // data and page tree as written; pdf-lib reads past a broken table, so check them here, or
   // the file would be refused only at sealing, after everyone has signed.
   if (carriesSignature(bytes)) {
-    openPdfFile(bytes).pageRefs();
+    openPdfFile(bytes, budget).pageRefs();
     refuseCertifiedAgainstCompletion(document);
   }
   const pages = document.getPages().map((page, index) => pageGeometry(page, index));
@@ -60,10 +65,11 @@ function refuseCertifiedAgainstCompletion(document: PDFDocument): void {
 }
 
 /**
- * Loads a PDF with pdf-lib after the checks that turn its failure modes into SignetErrors.
- * Used for uploads and again by compose, so both refuse the same files for the same reasons.
+ * Loads a PDF with pdf-lib after the checks that turn its failure modes into SignetErrors,
+ * within `budget` (limits/pdfBudget.ts). Used for uploads, verification and again by compose, so all
+ * refuse the same files for the same reasons.
  */
-export async function openPdf(bytes: Uint8Array): Promise<PDFDocument> {
+export async function openPdf(bytes: Uint8Array, budget: PdfBudget = new PdfBudget()): Promise<PDFDocument> {
   if (bytes.length === 0) throw new SignetError('PDF_EMPTY', 400, 'the file is empty');
   const text = latin1(bytes);
   if (!text.slice(0, HEADER_WINDOW).includes('%PDF-')) {
@@ -73,16 +79,27 @@ export async function openPdf(bytes: Uint8Array): Promise<PDFDocument> {
     throw damaged('the file is truncated: it does not end with startxref and %%EOF');
   }
   if (isEncrypted(text)) throw encrypted();
-  const document = await loadWithPdfLib(bytes);
+  budget.checkRevisions(countRevisionEnds(text));
+  const document = await loadWithPdfLib(bytes, budget);
   if (countPages(document) === 0) throw damaged('the document has no pages');
   return document;
 }
 
-async function loadWithPdfLib(bytes: Uint8Array): Promise<PDFDocument> {
+/**
+ * An upper bound on the revisions (ISO 32000-1 §7.5.6): every update ends in `startxref N %%EOF`.
+ * Counted as text before any parsing, so a file of ten thousand updates costs one scan.
+ */
+function countRevisionEnds(text: string): number {
+  let count = 0;
+  for (const _ of text.matchAll(/startxref\s+\d+\s+%%EOF/g)) count += 1;
+  return count;
+}
+
+async function loadWithPdfLib(bytes: Uint8Array, budget: PdfBudget): Promise<PDFDocument> {
   try {
-    // updateMetadata: false — reading a document must not rewrite its Producer or ModDate.
-    return await PDFDocument.load(bytes, { updateMetadata: false });
+    return await loadPdfDocument(bytes, budget);
   } catch (error) {
+    if (error instanceof PdfTooComplexError) throw error;
     if (error instanceof EncryptedPDFError) throw encrypted();
     // The parser's own message names library internals; it says nothing useful to an uploader.
     throw damaged('the PDF structure cannot be read');

@@ -1,5 +1,4 @@
 import {
-  decodePDFRawStream,
   PDFArray,
   PDFDict,
   type PDFDocument,
@@ -8,6 +7,8 @@ import {
   PDFRawStream,
   PDFStream,
 } from 'pdf-lib';
+import { type PdfBudget, PdfTooComplexError } from '../pdf/limits/pdfBudget.ts';
+import { decodeStreamWithin } from '../pdf/limits/streamDecoding.ts';
 
 /*
  * The Document Security Store (ETSI EN 319 142-1 §5.4.2, ISO 32000-2 §12.8.4.3): catalog /DSS
@@ -21,35 +22,37 @@ export interface DocumentSecurityStore {
   crls: Uint8Array[];
 }
 
-/** Streams above this size are skipped: no certificate, OCSP response or sane CRL is that large. */
-const MAX_DSS_STREAM_BYTES = 16 * 1024 * 1024;
-
-export function readDss(document: PDFDocument): DocumentSecurityStore | undefined {
+/**
+ * The DSS's entries, each decoded within `budget` (a stream that would pass its limits refuses
+ * the file); an entry that cannot be decoded is left out, and whatever needed it is reported
+ * as missing.
+ */
+export function readDss(document: PDFDocument, budget: PdfBudget): DocumentSecurityStore | undefined {
   const dss = document.catalog.lookupMaybe(PDFName.of('DSS'), PDFDict);
   if (!dss) return undefined;
   return {
-    certificates: streamsOf(document, dss, 'Certs'),
-    ocspResponses: streamsOf(document, dss, 'OCSPs'),
-    crls: streamsOf(document, dss, 'CRLs'),
+    certificates: streamsOf(document, dss, 'Certs', budget),
+    ocspResponses: streamsOf(document, dss, 'OCSPs', budget),
+    crls: streamsOf(document, dss, 'CRLs', budget),
   };
 }
 
-function streamsOf(document: PDFDocument, dss: PDFDict, key: string): Uint8Array[] {
+function streamsOf(document: PDFDocument, dss: PDFDict, key: string, budget: PdfBudget): Uint8Array[] {
   const array = dss.lookupMaybe(PDFName.of(key), PDFArray);
   const contents: Uint8Array[] = [];
   for (const item of array?.asArray() ?? []) {
-    const bytes = streamBytes(document.context.lookup(item));
+    const bytes = streamBytes(document.context.lookup(item), budget);
     if (bytes) contents.push(bytes);
   }
   return contents;
 }
 
-function streamBytes(object: PDFObject | undefined): Uint8Array | undefined {
+function streamBytes(object: PDFObject | undefined, budget: PdfBudget): Uint8Array | undefined {
   if (!(object instanceof PDFStream)) return undefined;
   try {
-    const bytes = object instanceof PDFRawStream ? decodePDFRawStream(object).decode() : object.getContents();
-    return bytes.length <= MAX_DSS_STREAM_BYTES ? bytes : undefined;
-  } catch {
+    return object instanceof PDFRawStream ? decodeStreamWithin(object, budget) : object.getContents();
+  } catch (error) {
+    if (error instanceof PdfTooComplexError) throw error;
     return undefined;
   }
 }

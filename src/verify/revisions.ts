@@ -1,4 +1,6 @@
-import { PDFDocument } from 'pdf-lib';
+import type { PDFDocument } from 'pdf-lib';
+import { loadPdfDocument } from '../pdf/limits/meteredLoad.ts';
+import { type PdfBudget, PdfTooComplexError } from '../pdf/limits/pdfBudget.ts';
 
 /*
  * A PDF grows by incremental updates (ISO 32000-1 §7.5.6): each update appends objects, a
@@ -14,9 +16,6 @@ export interface RevisionBoundary {
   /** Offset after `%%EOF` and the end-of-line that may follow it. */
   end: number;
 }
-
-/** Beyond this many revisions the file is refused for diff analysis (each one is parsed in full). */
-export const MAX_REVISIONS = 64;
 
 /**
  * Every `startxref N %%EOF` whose offset N points at a cross-reference table (`xref`) or a
@@ -59,23 +58,26 @@ export function revisionEndingAt(boundaries: RevisionBoundary[], signedEnd: numb
 /**
  * Parses every revision as the complete PDF it was. pdf-lib reads all objects in file order,
  * object streams included, and a later definition replaces an earlier one — exactly the
- * incremental-update semantics. Returns undefined for a revision that cannot be parsed.
+ * incremental-update semantics. Returns undefined for a revision that cannot be parsed. Every
+ * parse is charged to `budget`: a file is read once per revision, so the limits bound the sum.
  */
 export async function loadRevisions(
   pdf: Uint8Array,
   boundaries: RevisionBoundary[],
+  budget: PdfBudget,
 ): Promise<(PDFDocument | undefined)[]> {
   const documents: (PDFDocument | undefined)[] = [];
   for (const boundary of boundaries) {
-    documents.push(await loadPrefix(pdf.subarray(0, boundary.end)));
+    documents.push(await loadPrefix(pdf.subarray(0, boundary.end), budget));
   }
   return documents;
 }
 
-async function loadPrefix(prefix: Uint8Array): Promise<PDFDocument | undefined> {
+async function loadPrefix(prefix: Uint8Array, budget: PdfBudget): Promise<PDFDocument | undefined> {
   try {
-    return await PDFDocument.load(prefix, { updateMetadata: false });
-  } catch {
+    return await loadPdfDocument(prefix, budget);
+  } catch (error) {
+    if (error instanceof PdfTooComplexError) throw error;
     return undefined;
   }
 }

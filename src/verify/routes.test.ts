@@ -12,7 +12,9 @@ import { migrate } from '../db/migrate.ts';
 import { handleError, handleNotFound } from '../http/problem.ts';
 import { sealPdf } from '../pdf/seal.ts';
 import { loadOrCreateDevPki } from '../pki/devCa.ts';
+import { DEFAULT_PDF_LIMITS } from '../pdf/limits/pdfBudget.ts';
 import type { Platform } from '../platform.ts';
+import { createPdfWorkPool, type PdfWork } from '../workers/pdfWorkPool.ts';
 import type { VerificationReport } from './report.ts';
 import { verifyRoutes } from './routes.ts';
 
@@ -27,6 +29,7 @@ describe('POST /api/v1/verify', () => {
   let db: Database;
   let app: FastifyInstance;
   let sealed: Uint8Array;
+  let pdfWork: PdfWork;
   const envelopeId = randomUUID();
 
   before(async () => {
@@ -42,10 +45,18 @@ describe('POST /api/v1/verify', () => {
        values ($1, $2, 'Contract', 'completed', 'done', now(), $3)`,
       [envelopeId, organizationId, createHash('sha256').update(sealed).digest('hex')],
     );
+    pdfWork = createPdfWorkPool({
+      threads: 1,
+      timeoutMs: 60_000,
+      memoryMb: 512,
+      queueLimit: 16,
+      limits: DEFAULT_PDF_LIMITS,
+    });
     const platform = {
       config: { maxUploadBytes: 1024 * 1024 },
       db,
       pki: { rootPem: pki.rootPem },
+      pdfWork,
     } as unknown as Platform;
     app = Fastify();
     app.setErrorHandler(handleError);
@@ -56,6 +67,7 @@ describe('POST /api/v1/verify', () => {
   });
   after(async () => {
     await app?.close();
+    await pdfWork?.close();
     await db?.close();
     await rm(work, { recursive: true, force: true });
   });

@@ -4,12 +4,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SignetError } from '../errors.ts';
 import type { Platform } from '../platform.ts';
 import { findSealedDocument } from './sealedDocuments.ts';
-import { verifyPdf } from './verifyPdf.ts';
 
 /*
  * POST /api/v1/verify (SPEC §C): anyone may check a PDF, without an API key — so it is
- * rate-limited per client IP, and it never fetches revocation data live: the URLs in an
- * uploaded certificate are the uploader's choice, and this server must not call them.
+ * rate-limited per client IP, the validator runs on a PDF worker within the PDF limits (a
+ * hostile file costs a bounded share of a worker, never the event loop), and it never fetches
+ * revocation data live: the URLs in an uploaded certificate are the uploader's choice, and this
+ * server must not call them.
  */
 
 export interface VerifyRoutesOptions {
@@ -40,11 +41,9 @@ export async function verifyRoutes(
     { config: { rateLimit: { max: options.ratePerMinute ?? 30, timeWindow: '1 minute' } } },
     async (request) => {
       const pdf = await readPdf(request, maxUpload);
-      return verifyPdf(pdf, {
-        trustAnchors,
-        revocation: 'embedded-only',
-        knownSealedDocument: (sha256) => findSealedDocument(platform.db, sha256),
-      });
+      const report = await platform.pdfWork.verify(pdf, { trustAnchors });
+      const sealed = await findSealedDocument(platform.db, report.sha256);
+      return { ...report, sealedBySignet: sealed ?? null };
     },
   );
 }

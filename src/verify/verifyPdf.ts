@@ -4,6 +4,7 @@ import type { PDFDocument } from 'pdf-lib';
 import { SignetError } from '../errors.ts';
 import { CMS_OID } from '../pdf/cms.ts';
 import { openPdf } from '../pdf/inspect.ts';
+import { PdfBudget, type PdfLimits } from '../pdf/limits/pdfBudget.ts';
 import {
   buildPath,
   type CertificatePath,
@@ -39,7 +40,6 @@ import {
 import {
   findRevisionBoundaries,
   loadRevisions,
-  MAX_REVISIONS,
   type RevisionBoundary,
   revisionEndingAt,
 } from './revisions.ts';
@@ -75,6 +75,8 @@ export interface VerifyOptions {
   liveTimeoutMs?: number;
   /** Looks the file's SHA-256 up among the documents Signet sealed. */
   knownSealedDocument?: (sha256Hex: string) => Promise<{ envelopeId: string } | undefined>;
+  /** What reading the file may cost (limits/pdfBudget.ts); the defaults when absent. */
+  limits?: Partial<PdfLimits>;
 }
 
 /** More than this many signatures is no real document. */
@@ -90,16 +92,11 @@ const SUPPORTED_SUBFILTERS = new Set([PADES_SUBFILTER, 'adbe.pkcs7.detached', 'E
  */
 export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions): Promise<VerificationReport> {
   const now = options.now ?? new Date();
-  const document = await openPdf(pdf);
+  const budget = new PdfBudget(options.limits);
+  const document = await openPdf(pdf, budget);
   const sha256 = createHash('sha256').update(pdf).digest('hex');
   const boundaries = findRevisionBoundaries(pdf);
-  if (boundaries.length > MAX_REVISIONS) {
-    throw new SignetError(
-      'PDF_TOO_MANY_REVISIONS',
-      422,
-      `the file has ${boundaries.length} revisions; at most ${MAX_REVISIONS} are analysed`,
-    );
-  }
+  budget.checkRevisions(boundaries.length);
   const fields = signatureFieldsOf(document);
   if (fields.length > MAX_SIGNATURES) {
     throw new SignetError(
@@ -110,11 +107,12 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions): Promis
   }
   const context: VerificationContext = {
     pdf,
+    budget,
     now,
     options,
     boundaries,
-    revisions: fields.length > 0 ? await loadRevisions(pdf, boundaries) : [],
-    dss: readDss(document),
+    revisions: fields.length > 0 ? await loadRevisions(pdf, boundaries, budget) : [],
+    dss: readDss(document, budget),
     anchors: parseCertificates(options.trustAnchors),
     steps: new Map(),
   };
@@ -143,6 +141,7 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions): Promis
 
 interface VerificationContext {
   pdf: Uint8Array;
+  budget: PdfBudget;
   now: Date;
   options: VerifyOptions;
   boundaries: RevisionBoundary[];
@@ -640,7 +639,7 @@ function padesLevelOf(
   if (!examined.chainLongTerm || !timestampLongTerm) return 'B-T';
   const coversDss = laterDocumentTimestamps.some((t) => {
     const signedDocument = context.revisions[t.signedRevision ?? -1];
-    return signedDocument !== undefined && readDss(signedDocument) !== undefined;
+    return signedDocument !== undefined && readDss(signedDocument, context.budget) !== undefined;
   });
   return coversDss ? 'B-LTA' : 'B-LT';
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { PDFArray, PDFDict, PDFHexString, PDFNumber, type PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
+import { decodeStreamWithin } from '../limits/streamDecoding.ts';
 import { IncrementalUpdate } from './incrementalUpdate.ts';
 import type { PdfBuffer } from './pdfBuffer.ts';
-import { decodeStream, openPdfFile, type PdfFile } from './pdfFile.ts';
+import { openPdfFile, type PdfFile } from './pdfFile.ts';
 import { pdfName } from './pdfName.ts';
 
 /*
@@ -133,7 +134,8 @@ class StreamStore {
       if (!(item instanceof PDFRef)) continue;
       this.#refs.push(item);
       const stream = file.lookup(item);
-      if (stream instanceof PDFRawStream) this.#byHash.set(sha256Hex(decodeStream(stream)), item);
+      if (stream instanceof PDFRawStream)
+        this.#byHash.set(sha256Hex(decodeStreamWithin(stream, file.budget)), item);
     }
   }
 

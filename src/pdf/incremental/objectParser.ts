@@ -16,6 +16,7 @@ import {
   PDFString,
 } from 'pdf-lib';
 import { SignetError } from '../../errors.ts';
+import type { PdfBudget } from '../limits/pdfBudget.ts';
 import { pdfName } from './pdfName.ts';
 
 /*
@@ -92,9 +93,18 @@ const NAME = {
   Length: PDFName.of('Length'),
 } as const;
 
-/** Parses the object that starts at (or after white-space and comments from) `position`. */
-export function parsePdfObject(bytes: Uint8Array, position: number, context: PDFContext): PDFObject {
-  return new ObjectReader(bytes, position, context).object(0);
+/**
+ * Parses the object that starts at (or after white-space and comments from) `position`; every
+ * object built, nested ones included (also those of a deferred dictionary, when it is read), is
+ * charged to `budget`.
+ */
+export function parsePdfObject(
+  bytes: Uint8Array,
+  position: number,
+  context: PDFContext,
+  budget?: PdfBudget,
+): PDFObject {
+  return new ObjectReader(bytes, position, context, budget).object(0);
 }
 
 class ObjectReader {
@@ -102,13 +112,15 @@ class ObjectReader {
   /** The same bytes as a Buffer, whose latin1 slice is the cheapest way to a JS string. */
   readonly #text: Buffer;
   readonly #context: PDFContext;
+  readonly #budget: PdfBudget | undefined;
   position: number;
 
-  constructor(bytes: Uint8Array, position: number, context: PDFContext) {
+  constructor(bytes: Uint8Array, position: number, context: PDFContext, budget: PdfBudget | undefined) {
     this.#bytes = bytes;
     this.#text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.position = position;
     this.#context = context;
+    this.#budget = budget;
   }
 
   #latin1(start: number, end: number): string {
@@ -117,6 +129,7 @@ class ObjectReader {
 
   object(depth: number): PDFObject {
     if (depth > MAX_DEPTH) throw new PdfSyntaxError(this.position, 'objects nested too deeply');
+    this.#budget?.chargeObjects(1);
     this.#skipWhitespaceAndComments();
     const bytes = this.#bytes;
     const byte = bytes[this.position];
@@ -294,7 +307,7 @@ class ObjectReader {
     const end = this.#endOfDictionary(start, depth);
     if (end - start < DEFER_FROM_BYTES) return this.#dictOrStream(depth) as PDFDict;
     this.position = end;
-    return new DeferredDict(this.#text, start, end, depth, this.#context);
+    return new DeferredDict(this.#text, start, end, depth, this.#context, this.#budget);
   }
 
   /**
@@ -408,11 +421,20 @@ const DEFER_FROM_BYTES = 256;
  * bytes that were stepped over surfaces when they are first read, as PDF_DAMAGED.
  */
 class DeferredDict extends PDFDict {
-  #source: { bytes: Buffer; start: number; end: number; depth: number } | undefined;
+  #source:
+    | { bytes: Buffer; start: number; end: number; depth: number; budget: PdfBudget | undefined }
+    | undefined;
 
-  constructor(bytes: Buffer, start: number, end: number, depth: number, context: PDFContext) {
+  constructor(
+    bytes: Buffer,
+    start: number,
+    end: number,
+    depth: number,
+    context: PDFContext,
+    budget: PdfBudget | undefined,
+  ) {
     super(new Map(), context);
-    this.#source = { bytes, start, end, depth };
+    this.#source = { bytes, start, end, depth, budget };
   }
 
   #read(): void {
@@ -421,7 +443,9 @@ class DeferredDict extends PDFDict {
     this.#source = undefined;
     let entries: Map<PDFName, PDFObject>;
     try {
-      entries = new ObjectReader(source.bytes, source.start, this.context).dictionaryEntries(source.depth);
+      entries = new ObjectReader(source.bytes, source.start, this.context, source.budget).dictionaryEntries(
+        source.depth,
+      );
     } catch (error) {
       if (!(error instanceof PdfSyntaxError)) throw error;
       throw new SignetError('PDF_DAMAGED', 422, `the PDF is damaged: ${error.message} of a dictionary`);

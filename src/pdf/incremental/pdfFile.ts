@@ -1,6 +1,7 @@
-import { inflateSync } from 'node:zlib';
 import { PDFArray, PDFContext, PDFDict, PDFNumber, type PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
 import { SignetError } from '../../errors.ts';
+import { PdfBudget, PdfTooComplexError } from '../limits/pdfBudget.ts';
+import { decodeStreamWithin } from '../limits/streamDecoding.ts';
 import { parsePdfObject } from './objectParser.ts';
 import { pdfName } from './pdfName.ts';
 
@@ -36,6 +37,8 @@ export interface PdfFile {
   /** /Size of the newest trailer: the next free object number. */
   readonly size: number;
   readonly xref: ReadonlyMap<number, XrefEntry>;
+  /** What reading this file may cost; whoever decodes one of its streams charges it here. */
+  readonly budget: PdfBudget;
   lookup(ref: PDFRef): PDFObject | undefined;
   /** Follows a reference (or returns a direct object as is). */
   resolve(object: PDFObject | undefined): PDFObject | undefined;
@@ -51,18 +54,22 @@ export interface PdfFile {
 }
 
 const TAIL_WINDOW = 2048;
-const MAX_XREF_SECTIONS = 10_000;
 
 /** ISO 32000-1 §7.5.2 puts the header first; readers accept it within the first 1024 bytes. */
 const HEADER_WINDOW = 1024;
 
-export function openPdfFile(bytes: Uint8Array): PdfFile {
+/**
+ * Opens `bytes` lazily; every stream it decodes (cross-reference and object streams) is charged
+ * to `budget`, and the cross-reference chain may be at most twice the revision limit long (a
+ * hybrid-reference revision has a table and a stream).
+ */
+export function openPdfFile(bytes: Uint8Array, budget: PdfBudget = new PdfBudget()): PdfFile {
   // The same codes as the upload gate (inspect.ts), so every entry point refuses alike.
   if (bytes.length === 0) throw new SignetError('PDF_EMPTY', 400, 'the file is empty');
   if (!latin1(bytes, 0, Math.min(bytes.length, HEADER_WINDOW)).includes('%PDF-')) {
     throw new SignetError('PDF_NOT_PDF', 400, 'the file is not a PDF (no %PDF- header)');
   }
-  return new LazyPdfFile(bytes);
+  return new LazyPdfFile(bytes, budget);
 }
 
 class LazyPdfFile implements PdfFile {
@@ -75,9 +82,11 @@ class LazyPdfFile implements PdfFile {
   readonly xref = new Map<number, XrefEntry>();
   readonly #objects = new Map<number, PDFObject | undefined>();
   readonly #objectStreams = new Map<number, { decoded: Uint8Array; offsets: Map<number, number> }>();
+  readonly budget: PdfBudget;
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, budget: PdfBudget) {
     this.bytes = bytes;
+    this.budget = budget;
     this.lastXrefOffset = findStartXref(bytes);
     const sections = this.#readXrefChain(this.lastXrefOffset);
     const newest = sections[0];
@@ -187,9 +196,9 @@ class LazyPdfFile implements PdfFile {
     const visited = new Set<number>();
     let offset: number | undefined = start;
     while (offset !== undefined) {
-      if (visited.has(offset) || visited.size > MAX_XREF_SECTIONS)
-        throw damaged('the cross-reference chain loops');
+      if (visited.has(offset)) throw damaged('the cross-reference chain loops');
       visited.add(offset);
+      this.budget.checkRevisions(Math.ceil(visited.size / 2));
       const section = this.#readXrefSection(offset);
       sections.push(section);
       const previous = section.trailer.get(pdfName('Prev'));
@@ -262,7 +271,7 @@ class LazyPdfFile implements PdfFile {
     const size = stream.dict.get(pdfName('Size'));
     const index = numbers(stream.dict.get(pdfName('Index')));
     const ranges = index.length > 0 ? index : [0, size instanceof PDFNumber ? size.asNumber() : 0];
-    const data = decodeStream(stream);
+    const data = decodeStreamWithin(stream, this.budget);
     const [typeWidth = 0, fieldWidth = 0, thirdWidth = 0] = widths;
     const rowLength = typeWidth + fieldWidth + thirdWidth;
     let position = 0;
@@ -298,8 +307,9 @@ class LazyPdfFile implements PdfFile {
 
   #parseObjectAt(position: number): PDFObject {
     try {
-      return parsePdfObject(this.bytes, position, this.context);
-    } catch {
+      return parsePdfObject(this.bytes, position, this.context, this.budget);
+    } catch (error) {
+      if (error instanceof PdfTooComplexError) throw error;
       throw damaged(`unreadable object at offset ${position}`);
     }
   }
@@ -310,7 +320,7 @@ class LazyPdfFile implements PdfFile {
     if (!objectStream) {
       const stream = this.lookup(PDFRef.of(streamNumber));
       if (!(stream instanceof PDFRawStream)) throw damaged(`object stream ${streamNumber} is missing`);
-      const decoded = decodeStream(stream);
+      const decoded = decodeStreamWithin(stream, this.budget);
       const count = numbers(stream.dict.get(pdfName('N')))[0] ?? 0;
       const first = numbers(stream.dict.get(pdfName('First')))[0] ?? 0;
       const header = latin1(decoded, 0, first)
@@ -318,7 +328,9 @@ class LazyPdfFile implements PdfFile {
         .filter((t) => t.length > 0)
         .map(Number);
       const offsets = new Map<number, number>();
-      for (let i = 0; i < count; i++) offsets.set(header[2 * i] ?? -1, first + (header[2 * i + 1] ?? 0));
+      // /N is the file's claim; the header it points into is what can be read.
+      const pairs = Math.min(count, Math.floor(header.length / 2));
+      for (let i = 0; i < pairs; i++) offsets.set(header[2 * i] ?? -1, first + (header[2 * i + 1] ?? 0));
       objectStream = { decoded, offsets };
       this.#objectStreams.set(streamNumber, objectStream);
     }
@@ -326,8 +338,9 @@ class LazyPdfFile implements PdfFile {
     const at = objectStream.offsets.get(ref.objectNumber);
     if (at === undefined) return undefined;
     try {
-      return parsePdfObject(objectStream.decoded, at, this.context);
-    } catch {
+      return parsePdfObject(objectStream.decoded, at, this.context, this.budget);
+    } catch (error) {
+      if (error instanceof PdfTooComplexError) throw error;
       throw damaged(`unreadable object ${ref.objectNumber} in object stream ${streamNumber}`);
     }
   }
@@ -351,67 +364,6 @@ function findStartXref(bytes: Uint8Array): number {
   const match = at >= 0 ? /^startxref\s+(\d+)/.exec(latin1(tail, at, Math.min(tail.length, at + 64))) : null;
   if (!match?.[1]) throw damaged('the file does not end with startxref');
   return Number(match[1]);
-}
-
-/** FlateDecode with the PNG predictors of §7.4.4.4 (what qpdf and Acrobat write for xref streams). */
-export function decodeStream(stream: PDFRawStream): Uint8Array {
-  const filter = stream.dict.get(pdfName('Filter'));
-  const filterName = filter instanceof PDFArray ? filter.get(0) : filter;
-  let data: Uint8Array = stream.contents;
-  if (filterName === pdfName('FlateDecode')) {
-    try {
-      data = inflateSync(data);
-    } catch {
-      throw damaged('a compressed stream does not inflate');
-    }
-  } else if (filterName !== undefined) {
-    throw damaged(`unsupported filter ${String(filterName)} on a structural stream`);
-  }
-  const parms = stream.dict.get(pdfName('DecodeParms'));
-  const parmsDict = parms instanceof PDFArray ? parms.get(0) : parms;
-  if (!(parmsDict instanceof PDFDict)) return data;
-  const predictor = numbers(parmsDict.get(pdfName('Predictor')))[0] ?? 1;
-  if (predictor < 10) return data;
-  const columns = numbers(parmsDict.get(pdfName('Columns')))[0] ?? 1;
-  return undoPngPredictor(data, columns);
-}
-
-function undoPngPredictor(data: Uint8Array, columns: number): Uint8Array {
-  const rowLength = columns + 1;
-  const rows = Math.floor(data.length / rowLength);
-  const out = new Uint8Array(rows * columns);
-  for (let r = 0; r < rows; r++) {
-    const filterType = data[r * rowLength] ?? 0;
-    for (let c = 0; c < columns; c++) {
-      const raw = data[r * rowLength + 1 + c] ?? 0;
-      const left = c > 0 ? (out[r * columns + c - 1] ?? 0) : 0;
-      const up = r > 0 ? (out[(r - 1) * columns + c] ?? 0) : 0;
-      const upLeft = r > 0 && c > 0 ? (out[(r - 1) * columns + c - 1] ?? 0) : 0;
-      out[r * columns + c] = (raw + pngPredict(filterType, left, up, upLeft)) & 0xff;
-    }
-  }
-  return out;
-}
-
-function pngPredict(filterType: number, left: number, up: number, upLeft: number): number {
-  switch (filterType) {
-    case 1:
-      return left;
-    case 2:
-      return up;
-    case 3:
-      return Math.floor((left + up) / 2);
-    case 4: {
-      const p = left + up - upLeft;
-      const pa = Math.abs(p - left);
-      const pb = Math.abs(p - up);
-      const pc = Math.abs(p - upLeft);
-      if (pa <= pb && pa <= pc) return left;
-      return pb <= pc ? up : upLeft;
-    }
-    default:
-      return 0;
-  }
 }
 
 function readNumber(data: Uint8Array, position: number, width: number): number {

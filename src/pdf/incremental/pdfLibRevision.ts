@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { PDFDocument, type PDFObject } from 'pdf-lib';
+import type { PDFDocument, PDFObject } from 'pdf-lib';
 import { SignetError } from '../../errors.ts';
+import { loadPdfDocument } from '../limits/meteredLoad.ts';
+import { PdfBudget, PdfTooComplexError } from '../limits/pdfBudget.ts';
 import { IncrementalUpdate, serialize } from './incrementalUpdate.ts';
 import { openPdfFile } from './pdfFile.ts';
 
@@ -24,10 +26,11 @@ import { openPdfFile } from './pdfFile.ts';
 export async function saveIncrementally(
   original: Uint8Array,
   edit: (document: PDFDocument) => Promise<void>,
+  budget: PdfBudget = new PdfBudget(),
 ): Promise<Uint8Array> {
   // The lazy reader checks the structure the update must chain to (PDF_DAMAGED, PDF_ENCRYPTED).
-  const file = openPdfFile(original);
-  const document = await loadForEditing(original);
+  const file = openPdfFile(original, budget);
+  const document = await loadForEditing(original, budget);
   // pdf-lib numbers new objects after the largest number it parsed, but it never registers
   // object streams, cross-reference streams or objects it skipped: one of those may hold the
   // last number below /Size. New objects must lie at or past /Size (ISO 32000-1 §7.5.6).
@@ -55,11 +58,11 @@ export async function saveIncrementally(
   return update.write().bytes;
 }
 
-async function loadForEditing(original: Uint8Array): Promise<PDFDocument> {
+async function loadForEditing(original: Uint8Array, budget: PdfBudget): Promise<PDFDocument> {
   try {
-    // updateMetadata: false — otherwise pdf-lib rewrites /Producer and /ModDate on load.
-    return await PDFDocument.load(original, { updateMetadata: false });
-  } catch {
+    return await loadPdfDocument(original, budget);
+  } catch (error) {
+    if (error instanceof PdfTooComplexError) throw error;
     // The lazy reader accepted the structure, so this is an object pdf-lib cannot parse; its own
     // message names library internals and tells the uploader nothing.
     throw new SignetError('PDF_DAMAGED', 422, 'the PDF is damaged: its objects cannot be read');
