@@ -9,6 +9,7 @@ import { type Database, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { sealEnvelope } from './envelopes/sealing.ts';
+import { sweepRateLimitCounters } from './http/rateLimits.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
 import { createSmsTransport, deliverSms } from './identity/sms.ts';
 import { startJobQueue } from './jobs/queue.ts';
@@ -113,6 +114,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     const queue = await startJobQueue(db, config.databaseUrl, (error) =>
       log.error({ err: error }, 'job queue error'),
     );
+    pdfWork = createPdfWorkPool(config.pdfWork);
     const platform: Platform = {
       config,
       db,
@@ -122,7 +124,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       mail: createMailTransport(config.smtpUrl),
       sms: createSmsTransport(config.twilio),
       pki,
-      pdfWork: (pdfWork = createPdfWorkPool(config.pdfWork)),
+      pdfWork,
       log,
     };
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
@@ -135,6 +137,8 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       await expireOverdueEnvelopes(platform);
     });
     await queue.schedule('envelope.expire', '*/5 * * * *');
+    await queue.work('maintenance.sweep', () => sweepRateLimitCounters(db));
+    await queue.schedule('maintenance.sweep', '17 * * * *');
 
     const app = await buildHttpApp(platform, log);
     if (options.bootstrap !== false) await bootstrapFirstOrganization(platform);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../http/parseInput.ts';
+import { rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
 import {
@@ -19,6 +20,7 @@ const declineBody = z.object({ reason: z.string().trim().min(1).max(2000) });
 
 /** The signer API by link token (SPEC §B); no API key — the token is the capability. */
 export async function ceremonyRoutes(app: FastifyInstance, platform: Platform) {
+  app.addHook('onRequest', rateLimited(app, ...SIGNER_RATE_LIMITS));
   app.addHook('onSend', async (_request, reply) => {
     // Signing pages and documents are personal: never cached, never indexed.
     reply.header('cache-control', 'no-store');

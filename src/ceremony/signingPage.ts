@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
 
 /**
  * The page a signing link opens: a small, accessible, server-served page that drives the
@@ -9,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
  * recipient who clicks the link in their mail can complete their part with it.
  */
 export async function signingPageRoutes(app: FastifyInstance) {
-  app.get('/sign/:token', async (_request, reply) => {
+  app.get('/sign/:token', { onRequest: rateLimited(app, ...SIGNER_RATE_LIMITS) }, async (_request, reply) => {
     const nonce = randomBytes(16).toString('base64');
     return reply
       .type('text/html; charset=utf-8')

@@ -19,6 +19,7 @@ import type { Platform } from '../platform.ts';
 import { verifyRoutes } from '../verify/routes.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
 import { handleError, handleNotFound, sendProblem } from './problem.ts';
+import { registerRateLimits } from './rateLimits.ts';
 
 /**
  * Signing links and API keys must never reach the logs (SPEC §L: secrets never logged): tokens
@@ -73,6 +74,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   app.removeContentTypeParser('text/plain');
   await app.register(multipart, { limits: { fileSize: maxUpload, files: 50 } });
   registerApiKeyAuth(app, platform.db);
+  await registerRateLimits(app, platform.db);
   await app.register(async (scope) => healthRoutes(scope, platform));
   await app.register(async (scope) => pkiRoutes(scope, platform));
   await app.register(async (scope) => envelopeRoutes(scope, platform));

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { perClientIp, rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
@@ -60,6 +61,10 @@ const REJECTED = {
 
 /** OpenID Connect endpoints (SPEC §E): provider settings, start and the redirect back. */
 export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
+  app.addHook(
+    'onRequest',
+    rateLimited(app, perClientIp('oidc-ip', 'OpenID Connect requests', 120), ...SIGNER_RATE_LIMITS),
+  );
   const admin = { config: { scope: 'organization:admin' as const } };
 
   app.put('/api/v1/identity-providers/oidc', admin, async (request) => {

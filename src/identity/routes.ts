@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { perSigningLink, rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
 import { sendOneTimeCode, unlockIdentity, verifyAccessCode, verifyOneTimeCode } from './codeChecks.ts';
@@ -30,7 +31,11 @@ function refused(result: { reason?: string; attemptsLeft?: number }): SignetErro
 
 /** The code-based identity checks of the signer API (SPEC §E), and the sender's unlock. */
 export async function identityRoutes(app: FastifyInstance, platform: Platform) {
-  app.post('/api/v1/signing/:token/identity/access-code', async (request) => {
+  app.addHook('onRequest', rateLimited(app, ...SIGNER_RATE_LIMITS));
+  // Beyond the lockouts (which count wrong codes), a cap on how fast codes may be tried at all.
+  const codeAttempts = { onRequest: rateLimited(app, perSigningLink('code-attempts', 'code attempts', 10)) };
+
+  app.post('/api/v1/signing/:token/identity/access-code', codeAttempts, async (request) => {
     const { token } = parseInput(tokenParams, request.params);
     const { code } = parseInput(codeBody, request.body ?? {});
     const result = await verifyAccessCode(platform, token, code, whoOf(request));
@@ -44,7 +49,7 @@ export async function identityRoutes(app: FastifyInstance, platform: Platform) {
     return reply.code(202).send(sent);
   });
 
-  app.post('/api/v1/signing/:token/identity/otp/verify', async (request) => {
+  app.post('/api/v1/signing/:token/identity/otp/verify', codeAttempts, async (request) => {
     const { token } = parseInput(tokenParams, request.params);
     const { code } = parseInput(codeBody, request.body ?? {});
     const result = await verifyOneTimeCode(platform, token, code, whoOf(request));

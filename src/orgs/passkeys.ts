@@ -168,7 +168,8 @@ export async function signInWithPasskey(
   }
   if (!verification.verified) throw new SignetError('PASSKEY_REJECTED', 401, 'The passkey was not accepted.');
   await platform.db.query(
-    'update webauthn_credentials set counter = $2, last_used_at = now() where id = $1',
+    // Never backwards, even when two sign-ins with the same passkey finish together.
+    'update webauthn_credentials set counter = greatest(counter, $2), last_used_at = now() where id = $1',
     [stored.id, verification.authenticationInfo.newCounter],
   );
   const [user] = await platform.db.query<UserRow>('select * from users where id = $1', [stored.user_id]);

@@ -81,12 +81,25 @@ for (const kind of databaseKinds()) {
       assert.equal(create.body.code, 'API_KEY_SCOPE_MISSING');
     });
 
-    it(`locks the account after ${MAX_FAILED_SIGN_INS} wrong passwords, even for the right one`, async () => {
+    it(`locks the account after ${MAX_FAILED_SIGN_INS} wrong passwords, even for the right one, answering as for no account`, async () => {
       const org = await newOrganization();
       for (let i = 0; i < MAX_FAILED_SIGN_INS; i++) await signIn(org.adminEmail, `guess-${i}`);
       const locked = await signIn(org.adminEmail, org.adminPassword);
-      assert.equal(locked.status, 423);
-      assert.equal(locked.body.code, 'SIGN_IN_LOCKED');
+      const unknown = await signIn('nobody@acme.test', org.adminPassword);
+      assert.deepEqual([locked.status, locked.body.code], [401, 'SIGN_IN_FAILED']);
+      assert.deepEqual(
+        { ...locked.body, requestId: undefined },
+        { ...unknown.body, requestId: undefined },
+        'a locked account answers exactly as an unknown one',
+      );
+      const [user] = await signet.platform.db.query<{ locked_until: Date | null }>(
+        'select locked_until from users where email = $1',
+        [org.adminEmail],
+      );
+      assert.ok(
+        user?.locked_until && new Date(user.locked_until).getTime() > Date.now(),
+        'the account is locked',
+      );
     });
 
     it('asks for a TOTP code once enrolled, accepts each code once, and takes a recovery code once', async () => {

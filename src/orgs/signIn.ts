@@ -19,7 +19,8 @@ const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** A password step waits this long for its second factor. */
 const SECOND_FACTOR_TTL_MS = 5 * 60 * 1000;
 export const MAX_FAILED_SIGN_INS = 5;
-const LOCK_BASE_MS = 60 * 1000;
+const LOCK_BASE_SECONDS = 60;
+const MAX_LOCK_SECONDS = 86_400;
 const RECOVERY_CODE_COUNT = 10;
 export const MIN_PASSWORD_LENGTH = 12;
 /** ±1 step of 30 s: a phone clock a little off still works (RFC 6238 §5.2). */
@@ -55,7 +56,11 @@ export interface SessionPrincipal {
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const invalidCredentials = () =>
-  new SignetError('SIGN_IN_FAILED', 401, 'The email or the password is not right.');
+  new SignetError(
+    'SIGN_IN_FAILED',
+    401,
+    'The email or the password is not right, or there were too many attempts: wait a few minutes and try again.',
+  );
 
 export type SignInResult =
   | { status: 'signed-in'; token: string; expiresAt: string; user: ReturnType<typeof userView> }
@@ -78,18 +83,13 @@ export async function signInWithPassword(
     );
   }
   const user = users[0];
-  // The same work and the same answer whether the account exists or not.
-  if (!user?.password_hash) {
+  // An unknown account and a locked one get the same work and the same answer as a wrong
+  // password, so neither the lockout nor the answer tells whether an address has an account.
+  if (!user?.password_hash || !(await claimSignInAttempt(platform.db, user.id))) {
     await hashPassword(input.password);
     throw invalidCredentials();
   }
-  if (user.locked_until && new Date(user.locked_until).getTime() > Date.now()) {
-    throw new SignetError('SIGN_IN_LOCKED', 423, 'Too many failed sign-ins: try again later.');
-  }
-  if (!(await verifyPassword(input.password, user.password_hash))) {
-    await recordFailure(platform.db, user);
-    throw invalidCredentials();
-  }
+  if (!(await verifyPassword(input.password, user.password_hash))) throw invalidCredentials();
   await platform.db.query('update users set failed_sign_ins = 0, locked_until = null where id = $1', [
     user.id,
   ]);
@@ -100,18 +100,26 @@ export async function signInWithPassword(
   return { status: 'signed-in', token, expiresAt, user: userView(user) };
 }
 
-/** Each lock lasts twice as long as the last: 1, 2, 4 … minutes, capped at a day. */
-async function recordFailure(sql: Sql, user: UserRow): Promise<void> {
-  const failures = user.failed_sign_ins + 1;
-  const locks = Math.floor(failures / MAX_FAILED_SIGN_INS);
-  const lockMs =
-    failures % MAX_FAILED_SIGN_INS === 0 ? Math.min(LOCK_BASE_MS * 2 ** (locks - 1), 86_400_000) : 0;
-  await sql.query(
-    `update users set failed_sign_ins = $2,
-            locked_until = case when $3::bigint > 0 then now() + make_interval(secs => $3::bigint / 1000.0) else locked_until end
-      where id = $1`,
-    [user.id, failures, lockMs],
+/**
+ * Counts one attempt before the secret is checked, in one atomic statement, and refuses it while
+ * the account is locked: every MAX_FAILED_SIGN_INS-th attempt since the last success locks the
+ * account, for 1, 2, 4 … minutes (capped at a day). Counting first is what makes parallel
+ * guesses safe: each one takes its own number, so the fifth locks the account even when all
+ * fifteen arrive at once, and those behind it are refused without their password being tried.
+ * A success resets the count.
+ */
+export async function claimSignInAttempt(sql: Sql, userId: string): Promise<boolean> {
+  const claimed = await sql.query(
+    `update users set
+        failed_sign_ins = failed_sign_ins + 1,
+        locked_until = case when (failed_sign_ins + 1) % $2 = 0
+          then now() + make_interval(secs => least($4::float8, $3::float8 * power(2, (failed_sign_ins + 1) / $2 - 1)))
+          else locked_until end
+      where id = $1 and (locked_until is null or locked_until <= now())
+      returning failed_sign_ins`,
+    [userId, MAX_FAILED_SIGN_INS, LOCK_BASE_SECONDS, MAX_LOCK_SECONDS],
   );
+  return claimed.length > 0;
 }
 
 /** The second step: a current TOTP code (once only) or an unused recovery code. */
@@ -132,7 +140,8 @@ export async function completeSecondFactor(
         session.user_id,
       ]);
       if (!user) throw new SignetError('SIGN_IN_CHALLENGE_INVALID', 401, 'Sign in again.');
-      if (user.locked_until && new Date(user.locked_until).getTime() > Date.now()) {
+      // The challenge proves the password, so saying "locked" here tells nothing new.
+      if (!(await claimSignInAttempt(tx, user.id))) {
         throw new SignetError('SIGN_IN_LOCKED', 423, 'Too many failed sign-ins: try again later.');
       }
       const passed = input.recoveryCode
@@ -140,10 +149,7 @@ export async function completeSecondFactor(
         : input.code
           ? await acceptTotp(platform, tx, user, input.code)
           : false;
-      if (!passed) {
-        await recordFailure(tx, user);
-        return { failed: true } as const;
-      }
+      if (!passed) return { failed: true } as const;
       await tx.query('update users set failed_sign_ins = 0, last_sign_in_at = now() where id = $1', [
         user.id,
       ]);

@@ -1,10 +1,10 @@
-import rateLimit from '@fastify/rate-limit';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { perBodyField, perClientIp, rateLimited } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
 import {
@@ -61,20 +61,23 @@ function userOf(request: FastifyRequest): string {
 
 /** Staff sign-in (SPEC §E): password, then TOTP or a recovery code; session tokens for the API. */
 export async function signInRoutes(app: FastifyInstance, platform: Platform) {
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) =>
-      new SignetError('RATE_LIMITED', 429, `Too many sign-in attempts; try again in ${context.after}`),
+  // Per address, before the body is read; per account once it is (the lockout counts wrong
+  // passwords; this caps how fast any account can be tried from many addresses).
+  const limited = (route: string) => ({
+    onRequest: rateLimited(app, perClientIp(`${route}-ip`, 'sign-in attempts', 20)),
+    preHandler: rateLimited(
+      app,
+      perBodyField(`${route}-account`, 'sign-in attempts for this account', 'email', 20),
+    ),
   });
-  const limited = { config: { rateLimit: { max: 20, timeWindow: '1 minute' } } };
   const signedIn = { config: { scope: 'envelopes:read' as const } };
 
-  app.post('/api/v1/auth/sign-in', limited, async (request) => {
+  app.post('/api/v1/auth/sign-in', limited('sign-in'), async (request) => {
     const input = parseInput(signInBody, request.body ?? {});
     return signInWithPassword(platform, input, whoOf(request));
   });
 
-  app.post('/api/v1/auth/second-factor', limited, async (request) => {
+  app.post('/api/v1/auth/second-factor', limited('second-factor'), async (request) => {
     const input = parseInput(secondFactorBody, request.body ?? {});
     return completeSecondFactor(platform, input);
   });
@@ -109,9 +112,11 @@ export async function signInRoutes(app: FastifyInstance, platform: Platform) {
     );
   });
 
-  app.post('/api/v1/auth/passkeys/sign-in-options', limited, async () => passkeySignInOptions(platform));
+  app.post('/api/v1/auth/passkeys/sign-in-options', limited('passkey-options'), async () =>
+    passkeySignInOptions(platform),
+  );
 
-  app.post('/api/v1/auth/passkeys/sign-in', limited, async (request) => {
+  app.post('/api/v1/auth/passkeys/sign-in', limited('passkey-sign-in'), async (request) => {
     const { challengeId, response } = parseInput(passkeyBody, request.body ?? {});
     return signInWithPasskey(
       platform,
@@ -123,7 +128,7 @@ export async function signInRoutes(app: FastifyInstance, platform: Platform) {
 
   app.put(
     '/api/v1/auth/password',
-    { ...limited, config: { ...limited.config, scope: 'envelopes:read' as const } },
+    { ...limited('password-change'), config: { scope: 'envelopes:read' as const } },
     async (request) => {
       const input = parseInput(passwordBody, request.body ?? {});
       return changePassword(platform, userOf(request), input.currentPassword, input.newPassword);

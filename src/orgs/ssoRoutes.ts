@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { perClientIp, rateLimited } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import { startStaffOidcSignIn } from '../identity/oidcService.ts';
 import { outcomePage } from '../identity/pages.ts';
@@ -36,12 +36,9 @@ function notConfigured(reply: FastifyReply) {
  * answer itself arrives at the organisation's ACS or OIDC callback, shared with signer checks.
  */
 export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) =>
-      new SignetError('RATE_LIMITED', 429, `Too many sign-in attempts; try again in ${context.after}`),
+  const limited = (route: string) => ({
+    onRequest: rateLimited(app, perClientIp(`${route}-ip`, 'sign-in attempts', 20)),
   });
-  const limited = { config: { rateLimit: { max: 20, timeWindow: '1 minute' } } };
 
   /** Sends the browser to the organisation's provider, or says SSO is not set up for it. */
   const toProvider =
@@ -59,7 +56,7 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
 
   app.get(
     '/auth/sso/:organizationId/saml',
-    limited,
+    limited('sso-saml-start'),
     toProvider(async (organizationId) => {
       const started = await startStaffSamlSignIn(platform, organizationId);
       if (started.binding !== 'redirect') throw new Error('staff SAML sign-in uses the Redirect binding');
@@ -68,11 +65,11 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
   );
   app.get(
     '/auth/sso/:organizationId/oidc',
-    limited,
+    limited('sso-oidc-start'),
     toProvider((organizationId) => startStaffOidcSignIn(platform, organizationId)),
   );
 
-  app.post('/api/v1/auth/sso/exchange', limited, async (request) => {
+  app.post('/api/v1/auth/sso/exchange', limited('sso-exchange'), async (request) => {
     const { code } = parseInput(exchangeBody, request.body ?? {});
     return exchangeSsoSignInCode(platform, code, whoOf(request));
   });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { perClientIp, rateLimited } from '../http/rateLimits.ts';
 import type { Platform } from '../platform.ts';
 
 /*
@@ -19,6 +20,13 @@ const REVOCATION_CACHE = 'public, max-age=300';
 
 export async function pkiRoutes(app: FastifyInstance, platform: Platform) {
   const authority = platform.pki.authority;
+  // Relying parties fetch certificates, CRLs and OCSP answers often (and cache them); a
+  // time-stamp costs a signature, so it is counted apart and more tightly.
+  app.addHook(
+    'onRequest',
+    rateLimited(app, perClientIp('pki-ip', 'requests to the certificate authority', 600)),
+  );
+  const timestamping = { onRequest: rateLimited(app, perClientIp('tsa-ip', 'time-stamp requests', 120)) };
   app.addContentTypeParser(
     ['application/ocsp-request', 'application/timestamp-query'],
     { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BYTES },
@@ -61,7 +69,7 @@ export async function pkiRoutes(app: FastifyInstance, platform: Platform) {
     return sendDer(reply, 'application/ocsp-response', await authority.ocsp.respond(der), REVOCATION_CACHE);
   });
 
-  app.post('/pki/tsa', async (request, reply) => {
+  app.post('/pki/tsa', timestamping, async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) return reply.code(415).send();
     const response = await authority.timeStampAuthority.respond(request.body);
     return sendDer(reply, 'application/timestamp-reply', response, 'no-store');

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SignetError } from '../errors.ts';
+import { perClientIp, rateLimited } from '../http/rateLimits.ts';
 import type { Platform } from '../platform.ts';
 import { findSealedDocument } from './sealedDocuments.ts';
 
@@ -25,11 +25,6 @@ export async function verifyRoutes(
 ) {
   const maxUpload = platform.config.maxUploadBytes;
   const trustAnchors = [new Uint8Array(new X509Certificate(platform.pki.rootPem).raw)];
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) =>
-      new SignetError('RATE_LIMITED', 429, `Too many verification requests; try again in ${context.after}`),
-  });
   app.addContentTypeParser(
     'application/pdf',
     { parseAs: 'buffer', bodyLimit: maxUpload },
@@ -38,7 +33,13 @@ export async function verifyRoutes(
 
   app.post(
     '/api/v1/verify',
-    { config: { rateLimit: { max: options.ratePerMinute ?? 30, timeWindow: '1 minute' } } },
+    // Counted before the body is read: a refused client does not get to upload 50 MB first.
+    {
+      onRequest: rateLimited(
+        app,
+        perClientIp('verify-ip', 'verification requests', options.ratePerMinute ?? 30),
+      ),
+    },
     async (request) => {
       const pdf = await readPdf(request, maxUpload);
       const report = await platform.pdfWork.verify(pdf, { trustAnchors });
