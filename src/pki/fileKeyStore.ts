@@ -1,7 +1,9 @@
 import { createPrivateKey, generateKeyPair, type KeyObject, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { MasterKey } from '../blobs/envelopeEncryption.ts';
+import { type SealedSecrets, sealedSecrets } from '../blobs/sealedSecrets.ts';
 import { SignetError } from '../errors.ts';
 import { subjectPublicKeyOf } from './issue.ts';
 import {
@@ -11,12 +13,22 @@ import {
   type KeyStore,
   type StoredKey,
 } from './keyStore.ts';
+import {
+  openSealedPrivateKeyPem,
+  PLAINTEXT_KEY_SUFFIX,
+  SEALED_KEY_SUFFIX,
+  sealPrivateKeyPem,
+} from './sealedKeyFile.ts';
 import { type SignatureAlgorithm, type SigningKey, signingKeyFromKeyObject } from './signer.ts';
 
 /*
- * Keys as unencrypted PKCS#8 PEM files, one per label (`<label>.key.pem`, mode 0600), in a
- * directory only the owner may enter. For development and small installations; the PKCS#11
- * store keeps keys inside a token instead. One-time keys never touch the disk.
+ * Keys as files, one per label (`<label>.key.sealed`, mode 0600: the PKCS#8 PEM encrypted under
+ * the master key, see sealedKeyFile.ts), in a directory only the owner may enter. For
+ * development and small installations; the PKCS#11 store keeps keys inside a token instead.
+ * One-time keys never touch the disk.
+ *
+ * Earlier versions wrote `<label>.key.pem` in plaintext: the first use of the store encrypts
+ * every such file in place, so an upgrade needs no step from the operator.
  */
 
 /** Labels become file names, so they are kept to a safe alphabet (no `/`, no `..`). */
@@ -32,13 +44,37 @@ export interface FileKeyStore extends KeyStore {
   importPem(label: string, pem: string): Promise<StoredKey>;
 }
 
-export function createFileKeyStore(dir: string): FileKeyStore {
-  const pathOf = (label: string) => join(dir, `${assertLabel(label)}.key.pem`);
+/** A key store in `dir` whose files are encrypted under `masterKey`. */
+export function createFileKeyStore(dir: string, masterKey: MasterKey): FileKeyStore {
+  const secrets = sealedSecrets(masterKey);
+  const pathOf = (label: string) => join(dir, `${assertLabel(label)}${SEALED_KEY_SUFFIX}`);
+
+  // Once per store, before anything else reads the directory; tried again if it failed.
+  let upgrade: Promise<void> | undefined;
+  const ready = () => {
+    upgrade ??= sealPlaintextKeyFiles(dir, secrets).catch((error: unknown) => {
+      upgrade = undefined;
+      throw error;
+    });
+    return upgrade;
+  };
+
+  const read = async (label: string): Promise<KeyObject | undefined> => {
+    await ready();
+    const sealed = await readKeyFile(pathOf(label));
+    return sealed === undefined
+      ? undefined
+      : parsePem(openSealedPrivateKeyPem(secrets, sealed, label), label);
+  };
+  const assertFree = async (label: string): Promise<void> => {
+    await ready();
+    if ((await readKeyFile(pathOf(label))) !== undefined) throw labelTaken(label);
+  };
 
   const persist = async (label: string, privateKey: KeyObject): Promise<StoredKey> => {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    await writeNewFileAtomically(pathOf(label), pem, label);
+    await writeNewFileAtomically(pathOf(label), sealPrivateKeyPem(secrets, pem), label);
     return storedKey(label, privateKey);
   };
 
@@ -46,17 +82,15 @@ export function createFileKeyStore(dir: string): FileKeyStore {
     kind: 'file',
     dir,
     async generate(label, algorithm, options) {
-      assertLabel(label);
-      if (await readKeyFile(pathOf(label))) throw labelTaken(label);
+      await assertFree(label);
       return persist(label, await generatePrivateKey(algorithm, options));
     },
     async open(label) {
-      const pem = await readKeyFile(pathOf(label));
-      return pem === undefined ? undefined : storedKey(label, parsePem(pem, label));
+      const privateKey = await read(label);
+      return privateKey === undefined ? undefined : storedKey(label, privateKey);
     },
     async importPem(label, pem) {
-      assertLabel(label);
-      if (await readKeyFile(pathOf(label))) throw labelTaken(label);
+      await assertFree(label);
       return persist(label, parsePem(pem, label));
     },
     async generateEphemeral(algorithm, options) {
@@ -131,12 +165,99 @@ async function readKeyFile(path: string): Promise<string | undefined> {
 }
 
 /**
- * Write-then-rename (a crash never leaves a truncated PEM), and the rename is refused if the
- * label appeared meanwhile: `link` fails on an existing target where `rename` would replace it.
+ * Encrypts each `<label>.key.pem` an earlier version left in `dir`: the encrypted file is
+ * written (and flushed) first and the plaintext removed after, so a crash in between leaves the
+ * key usable — the next start finds both, checks they hold the same key, and removes the
+ * plaintext. Two processes upgrading at once meet at the `link` and both end the same way.
+ */
+async function sealPlaintextKeyFiles(dir: string, secrets: SealedSecrets): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const name of names) {
+    // An interrupted write of an earlier version: the key either made it under its name or was
+    // never stored, so the temporary copy serves nothing and holds a key in plaintext.
+    if (PLAINTEXT_TEMPORARY_PATTERN.test(name)) await unlinkIfPresent(join(dir, name));
+  }
+  for (const name of names) {
+    if (!name.endsWith(PLAINTEXT_KEY_SUFFIX)) continue;
+    const label = name.slice(0, -PLAINTEXT_KEY_SUFFIX.length);
+    if (!LABEL_PATTERN.test(label)) continue; // not a file this store wrote
+    const plaintextPath = join(dir, name);
+    const pem = await readKeyFile(plaintextPath);
+    if (pem === undefined) continue; // another process finished this one
+    const sealedPath = join(dir, `${label}${SEALED_KEY_SUFFIX}`);
+    try {
+      await writeNewFileAtomically(sealedPath, sealPrivateKeyPem(secrets, pem), label);
+    } catch (error) {
+      if (!(error instanceof SignetError && error.code === 'KEY_LABEL_TAKEN')) throw error;
+      await assertSameKey(sealedPath, pem, label, secrets);
+    }
+    await syncDirectory(dir);
+    await unlinkIfPresent(plaintextPath);
+  }
+}
+
+/** `<label>.key.pem.<pid>.<hex>.tmp`, as writeNewFileAtomically named them before keys were sealed. */
+const PLAINTEXT_TEMPORARY_PATTERN = /\.key\.pem\.\d+\.[0-9a-f]+\.tmp$/;
+
+/** The plaintext is removed only when the encrypted file beside it holds the same key. */
+async function assertSameKey(sealedPath: string, pem: string, label: string, secrets: SealedSecrets) {
+  const sealed = await readKeyFile(sealedPath);
+  const held = sealed === undefined ? undefined : openSealedPrivateKeyPem(secrets, sealed, label);
+  if (held !== undefined && sameKey(held, pem)) return;
+  throw new SignetError(
+    'KEY_UPGRADE_CONFLICT',
+    500,
+    `both ${label}${PLAINTEXT_KEY_SUFFIX} (plaintext, from an earlier version) and ${label}${SEALED_KEY_SUFFIX} exist and hold different keys; keep the one your certificates name and remove the other`,
+  );
+}
+
+function sameKey(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return createPrivateKey(a).equals(createPrivateKey(b));
+  } catch {
+    return false;
+  }
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/** Makes a new directory entry durable, so the plaintext is never removed before its encrypted copy is on disk. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Write, flush, then link (a crash never leaves a truncated key file), and the link is refused
+ * if the label appeared meanwhile: `link` fails on an existing target where `rename` would
+ * replace it.
  */
 async function writeNewFileAtomically(path: string, content: string, label: string): Promise<void> {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temporary, content, { mode: 0o600, flag: 'wx' });
+  const handle = await open(temporary, 'wx', 0o600);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   try {
     await link(temporary, path);
   } catch (error) {
