@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { loadOrCreateMasterKey } from '../../src/blobs/blobStore.ts';
 import { sealedSecrets } from '../../src/blobs/sealedSecrets.ts';
 import { type DevPki, type DevPkiOptions, loadOrCreateDevPki } from '../../src/pki/devCa.ts';
-import { openSealedPrivateKeyPem, SEALED_KEY_SUFFIX } from '../../src/pki/sealedKeyFile.ts';
+import { readSealedKeyFile } from '../../src/pki/sealedKeyFile.ts';
 
 export interface DevPkiFixture {
   /** The suite's temporary folder; the dev PKI is in its `pki/`. */
@@ -44,8 +44,9 @@ export function useDevPki(prefix: string, options?: DevPkiOptions): DevPkiFixtur
  * tests that hand the key to OpenSSL. Returns `path`.
  */
 export async function exportDevPkiKey(pkiDir: string, label: string, path: string): Promise<string> {
-  const sealed = await readFile(join(pkiDir, 'keys', `${label}${SEALED_KEY_SUFFIX}`), 'utf8');
   const secrets = sealedSecrets(loadOrCreateMasterKey(pkiDir, undefined));
-  await writeFile(path, openSealedPrivateKeyPem(secrets, sealed, label), { mode: 0o600 });
+  const pem = await readSealedKeyFile(join(pkiDir, 'keys'), label, secrets);
+  if (pem === undefined) throw new Error(`no key "${label}" in ${pkiDir}/keys`);
+  await writeFile(path, pem, { mode: 0o600 });
   return path;
 }
