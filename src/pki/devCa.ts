@@ -369,8 +369,8 @@ function assertKeyMatches(certificate: Uint8Array, key: StoredKey, file: string)
 
 /**
  * The first layout kept unencrypted keys beside the certificates. They are moved into a file
- * key store (encrypted there, and the old files removed) so the same root stays trusted; a PKCS#11 store cannot
- * adopt them, and that is said plainly instead of generating a new root.
+ * key store (encrypted there, and the old files removed) so the same root stays trusted; a
+ * PKCS#11 store cannot adopt them, and that is said plainly instead of generating a new root.
  */
 async function adoptLegacyKeys(dir: string, keyStore: KeyStore): Promise<void> {
   const legacy = (Object.entries(LEGACY_KEY_FILES) as [Role, string][]).map(([role, file]) => ({

@@ -132,7 +132,10 @@ function sameKey(a: string, b: string): boolean {
   }
 }
 
-/** The PEM inside a sealed key file; a wrong master key or an altered file is a KEY_DECRYPTION_FAILED naming `label`. */
+/**
+ * The PEM inside a sealed key file; a wrong master key or an altered file is a
+ * KEY_DECRYPTION_FAILED naming `label`.
+ */
 function openSealedPrivateKeyPem(secrets: SealedSecrets, sealed: string, label: string): string {
   try {
     return secrets.open(sealed.trim());
@@ -146,7 +149,10 @@ function openSealedPrivateKeyPem(secrets: SealedSecrets, sealed: string, label: 
   }
 }
 
-/** Written and flushed under a temporary name, so a crash never leaves a truncated key file under its own. */
+/**
+ * Written and flushed under a temporary name, so a crash never leaves a truncated key file
+ * under its own.
+ */
 async function writeTemporaryFile(path: string, content: string): Promise<string> {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(temporary, 'wx', 0o600);
@@ -173,7 +179,10 @@ async function linkNew(temporary: string, path: string, label: string): Promise<
   }
 }
 
-/** Makes a new directory entry durable, so the plaintext is never removed before its encrypted copy is on disk. */
+/**
+ * Makes a new directory entry durable, so the plaintext is never removed before its encrypted
+ * copy is on disk.
+ */
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {

@@ -103,7 +103,8 @@ for (const kind of databaseKinds()) {
     it('encrypts them at the first start, with no step by the operator, and keeps using them', async () => {
       const metadata = await spMetadata(signet);
       assert.deepEqual(await findPlaintextPrivateKeys(dataDir), []);
-      // The same keys: the root certificate certifies the old root key; the SP still publishes its certificate.
+      // The same keys: the root certificate certifies the old root key; the SP still publishes
+      // its certificate.
       const root = new X509Certificate(signet.platform.pki.rootPem);
       assert.ok(root.publicKey.equals(createPublicKey(rootKeyPem)));
       const spCertificateBody = sp.certificatePem.replace(/-----[^-]+-----|\s/g, '');
