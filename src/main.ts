@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { FileBlobStore, loadOrCreateMasterKey } from './blobs/blobStore.ts';
+import type { MasterKey } from './blobs/envelopeEncryption.ts';
 import { sealedSecrets } from './blobs/sealedSecrets.ts';
 import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
@@ -62,13 +63,17 @@ function loadPkcs12Sealing(sealPkcs12: NonNullable<Config['sealPkcs12']>) {
 }
 
 /**
- * Keys (file key store in DATA_DIR/keys), Signet's CA (DATA_DIR/pki) and its services. With
- * SEAL_PKCS12_PATH the seal is made with the operator's key; TSA, OCSP and per-signer
- * certificates still come from Signet's CA.
+ * Keys (PKCS#11 token, or files in DATA_DIR/keys encrypted under the master key), Signet's CA
+ * (DATA_DIR/pki) and its services. With SEAL_PKCS12_PATH the seal is made with the operator's
+ * key; TSA, OCSP and per-signer certificates still come from Signet's CA.
  */
-export async function loadSealingKeys(config: Config, db: Database): Promise<PlatformPki> {
+export async function loadSealingKeys(
+  config: Config,
+  db: Database,
+  masterKey: MasterKey,
+): Promise<PlatformPki> {
   const sealingOverride = config.sealPkcs12 ? loadPkcs12Sealing(config.sealPkcs12) : undefined;
-  const keyStore = await openKeyStore(config);
+  const keyStore = await openKeyStore(config, masterKey);
   const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'), {
     keyStore,
     publicUrl: config.publicUrl,
@@ -86,7 +91,7 @@ export async function loadSealingKeys(config: Config, db: Database): Promise<Pla
 /** The root relying parties must trust for seals, without touching the database (`signet ca-root`). */
 export async function loadSealingRootPem(config: Config): Promise<string> {
   if (config.sealPkcs12) return loadPkcs12Sealing(config.sealPkcs12).rootPem;
-  const keyStore = await openKeyStore(config);
+  const keyStore = await openKeyStore(config, loadOrCreateMasterKey(config.dataDir, config.masterKey));
   try {
     return (await loadOrCreateDevPki(join(config.dataDir, 'pki'), { keyStore, publicUrl: config.publicUrl }))
       .rootPem;
@@ -95,10 +100,13 @@ export async function loadSealingRootPem(config: Config): Promise<string> {
   }
 }
 
-/** PKCS#11 when PKCS11_MODULE/TOKEN_LABEL/PIN are set (keys never leave the token), else key files in DATA_DIR/keys. */
-async function openKeyStore(config: Config): Promise<KeyStore> {
+/**
+ * PKCS#11 when PKCS11_MODULE/TOKEN_LABEL/PIN are set (keys never leave the token), else key
+ * files in DATA_DIR/keys encrypted under the master key.
+ */
+async function openKeyStore(config: Config, masterKey: MasterKey): Promise<KeyStore> {
   if (config.pkcs11) return openPkcs11KeyStore(config.pkcs11);
-  return createFileKeyStore(join(config.dataDir, 'keys'));
+  return createFileKeyStore(join(config.dataDir, 'keys'), masterKey);
 }
 
 export async function startSignet(config: Config, options: StartOptions = {}): Promise<RunningSignet> {
@@ -110,7 +118,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     const masterKey = loadOrCreateMasterKey(config.dataDir, config.masterKey);
     const blobs = new FileBlobStore(join(config.dataDir, 'blobs'), masterKey);
-    const pki = await loadSealingKeys(config, db);
+    const pki = await loadSealingKeys(config, db, masterKey);
     const queue = await startJobQueue(db, config.databaseUrl, (error) =>
       log.error({ err: error }, 'job queue error'),
     );

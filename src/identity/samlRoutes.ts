@@ -117,7 +117,7 @@ export async function samlRoutes(app: FastifyInstance, platform: Platform) {
     if (!isUuid(organizationId)) return reply.code(404).send();
     return reply
       .type('application/samlmetadata+xml')
-      .send(buildSpMetadata(serviceProviderFor(platform, organizationId)));
+      .send(buildSpMetadata(await serviceProviderFor(platform, organizationId)));
   });
 
   app.get('/api/v1/signing/:token/identity/saml/start', async (request, reply) => {

@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SealedSecrets } from '../blobs/sealedSecrets.ts';
 import { recipientActor } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
 import type { Who } from '../http/who.ts';
 import { emailFromSamlAssertion, issueSsoSignInCode } from '../orgs/sso.ts';
+import { readSealedKeyFile, sealPlaintextKeyFiles, writeSealedKeyFile } from '../pki/sealedKeyFile.ts';
 import type { Platform } from '../platform.ts';
 import { type IdentityCheckRow, updateCheck } from './checks.ts';
 import { checkForRoundTrip } from './roundTrips.ts';
@@ -53,31 +55,51 @@ interface IdpRow {
   staff_sign_in: boolean;
 }
 
-/** One key pair signs every organisation's requests and metadata, and decrypts assertions. */
-let spKeys: { dir: string; privateKeyPem: string; certificatePem: string } | undefined;
+/**
+ * One key pair signs every organisation's requests and metadata, and decrypts assertions; made
+ * once per data directory (one in production), even when the first requests arrive together.
+ */
+const spKeys = new Map<string, Promise<SpKeyPair>>();
+type SpKeyPair = { privateKeyPem: string; certificatePem: string };
+const SP_KEY_LABEL = 'signet-saml-sp';
 
-function spKeyPair(dataDir: string): { privateKeyPem: string; certificatePem: string } {
+function spKeyPair(dataDir: string, secrets: SealedSecrets): Promise<SpKeyPair> {
   const dir = join(dataDir, 'pki');
-  if (spKeys?.dir === dir) return spKeys;
-  const keyPath = join(dir, 'keys', 'signet-saml-sp.key.pem');
-  const certificatePath = join(dir, 'saml-sp.crt.pem');
-  if (!existsSync(keyPath) || !existsSync(certificatePath)) {
-    const created = createSpKeyPair('Signet SAML Service Provider');
-    mkdirSync(join(dir, 'keys'), { recursive: true });
-    writeFileSync(keyPath, created.privateKeyPem, { mode: 0o600 });
-    writeFileSync(certificatePath, created.certificatePem);
+  let pair = spKeys.get(dir);
+  if (!pair) {
+    pair = loadOrCreateSpKeyPair(dir, secrets);
+    spKeys.set(dir, pair);
+    // A failure (a wrong master key, say) is reported to every caller and tried again later.
+    pair.catch(() => spKeys.delete(dir));
   }
-  spKeys = {
-    dir,
-    privateKeyPem: readFileSync(keyPath, 'utf8'),
-    certificatePem: readFileSync(certificatePath, 'utf8'),
-  };
-  return spKeys;
+  return pair;
 }
 
-export function serviceProviderFor(platform: Platform, organizationId: string): SamlSp {
+/**
+ * The SP key pair, made on first use. The private key is kept encrypted under the master key
+ * like the CA's (pki/sealedKeyFile.ts); node-saml and xml-crypto take the PEM itself, so it is
+ * decrypted into memory only. A plaintext key file an earlier version wrote is encrypted first.
+ */
+async function loadOrCreateSpKeyPair(dir: string, secrets: SealedSecrets): Promise<SpKeyPair> {
+  const keysDir = join(dir, 'keys');
+  const certificatePath = join(dir, 'saml-sp.crt.pem');
+  await sealPlaintextKeyFiles(keysDir, secrets);
+  const privateKeyPem = await readSealedKeyFile(keysDir, SP_KEY_LABEL, secrets);
+  const certificatePem = await readFile(certificatePath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (privateKeyPem !== undefined && certificatePem !== undefined) return { privateKeyPem, certificatePem };
+  const created = createSpKeyPair('Signet SAML Service Provider');
+  await writeSealedKeyFile(keysDir, SP_KEY_LABEL, created.privateKeyPem, secrets, { replace: true });
+  await writeFile(certificatePath, created.certificatePem);
+  return created;
+}
+
+export async function serviceProviderFor(platform: Platform, organizationId: string): Promise<SamlSp> {
   const base = `${platform.config.publicUrl}/saml/${organizationId}`;
-  return { entityId: `${base}/metadata`, acsUrl: `${base}/acs`, ...spKeyPair(platform.config.dataDir) };
+  const keys = await spKeyPair(platform.config.dataDir, platform.secrets);
+  return { entityId: `${base}/metadata`, acsUrl: `${base}/acs`, ...keys };
 }
 
 export async function loadIdp(
@@ -166,7 +188,7 @@ async function fetchMetadata(url: string | undefined): Promise<string> {
 
 export async function idpView(platform: Platform, organizationId: string) {
   const idp = await loadIdp(platform.db, organizationId);
-  const sp = serviceProviderFor(platform, organizationId);
+  const sp = await serviceProviderFor(platform, organizationId);
   return {
     serviceProvider: { entityId: sp.entityId, metadataUrl: sp.entityId, acsUrl: sp.acsUrl },
     identityProvider: idp
@@ -197,7 +219,7 @@ export async function startSamlCheck(
     const idp = await loadIdp(tx, organizationId);
     if (!idp)
       throw new SignetError('SAML_NOT_CONFIGURED', 409, 'The sender has no identity provider configured.');
-    const sp = serviceProviderFor(platform, organizationId);
+    const sp = await serviceProviderFor(platform, organizationId);
     // RelayState is opaque to the IdP and must not carry the signing token (a capability).
     // The level the sender requires is asked for up front, so the IdP can step up rather than
     // answer with a level Signet would then refuse (SAML core §3.3.2.2.1).
@@ -239,7 +261,7 @@ export async function startStaffSamlSignIn(
   if (!idp?.staffSignIn) {
     throw new SignetError('SSO_NOT_CONFIGURED', 404, 'This organisation has no SAML sign-in for staff.');
   }
-  const request = createAuthnRequest(serviceProviderFor(platform, organizationId), idp, {
+  const request = createAuthnRequest(await serviceProviderFor(platform, organizationId), idp, {
     binding: 'redirect',
     relayState: 'staff',
     // Staff are found by email: ask for it as the NameID (SAML core §8.3.2).
@@ -272,7 +294,7 @@ export async function consumeSamlResponse(
 ): Promise<AcsResult> {
   const idp = await loadIdp(platform.db, organizationId);
   if (!idp) return { passed: false, reason: 'SAML_NOT_CONFIGURED' };
-  const sp = serviceProviderFor(platform, organizationId);
+  const sp = await serviceProviderFor(platform, organizationId);
   const outcome = await validateSamlResponse(samlResponse, { sp, idp });
   const inResponseTo = outcome.kind === 'success' ? outcome.inResponseTo : outcome.inResponseTo;
   if (!inResponseTo) {

@@ -18,6 +18,7 @@ import {
   runQpdfCheck,
   runTool,
 } from '../../test/peers/pdfValidators.ts';
+import { exportDevPkiKey } from '../../test/support/devPkiFixture.ts';
 import { type DevPki, loadOrCreateDevPki } from '../pki/devCa.ts';
 import { loadSealingIdentityFromPkcs12 } from '../pki/pkcs12.ts';
 import type { SealingIdentity } from '../pki/signer.ts';
@@ -212,7 +213,7 @@ describe('sealPdf', () => {
     it('seals with an RSA key exported by OpenSSL', async (t) => {
       if (!requireTools(t, PEERS)) return;
       const identity = await pkcs12FromOpenssl(
-        join(work, 'pki', 'keys', 'signet-sealing.key.pem'),
+        await exportDevPkiKey(join(work, 'pki'), 'signet-sealing', join(work, 'sealing.key.pem')),
         join(work, 'pki', 'sealing.crt.pem'),
       );
       await assertAcceptedByPeers('pkcs12-rsa.pdf', await sealPdf(await composedPdf(1), identity));
@@ -297,7 +298,7 @@ async function ecdsaKeyAndCertificate(): Promise<[string, string]> {
     '-CA',
     join(work, 'pki', 'issuing-ca.crt.pem'),
     '-CAkey',
-    join(work, 'pki', 'keys', 'signet-issuing-ca.key.pem'),
+    await exportDevPkiKey(join(work, 'pki'), 'signet-issuing-ca', join(work, 'issuing-ca.key.pem')),
     '-days',
     '30',
     '-extfile',

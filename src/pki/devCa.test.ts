@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { requireTools, runTool } from '../../test/peers/pdfValidators.ts';
+import { exportDevPkiKey } from '../../test/support/devPkiFixture.ts';
+import { findPlaintextPrivateKeys } from '../../test/support/plaintextKeys.ts';
 import { pointersOf } from './certificateFields.ts';
 import { type DevPki, loadOrCreateDevPki } from './devCa.ts';
 
@@ -230,11 +232,12 @@ describe('loadOrCreateDevPki', () => {
     assert.ok(Date.parse(new X509Certificate(pki.sealing.certificate).validFrom) < Date.now());
   });
 
-  it('keeps certificates as PEM files and the keys in the key store, readable by the owner only', async () => {
+  it('keeps certificates as PEM files and the keys encrypted in the key store, readable by the owner only', async () => {
     const files = await readdir(dir);
     assert.deepEqual(files.sort(), [
       'issuing-ca.crt.pem',
       'keys',
+      'master.key', // the default key store's development master key
       'ocsp.crt.pem',
       'root-ca.crt.pem',
       'sealing.crt.pem',
@@ -242,13 +245,14 @@ describe('loadOrCreateDevPki', () => {
     ]);
     const keys = await readdir(join(dir, 'keys'));
     assert.deepEqual(keys.sort(), [
-      'signet-issuing-ca.key.pem',
-      'signet-ocsp.key.pem',
-      'signet-root-ca.key.pem',
-      'signet-sealing.key.pem',
-      'signet-tsa.key.pem',
+      'signet-issuing-ca.key.sealed',
+      'signet-ocsp.key.sealed',
+      'signet-root-ca.key.sealed',
+      'signet-sealing.key.sealed',
+      'signet-tsa.key.sealed',
     ]);
     for (const key of keys) assert.equal((await stat(join(dir, 'keys', key))).mode & 0o777, 0o600, key);
+    assert.deepEqual(await findPlaintextPrivateKeys(dir), []);
   });
 
   it('loads the same PKI on later calls instead of creating a new one', async () => {
@@ -264,7 +268,7 @@ describe('loadOrCreateDevPki', () => {
   it('refuses a directory holding only part of a PKI rather than replacing the trusted root', async () => {
     const partial = join(work, 'partial');
     await loadOrCreateDevPki(partial);
-    await unlink(join(partial, 'keys', 'signet-root-ca.key.pem'));
+    await unlink(join(partial, 'keys', 'signet-root-ca.key.sealed'));
     await assert.rejects(loadOrCreateDevPki(partial), {
       code: 'DEV_PKI_INCOMPLETE',
       detail: /root-ca\.crt\.pem.*signet-root-ca/,
@@ -276,8 +280,8 @@ describe('loadOrCreateDevPki', () => {
     await loadOrCreateDevPki(swapped);
     const keys = join(swapped, 'keys');
     await writeFile(
-      join(keys, 'signet-sealing.key.pem'),
-      await readFile(join(keys, 'signet-issuing-ca.key.pem')),
+      join(keys, 'signet-sealing.key.sealed'),
+      await readFile(join(keys, 'signet-issuing-ca.key.sealed')),
     );
     await assert.rejects(loadOrCreateDevPki(swapped), { code: 'KEY_CERTIFICATE_MISMATCH' });
   });
@@ -308,9 +312,7 @@ describe('loadOrCreateDevPki', () => {
       ['signet-issuing-ca', 'issuing-ca.key.pem'],
       ['signet-sealing', 'sealing.key.pem'],
     ] as const) {
-      await writeFile(join(legacy, file), await readFile(join(legacy, 'keys', `${label}.key.pem`)), {
-        mode: 0o600,
-      });
+      await exportDevPkiKey(legacy, label, join(legacy, file));
     }
     await rm(join(legacy, 'keys'), { recursive: true });
     await unlink(join(legacy, 'tsa.crt.pem'));
@@ -326,6 +328,7 @@ describe('loadOrCreateDevPki', () => {
       [],
       'old key files removed',
     );
+    assert.deepEqual(await findPlaintextPrivateKeys(legacy), [], 'the adopted keys are encrypted');
     assert.ok(upgraded.tsa.certificate.length > 0 && upgraded.ocspResponder.certificate.length > 0);
   });
 });

@@ -1,6 +1,7 @@
 import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
 import { SignetError } from '../errors.ts';
 import { parseCertificate, pointersOf } from './certificateFields.ts';
 import { createFileKeyStore, type FileKeyStore } from './fileKeyStore.ts';
@@ -85,7 +86,12 @@ export interface DevPki {
 }
 
 export interface DevPkiOptions {
-  /** Where the keys are; default: a file key store in `<dir>/keys`. */
+  /**
+   * Where the keys are. Signet passes its own (main.ts: PKCS#11, or files in DATA_DIR/keys under
+   * MASTER_KEY). Default, for a PKI made on its own (tests, tools): a file key store in
+   * `<dir>/keys` encrypted under a development master key kept in `<dir>/master.key`, the way
+   * DATA_DIR keeps one beside DATA_DIR/keys.
+   */
   keyStore?: KeyStore;
   /** PUBLIC_URL, for the AIA and CRL pointers; default http://localhost:3000. */
   publicUrl?: string;
@@ -220,9 +226,10 @@ const PLANS: Record<Role, Plan> = {
 const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
 
 export async function loadOrCreateDevPki(dir: string, options: DevPkiOptions = {}): Promise<DevPki> {
-  const keyStore = options.keyStore ?? createFileKeyStore(join(dir, 'keys'));
   const urls = pkiUrlsFor(options.publicUrl ?? DEFAULT_PUBLIC_URL);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const keyStore =
+    options.keyStore ?? createFileKeyStore(join(dir, 'keys'), loadOrCreateMasterKey(dir, undefined));
   await adoptLegacyKeys(dir, keyStore);
   const now = new Date();
 
@@ -362,8 +369,8 @@ function assertKeyMatches(certificate: Uint8Array, key: StoredKey, file: string)
 
 /**
  * The first layout kept unencrypted keys beside the certificates. They are moved into a file
- * key store (and the old files removed) so the same root stays trusted; a PKCS#11 store cannot
- * adopt them, and that is said plainly instead of generating a new root.
+ * key store (encrypted there, and the old files removed) so the same root stays trusted; a
+ * PKCS#11 store cannot adopt them, and that is said plainly instead of generating a new root.
  */
 async function adoptLegacyKeys(dir: string, keyStore: KeyStore): Promise<void> {
   const legacy = (Object.entries(LEGACY_KEY_FILES) as [Role, string][]).map(([role, file]) => ({

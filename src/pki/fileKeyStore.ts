@@ -1,7 +1,7 @@
-import { createPrivateKey, generateKeyPair, type KeyObject, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import type { MasterKey } from '../blobs/envelopeEncryption.ts';
+import { sealedSecrets } from '../blobs/sealedSecrets.ts';
 import { SignetError } from '../errors.ts';
 import { subjectPublicKeyOf } from './issue.ts';
 import {
@@ -11,16 +11,25 @@ import {
   type KeyStore,
   type StoredKey,
 } from './keyStore.ts';
+import {
+  hasSealedKeyFile,
+  KEY_LABEL_PATTERN,
+  labelTaken,
+  readSealedKeyFile,
+  sealPlaintextKeyFiles,
+  writeSealedKeyFile,
+} from './sealedKeyFile.ts';
 import { type SignatureAlgorithm, type SigningKey, signingKeyFromKeyObject } from './signer.ts';
 
 /*
- * Keys as unencrypted PKCS#8 PEM files, one per label (`<label>.key.pem`, mode 0600), in a
- * directory only the owner may enter. For development and small installations; the PKCS#11
- * store keeps keys inside a token instead. One-time keys never touch the disk.
+ * Keys as files, one per label (`<label>.key.sealed`, mode 0600: the PKCS#8 PEM encrypted under
+ * the master key, see sealedKeyFile.ts), in a directory only the owner may enter. For
+ * development and small installations; the PKCS#11 store keeps keys inside a token instead.
+ * One-time keys never touch the disk.
+ *
+ * Earlier versions wrote `<label>.key.pem` in plaintext: the first use of the store encrypts
+ * every such file in place, so an upgrade needs no step from the operator.
  */
-
-/** Labels become file names, so they are kept to a safe alphabet (no `/`, no `..`). */
-const LABEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export interface FileKeyStore extends KeyStore {
   readonly kind: 'file';
@@ -32,13 +41,28 @@ export interface FileKeyStore extends KeyStore {
   importPem(label: string, pem: string): Promise<StoredKey>;
 }
 
-export function createFileKeyStore(dir: string): FileKeyStore {
-  const pathOf = (label: string) => join(dir, `${assertLabel(label)}.key.pem`);
+/** A key store in `dir` whose files are encrypted under `masterKey`. */
+export function createFileKeyStore(dir: string, masterKey: MasterKey): FileKeyStore {
+  const secrets = sealedSecrets(masterKey);
+
+  // Once per store, before anything else reads the directory; tried again if it failed.
+  let upgrade: Promise<void> | undefined;
+  const ready = () => {
+    upgrade ??= sealPlaintextKeyFiles(dir, secrets).catch((error: unknown) => {
+      upgrade = undefined;
+      throw error;
+    });
+    return upgrade;
+  };
+
+  const assertFree = async (label: string): Promise<void> => {
+    await ready();
+    if (await hasSealedKeyFile(dir, assertLabel(label))) throw labelTaken(label);
+  };
 
   const persist = async (label: string, privateKey: KeyObject): Promise<StoredKey> => {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    await writeNewFileAtomically(pathOf(label), pem, label);
+    await writeSealedKeyFile(dir, label, pem, secrets);
     return storedKey(label, privateKey);
   };
 
@@ -46,17 +70,16 @@ export function createFileKeyStore(dir: string): FileKeyStore {
     kind: 'file',
     dir,
     async generate(label, algorithm, options) {
-      assertLabel(label);
-      if (await readKeyFile(pathOf(label))) throw labelTaken(label);
+      await assertFree(label);
       return persist(label, await generatePrivateKey(algorithm, options));
     },
     async open(label) {
-      const pem = await readKeyFile(pathOf(label));
+      await ready();
+      const pem = await readSealedKeyFile(dir, assertLabel(label), secrets);
       return pem === undefined ? undefined : storedKey(label, parsePem(pem, label));
     },
     async importPem(label, pem) {
-      assertLabel(label);
-      if (await readKeyFile(pathOf(label))) throw labelTaken(label);
+      await assertFree(label);
       return persist(label, parsePem(pem, label));
     },
     async generateEphemeral(algorithm, options) {
@@ -112,39 +135,8 @@ function parsePem(pem: string, label: string): KeyObject {
 }
 
 function assertLabel(label: string): string {
-  if (!LABEL_PATTERN.test(label)) {
-    throw new SignetError('KEY_LABEL_INVALID', 500, `key label "${label}" must match ${LABEL_PATTERN}`);
+  if (!KEY_LABEL_PATTERN.test(label)) {
+    throw new SignetError('KEY_LABEL_INVALID', 500, `key label "${label}" must match ${KEY_LABEL_PATTERN}`);
   }
   return label;
-}
-
-const labelTaken = (label: string) =>
-  new SignetError('KEY_LABEL_TAKEN', 409, `a key labelled "${label}" already exists`);
-
-async function readKeyFile(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/**
- * Write-then-rename (a crash never leaves a truncated PEM), and the rename is refused if the
- * label appeared meanwhile: `link` fails on an existing target where `rename` would replace it.
- */
-async function writeNewFileAtomically(path: string, content: string, label: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temporary, content, { mode: 0o600, flag: 'wx' });
-  try {
-    await link(temporary, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw labelTaken(label);
-    // Filesystems without hard links: fall back to rename (the existence check above stands).
-    await rename(temporary, path);
-    return;
-  } finally {
-    await unlink(temporary).catch(() => undefined);
-  }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { requireTools } from '../../test/peers/pdfValidators.ts';
+import { exportDevPkiKey } from '../../test/support/devPkiFixture.ts';
 import { SignetError } from '../errors.ts';
 import { type DevPki, loadOrCreateDevPki } from './devCa.ts';
 import { loadSealingIdentityFromPkcs12 } from './pkcs12.ts';
@@ -35,7 +36,7 @@ async function exportPkcs12(name: string, extraArgs: string[] = []): Promise<Uin
       'pkcs12',
       '-export',
       '-inkey',
-      join(work, 'pki', 'keys', 'signet-sealing.key.pem'),
+      await exportDevPkiKey(join(work, 'pki'), 'signet-sealing', join(work, 'sealing.key.pem')),
       '-in',
       join(work, 'pki', 'sealing.crt.pem'),
       '-certfile',

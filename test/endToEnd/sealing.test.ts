@@ -14,6 +14,7 @@ import {
   runPdfsig,
 } from '../peers/pdfValidators.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
+import { exportDevPkiKey } from '../support/devPkiFixture.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import {
   createTestOrganization,
@@ -125,7 +126,7 @@ describe('sealing with a PKCS#12 named in the configuration', () => {
       'pkcs12',
       '-export',
       '-inkey',
-      join(dir, 'ca', 'keys', 'signet-sealing.key.pem'),
+      await exportDevPkiKey(join(dir, 'ca'), 'signet-sealing', join(dir, 'sealing.key.pem')),
       '-in',
       join(dir, 'ca', 'sealing.crt.pem'),
       '-certfile',
