@@ -115,7 +115,7 @@ async function checksBeyondTheLink(sql: Sql, recipientId: string) {
 }
 
 /**
- * What only a verified recipient may do (see the documents, consent, fill in, finish): using the
+ * What only a verified recipient may do (see the documents, consent, fill in, finish, decline): using the
  * link proves the email method; every other method must have passed already.
  */
 async function requireVerifiedIdentity(tx: Sql, session: Session, who: { ip: string; userAgent: string }) {
@@ -374,6 +374,9 @@ export async function declineSigning(
   await platform.db.transaction(async (tx) => {
     const session = await openSession(tx, token, { lock: true });
     assertMayAct(session);
+    // Declining ends the envelope for everyone and mails the reason to them: only the person
+    // the sender meant may do it, so their identity checks come first, as for signing.
+    await requireVerifiedIdentity(tx, session, who);
     const { envelope, recipient } = session;
     await tx.query(
       `update recipients set status = 'declined', declined_at = now(), decline_reason = $2, last_ip = $3, last_user_agent = $4

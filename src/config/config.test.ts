@@ -94,4 +94,37 @@ describe('configuration from the environment', () => {
     assert.equal(configured.tsaTimeoutMs, 2500);
     assert.throws(() => loadConfig({ TSA_URLS: 'https://ok.example,ftp://no.example' }), /TSA_URLS/);
   });
+
+  it('believes X-Forwarded-For only from the proxies or hop count TRUST_PROXY names, never from everyone', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.7,loopback' }).trustProxy, [
+      '10.0.0.0/8',
+      '192.0.2.7',
+      'loopback',
+    ]);
+    assert.throws(() => loadConfig({ TRUST_PROXY: 'true' }), /TRUST_PROXY: trusting every client is unsafe/);
+    assert.throws(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' }), /TRUST_PROXY: not an address/);
+    assert.throws(() => loadConfig({ TRUST_PROXY: 'proxy.internal' }), /TRUST_PROXY: not an address/);
+  });
+
+  it('gives heavy PDF work one worker per core but one, and limits that can be raised', () => {
+    const defaults = loadConfig({});
+    assert.ok(defaults.pdfWork.threads >= 1);
+    assert.deepEqual(defaults.pdfWork.limits, {
+      maxStreamBytes: 32 * 1024 * 1024,
+      maxInflatedBytes: 128 * 1024 * 1024,
+      maxObjects: 2_000_000,
+      maxRevisions: 64,
+    });
+    const raised = loadConfig({
+      PDF_WORKERS: '3',
+      PDF_MAX_OBJECTS: '5000000',
+      PDF_WORK_TIMEOUT_SECONDS: '5',
+    });
+    assert.equal(raised.pdfWork.threads, 3);
+    assert.equal(raised.pdfWork.limits.maxObjects, 5_000_000);
+    assert.equal(raised.pdfWork.timeoutMs, 5000);
+  });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { TwilioConfig } from '../identity/sms.ts';
@@ -6,10 +7,6 @@ import type { TwilioConfig } from '../identity/sms.ts';
  * One typed configuration object, parsed once from the environment at start.
  * Every bad value is reported with its variable name; the process refuses to start.
  */
-const booleanFromEnv = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
-
 const urlFromEnv = (protocols: string[]) =>
   z.string().refine(
     (value) => {
@@ -68,7 +65,11 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   TWILIO_FROM: z.string().min(1).optional(),
   TWILIO_API_URL: urlFromEnv(['http:', 'https:']).default('https://api.twilio.com'),
-  TRUST_PROXY: booleanFromEnv.default(false),
+  // Which proxies may set X-Forwarded-For: their addresses/CIDRs, or a hop count. Never "everyone".
+  TRUST_PROXY: z
+    .string()
+    .transform((value, context) => parseTrustProxy(value, context))
+    .default(false),
   // Heavy PDF work (upload inspection, verification, composition) on worker threads, within limits.
   PDF_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   PDF_WORK_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(60),
@@ -113,7 +114,11 @@ export interface Config {
   tsaTimeoutMs: number;
   /** SMS_PROVIDER=twilio; undefined keeps text messages in the outbox. */
   twilio: TwilioConfig | undefined;
-  trustProxy: boolean;
+  /**
+   * Proxies whose X-Forwarded-For is believed: none (false), the addresses or CIDRs listed
+   * (also `loopback`, `linklocal`, `uniquelocal`), or the number of proxy hops in front.
+   */
+  trustProxy: false | number | string[];
   logLevel: string;
   /** Worker threads for heavy PDF work, and what one job may cost. */
   pdfWork: {
@@ -201,6 +206,55 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 const MiB = 1024 * 1024;
+
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: `false` (the default), a hop count (`1` behind one load balancer), or the
+ * comma-separated addresses/CIDRs of the proxies. `true` — believe any client's
+ * X-Forwarded-For — is refused: it lets anyone choose the address rate limits count and the
+ * audit trail records.
+ */
+function parseTrustProxy(value: string, context: z.RefinementCtx): false | number | string[] {
+  const trimmed = value.trim().toLowerCase();
+  if (['false', '0', 'no', 'off'].includes(trimmed)) return false;
+  if (['true', 'yes', 'on'].includes(trimmed)) {
+    context.addIssue({
+      code: 'custom',
+      message:
+        "trusting every client is unsafe: give the proxies' addresses or CIDRs (e.g. 10.0.0.0/8), or the number of proxy hops (e.g. 1)",
+    });
+    return z.NEVER;
+  }
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    if (hops >= 1 && hops <= 10) return hops;
+    context.addIssue({ code: 'custom', message: 'a hop count must be between 1 and 10' });
+    return z.NEVER;
+  }
+  const entries = trimmed
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const invalid = entries.filter((entry) => !PROXY_RANGE_NAMES.has(entry) && !isAddressOrCidr(entry));
+  if (entries.length === 0 || invalid.length > 0) {
+    context.addIssue({
+      code: 'custom',
+      message: `not an address, CIDR or hop count: ${invalid.join(', ') || '(empty)'}`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits >= 0 && bits <= (version === 4 ? 32 : 128);
+}
 
 /** One worker per core but one, so a core stays free for answering requests (at least one worker). */
 function pdfWorkOf(e: z.infer<typeof envSchema>): Config['pdfWork'] {

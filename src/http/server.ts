@@ -46,12 +46,21 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
+/**
+ * Whose X-Forwarded-For is believed (config TRUST_PROXY): the listed proxies, or the first
+ * `hops` hops in front of this server — as proxy-addr counts hops for a number.
+ */
+function trustedProxies(setting: false | number | string[]) {
+  if (typeof setting !== 'number') return setting;
+  return (_address: string, hop: number) => hop < setting;
+}
+
 /** Assembles the HTTP app from feature plugins; `app.inject()` drives it in tests with no network. */
 export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
   const maxUpload = platform.config.maxUploadBytes;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
-    trustProxy: platform.config.trustProxy,
+    trustProxy: trustedProxies(platform.config.trustProxy),
     // Base64 inflates documents by 4/3; the per-document limit is checked after decoding.
     bodyLimit: Math.ceil(maxUpload * 1.4) + 1024 * 1024,
     requestIdHeader: 'x-request-id',

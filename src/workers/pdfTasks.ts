@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import { SignetError } from '../errors.ts';
 import { type ComposeInput, composeCompletedPdf } from '../pdf/compose.ts';
 import { inspectUploadedPdf, type UploadedPdfInfo } from '../pdf/inspect.ts';
@@ -11,10 +12,14 @@ import { verifyPdf } from '../verify/verifyPdf.ts';
  * piscina calls its default export with one task at a time.
  */
 
-export type PdfTask =
+export type PdfTask = (
   | { kind: 'inspect'; bytes: Uint8Array; limits: PdfLimits }
   | { kind: 'verify'; bytes: Uint8Array; limits: PdfLimits; trustAnchors: Uint8Array[]; now?: string }
-  | { kind: 'compose'; input: ComposeInput; limits: PdfLimits };
+  | { kind: 'compose'; input: ComposeInput; limits: PdfLimits }
+) & {
+  /** Told when the task starts on a worker: its time limit runs from then, not from queueing. */
+  started?: MessagePort;
+};
 
 export interface PdfTaskResults {
   inspect: UploadedPdfInfo;
@@ -33,6 +38,8 @@ export interface ClonedSignetError {
 export type PdfTaskOutcome<T> = { ok: true; value: T } | { ok: false; error: ClonedSignetError };
 
 export default async function runPdfTask(task: PdfTask): Promise<PdfTaskOutcome<unknown>> {
+  task.started?.postMessage('started');
+  task.started?.close();
   try {
     return { ok: true, value: await perform(task) };
   } catch (error) {

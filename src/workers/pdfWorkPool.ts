@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
 import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
 import { SignetError } from '../errors.ts';
@@ -94,13 +95,23 @@ export function createPdfWorkPool(options: PdfWorkOptions): PdfWork {
   };
 }
 
+/**
+ * Runs `task` on a worker. Its time limit starts when the worker starts it (a worker that
+ * replaces a terminated one takes a moment to load), which the task reports on a port.
+ */
 async function runOnWorker(
   pool: Piscina,
   task: PdfTask,
   options: PdfWorkOptions,
 ): Promise<PdfTaskOutcome<unknown>> {
+  const abort = new AbortController();
+  const { port1: startedHere, port2: started } = new MessageChannel();
+  let deadline: NodeJS.Timeout | undefined;
+  startedHere.once('message', () => {
+    deadline = setTimeout(() => abort.abort(), options.timeoutMs);
+  });
   try {
-    return await pool.run(task, { signal: AbortSignal.timeout(options.timeoutMs) });
+    return await pool.run({ ...task, started }, { signal: abort.signal, transferList: [started] });
   } catch (error) {
     const name = (error as Error).name;
     const code = (error as { code?: string }).code;
@@ -117,6 +128,9 @@ async function runOnWorker(
       );
     }
     throw error;
+  } finally {
+    clearTimeout(deadline);
+    startedHere.close();
   }
 }
 
