@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TwilioConfig } from '../identity/sms.ts';
+import { formatNetwork, parseNetwork } from '../outbound/addressPolicy.ts';
 
 /**
  * One typed configuration object, parsed once from the environment at start.
@@ -68,6 +69,28 @@ const envSchema = z.object({
   TWILIO_FROM: z.string().min(1).optional(),
   TWILIO_API_URL: urlFromEnv(['http:', 'https:']).default('https://api.twilio.com'),
   TRUST_PROXY: booleanFromEnv.default(false),
+  // What tenant-given URLs (IdP metadata, OIDC issuers, URLs inside verified PDFs) may reach
+  // besides public addresses: see src/outbound/addressPolicy.ts. Default: nothing else.
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
+  OUTBOUND_ALLOWED_NETWORKS: z
+    .string()
+    .transform((value, context) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+        .map((item) => {
+          const network = parseNetwork(item);
+          if (!network) {
+            context.addIssue({
+              code: 'custom',
+              message: 'each item must be a CIDR (10.0.0.0/8) or an IP address',
+            });
+          }
+          return network ? formatNetwork(network) : '';
+        }),
+    )
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -105,6 +128,8 @@ export interface Config {
   /** SMS_PROVIDER=twilio; undefined keeps text messages in the outbox. */
   twilio: TwilioConfig | undefined;
   trustProxy: boolean;
+  /** Where requests for a tenant may go besides public addresses (src/outbound/). */
+  outbound: { allowPrivateNetworks: boolean; allowedNetworks: string[] };
   logLevel: string;
 }
 
@@ -177,6 +202,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     trustProxy: e.TRUST_PROXY,
+    outbound: {
+      allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
+      allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS ?? [],
+    },
     logLevel: e.LOG_LEVEL,
   };
 }
