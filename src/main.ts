@@ -15,6 +15,7 @@ import { startJobQueue } from './jobs/queue.ts';
 import { createMailTransport } from './notify/mailer.ts';
 import { deliverMail } from './notify/outbox.ts';
 import { createOrganization, hasAnyOrganization } from './orgs/organizations.ts';
+import { createOutboundClient } from './outbound/outboundHttp.ts';
 import { certificatePem, loadOrCreateDevPki } from './pki/devCa.ts';
 import { createFileKeyStore } from './pki/fileKeyStore.ts';
 import type { KeyStore } from './pki/keyStore.ts';
@@ -102,6 +103,7 @@ async function openKeyStore(config: Config): Promise<KeyStore> {
 export async function startSignet(config: Config, options: StartOptions = {}): Promise<RunningSignet> {
   const log = options.logger ?? pino(loggerOptions(config.logLevel));
   const db = await openConfiguredDatabase(config, options.pgliteTemplate);
+  const outbound = createOutboundClient(config.outbound);
   try {
     const applied = await migrate(db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
@@ -120,6 +122,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       mail: createMailTransport(config.smtpUrl),
       sms: createSmsTransport(config.twilio),
       pki,
+      outbound,
       log,
     };
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
@@ -146,12 +149,14 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
         await queue.stop(); // lets running jobs finish
         platform.mail.close();
         await pki.keyStore.close();
+        await outbound.close();
         await db.close();
       })();
       return closing;
     };
     return { app, platform, url, close };
   } catch (error) {
+    await outbound.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

@@ -6,6 +6,7 @@ import type { Database } from './db/database.ts';
 import type { SmsTransport } from './identity/sms.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { MailTransport } from './notify/mailer.ts';
+import type { OutboundClient } from './outbound/outboundHttp.ts';
 import type { PlatformPki } from './pki/services.ts';
 
 /** Everything the services need, assembled once by the composition root (main.ts). */
@@ -18,5 +19,7 @@ export interface Platform {
   mail: MailTransport;
   sms: SmsTransport;
   pki: PlatformPki;
+  /** Every request to another server goes through it (src/outbound/). */
+  outbound: OutboundClient;
   log: FastifyBaseLogger;
 }

@@ -309,6 +309,18 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
   };
 }
 
+let shared: OutboundClient | undefined;
+
+/**
+ * A client with the strict defaults (tenant URLs reach public addresses only), for code that
+ * runs without the platform — tests, `signet verify` — and for operator destinations, which
+ * the network settings do not concern. The server passes Platform.outbound instead.
+ */
+export function defaultOutboundClient(): OutboundClient {
+  shared ??= createOutboundClient();
+  return shared;
+}
+
 /**
  * Throws unless the socket's peer is an address `allowed` accepts: the last word on where a
  * connection went, whatever the resolver said before.
