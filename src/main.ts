@@ -15,7 +15,7 @@ import { startJobQueue } from './jobs/queue.ts';
 import { createMailTransport } from './notify/mailer.ts';
 import { deliverMail } from './notify/outbox.ts';
 import { createOrganization, hasAnyOrganization } from './orgs/organizations.ts';
-import { createOutboundClient } from './outbound/outboundHttp.ts';
+import { createOutboundClient, type OutboundClient } from './outbound/outboundHttp.ts';
 import { certificatePem, loadOrCreateDevPki } from './pki/devCa.ts';
 import { createFileKeyStore } from './pki/fileKeyStore.ts';
 import type { KeyStore } from './pki/keyStore.ts';
@@ -65,7 +65,11 @@ function loadPkcs12Sealing(sealPkcs12: NonNullable<Config['sealPkcs12']>) {
  * SEAL_PKCS12_PATH the seal is made with the operator's key; TSA, OCSP and per-signer
  * certificates still come from Signet's CA.
  */
-export async function loadSealingKeys(config: Config, db: Database): Promise<PlatformPki> {
+export async function loadSealingKeys(
+  config: Config,
+  db: Database,
+  outbound: OutboundClient,
+): Promise<PlatformPki> {
   const sealingOverride = config.sealPkcs12 ? loadPkcs12Sealing(config.sealPkcs12) : undefined;
   const keyStore = await openKeyStore(config);
   const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'), {
@@ -79,6 +83,7 @@ export async function loadSealingKeys(config: Config, db: Database): Promise<Pla
     sealingOverride,
     tsa: { urls: config.tsaUrls, timeoutMs: config.tsaTimeoutMs, attemptsPerUrl: TSA_ATTEMPTS_PER_URL },
     revocationTimeoutMs: config.tsaTimeoutMs,
+    outbound,
   });
 }
 
@@ -109,7 +114,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     const masterKey = loadOrCreateMasterKey(config.dataDir, config.masterKey);
     const blobs = new FileBlobStore(join(config.dataDir, 'blobs'), masterKey);
-    const pki = await loadSealingKeys(config, db);
+    const pki = await loadSealingKeys(config, db, outbound);
     const queue = await startJobQueue(db, config.databaseUrl, (error) =>
       log.error({ err: error }, 'job queue error'),
     );
