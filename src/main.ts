@@ -125,7 +125,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       secrets: sealedSecrets(masterKey),
       queue,
       mail: createMailTransport(config.smtpUrl),
-      sms: createSmsTransport(config.twilio),
+      sms: createSmsTransport(config.twilio, outbound),
       pki,
       outbound,
       log,
