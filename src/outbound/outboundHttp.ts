@@ -290,6 +290,7 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
         acceptStatus: init.redirect === 'error' ? (status) => !REDIRECT_STATUSES.has(status) : () => true,
         ...(init.signal ? { signal: init.signal } : {}),
       }).catch((error: unknown) => {
+        // Only redirect: 'error' refuses a status, and only a redirect one.
         if (error instanceof OutboundError && error.code === 'OUTBOUND_HTTP_STATUS') {
           throw new OutboundError('OUTBOUND_REDIRECT_REFUSED');
         }
