@@ -17,6 +17,7 @@ import { startJobQueue } from './jobs/queue.ts';
 import { createMailTransport } from './notify/mailer.ts';
 import { deliverMail } from './notify/outbox.ts';
 import { createOrganization, hasAnyOrganization } from './orgs/organizations.ts';
+import { createOutboundClient, type OutboundClient } from './outbound/outboundHttp.ts';
 import { certificatePem, loadOrCreateDevPki } from './pki/devCa.ts';
 import { createFileKeyStore } from './pki/fileKeyStore.ts';
 import type { KeyStore } from './pki/keyStore.ts';
@@ -71,6 +72,7 @@ export async function loadSealingKeys(
   config: Config,
   db: Database,
   masterKey: MasterKey,
+  outbound: OutboundClient,
 ): Promise<PlatformPki> {
   const sealingOverride = config.sealPkcs12 ? loadPkcs12Sealing(config.sealPkcs12) : undefined;
   const keyStore = await openKeyStore(config, masterKey);
@@ -85,6 +87,7 @@ export async function loadSealingKeys(
     sealingOverride,
     tsa: { urls: config.tsaUrls, timeoutMs: config.tsaTimeoutMs, attemptsPerUrl: TSA_ATTEMPTS_PER_URL },
     revocationTimeoutMs: config.tsaTimeoutMs,
+    outbound,
   });
 }
 
@@ -113,12 +116,13 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
   const log = options.logger ?? pino(loggerOptions(config.logLevel));
   const db = await openConfiguredDatabase(config, options.pgliteTemplate);
   let pdfWork: PdfWork | undefined;
+  const outbound = createOutboundClient(config.outbound);
   try {
     const applied = await migrate(db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     const masterKey = loadOrCreateMasterKey(config.dataDir, config.masterKey);
     const blobs = new FileBlobStore(join(config.dataDir, 'blobs'), masterKey);
-    const pki = await loadSealingKeys(config, db, masterKey);
+    const pki = await loadSealingKeys(config, db, masterKey, outbound);
     const queue = await startJobQueue(db, config.databaseUrl, (error) =>
       log.error({ err: error }, 'job queue error'),
     );
@@ -130,9 +134,10 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       secrets: sealedSecrets(masterKey),
       queue,
       mail: createMailTransport(config.smtpUrl),
-      sms: createSmsTransport(config.twilio),
+      sms: createSmsTransport(config.twilio, outbound),
       pki,
       pdfWork,
+      outbound,
       log,
     };
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
@@ -162,6 +167,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
         await platform.pdfWork.close();
         platform.mail.close();
         await pki.keyStore.close();
+        await outbound.close();
         await db.close();
       })();
       return closing;
@@ -169,6 +175,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     return { app, platform, url, close };
   } catch (error) {
     await pdfWork?.close().catch(() => undefined);
+    await outbound.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

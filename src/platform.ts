@@ -6,6 +6,7 @@ import type { Database } from './db/database.ts';
 import type { SmsTransport } from './identity/sms.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { MailTransport } from './notify/mailer.ts';
+import type { OutboundClient } from './outbound/outboundHttp.ts';
 import type { PlatformPki } from './pki/services.ts';
 import type { PdfWork } from './workers/pdfWorkPool.ts';
 
@@ -21,5 +22,7 @@ export interface Platform {
   pki: PlatformPki;
   /** Heavy PDF work on worker threads, within the PDF limits. */
   pdfWork: PdfWork;
+  /** Every request to another server goes through it (src/outbound/). */
+  outbound: OutboundClient;
   log: FastifyBaseLogger;
 }

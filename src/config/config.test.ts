@@ -127,4 +127,27 @@ describe('configuration from the environment', () => {
     assert.equal(raised.pdfWork.limits.maxObjects, 5_000_000);
     assert.equal(raised.pdfWork.timeoutMs, 5000);
   });
+
+  it('refuses internal networks to tenant URLs unless OUTBOUND_* allow them, listing CIDRs canonically', () => {
+    assert.deepEqual(loadConfig({}).outbound, { allowPrivateNetworks: false, allowedNetworks: [] });
+    const configured = loadConfig({
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+      OUTBOUND_ALLOWED_NETWORKS: ' 10.0.0.0/8, 127.0.0.1 ,fd00::/8',
+    });
+    assert.deepEqual(configured.outbound, {
+      allowPrivateNetworks: true,
+      allowedNetworks: ['10.0.0.0/8', '127.0.0.1/32', 'fd00::/8'],
+    });
+    assert.throws(
+      () => loadConfig({ OUTBOUND_ALLOWED_NETWORKS: '10.0.0.0/8,intranet.example/24' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.startsWith('OUTBOUND_ALLOWED_NETWORKS:')) &&
+        !error.message.includes('intranet'),
+    );
+    assert.throws(
+      () => loadConfig({ OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'maybe' }),
+      /OUTBOUND_ALLOW_PRIVATE_NETWORKS/,
+    );
+  });
 });

@@ -2,6 +2,11 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { TwilioConfig } from '../identity/sms.ts';
+import { formatNetwork, parseNetwork } from '../outbound/addressPolicy.ts';
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 /**
  * One typed configuration object, parsed once from the environment at start.
@@ -78,6 +83,28 @@ const envSchema = z.object({
   PDF_MAX_STREAM_MB: z.coerce.number().positive().max(4096).default(32),
   PDF_MAX_INFLATED_MB: z.coerce.number().positive().max(65_536).default(128),
   PDF_MAX_REVISIONS: z.coerce.number().int().min(1).max(10_000).default(64),
+  // What tenant-given URLs (IdP metadata, OIDC issuers, URLs inside verified PDFs) may reach
+  // besides public addresses: see src/outbound/addressPolicy.ts. Default: nothing else.
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
+  OUTBOUND_ALLOWED_NETWORKS: z
+    .string()
+    .transform((value, context) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+        .map((item) => {
+          const network = parseNetwork(item);
+          if (!network) {
+            context.addIssue({
+              code: 'custom',
+              message: 'each item must be a CIDR (10.0.0.0/8) or an IP address',
+            });
+          }
+          return network ? formatNetwork(network) : '';
+        }),
+    )
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -119,6 +146,8 @@ export interface Config {
    * (also `loopback`, `linklocal`, `uniquelocal`), or the number of proxy hops in front.
    */
   trustProxy: false | number | string[];
+  /** Where requests for a tenant may go besides public addresses (src/outbound/). */
+  outbound: { allowPrivateNetworks: boolean; allowedNetworks: string[] };
   logLevel: string;
   /** Worker threads for heavy PDF work, and what one job may cost. */
   pdfWork: {
@@ -200,6 +229,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     trustProxy: e.TRUST_PROXY,
+    outbound: {
+      allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
+      allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS ?? [],
+    },
     logLevel: e.LOG_LEVEL,
     pdfWork: pdfWorkOf(e),
   };

@@ -13,6 +13,7 @@ import {
 } from '../../test/support/signetHarness.ts';
 import { type SmtpReceiver, startSmtpReceiver } from '../../test/support/smtpReceiver.ts';
 import { ACCESS_CODE_MAX_FAILURES, ONE_TIME_CODE_MAX_ATTEMPTS } from './policy.ts';
+import { createSmsTransport } from './sms.ts';
 
 /*
  * The code-based identity checks through the real signer API (SPEC §E): an access code the
@@ -320,11 +321,23 @@ describe('text messages through a Twilio-compatible API', () => {
     twilio = createServer(async (request: IncomingMessage, response) => {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
       received.push({
         path: request.url ?? '',
         authorization: String(request.headers.authorization ?? ''),
-        form: new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
+        form,
       });
+      if (form.get('To') === '+1000') {
+        response.writeHead(400, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            code: 21211,
+            message: "The 'To' number +1000 is not a valid phone number.",
+            status: 400,
+          }),
+        );
+        return;
+      }
       response.writeHead(201, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ sid: 'SM0123456789abcdef0123456789abcdef', status: 'queued' }));
     });
@@ -381,5 +394,16 @@ describe('text messages through a Twilio-compatible API', () => {
     }, 'the sent row');
     assert.equal(row.provider_id, 'SM0123456789abcdef0123456789abcdef');
     assert.ok(!/\d{6}/.test(row.body), 'the code is not kept once the provider has it');
+  });
+
+  it('reports a refusal by status and Twilio error code, without the message that repeats the number', async () => {
+    const transport = createSmsTransport(signet.platform.config.twilio);
+    await assert.rejects(
+      transport.send({ id: 'x', to: '+1000', body: '123456 is your code' }),
+      (error: Error) => {
+        assert.equal(error.message, 'Twilio answered 400 (Twilio error 21211)');
+        return true;
+      },
+    );
   });
 });

@@ -28,7 +28,8 @@ for (const kind of databaseKinds()) {
     let browser: Browser | undefined;
 
     before(async () => {
-      signet = await startTestSignet(kind);
+      // The OpenID Provider runs on loopback: the operator allows exactly that address.
+      signet = await startTestSignet(kind, { OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32' });
       const organization = await createTestOrganization(signet);
       api = apiClient(signet.app, organization.apiKey);
       op = await startOidcProvider([`${signet.url}/oidc/${organization.organizationId}/callback`]);

@@ -5,6 +5,7 @@ import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
 import type { Who } from '../http/who.ts';
 import { issueSsoSignInCode } from '../orgs/sso.ts';
+import { outboundFailureOf } from '../outbound/outboundHttp.ts';
 import type { Platform } from '../platform.ts';
 import { type IdentityCheckRow, updateCheck } from './checks.ts';
 import { checkForRoundTrip } from './roundTrips.ts';
@@ -17,6 +18,9 @@ import { checkForRoundTrip } from './roundTrips.ts';
  */
 
 const DISCOVERY_CACHE_MS = 10 * 60 * 1000;
+/** Discovery, JWKS, token and UserInfo answers are a few KiB; a provider gets a generous cap. */
+const PROVIDER_MAX_BYTES = 1024 * 1024;
+const PROVIDER_TIMEOUT_MS = 10_000;
 
 interface ProviderRow {
   issuer: string;
@@ -39,9 +43,47 @@ export interface OidcSettings {
 
 const discovered = new Map<string, { at: number; configuration: oidc.Configuration }>();
 
-/** Plain-HTTP providers only outside production (a local provider while developing, tests). */
-function discoveryOptions(platform: Platform) {
-  return platform.config.devMode ? { execute: [oidc.allowInsecureRequests] } : undefined;
+/**
+ * Every request to the provider — discovery, JWKS, token, UserInfo — goes through the outbound
+ * module as a tenant's: the issuer is the organisation's, and so is every URL its discovery
+ * document names. Plain-HTTP providers only outside production (a local provider while
+ * developing, tests).
+ */
+function discoveryOptions(platform: Platform): oidc.DiscoveryRequestOptions {
+  return {
+    [oidc.customFetch]: platform.outbound.fetch({
+      policy: 'tenant',
+      maxBytes: PROVIDER_MAX_BYTES,
+      timeoutMs: PROVIDER_TIMEOUT_MS,
+    }),
+    ...(platform.config.devMode ? { execute: [oidc.allowInsecureRequests] } : {}),
+  };
+}
+
+/** Outbound failures where the organisation's settings are at fault rather than the provider. */
+const REFUSED_BY_POLICY = new Set([
+  'OUTBOUND_URL_INVALID',
+  'OUTBOUND_ADDRESS_REFUSED',
+  'OUTBOUND_REDIRECT_REFUSED',
+]);
+
+/**
+ * What a failure may say: the outbound module's generic words, or openid-client's own texts,
+ * which name the check that failed and never quote what the provider answered.
+ */
+function failureText(error: unknown): string {
+  const outbound = outboundFailureOf(error);
+  if (outbound) return outbound.detail;
+  if (error instanceof SignetError) return error.detail;
+  if (
+    error instanceof oidc.ClientError ||
+    error instanceof oidc.ResponseBodyError ||
+    error instanceof oidc.AuthorizationResponseError ||
+    error instanceof oidc.WWWAuthenticateChallengeError
+  ) {
+    return error.message;
+  }
+  return 'the provider’s answer could not be processed';
 }
 
 async function configurationFor(platform: Platform, provider: ProviderRow): Promise<oidc.Configuration> {
@@ -59,8 +101,12 @@ async function configurationFor(platform: Platform, provider: ProviderRow): Prom
     discovered.set(key, { at: Date.now(), configuration });
     return configuration;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new SignetError('OIDC_DISCOVERY_FAILED', 502, `The OpenID provider's discovery failed: ${reason}`);
+    const refused = REFUSED_BY_POLICY.has(outboundFailureOf(error)?.code ?? '');
+    throw new SignetError(
+      'OIDC_DISCOVERY_FAILED',
+      refused ? 422 : 502,
+      `The OpenID provider's discovery failed: ${failureText(error)}`,
+    );
   }
 }
 
@@ -279,10 +325,7 @@ async function providerAnswer(
     }
     return { claims };
   } catch (caught) {
-    return {
-      failure: 'OIDC_TOKEN_REJECTED',
-      error: caught instanceof Error ? caught.message : String(caught),
-    };
+    return { failure: 'OIDC_TOKEN_REJECTED', error: failureText(caught) };
   }
 }
 

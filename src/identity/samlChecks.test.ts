@@ -75,7 +75,8 @@ for (const kind of databaseKinds()) {
     const work = mkdtempSync(join(tmpdir(), 'signet-saml-e2e-'));
 
     before(async () => {
-      signet = await startTestSignet(kind);
+      // The IdP metadata URL test serves metadata from loopback: the operator allows exactly that.
+      signet = await startTestSignet(kind, { OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32' });
       const organization = await createTestOrganization(signet);
       organizationId = organization.organizationId;
       api = apiClient(signet.app, organization.apiKey);

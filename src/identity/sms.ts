@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/database.ts';
+import { defaultOutboundClient, type OutboundClient } from '../outbound/outboundHttp.ts';
 import type { Platform } from '../platform.ts';
 
 /*
@@ -7,7 +8,7 @@ import type { Platform } from '../platform.ts';
  * `sms.send` job in the caller's transaction (outbox pattern), delivered by a transport. Without
  * SMS_PROVIDER the outbox is the table itself (shown at /dev/sms-outbox in development); with
  * SMS_PROVIDER=twilio, Twilio's Messages API. No SDK: it is one form-encoded POST with basic
- * auth, and fetch does that.
+ * auth, made through the outbound module (TWILIO_API_URL is the operator's).
  */
 
 export interface SmsTransport {
@@ -24,13 +25,21 @@ export interface TwilioConfig {
   timeoutMs: number;
 }
 
-export function createSmsTransport(twilio: TwilioConfig | undefined): SmsTransport {
+/** Twilio's answers are a few hundred bytes. */
+const TWILIO_MAX_BYTES = 64 * 1024;
+
+export function createSmsTransport(
+  twilio: TwilioConfig | undefined,
+  outbound: OutboundClient = defaultOutboundClient(),
+): SmsTransport {
   if (!twilio) return { kind: 'outbox', send: async (message) => ({ providerId: `outbox:${message.id}` }) };
   return {
     kind: 'twilio',
     async send(message) {
       const url = `${twilio.apiUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(twilio.accountSid)}/Messages.json`;
-      const response = await fetch(url, {
+      const answer = await outbound.request({
+        url,
+        policy: 'operator',
         method: 'POST',
         headers: {
           authorization: `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`,
@@ -38,19 +47,32 @@ export function createSmsTransport(twilio: TwilioConfig | undefined): SmsTranspo
           // Twilio de-duplicates nothing itself; our row id travels along for support lookups.
           'x-signet-message-id': message.id,
         },
-        body: new URLSearchParams({ To: message.to, From: twilio.from, Body: message.body }),
-        signal: AbortSignal.timeout(twilio.timeoutMs),
+        body: new URLSearchParams({ To: message.to, From: twilio.from, Body: message.body }).toString(),
+        maxBytes: TWILIO_MAX_BYTES,
+        timeoutMs: twilio.timeoutMs,
+        // A POST with credentials is never sent on to wherever a redirect points.
+        maxRedirects: 0,
+        acceptStatus: () => true,
       });
-      const text = await response.text();
-      if (!response.ok) {
-        // Twilio's error body names the problem (code, message) and never echoes the auth token.
-        throw new Error(`Twilio answered ${response.status}: ${text.slice(0, 300)}`);
+      const reply = parseJson(answer.body);
+      if (answer.status < 200 || answer.status >= 300) {
+        // Twilio's error code says what is wrong; its message repeats the phone number, so it stays out.
+        const code = typeof reply?.code === 'number' ? ` (Twilio error ${reply.code})` : '';
+        throw new Error(`Twilio answered ${answer.status}${code}`);
       }
-      const sid = (JSON.parse(text) as { sid?: unknown }).sid;
-      if (typeof sid !== 'string') throw new Error('Twilio answered without a message sid');
-      return { providerId: sid };
+      if (typeof reply?.sid !== 'string') throw new Error('Twilio answered without a message sid');
+      return { providerId: reply.sid };
     },
   };
+}
+
+function parseJson(body: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function queueSms(

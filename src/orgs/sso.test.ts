@@ -77,7 +77,8 @@ for (const kind of databaseKinds()) {
     let spMetadataXml: string;
 
     before(async () => {
-      signet = await startTestSignet(kind);
+      // The OpenID Provider runs on loopback: the operator allows exactly that address.
+      signet = await startTestSignet(kind, { OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32' });
       const organization = await createTestOrganization(signet);
       organizationId = organization.organizationId;
       ownerEmail = organization.adminEmail;

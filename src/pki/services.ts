@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.ts';
+import type { OutboundClient } from '../outbound/outboundHttp.ts';
 import { parseCertificate } from './certificateFields.ts';
 import {
   certificateStatus,
@@ -67,6 +68,8 @@ export interface PlatformPkiOptions {
   sealingOverride?: { sealing: SealingIdentity; rootPem: string; rootDer: Uint8Array };
   tsa: { urls: string[]; timeoutMs: number; attemptsPerUrl: number };
   revocationTimeoutMs: number;
+  /** Requests to TSAs, OCSP responders and CRL servers (Platform.outbound). */
+  outbound?: OutboundClient;
 }
 
 export async function createPlatformPki(options: PlatformPkiOptions): Promise<PlatformPki> {
@@ -101,10 +104,12 @@ export async function createPlatformPki(options: PlatformPkiOptions): Promise<Pl
     [dev.urls.rootCertificate, async () => dev.root.certificate],
   ]);
 
-  const tsa = createTsaClient({ ...options.tsa, localTsa: authority.timeStampAuthority });
+  const outbound = options.outbound ? { outbound: options.outbound } : {};
+  const tsa = createTsaClient({ ...options.tsa, localTsa: authority.timeStampAuthority, ...outbound });
   const validationData = createValidationDataCollector({
     timeoutMs: options.revocationTimeoutMs,
     localEndpoints,
+    ...outbound,
   });
   return {
     rootPem: options.sealingOverride?.rootPem ?? dev.rootPem,

@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config/config.ts';
 import { SignetError } from '../errors.ts';
+import { createOutboundClient } from '../outbound/outboundHttp.ts';
 import { formatReport } from './humanReport.ts';
 import { certificatesFromFile } from './trustAnchors.ts';
 import { verifyPdf } from './verifyPdf.ts';
@@ -36,10 +37,14 @@ export async function runVerify(
   try {
     const trustAnchors = await trustAnchorsFor(config, values.trust);
     const pdf = await readInput(file);
+    const live = values.live === true;
+    // --live asks the URLs the PDF names, as a tenant's: where OUTBOUND_* allow, nowhere else.
+    const outbound = live ? createOutboundClient(config.outbound) : undefined;
     const report = await verifyPdf(pdf, {
       trustAnchors,
-      revocation: values.live === true ? 'embedded-then-live' : 'embedded-only',
-    });
+      revocation: live ? 'embedded-then-live' : 'embedded-only',
+      ...(outbound ? { outbound } : {}),
+    }).finally(() => outbound?.close());
     process.stdout.write(
       values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, basename(file)),
     );

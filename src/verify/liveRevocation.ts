@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { type OutboundClient, outboundFailureOf } from '../outbound/outboundHttp.ts';
 import type { ParsedCertificate } from './certificates.ts';
 import type { RevocationData } from './revocation.ts';
 
@@ -8,7 +9,8 @@ import type { RevocationData } from './revocation.ts';
  * The I/O edge of revocation checking: asks the certificate's OCSP responder (AIA, RFC 5280
  * §4.2.2.1) and, failing that, downloads its CRL (CRL distribution point, §4.2.1.13). Used only
  * when the caller allows live look-ups and the file carries nothing; every answer is marked
- * `live` so the report can say so.
+ * `live` so the report can say so. The URLs come from whoever made the PDF, so they are asked
+ * as a tenant's (src/outbound/): public addresses only unless the operator allows more.
  */
 
 const SHA1 = '1.3.14.3.2.26';
@@ -16,7 +18,7 @@ const SHA1 = '1.3.14.3.2.26';
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export interface LiveRevocationOptions {
-  fetch: typeof fetch;
+  outbound: OutboundClient;
   timeoutMs: number;
 }
 
@@ -31,7 +33,7 @@ export async function fetchLiveRevocation(
       const der = await post(url, ocspRequest(certificate, issuer), options);
       return { ocspResponses: [{ der, source: 'live' }], crls: [], errors };
     } catch (error) {
-      errors.push(`OCSP ${url}: ${(error as Error).message}`);
+      errors.push(`OCSP ${url}: ${describe(error)}`);
     }
   }
   for (const url of certificate.crlUrls()) {
@@ -39,7 +41,7 @@ export async function fetchLiveRevocation(
       const der = await get(url, options);
       return { ocspResponses: [], crls: [{ der, source: 'live' }], errors };
     } catch (error) {
-      errors.push(`CRL ${url}: ${(error as Error).message}`);
+      errors.push(`CRL ${url}: ${describe(error)}`);
     }
   }
   return { ocspResponses: [], crls: [], errors };
@@ -65,30 +67,33 @@ export function ocspRequest(certificate: ParsedCertificate, issuer: ParsedCertif
 }
 
 async function post(url: string, body: Uint8Array, options: LiveRevocationOptions): Promise<Uint8Array> {
-  const response = await options.fetch(url, {
+  const answer = await options.outbound.request({
+    url,
+    policy: 'tenant',
     method: 'POST',
     headers: { 'content-type': 'application/ocsp-request' },
     body,
-    signal: AbortSignal.timeout(options.timeoutMs),
+    maxBytes: MAX_RESPONSE_BYTES,
+    timeoutMs: options.timeoutMs,
   });
-  return readBody(response);
+  return answer.body;
 }
 
 async function get(url: string, options: LiveRevocationOptions): Promise<Uint8Array> {
-  const response = await options.fetch(url, { signal: AbortSignal.timeout(options.timeoutMs) });
-  const bytes = await readBody(response);
-  const text = Buffer.from(bytes).toString('latin1');
+  const answer = await options.outbound.request({
+    url,
+    policy: 'tenant',
+    maxBytes: MAX_RESPONSE_BYTES,
+    timeoutMs: options.timeoutMs,
+  });
+  const text = Buffer.from(answer.body).toString('latin1');
   if (text.startsWith('-----BEGIN')) {
     return new Uint8Array(Buffer.from(text.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
   }
-  return bytes;
+  return answer.body;
 }
 
-async function readBody(response: Response): Promise<Uint8Array> {
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const length = Number(response.headers.get('content-length') ?? 0);
-  if (length > MAX_RESPONSE_BYTES) throw new Error('response too large');
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length > MAX_RESPONSE_BYTES) throw new Error('response too large');
-  return bytes;
+/** A failure in the outbound module's few words ("address refused", "HTTP 404"). */
+function describe(error: unknown): string {
+  return outboundFailureOf(error)?.reason ?? 'failed';
 }

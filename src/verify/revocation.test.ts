@@ -19,6 +19,7 @@ import {
   writeIndex,
 } from '../../test/support/opensslPki.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
+import { createOutboundClient } from '../outbound/outboundHttp.ts';
 import { sealPdf } from '../pdf/seal.ts';
 import { sealingIdentityFromKeyObject } from '../pki/signer.ts';
 import { ParsedCertificate } from './certificates.ts';
@@ -180,7 +181,9 @@ describe('revocation status from OpenSSL OCSP responses and CRLs', { skip }, () 
     });
 
     it('asks the OCSP responder named in the certificate only when allowed to, and says the answer was live', async () => {
+      let liveRequests = 0;
       liveServer = createServer((request, response) => {
+        liveRequests++;
         const chunks: Buffer[] = [];
         request.on('data', (c: Buffer) => chunks.push(c));
         request.on('end', async () => {
@@ -227,11 +230,32 @@ describe('revocation status from OpenSSL OCSP responses and CRLs', { skip }, () 
       assert.equal(embeddedOnly.signatures[0]?.chain?.revocation[0]?.status, 'not-checked');
       assert.ok(embeddedOnly.signatures[0]?.findings.some((f) => f.code === 'REVOCATION_NOT_CHECKED'));
 
-      const live = await verifyPdf(sealed, { trustAnchors: [ca.der], revocation: 'embedded-then-live' });
-      const check = live.signatures[0]?.chain?.revocation[0];
-      assert.equal(check?.status, 'good', check?.message);
-      assert.equal(check?.source, 'live');
-      assert.equal(live.verdict, 'valid', JSON.stringify(live.findings));
+      // The responder is on loopback: by default a PDF's URL may not lead there (SSRF)...
+      const refused = await verifyPdf(sealed, { trustAnchors: [ca.der], revocation: 'embedded-then-live' });
+      const refusedCheck = refused.signatures[0]?.chain?.revocation[0];
+      assert.equal(refusedCheck?.status, 'not-checked');
+      assert.match(
+        refusedCheck?.message ?? '',
+        /live look-up failed: OCSP http:\/\/127\.0\.0\.1:\d+\/ocsp: address refused/,
+      );
+      assert.equal(liveRequests, 0, 'the responder on loopback was not asked');
+
+      // ...unless the operator allows it, as OUTBOUND_ALLOWED_NETWORKS does.
+      const outbound = createOutboundClient({ allowedNetworks: ['127.0.0.1/32'] });
+      try {
+        const live = await verifyPdf(sealed, {
+          trustAnchors: [ca.der],
+          revocation: 'embedded-then-live',
+          outbound,
+        });
+        const check = live.signatures[0]?.chain?.revocation[0];
+        assert.equal(check?.status, 'good', check?.message);
+        assert.equal(check?.source, 'live');
+        assert.equal(live.verdict, 'valid', JSON.stringify(live.findings));
+        assert.equal(liveRequests, 1);
+      } finally {
+        await outbound.close();
+      }
     });
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import type { PDFDocument } from 'pdf-lib';
 import { SignetError } from '../errors.ts';
+import { defaultOutboundClient, type OutboundClient } from '../outbound/outboundHttp.ts';
 import { CMS_OID } from '../pdf/cms.ts';
 import { openPdf } from '../pdf/inspect.ts';
 import { PdfBudget, type PdfLimits } from '../pdf/limits/pdfBudget.ts';
@@ -58,7 +59,7 @@ import { checkTimestampToken, type TimestampToken } from './timestamps.ts';
  * covers, whether it is intact, who made it and whether they can be trusted, what the
  * revisions after it changed, and which PAdES baseline level it reaches — each verdict with the
  * findings that explain it. Everything is pure computation over the bytes except the optional
- * live revocation look-up, which goes through the `fetch` the caller passes.
+ * live revocation look-up, which goes through the outbound module (src/outbound/).
  */
 
 export type RevocationPolicy = 'embedded-only' | 'embedded-then-live';
@@ -70,7 +71,11 @@ export interface VerifyOptions {
   now?: Date;
   /** Whether revocation data may be fetched when the file carries none (default embedded-only). */
   revocation?: RevocationPolicy;
-  fetch?: typeof fetch;
+  /**
+   * How live look-ups are made: the URLs are the PDF's, asked as a tenant's. Default: the
+   * outbound module's strict client (public addresses only).
+   */
+  outbound?: OutboundClient;
   /** Timeout for each live OCSP/CRL request (default 5 s). */
   liveTimeoutMs?: number;
   /** Looks the file's SHA-256 up among the documents Signet sealed. */
@@ -433,7 +438,7 @@ async function examineChain(
     let check = checkRevocation(certificate, issuer, at, embedded, pool);
     if (check.status === 'not-checked' && context.options.revocation === 'embedded-then-live') {
       const live = await fetchLiveRevocation(certificate, issuer, {
-        fetch: context.options.fetch ?? fetch,
+        outbound: context.options.outbound ?? defaultOutboundClient(),
         timeoutMs: context.options.liveTimeoutMs ?? 5000,
       });
       if (live.ocspResponses.length + live.crls.length > 0)

@@ -139,8 +139,9 @@ for (const kind of databaseKinds()) {
       assert.equal(statuses.filter((s) => s === 400).length, 20);
       assert.equal(statuses.filter((s) => s === 429).length, 10);
       const limited = answers.find((a) => a.statusCode === 429);
-      assert.equal((limited?.json() as { code: string }).code, 'RATE_LIMITED');
-      assert.ok(Number(limited?.headers['retry-after']) > 0);
+      assert.ok(limited);
+      assert.equal((limited.json() as { code: string }).code, 'RATE_LIMITED');
+      assert.ok(Number(limited.headers['retry-after']) > 0);
     });
   });
 }

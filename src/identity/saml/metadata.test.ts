@@ -38,6 +38,35 @@ describe('IdP metadata import (parseIdpMetadata)', () => {
     assert.throws(() => parseIdpMetadata('this is not <xml'), refusal(/well-formed/));
   });
 
+  it('never repeats what the document says in a refusal (it may be whatever a URL answered)', () => {
+    const secret = 'SECRET-sign-token-0123456789';
+    for (const xml of [
+      JSON.stringify({ messages: [{ text: `https://signet.test/sign/${secret}` }] }),
+      `${secret} <x/>`,
+      `<a>${secret}<b></a>`,
+      `<a x="${secret}>`,
+      `<a>&${secret};</a>`,
+    ]) {
+      assert.throws(
+        () => parseIdpMetadata(xml),
+        (error: unknown) =>
+          error instanceof SignetError &&
+          error.code === 'SAML_METADATA_INVALID' &&
+          !error.message.includes(secret),
+        xml,
+      );
+    }
+    const certificate = createSpKeyPair('some IdP').certificatePem.replace(/-----[^-]+-----|\s/g, '');
+    const withLocation = `<md:EntityDescriptor xmlns:md="${NS.metadata}" xmlns:ds="${NS.dsig}" entityID="x"><md:IDPSSODescriptor protocolSupportEnumeration="${NS.protocol}"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="javascript:${secret}"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
+    assert.throws(
+      () => parseIdpMetadata(withLocation),
+      (error: unknown) =>
+        error instanceof SignetError &&
+        /SingleSignOnService/.test(error.detail) &&
+        !error.message.includes(secret),
+    );
+  });
+
   it('refuses XML that is not SAML metadata', () => {
     assert.throws(() => parseIdpMetadata('<html><body>login</body></html>'), refusal(/EntityDescriptor/));
   });

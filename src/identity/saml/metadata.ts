@@ -24,8 +24,9 @@ export function parseIdpMetadata(xml: string): Omit<SamlIdpConfig, 'clockSkewSec
   let root: Element;
   try {
     root = parseXml(xml).documentElement as Element;
-  } catch (error) {
-    throw invalid(`The metadata is not well-formed XML (${error instanceof Error ? error.message : error}).`);
+  } catch {
+    // The parser's message quotes the document, which may be whatever a URL answered: never echoed.
+    throw invalid('The metadata is not well-formed XML.');
   }
   const entity = identityProviderEntity(root);
   const entityId = attribute(entity, 'entityID');
@@ -62,7 +63,7 @@ export function parseIdpMetadata(xml: string): Omit<SamlIdpConfig, 'clockSkewSec
     const location = service && attribute(service, 'Location');
     if (location === undefined) return undefined;
     if (!/^https?:\/\//i.test(location))
-      throw invalid(`The SingleSignOnService location ${location} is not HTTP(S).`);
+      throw invalid('A SingleSignOnService location is not an http(s) URL.');
     return location;
   };
   const ssoRedirectUrl = endpoint(BINDING.redirect);

@@ -143,7 +143,7 @@ describe('collecting revocation data', () => {
     await assert.rejects(collector.collect([elsewhere.sealing.certificate, ...elsewhere.sealing.chain]), {
       code: 'REVOCATION_DATA_UNAVAILABLE',
       detail: new RegExp(
-        `OCSP ${dead}/pki/ocsp: ECONNREFUSED; CRL ${dead}/pki/crl/issuing\\.crl: ECONNREFUSED`,
+        `OCSP ${dead}/pki/ocsp: unreachable; CRL ${dead}/pki/crl/issuing\\.crl: unreachable`,
       ),
     });
   });

@@ -9,6 +9,11 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SignetError } from '../../errors.ts';
 import {
+  defaultOutboundClient,
+  type OutboundClient,
+  outboundFailureOf,
+} from '../../outbound/outboundHttp.ts';
+import {
   derOf,
   extendedKeyUsageOf,
   hasOcspNoCheck,
@@ -60,6 +65,8 @@ export interface ValidationDataOptions {
   localEndpoints?: Map<string, LocalEndpoint>;
   ocspMaxAgeMs?: number;
   now?: () => Date;
+  /** How responders and CRL servers are asked (the platform's; by default the module's own). */
+  outbound?: OutboundClient;
 }
 
 /** An OCSP answer is reused for at most this long even if its nextUpdate is later. */
@@ -95,10 +102,11 @@ export function createValidationDataCollector(options: ValidationDataOptions): V
   const crlCache = new Map<string, Cached<Uint8Array>>();
   const counters: CacheCounters = { ocspHits: 0, ocspMisses: 0, crlHits: 0, crlMisses: 0 };
 
+  const outbound = options.outbound ?? defaultOutboundClient();
   const exchange = (url: string, body?: Uint8Array): Promise<Uint8Array> => {
     const local = options.localEndpoints?.get(url);
     if (local) return local(body);
-    return httpExchange(url, body, options.timeoutMs);
+    return httpExchange(outbound, url, body, options.timeoutMs);
   };
 
   const ocspFor = async (subject: Certified, issuer: Certified, url: string): Promise<OcspResult> => {
@@ -413,24 +421,26 @@ function revoked(subject: Certified, at: Date | undefined): SignetError {
   );
 }
 
+/**
+ * The URLs come from the certificates of the seal's own chains — the operator's sealing
+ * identity and TSAs — so any address is fine (`operator`); the answer is capped all the same.
+ */
 async function httpExchange(
+  outbound: OutboundClient,
   url: string,
   body: Uint8Array | undefined,
   timeoutMs: number,
 ): Promise<Uint8Array> {
-  const response = await fetch(url, {
+  const answer = await outbound.request({
+    url,
+    policy: 'operator',
     method: body ? 'POST' : 'GET',
     ...(body ? { body, headers: { 'content-type': 'application/ocsp-request' } } : {}),
-    signal: AbortSignal.timeout(timeoutMs),
-    redirect: 'follow',
+    maxBytes: MAX_BODY_BYTES,
+    timeoutMs,
+    acceptStatus: (status) => status === 200,
   });
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw new Error(`HTTP ${response.status}`);
-  }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) throw new Error(`answer of ${bytes.length} bytes is too large`);
-  return pemToDer(bytes);
+  return pemToDer(answer.body);
 }
 
 /** Some CAs publish certificates and CRLs as PEM although RFC 5280 §4.2.2.1 says DER. */
@@ -444,12 +454,9 @@ function pemToDer(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.from(body, 'base64'));
 }
 
+/** A failure in a few words: the outbound module's ("timed out", "HTTP 404"), or the check's. */
 function describe(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return 'timed out';
-  if (error instanceof Error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    return cause?.code ?? error.message;
-  }
-  return String(error);
+  const outbound = outboundFailureOf(error);
+  if (outbound) return outbound.reason;
+  return error instanceof Error ? error.message : String(error);
 }

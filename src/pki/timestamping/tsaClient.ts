@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SignetError } from '../../errors.ts';
+import {
+  defaultOutboundClient,
+  type OutboundClient,
+  outboundFailureOf,
+} from '../../outbound/outboundHttp.ts';
 import { sha256AlgorithmIdentifier } from '../algorithms.ts';
 import type { TimeStampAuthority } from './devTsa.ts';
 import { TimeStampRejected, verifyTimeStampResponse } from './tsp.ts';
@@ -33,6 +38,8 @@ export interface TsaClientOptions {
   attemptsPerUrl: number;
   /** Used (in-process, no HTTP) only when `urls` is empty. */
   localTsa?: TimeStampAuthority;
+  /** How the TSAs are asked (the platform's; by default the module's own). */
+  outbound?: OutboundClient;
 }
 
 /** The name the built-in TSA goes by in `tsaUrl` and in failure reports. */
@@ -45,9 +52,13 @@ export function createTsaClient(options: TsaClientOptions): TsaClient {
     throw new SignetError('TSA_NOT_CONFIGURED', 500, 'no TSA URL configured and no built-in TSA given');
   }
   const attempts = Math.max(1, Math.floor(options.attemptsPerUrl));
+  const outbound = options.outbound ?? defaultOutboundClient();
   const sources: { url: string; exchange: (query: Uint8Array) => Promise<Uint8Array> }[] =
     options.urls.length > 0
-      ? options.urls.map((url) => ({ url, exchange: (query) => postQuery(url, query, options.timeoutMs) }))
+      ? options.urls.map((url) => ({
+          url,
+          exchange: (query) => postQuery(outbound, url, query, options.timeoutMs),
+        }))
       : [
           {
             url: LOCAL_TSA_URL,
@@ -110,35 +121,38 @@ function randomNonce(): bigint {
   return BigInt(`0x${bytes.toString('hex')}`);
 }
 
-/** RFC 3161 §3.4: POST application/timestamp-query, answer application/timestamp-reply. */
-async function postQuery(url: string, query: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-  const response = await fetch(url, {
+/**
+ * RFC 3161 §3.4: POST application/timestamp-query, answer application/timestamp-reply. TSA_URLS
+ * are the operator's, so any address is fine; the reply is capped all the same, and a redirect
+ * is a failure, as a TSA has no reason to send one.
+ */
+async function postQuery(
+  outbound: OutboundClient,
+  url: string,
+  query: Uint8Array,
+  timeoutMs: number,
+): Promise<Uint8Array> {
+  const answer = await outbound.request({
+    url,
+    policy: 'operator',
     method: 'POST',
     headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
     body: query,
-    signal: AbortSignal.timeout(timeoutMs),
-    redirect: 'error',
+    maxBytes: MAX_REPLY_BYTES,
+    timeoutMs,
+    maxRedirects: 0,
+    acceptStatus: (status) => status === 200,
   });
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw new Error(`HTTP ${response.status}`);
-  }
-  const type = response.headers.get('content-type') ?? '';
+  const type = answer.headers.get('content-type') ?? '';
   if (!type.toLowerCase().startsWith('application/timestamp-reply')) {
-    await response.body?.cancel();
-    throw new Error(`unexpected content type "${type}"`);
+    throw new Error('the reply is not application/timestamp-reply');
   }
-  const body = new Uint8Array(await response.arrayBuffer());
-  if (body.length > MAX_REPLY_BYTES) throw new Error(`reply of ${body.length} bytes is too large`);
-  return body;
+  return answer.body;
 }
 
+/** A failure in a few words: the outbound module's ("timed out", "HTTP 500"), or the check's. */
 function describe(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return 'timed out';
-  if (error instanceof Error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? error.message;
-  }
-  return String(error);
+  const outbound = outboundFailureOf(error);
+  if (outbound) return outbound.reason;
+  return error instanceof Error ? error.message : String(error);
 }
