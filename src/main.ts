@@ -9,7 +9,7 @@ import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
-import { sealEnvelope } from './envelopes/sealing.ts';
+import { recoverStalledSeals, sealEnvelope } from './envelopes/sealing.ts';
 import { sweepRateLimitCounters } from './http/rateLimits.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
 import { createSmsTransport, deliverSms } from './identity/sms.ts';
@@ -52,6 +52,9 @@ export function openConfiguredDatabase(config: Config, template?: Blob): Promise
     ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
     : openDatabase({ kind: 'pglite', dataDir: config.dataDir, template });
 }
+
+/** How often each instance looks for seals whose process died (their 30 s lease ran out). */
+const STALLED_SEAL_CHECK_MS = 15_000;
 
 /** A TSA that fails once may answer the second time; more attempts only delay the failover. */
 const TSA_ATTEMPTS_PER_URL = 2;
@@ -116,6 +119,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
   const log = options.logger ?? pino(loggerOptions(config.logLevel));
   const db = await openConfiguredDatabase(config, options.pgliteTemplate);
   let pdfWork: PdfWork | undefined;
+  let stalledSeals: NodeJS.Timeout | undefined;
   const outbound = createOutboundClient(config.outbound);
   try {
     const applied = await migrate(db);
@@ -153,6 +157,14 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     await queue.work('maintenance.sweep', () => sweepRateLimitCounters(db));
     await queue.schedule('maintenance.sweep', '17 * * * *');
 
+    // Every instance looks for seals whose process died; the lease makes that safe (sealing.ts).
+    stalledSeals = setInterval(() => {
+      recoverStalledSeals(platform).then(
+        (ids) => ids.length > 0 && log.warn({ envelopes: ids }, 'stalled seals queued again'),
+        (error: Error) => log.error({ err: error }, 'stalled-seal check failed'),
+      );
+    }, STALLED_SEAL_CHECK_MS);
+    stalledSeals.unref();
     const app = await buildHttpApp(platform, log);
     if (options.bootstrap !== false) await bootstrapFirstOrganization(platform);
     const address = await app.listen({ port: config.port, host: config.host });
@@ -162,6 +174,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     let closing: Promise<void> | undefined;
     const close = () => {
       closing ??= (async () => {
+        clearInterval(stalledSeals);
         await app.close(); // stops accepting requests, finishes in-flight ones
         await queue.stop(); // lets running jobs finish
         await platform.pdfWork.close();
@@ -174,6 +187,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     };
     return { app, platform, url, close };
   } catch (error) {
+    clearInterval(stalledSeals);
     await pdfWork?.close().catch(() => undefined);
     await outbound.close().catch(() => undefined);
     await db.close().catch(() => undefined);

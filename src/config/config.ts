@@ -40,6 +40,8 @@ const envSchema = z.object({
     })
     .optional(),
   MAX_UPLOAD_MB: z.coerce.number().positive().max(1024).default(50),
+  // All documents of one request together (a request may carry up to 50).
+  MAX_REQUEST_MB: z.coerce.number().positive().max(4096).default(100),
   ENVELOPE_EXPIRY_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   SIGNING_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
   SEAL_PKCS12_PATH: z.string().min(1).optional(),
@@ -131,6 +133,8 @@ export interface Config {
   mailFrom: string;
   masterKey: Buffer | undefined;
   maxUploadBytes: number;
+  /** The documents of one request together; more is refused with 413 as soon as it is passed. */
+  maxRequestBytes: number;
   envelopeExpiryDays: number;
   signingUrlTtlSeconds: number;
   sealPkcs12: { path: string; password: string } | undefined;
@@ -207,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mailFrom: e.MAIL_FROM,
     masterKey: e.MASTER_KEY ? Buffer.from(e.MASTER_KEY, 'base64') : undefined,
     maxUploadBytes: Math.floor(e.MAX_UPLOAD_MB * 1024 * 1024),
+    maxRequestBytes: Math.floor(Math.max(e.MAX_REQUEST_MB, e.MAX_UPLOAD_MB) * 1024 * 1024),
     envelopeExpiryDays: e.ENVELOPE_EXPIRY_DAYS,
     signingUrlTtlSeconds: e.SIGNING_URL_TTL_SECONDS,
     sealPkcs12: e.SEAL_PKCS12_PATH

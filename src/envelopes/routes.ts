@@ -51,16 +51,22 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
   const read = { config: { scope: 'envelopes:read' as const } };
   const write = { config: { scope: 'envelopes:write' as const } };
 
-  app.post('/api/v1/envelopes', write, async (request, reply) => {
-    const { send } = parseInput(sendQuery, request.query);
-    const { input, documents } = request.isMultipart()
-      ? await readMultipartEnvelope(request, platform.config.maxUploadBytes)
-      : readJsonEnvelope(request.body, platform.config.maxUploadBytes);
-    const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
-      send: send === 'true',
-    });
-    return reply.status(201).header('location', `/api/v1/envelopes/${envelope.id}`).send(envelope);
-  });
+  const sizes = { document: platform.config.maxUploadBytes, request: platform.config.maxRequestBytes };
+
+  app.post(
+    '/api/v1/envelopes',
+    { ...write, onRequest: refuseDeclaredOversize(sizes.request) },
+    async (request, reply) => {
+      const { send } = parseInput(sendQuery, request.query);
+      const { input, documents } = request.isMultipart()
+        ? await readMultipartEnvelope(request, sizes)
+        : readJsonEnvelope(request.body, sizes);
+      const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
+        send: send === 'true',
+      });
+      return reply.status(201).header('location', `/api/v1/envelopes/${envelope.id}`).send(envelope);
+    },
+  );
 
   app.get('/api/v1/envelopes', read, async (request) => {
     return listEnvelopes(platform, principalOf(request).organizationId, parseInput(listQuery, request.query));
@@ -161,39 +167,90 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
   });
 }
 
+interface UploadSizes {
+  /** One document. */
+  document: number;
+  /** All documents of the request together. */
+  request: number;
+}
+
+const megabytes = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
+
 function tooLarge(name: string, limit: number) {
+  return new SignetError('PDF_TOO_LARGE', 413, `${name} is larger than the ${megabytes(limit)} limit`);
+}
+
+function requestTooLarge(limit: number) {
   return new SignetError(
-    'PDF_TOO_LARGE',
+    'REQUEST_TOO_LARGE',
     413,
-    `${name} is larger than the ${Math.round(limit / 1048576)} MB limit`,
+    `The documents of one request may be ${megabytes(limit)} in all; send fewer or smaller documents`,
   );
+}
+
+/**
+ * A body that declares more than the documents may take (with room for base64 and the envelope
+ * JSON) is refused before a byte of it is read; one that does not declare its length (chunked)
+ * is counted as it arrives.
+ */
+function refuseDeclaredOversize(requestLimit: number) {
+  const declaredLimit = Math.ceil((requestLimit * 4) / 3) + 1024 * 1024;
+  return async (request: FastifyRequest) => {
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > declaredLimit) throw requestTooLarge(requestLimit);
+  };
 }
 
 function readJsonEnvelope(
   body: unknown,
-  limit: number,
+  sizes: UploadSizes,
 ): { input: EnvelopeInput; documents: UploadedDocument[] } {
   const parsed = parseInput(jsonEnvelopeInput, body);
+  let total = 0;
   const documents = parsed.documents.map((d) => {
     const bytes = Buffer.from(d.content, 'base64');
-    if (bytes.length > limit) throw tooLarge(d.name, limit);
+    if (bytes.length > sizes.document) throw tooLarge(d.name, sizes.document);
+    total += bytes.length;
+    if (total > sizes.request) throw requestTooLarge(sizes.request);
     return { name: d.name, bytes };
   });
   const { documents: _omitted, ...input } = parsed;
   return { input, documents };
 }
 
+/**
+ * Reads one file part chunk by chunk, counting it into the request's running total, and stops
+ * reading (409/413) the moment either limit is passed, instead of buffering the part first.
+ */
+async function readPartWithin(
+  part: { file: AsyncIterable<Buffer> & { truncated: boolean }; filename: string },
+  sizes: UploadSizes,
+  total: { bytes: number },
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of part.file) {
+    length += chunk.length;
+    total.bytes += chunk.length;
+    if (length > sizes.document) throw tooLarge(part.filename || 'A document', sizes.document);
+    if (total.bytes > sizes.request) throw requestTooLarge(sizes.request);
+    chunks.push(chunk);
+  }
+  // @fastify/multipart stops the stream at its own fileSize limit and marks it truncated.
+  if (part.file.truncated) throw tooLarge(part.filename || 'A document', sizes.document);
+  return Buffer.concat(chunks, length);
+}
+
 /** Multipart: PDF parts in order, plus a JSON part named `envelope`. */
-async function readMultipartEnvelope(request: FastifyRequest, limit: number) {
+async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes) {
   const documents: UploadedDocument[] = [];
+  const total = { bytes: 0 };
   let envelopeJson: string | undefined;
   try {
-    for await (const part of request.parts({ limits: { fileSize: limit, files: 50, fields: 10 } })) {
+    const limits = { fileSize: sizes.document + 1, files: 50, fields: 10, throwFileSizeLimit: false };
+    for await (const part of request.parts({ limits })) {
       if (part.type === 'file') {
-        const bytes = await part.toBuffer().catch((error: { code?: string }) => {
-          if (error.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(part.filename || 'A document', limit);
-          throw error;
-        });
+        const bytes = await readPartWithin(part, sizes, total);
         documents.push({
           name: cleanFileName(part.filename) || `document-${documents.length + 1}.pdf`,
           bytes,

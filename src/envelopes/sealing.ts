@@ -1,5 +1,6 @@
 import { sha256Hex } from '../blobs/blobStore.ts';
 import { issueSigningToken } from '../ceremony/signingTokens.ts';
+import type { Sql } from '../db/database.ts';
 import { appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
 import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
 import { completionRecord } from '../evidence/completionRecord.ts';
@@ -34,12 +35,13 @@ const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
  * attempts, last error) for operators, and the queue retries with backoff.
  */
 export async function sealEnvelope(platform: Platform, envelopeId: string): Promise<void> {
+  if (!(await claimSeal(platform.db, envelopeId))) return;
   const envelope = await loadEnvelopeById(platform.db, envelopeId);
-  if (envelope.status !== 'completed' || envelope.seal_state === 'done') return;
-  await platform.db.query(
-    `update envelopes set seal_state = 'running', seal_attempts = seal_attempts + 1 where id = $1`,
-    [envelopeId],
-  );
+  const renewal = setInterval(() => {
+    renewSealLease(platform.db, envelopeId).catch((error: Error) =>
+      platform.log.warn({ err: error, envelopeId }, 'seal lease not renewed'),
+    );
+  }, SEAL_LEASE_RENEW_MS);
   try {
     const policy = await loadSignaturePolicy(platform.db, envelope.organization_id);
     const sealed = await buildSealedPdf(platform, envelope, policy);
@@ -50,11 +52,60 @@ export async function sealEnvelope(platform: Platform, envelopeId: string): Prom
     });
   } catch (error) {
     await platform.db.query(
-      `update envelopes set seal_state = 'failed', seal_last_error = $2 where id = $1`,
+      `update envelopes set seal_state = 'failed', seal_last_error = $2, seal_lease_until = null where id = $1`,
       [envelopeId, String((error as Error).message).slice(0, 1000)],
     );
     throw error;
+  } finally {
+    clearInterval(renewal);
   }
+}
+
+/** A running seal renews its lease this often; the lease lasts three times as long. */
+const SEAL_LEASE_RENEW_MS = 10_000;
+const SEAL_LEASE_SECONDS = 30;
+
+/**
+ * Takes the envelope's seal for this process, in one statement: only a completed envelope not
+ * yet sealed, and not while another process holds a live lease on it (two instances picking up
+ * the same job, or a retry racing the original, must not both seal).
+ */
+async function claimSeal(sql: Sql, envelopeId: string): Promise<boolean> {
+  const claimed = await sql.query(
+    `update envelopes set seal_state = 'running', seal_attempts = seal_attempts + 1,
+            seal_lease_until = now() + make_interval(secs => $2)
+      where id = $1 and status = 'completed' and seal_state <> 'done'
+        and (seal_state <> 'running' or seal_lease_until is null or seal_lease_until < now())
+      returning id`,
+    [envelopeId, SEAL_LEASE_SECONDS],
+  );
+  return claimed.length > 0;
+}
+
+async function renewSealLease(sql: Sql, envelopeId: string): Promise<void> {
+  await sql.query(
+    `update envelopes set seal_lease_until = now() + make_interval(secs => $2)
+      where id = $1 and seal_state = 'running'`,
+    [envelopeId, SEAL_LEASE_SECONDS],
+  );
+}
+
+/**
+ * Seals whose process died (the lease ran out unrenewed) are queued again at once. pg-boss
+ * would retry the job only when it expires, fifteen minutes later; the original job, if it
+ * ever runs again, finds the envelope sealed and does nothing.
+ */
+export async function recoverStalledSeals(platform: Platform): Promise<string[]> {
+  return platform.db.transaction(async (tx) => {
+    const stalled = await tx.query<{ id: string }>(
+      `update envelopes set seal_state = 'pending', seal_lease_until = null,
+              seal_last_error = 'the sealing process stopped before it finished; sealing again'
+        where status = 'completed' and seal_state = 'running' and seal_lease_until < now()
+        returning id`,
+    );
+    for (const { id } of stalled) await platform.queue.enqueue(tx, 'envelope.seal', { envelopeId: id });
+    return stalled.map((row) => row.id);
+  });
 }
 
 async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow, policy: SignaturePolicy) {
@@ -228,7 +279,7 @@ async function recordSeal(
     if (envelope.seal_state === 'done') return;
     await tx.query(
       `update envelopes set seal_state = 'done', sealed_at = now(), sealed_sha256 = $2, sealed_size = $3,
-              seal_last_error = null where id = $1`,
+              seal_last_error = null, seal_lease_until = null where id = $1`,
       [envelopeId, stored.sha256, stored.size],
     );
     await appendAuditEvent(tx, envelopeId, 'envelope.sealed', SYSTEM_ACTOR, {

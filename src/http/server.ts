@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import { ceremonyRoutes } from '../ceremony/routes.ts';
 import { signingPageRoutes } from '../ceremony/signingPage.ts';
@@ -55,14 +55,35 @@ function trustedProxies(setting: false | number | string[]) {
   return (_address: string, hop: number) => hop < setting;
 }
 
+/** Browsers keep to HTTPS for a year once they have seen Signet over TLS (PUBLIC_URL https://). */
+const HSTS = 'max-age=31536000';
+
+/**
+ * No page of Signet may be framed by another site (clickjacking a signer into consenting or
+ * signing): `frame-ancestors 'none'` joins whatever policy the page set, and X-Frame-Options
+ * says the same to older browsers. Embedded signing will allow the origins an organisation
+ * names; until it exists, nothing is allowed.
+ */
+function forbidFraming(reply: FastifyReply): void {
+  const policy = String(reply.getHeader('content-security-policy') ?? '');
+  if (!/frame-ancestors/.test(policy)) {
+    reply.header(
+      'content-security-policy',
+      policy ? `${policy}; frame-ancestors 'none'` : "frame-ancestors 'none'",
+    );
+  }
+  reply.header('x-frame-options', 'DENY');
+}
+
 /** Assembles the HTTP app from feature plugins; `app.inject()` drives it in tests with no network. */
 export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
-  const maxUpload = platform.config.maxUploadBytes;
+  const maxRequest = platform.config.maxRequestBytes;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     trustProxy: trustedProxies(platform.config.trustProxy),
-    // Base64 inflates documents by 4/3; the per-document limit is checked after decoding.
-    bodyLimit: Math.ceil(maxUpload * 1.4) + 1024 * 1024,
+    // Base64 inflates documents by 4/3; the per-document and per-request limits on the
+    // documents themselves are checked after decoding (envelopes/routes.ts).
+    bodyLimit: Math.ceil((maxRequest * 4) / 3) + 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Errors the router meets before any handler (a malformed URL, an over-long parameter) are
@@ -73,15 +94,20 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
         new SignetError('URL_INVALID', 400, `The request URL cannot be used: ${error.message}`),
       ),
   });
+  const servedOverTls = platform.config.publicUrl.startsWith('https:');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
+    if (servedOverTls) reply.header('strict-transport-security', HSTS);
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) forbidFraming(reply);
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   // Only JSON and multipart are spoken here; a text/plain body answers 415, not a confusing 400.
   app.removeContentTypeParser('text/plain');
-  await app.register(multipart, { limits: { fileSize: maxUpload, files: 50 } });
+  await app.register(multipart, {
+    limits: { fileSize: platform.config.maxUploadBytes, files: 50 },
+  });
   registerApiKeyAuth(app, platform.db);
   await registerRateLimits(app, platform.db);
   await app.register(async (scope) => healthRoutes(scope, platform));

@@ -8,6 +8,13 @@ import type { Sql } from '../db/database.ts';
 export const API_KEY_SCOPES = ['envelopes:read', 'envelopes:write', 'organization:admin'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
+/**
+ * What a key may do when its creator names no scopes: send and read envelopes, the work an
+ * integration does. Changing the organisation's settings, identity providers or keys needs
+ * `organization:admin`, asked for by name.
+ */
+export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = ['envelopes:read', 'envelopes:write'];
+
 const KEY_PREFIX = 'sgk_';
 
 export interface ApiKeyPrincipal {
@@ -25,7 +32,7 @@ export async function createApiKey(
   const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
   const id = randomUUID();
   const prefix = key.slice(0, 12);
-  const scopes = input.scopes ?? [...API_KEY_SCOPES];
+  const scopes = input.scopes ?? [...DEFAULT_API_KEY_SCOPES];
   await sql.query(
     `insert into api_keys (id, organization_id, created_by, name, prefix, secret_hash, scopes)
      values ($1, $2, $3, $4, $5, $6, $7)`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Sql } from '../db/database.ts';
 import { badRequest } from '../errors.ts';
-import { createApiKey } from './apiKeys.ts';
+import { API_KEY_SCOPES, createApiKey } from './apiKeys.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
 
 export interface Organization {
@@ -43,7 +43,15 @@ export async function createOrganization(
       `insert into users (id, organization_id, email, name, role, password_hash) values ($1, $2, $3, $4, 'owner', $5)`,
       [adminUserId, organizationId, input.adminEmail.toLowerCase(), input.adminName ?? '', passwordHash],
     );
-    const key = await createApiKey(tx, { organizationId, createdBy: adminUserId, name: 'initial key' });
+    // The owner's own first key, shown once with their login: it may administer the
+    // organisation (its outbox, identity providers, policy). Keys made later get the
+    // least-privilege default unless admin is asked for.
+    const key = await createApiKey(tx, {
+      organizationId,
+      createdBy: adminUserId,
+      name: 'initial key',
+      scopes: [...API_KEY_SCOPES],
+    });
     return {
       organizationId,
       adminUserId,
