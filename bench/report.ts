@@ -17,6 +17,7 @@ import {
   formatTimes,
   type Row,
 } from './table.ts';
+import type { VerifyLatencyReport } from './verifyLatency.ts';
 
 /*
  * Turns the measurements into table rows, each next to the peer or ceiling it should be read
@@ -35,6 +36,8 @@ export interface BenchResults {
   pipelines: PipelineMeasurement[];
   throughput: ThroughputResult[];
   levels?: { services: string; results: LevelMeasurement[] } | { error: string };
+  /** The public verify route with an ordinary and a hostile PDF, /healthz meanwhile. */
+  verifyLatency?: VerifyLatencyReport | { error: string };
 }
 
 /**
@@ -52,6 +55,11 @@ const TARGET = {
   largeSealOverTwoSha256Passes: 2,
   /** Peak RSS of the large seal over the file size. */
   peakRssOverFileSize: 3,
+  /**
+   * /healthz p99 while the worst allowed PDF is verified, over its idle p99 on the same core:
+   * "the server keeps answering within its normal latency" (security issue, finding 1).
+   */
+  healthUnderBombOverIdle: 2,
 };
 
 export function resultRows(results: BenchResults): Row[] {
@@ -69,6 +77,47 @@ export function resultRows(results: BenchResults): Row[] {
     ...levelRows(results.levels, results.sealing[0]),
     ...results.pipelines.flatMap((pipeline) => pipelineRows(pipeline, results.sealing)),
     ...results.throughput.flatMap((run) => throughputRows(run, results.pipelines)),
+    ...verifyLatencyRows(results.verifyLatency),
+  ];
+}
+
+function verifyLatencyRows(report: BenchResults['verifyLatency']): Row[] {
+  if (!report) return [];
+  const measure = 'POST /api/v1/verify (server on 1 core)';
+  if ('error' in report) return [{ measure, value: `FAILED: ${report.error}`, peer: '—', ratio: '—' }];
+  const core = report.pinnedToOneCore ? 'server pinned to 1 core' : 'server NOT pinned (no taskset)';
+  const idleP99 = report.idleHealth.p99;
+  const statuses = (list: number[]) => [...new Set(list)].join('/');
+  const healthRow = (sample: Sample, target?: number): Row => ({
+    measure: '  ↳ /healthz meanwhile, p50 / p99',
+    value: `${formatMs(sample.median)} / ${formatMs(sample.p99)} (${sample.runs} probes)`,
+    peer: `idle p99 ${formatMs(idleP99)}`,
+    ratio: formatTimes(sample.p99 / idleP99),
+    ...(target !== undefined
+      ? { target: formatTarget(`≤ ${target}× idle`, sample.p99 <= target * idleP99) }
+      : {}),
+  });
+  return [
+    {
+      measure: `/healthz idle, ${core}, p50 / p99`,
+      value: `${formatMs(report.idleHealth.median)} / ${formatMs(idleP99)} (${report.idleHealth.runs} probes)`,
+      peer: 'reference',
+      ratio: '—',
+    },
+    {
+      measure: `${measure}, 1-page B-B signed PDF (${formatBytes(report.ordinaryBytes)}), median of ${report.ordinary.verify.runs}`,
+      value: `${formatMs(report.ordinary.verify.median)} (p90 ${formatMs(report.ordinary.verify.p90)}), HTTP ${statuses(report.ordinary.statuses)}`,
+      peer: '—',
+      ratio: '—',
+    },
+    healthRow(report.ordinary.health),
+    {
+      measure: `${measure}, worst allowed bomb (${formatBytes(report.bombBytes)} → 1,999,000 objects), median of ${report.bomb.verify.runs}`,
+      value: `${formatMs(report.bomb.verify.median)} (max ${formatMs(report.bomb.verify.max)}), HTTP ${statuses(report.bomb.statuses)}`,
+      peer: 'ordinary PDF',
+      ratio: formatTimes(report.bomb.verify.median / report.ordinary.verify.median),
+    },
+    healthRow(report.bomb.health, TARGET.healthUnderBombOverIdle),
   ];
 }
 

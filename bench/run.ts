@@ -25,6 +25,7 @@ import { measureSealing } from './sealing.ts';
 import { measureSealMemory, type SealMemoryInput } from './sealMemory.ts';
 import type { RunPlan } from './stats.ts';
 import { renderMarkdownTable } from './table.ts';
+import { measureVerifyLatency } from './verifyLatency.ts';
 
 /*
  * `npm run bench`: PAdES B-B seal throughput (1 page, 100 pages, a 50 MB scan) next to the
@@ -35,7 +36,7 @@ import { renderMarkdownTable } from './table.ts';
  *
  * While developing, run it reduced (the machine is shared):
  *   BENCH_QUICK=1      a fifth of the runs;
- *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm.
+ *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm, verify.
  */
 
 const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -140,6 +141,12 @@ async function main(): Promise<void> {
         p12Path: bench.p12Path,
         p12Passphrase: bench.p12Passphrase,
       });
+    }
+    if (!SKIP.has('verify')) {
+      progress('POST /api/v1/verify, ordinary and worst allowed PDF, server on one core');
+      results.verifyLatency = await measureVerifyLatency(bench.identity).catch((error: Error) => ({
+        error: error.message,
+      }));
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ export interface Sample {
   runs: number;
   median: number;
   p90: number;
+  p99: number;
   min: number;
   max: number;
 }
@@ -22,6 +23,7 @@ export function summarize(values: readonly number[]): Sample {
     runs: sorted.length,
     median: percentile(sorted, 0.5),
     p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
     min: sorted[0]!,
     max: sorted.at(-1)!,
   };
