@@ -80,16 +80,26 @@ export const COMPLETE: MdsAttributes = {
   ],
 };
 
+/** The prefixes the MDS builders write, and their namespaces. */
+export const MDS_PREFIXES = { saml: SAML_NS, xsi: XSI_NS, ida: IDA_NS } as const;
+export type MdsPrefix = keyof typeof MDS_PREFIXES;
+
 /**
- * The attributes as whole <saml:Attribute> elements, each declaring its namespaces, for pysaml2
- * to splice into its AttributeStatement before signing (ResponseOptions.attributesXml).
+ * The attributes as whole <saml:Attribute> elements for pysaml2 to splice into its
+ * AttributeStatement before signing (ResponseOptions.attributesXml). Each declares the prefixes
+ * in `declare` (all three by default); leave one out to have the IdP declare it elsewhere
+ * (ResponseOptions.declareNamespaces).
  */
-export function mdsAttributeElements(overrides: MdsAttributes = {}): string[] {
+export function mdsAttributeElements(
+  overrides: MdsAttributes = {},
+  declare: readonly MdsPrefix[] = ['saml', 'xsi', 'ida'],
+): string[] {
+  const declarations = declare.map((prefix) => `xmlns:${prefix}="${MDS_PREFIXES[prefix]}" `).join('');
   return Object.entries({ ...COMPLETE, ...overrides })
     .filter((entry): entry is [string, string[]] => entry[1] !== undefined)
     .map(
       ([name, values]) =>
-        `<saml:Attribute xmlns:saml="${SAML_NS}" xmlns:xsi="${XSI_NS}" xmlns:ida="${IDA_NS}" Name="${name}"` +
+        `<saml:Attribute ${declarations}Name="${name}"` +
         ` NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${values.join('')}</saml:Attribute>`,
     );
 }
