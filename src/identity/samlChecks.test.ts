@@ -17,7 +17,15 @@ import {
   type ResponseOptions,
 } from '../../test/peers/pysaml2Idp.ts';
 import { postToAcs as postAnswer, redirectRequest } from '../../test/peers/saml/browser.ts';
-import { MDS_FAULT_CASES, mdsAttributeElements } from '../../test/peers/saml/mds.ts';
+import {
+  IDA_NS,
+  MDS_FAULT_CASES,
+  type MdsAttributes,
+  mdsAttributeElements,
+  OWN_VOCABULARY_ATTRIBUTE,
+  PREFIX_DECLARED_ON_ANOTHER_VALUE,
+  personName,
+} from '../../test/peers/saml/mds.ts';
 import { stripSignatures, toBase64, wrap } from '../../test/peers/saml/tamper.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../../test/support/apiClient.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
@@ -251,6 +259,42 @@ for (const kind of databaseKinds()) {
       assert.equal(trip.acs.code, 'SAML_PASSED', trip.acs.page);
       assert.equal(trip.check?.status, 'passed');
     });
+
+    it('passes and matches an encrypted MDS whose ida prefix the IdP declared on the Response, outside the encrypted bytes', async (t) => {
+      if (!peer(t)) return;
+      // pysaml2 serialises the encrypted assertion on its own, so the Response's declaration of
+      // `ida` reaches Signet only around the cleartext; the xsi:type values must resolve to it
+      // as they do unencrypted — even though another attribute binds `ida` in its own scope.
+      const trip = await roundTrip(t, {
+        attributesXml: [...mdsAttributeElements({}, ['saml', 'xsi']), OWN_VOCABULARY_ATTRIBUTE],
+        declareNamespaces: { response: { ida: IDA_NS } },
+        encrypt: { block: 'aes256-gcm' },
+      });
+      assert.equal(trip.acs.code, 'SAML_PASSED', trip.acs.page);
+      assert.equal(trip.check?.status, 'passed');
+      const passed = (await auditOf(trip.envelopeId)).find((e) => e.type === 'identity.passed');
+      const evidence = passed?.data.evidence as { match?: { result: string } } | undefined;
+      assert.equal(evidence?.match?.result, 'match');
+    });
+
+    const unresolvable: [string, MdsAttributes][] = [
+      ['declared nowhere', { MDS_firstname: [personName('Zoë', { type: 'nope:PersonNameType' })] }],
+      ['declared only on another attribute’s value', PREFIX_DECLARED_ON_ANOTHER_VALUE],
+    ];
+    for (const [where, overrides] of unresolvable) {
+      it(`fails an encrypted MDS with MDS_INVALID when an xsi:type prefix is ${where}`, async (t) => {
+        if (!peer(t)) return;
+        const trip = await roundTrip(t, {
+          attributesXml: mdsAttributeElements(overrides),
+          encrypt: { block: 'aes128-cbc' },
+          signResponse: true,
+        });
+        assert.equal(trip.acs.code, 'MDS_INVALID', trip.acs.page);
+        assert.equal(trip.check?.status, 'failed');
+        const failed = (await auditOf(trip.envelopeId)).find((e) => e.type === 'identity.failed');
+        assert.deepEqual(failed?.data.statusCodes, ['MDS_firstname:MDS_WRONG_TYPE']);
+      });
+    }
 
     it('asks the IdP for the required level of assurance in the AuthnRequest', async (t) => {
       if (!peer(t)) return;

@@ -427,7 +427,9 @@ async function judge(
     return [{ passed: false, reason: 'SAML_LEVEL_TOO_LOW' }];
   }
   if (!settings.expected) return [{ passed: true, reason: 'SAML_PASSED' }, evidence];
-  const parsed = parseMatchingDataSet(outcome.assertionXml, { contentPrefixes: outcome.contentPrefixes });
+  const parsed = parseMatchingDataSet(outcome.assertionXml, {
+    contentNamespaces: outcome.contentNamespaces,
+  });
   if (!parsed.ok) {
     return [
       {

@@ -282,3 +282,23 @@ export const MDS_FAULT_CASES: MdsFaultCase[] = [
     code: 'MDS_UPRN_INVALID',
   },
 ];
+
+/**
+ * An attribute of the IdP's own vocabulary, sent beside the MDS, whose declarations bind the
+ * prefix `ida` to that vocabulary in its own scope: legal XML that a search of the whole message
+ * for "the" binding of `ida` finds ambiguous.
+ */
+export const OWN_VOCABULARY_ATTRIBUTE =
+  `<saml:Attribute xmlns:saml="${SAML_NS}" xmlns:xsi="${XSI_NS}" xmlns:xs="http://www.w3.org/2001/XMLSchema"` +
+  ' xmlns:ida="urn:example:idp:attributes" Name="urn:example:idp:attributes:assurance"' +
+  ' NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">' +
+  '<saml:AttributeValue xsi:type="xs:string">high</saml:AttributeValue></saml:Attribute>';
+
+/**
+ * A first name typed with the prefix `t`, which only the middle name's value declares: out of
+ * scope at the first name, so its type does not resolve (MDS_WRONG_TYPE on MDS_firstname).
+ */
+export const PREFIX_DECLARED_ON_ANOTHER_VALUE: MdsAttributes = {
+  MDS_firstname: [personName('Zoë', { type: 't:PersonNameType', from: '1980-05-24' })],
+  MDS_middlename: [personName('Anne-Marie', { type: 't:PersonNameType', xmlns: `xmlns:t="${IDA_NS}"` })],
+};
