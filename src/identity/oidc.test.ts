@@ -70,11 +70,8 @@ for (const kind of databaseKinds()) {
       return { token: await latestTokenFor(signet.app, email), envelopeId: created.body.id };
     }
 
-    /** Opens the start URL and signs in at the provider as `login` (or cancels there). */
-    async function throughProvider(token: string, login: string | 'cancel'): Promise<Page> {
-      assert.ok(browser);
-      const page = await (await browser.newContext()).newPage();
-      await page.goto(`${signet.url}/api/v1/signing/${token}/identity/oidc/start`);
+    /** At the provider's login page: signs in as `login` and consents (or cancels there). */
+    async function atProvider(page: Page, login: string | 'cancel'): Promise<void> {
       await page.locator('input[name=login]').waitFor();
       if (login === 'cancel') {
         await page.getByRole('link', { name: '[ Cancel ]' }).click();
@@ -85,6 +82,14 @@ for (const kind of databaseKinds()) {
         await page.getByRole('button', { name: 'Continue' }).click();
       }
       await page.getByRole('heading').first().waitFor();
+    }
+
+    /** Opens the start URL and signs in at the provider as `login` (or cancels there). */
+    async function throughProvider(token: string, login: string | 'cancel'): Promise<Page> {
+      assert.ok(browser);
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`${signet.url}/api/v1/signing/${token}/identity/oidc/start`);
+      await atProvider(page, login);
       return page;
     }
 
@@ -139,6 +144,68 @@ for (const kind of databaseKinds()) {
       const again = await page.goto(page.url());
       assert.equal(again?.status(), 403);
       assert.match(String(await page.locator('.code').textContent()), /OIDC_STATE_REUSED/);
+    });
+
+    it('refuses an answer that reaches another browser (OIDC_BROWSER_MISMATCH): with no cookie or a forged one; the browser that started it still finishes it', async (t) => {
+      if (!browser) return t.skip('apt-get install -y chromium');
+      await configure();
+      const { token } = await linkFor('olga@client.test');
+      // Login CSRF: one browser starts the round trip and hands its authorization URL on; another
+      // signs in at the provider and is sent back to Signet's callback without the nonce.
+      const started = await signet.app.inject({
+        method: 'GET',
+        url: `/api/v1/signing/${token}/identity/oidc/start`,
+      });
+      assert.equal(started.statusCode, 302);
+      const nonce = started.cookies.find((c) => c.name === 'signet_oidc_round_trip');
+      assert.ok(nonce);
+      assert.equal(nonce.httpOnly, true);
+      assert.equal(nonce.sameSite, 'Lax');
+      assert.match(nonce.path ?? '', /^\/oidc\/[0-9a-f-]{36}\/callback$/);
+      const cookieAt = (value: string) => ({
+        name: nonce.name,
+        value,
+        domain: new URL(signet.url).hostname,
+        path: nonce.path ?? '/',
+        httpOnly: true,
+        sameSite: 'Lax' as const,
+      });
+
+      const elsewhere = await (await browser.newContext()).newPage();
+      await elsewhere.goto(String(started.headers.location));
+      await atProvider(elsewhere, 'olga');
+      assert.equal(
+        await elsewhere.getByRole('heading').first().textContent(),
+        'Verification started in another browser',
+      );
+      assert.match(await elsewhere.content(), /OIDC_BROWSER_MISMATCH/);
+      const callback = elsewhere.url();
+      assert.match(callback, /\/callback\?.*code=/);
+      assert.deepEqual(await checkOf(token), {
+        kind: 'oidc',
+        status: 'failed',
+        reason: 'OIDC_BROWSER_MISMATCH',
+      });
+
+      const forgedContext = await browser.newContext();
+      await forgedContext.addCookies([cookieAt('forged-nonce')]);
+      const forged = await (await forgedContext.newPage()).goto(callback);
+      assert.equal(forged?.status(), 403);
+      assert.match((await forged?.text()) ?? '', /OIDC_BROWSER_MISMATCH/);
+
+      // The browser holding the nonce: the code was never exchanged, so it still completes.
+      const starterContext = await browser.newContext();
+      await starterContext.addCookies([cookieAt(nonce.value)]);
+      const starter = await starterContext.newPage();
+      const finished = await starter.goto(callback);
+      assert.equal(finished?.status(), 200, await finished?.text());
+      assert.equal(await starter.getByRole('heading').first().textContent(), 'Identity verified');
+      assert.deepEqual(await checkOf(token), { kind: 'oidc', status: 'passed', reason: null });
+      assert.deepEqual(
+        (await starterContext.cookies()).filter((c) => c.name === nonce.name),
+        [],
+        'the callback cleared the used cookie',
+      );
     });
 
     it('fails as cancelled when the signer cancels at the provider', async (t) => {

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
@@ -6,8 +7,9 @@ import { perClientIp, rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits
 import { whoOf } from '../http/who.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
+import { newBrowserBinding, roundTripCookie } from './browserBinding.ts';
 import { completeOidcCallback, configureOidc, oidcView, startOidcCheck } from './oidcService.ts';
-import { outcomePage, staffSignInOutcome } from './pages.ts';
+import { CHECK_STARTED_IN_ANOTHER_BROWSER, outcomePage, staffSignInOutcome } from './pages.ts';
 
 const oidcSettings = z.object({
   issuer: z.url({ protocol: /^https?$/ }),
@@ -51,6 +53,7 @@ const OUTCOMES: Record<string, { title: string; message: string; next: string }>
     message: 'Your provider did not confirm the email address of your account.',
     next: 'Verify your email address with your provider, then try again.',
   },
+  OIDC_BROWSER_MISMATCH: CHECK_STARTED_IN_ANOTHER_BROWSER,
 };
 
 const REJECTED = {
@@ -66,6 +69,8 @@ export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
     rateLimited(app, perClientIp('oidc-ip', 'OpenID Connect requests', 120), ...SIGNER_RATE_LIMITS),
   );
   const admin = { config: { scope: 'organization:admin' as const } };
+  // The round trip's nonce rides in a cookie (./browserBinding.ts).
+  await app.register(cookie);
 
   app.put('/api/v1/identity-providers/oidc', admin, async (request) => {
     const settings = parseInput(oidcSettings, request.body ?? {});
@@ -78,8 +83,11 @@ export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
 
   app.get('/api/v1/signing/:token/identity/oidc/start', async (request, reply) => {
     const { token } = parseInput(tokenParams, request.params);
-    const url = await startOidcCheck(platform, token, whoOf(request));
+    const browser = newBrowserBinding();
+    const { url, organizationId } = await startOidcCheck(platform, token, whoOf(request), browser.hash);
+    const roundTrip = roundTripCookie(platform.config.publicUrl, 'oidc', organizationId);
     return reply
+      .setCookie(roundTrip.name, browser.nonce, roundTrip.options)
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
       .redirect(url, 302);
@@ -87,14 +95,18 @@ export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
 
   app.get('/oidc/:organizationId/callback', async (request, reply) => {
     const { organizationId } = parseInput(organizationParams, request.params);
+    const roundTrip = roundTripCookie(platform.config.publicUrl, 'oidc', organizationId);
     const result = isUuid(organizationId)
       ? await completeOidcCallback(
           platform,
           organizationId,
           new URL(request.url, `${platform.config.publicUrl}/`),
           whoOf(request),
+          request.cookies[roundTrip.name],
         )
       : { passed: false, reason: 'OIDC_NOT_CONFIGURED' };
+    // Only a nonce this answer used is cleared: a stray request must not end the round trip in flight.
+    if ('bindingUsed' in result && result.bindingUsed) reply.clearCookie(roundTrip.name, roundTrip.options);
     if ('redirectTo' in result && result.redirectTo) {
       return reply
         .header('cache-control', 'no-store')

@@ -7,6 +7,7 @@ import type { Who } from '../http/who.ts';
 import { issueSsoSignInCode } from '../orgs/sso.ts';
 import { outboundFailureOf } from '../outbound/outboundHttp.ts';
 import type { Platform } from '../platform.ts';
+import { presentedByBrowser } from './browserBinding.ts';
 import { type IdentityCheckRow, updateCheck } from './checks.ts';
 import { checkForRoundTrip } from './roundTrips.ts';
 
@@ -191,8 +192,12 @@ async function authorizationRequest(platform: Platform, provider: ProviderRow, o
   return { url, state, nonce, verifier };
 }
 
-/** A staff member starts signing in to Signet through the organisation's provider (SSO). */
-export async function startStaffOidcSignIn(platform: Platform, organizationId: string): Promise<string> {
+/** A staff member starts signing in to Signet through the organisation's provider (SSO), bound like a signer's check. */
+export async function startStaffOidcSignIn(
+  platform: Platform,
+  organizationId: string,
+  browserBindingHash: string,
+): Promise<string> {
   const provider = await loadProvider(platform.db, organizationId);
   if (!provider?.staff_sign_in) {
     throw new SignetError(
@@ -203,15 +208,31 @@ export async function startStaffOidcSignIn(platform: Platform, organizationId: s
   }
   const { url, state, nonce, verifier } = await authorizationRequest(platform, provider, organizationId);
   await platform.db.query(
-    `insert into oidc_requests (state, organization_id, purpose, code_verifier_sealed, nonce, expires_at)
-     values ($1, $2, 'staff', $3, $4, now() + make_interval(secs => $5))`,
-    [state, organizationId, platform.secrets.seal(verifier), nonce, provider.response_timeout_seconds],
+    `insert into oidc_requests (state, organization_id, purpose, code_verifier_sealed, nonce, expires_at,
+       browser_binding_hash)
+     values ($1, $2, 'staff', $3, $4, now() + make_interval(secs => $5), $6)`,
+    [
+      state,
+      organizationId,
+      platform.secrets.seal(verifier),
+      nonce,
+      provider.response_timeout_seconds,
+      browserBindingHash,
+    ],
   );
   return url.href;
 }
 
-/** The signer starts their check: the authorization URL, with state, nonce and PKCE remembered. */
-export async function startOidcCheck(platform: Platform, token: string, who: Who): Promise<string> {
+/**
+ * The signer starts their check: the authorization URL, with state, nonce and PKCE remembered,
+ * and the hash of the nonce the starting browser gets in a cookie (./browserBinding.ts).
+ */
+export async function startOidcCheck(
+  platform: Platform,
+  token: string,
+  who: Who,
+  browserBindingHash: string,
+): Promise<{ url: string; organizationId: string }> {
   const prepared = await platform.db.transaction(async (tx) => {
     const { session, check } = await checkForRoundTrip(tx, token, 'oidc');
     const organizationId = session.envelope.organization_id;
@@ -224,8 +245,9 @@ export async function startOidcCheck(platform: Platform, token: string, who: Who
   const { url, state, nonce, verifier } = await authorizationRequest(platform, provider, organizationId);
   await platform.db.transaction(async (tx) => {
     await tx.query(
-      `insert into oidc_requests (state, organization_id, identity_check_id, code_verifier_sealed, nonce, expires_at)
-       values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
+      `insert into oidc_requests (state, organization_id, identity_check_id, code_verifier_sealed, nonce, expires_at,
+         browser_binding_hash)
+       values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7)`,
       [
         state,
         organizationId,
@@ -233,6 +255,7 @@ export async function startOidcCheck(platform: Platform, token: string, who: Who
         platform.secrets.seal(verifier),
         nonce,
         provider.response_timeout_seconds,
+        browserBindingHash,
       ],
     );
     await updateCheck(tx, check.id, { status: 'pending', reason: 'OIDC_IN_PROGRESS' });
@@ -247,7 +270,7 @@ export async function startOidcCheck(platform: Platform, token: string, who: Who
       },
     );
   });
-  return url.href;
+  return { url: url.href, organizationId };
 }
 
 export interface CallbackResult {
@@ -263,15 +286,20 @@ interface OidcRequestRow {
   nonce: string;
   expires_at: Date | string;
   consumed_at: Date | string | null;
+  browser_binding_hash: string | null;
 }
 
 type Claims = oidc.IDToken & { email?: unknown; email_verified?: unknown };
 
-/** Claims the request a state names: once, in time. The row comes back whenever it exists. */
+/**
+ * Claims the request a state names: once, only in the browser that started it (else it stays
+ * open for that browser, its code unused), in time. The row comes back whenever it exists.
+ */
 async function claimRequest(
   tx: Sql,
   state: string,
   organizationId: string,
+  browserNonce: string | undefined,
 ): Promise<{ request?: OidcRequestRow; failure?: string }> {
   const [request] = await tx.query<OidcRequestRow>(
     'select * from oidc_requests where state = $1 and organization_id = $2 for update',
@@ -279,6 +307,9 @@ async function claimRequest(
   );
   if (!request) return { failure: 'OIDC_STATE_UNKNOWN' };
   if (request.consumed_at) return { request, failure: 'OIDC_STATE_REUSED' };
+  if (!presentedByBrowser(request.browser_binding_hash, browserNonce)) {
+    return { request, failure: 'OIDC_BROWSER_MISMATCH' };
+  }
   await tx.query('update oidc_requests set consumed_at = now() where state = $1', [state]);
   if (new Date(request.expires_at).getTime() <= Date.now()) return { request, failure: 'OIDC_TIMEOUT' };
   return { request };
@@ -338,18 +369,43 @@ function verifiedEmail(claims: Claims): string | undefined {
 export interface CallbackResultWithPurpose extends CallbackResult {
   purpose?: 'staff';
   redirectTo?: string;
+  /** The browser presented the request's nonce, which is now used up: clear its cookie. */
+  bindingUsed?: true;
 }
 
-/** The redirect back from the provider: one state, once, in time; then the code exchange. */
+/**
+ * The redirect back from the provider: one state, in the browser that started it (`browserNonce`
+ * is what its round-trip cookie holds, if anything), once, in time; then the code exchange.
+ */
 export async function completeOidcCallback(
   platform: Platform,
   organizationId: string,
   currentUrl: URL,
   who: Who,
+  browserNonce: string | undefined,
 ): Promise<CallbackResultWithPurpose> {
   const state = currentUrl.searchParams.get('state');
   if (!state) return { passed: false, reason: 'OIDC_STATE_MISSING' };
-  const claimed = await platform.db.transaction((tx) => claimRequest(tx, state, organizationId));
+  const claimed = await platform.db.transaction((tx) =>
+    claimRequest(tx, state, organizationId, browserNonce),
+  );
+  // Claiming the request used up the browser's nonce; a refused claim leaves the cookie alone.
+  const used = claimed.request && (claimed.failure === undefined || claimed.failure === 'OIDC_TIMEOUT');
+  return {
+    ...(await answerCallback(platform, organizationId, currentUrl, who, state, claimed)),
+    ...(used ? { bindingUsed: true as const } : {}),
+  };
+}
+
+/** What a claimed (or refused) request's answer comes to: a staff sign-in, or the signer's check. */
+async function answerCallback(
+  platform: Platform,
+  organizationId: string,
+  currentUrl: URL,
+  who: Who,
+  state: string,
+  claimed: { request?: OidcRequestRow; failure?: string },
+): Promise<CallbackResultWithPurpose> {
   const { request } = claimed;
   if (request?.purpose === 'staff') {
     return {

@@ -46,6 +46,22 @@ ${outcome.code ? `<p class="code">Reference: ${escapeHtml(outcome.code)}</p>` : 
 
 type Outcome = Omit<OutcomePage, 'code'>;
 
+/** A signer's answer that reached a browser which did not start the check (./browserBinding.ts). */
+export const CHECK_STARTED_IN_ANOTHER_BROWSER: Outcome = {
+  title: 'Verification started in another browser',
+  message:
+    'This answer belongs to a verification that was not started in this browser, or not the latest one started in it, so it was not accepted.',
+  next: 'Open your signing link in this browser and start the verification again from there.',
+};
+
+/** The answer to a staff sign-in this browser did not start (./browserBinding.ts). */
+const SIGN_IN_IN_ANOTHER_BROWSER: Outcome = {
+  title: 'Sign-in started in another browser',
+  message:
+    'This answer belongs to a sign-in that was not started in this browser, or not the latest one started in it, so it was not accepted.',
+  next: 'Go back to Signet in this browser and sign in again from there.',
+};
+
 /** What a staff member reads when signing in through the organisation's provider failed. */
 const STAFF_SIGN_IN_OUTCOMES: Record<string, Outcome> = {
   SSO_USER_UNKNOWN: {
@@ -73,6 +89,8 @@ const STAFF_SIGN_IN_OUTCOMES: Record<string, Outcome> = {
     message: 'You did not allow the sign-in at your provider.',
     next: 'Go back to Signet and sign in again when you are ready.',
   },
+  SAML_BROWSER_MISMATCH: SIGN_IN_IN_ANOTHER_BROWSER,
+  OIDC_BROWSER_MISMATCH: SIGN_IN_IN_ANOTHER_BROWSER,
 };
 
 const STAFF_SIGN_IN_REFUSED: Outcome = {

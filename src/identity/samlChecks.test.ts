@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,9 +18,18 @@ import {
   type ResponseOptions,
 } from '../../test/peers/pysaml2Idp.ts';
 import { postToAcs as postAnswer, redirectRequest } from '../../test/peers/saml/browser.ts';
-import { MDS_FAULT_CASES, mdsAttributeElements } from '../../test/peers/saml/mds.ts';
+import {
+  IDA_NS,
+  MDS_FAULT_CASES,
+  type MdsAttributes,
+  mdsAttributeElements,
+  OWN_VOCABULARY_ATTRIBUTE,
+  PREFIX_DECLARED_ON_ANOTHER_VALUE,
+  personName,
+} from '../../test/peers/saml/mds.ts';
 import { stripSignatures, toBase64, wrap } from '../../test/peers/saml/tamper.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../../test/support/apiClient.ts';
+import { CookieJar } from '../../test/support/cookieJar.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { makeSignaturePng } from '../../test/support/png.ts';
 import {
@@ -115,12 +125,24 @@ for (const kind of databaseKinds()) {
         }),
       );
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      return { token: await latestTokenFor(signet.app, email), envelopeId: created.body.id };
+      return {
+        token: await latestTokenFor(signet.app, email),
+        envelopeId: created.body.id,
+        /** The signer's own browser, which keeps the cookies Signet sets. */
+        browser: new CookieJar(),
+      };
     }
 
-    /** What the browser does with the start URL: follow the 302, or read the auto-posting form. */
-    async function start(token: string, binding: 'redirect' | 'post' = 'redirect'): Promise<AuthnRequest> {
-      const response = await signet.app.inject({
+    /**
+     * What the signer's browser does with the start URL: keep the round trip's cookie, and follow
+     * the 302 or read the auto-posting form.
+     */
+    async function start(
+      browser: CookieJar,
+      token: string,
+      binding: 'redirect' | 'post' = 'redirect',
+    ): Promise<AuthnRequest> {
+      const response = await browser.inject(signet.app, {
         method: 'GET',
         url: `/api/v1/signing/${token}/identity/saml/start${binding === 'post' ? '?binding=post' : ''}`,
       });
@@ -150,8 +172,11 @@ for (const kind of databaseKinds()) {
       return answerWithPysaml2(idpPeer, spMetadataXml, request, options);
     }
 
-    const postToAcs = (samlResponse: string, organization = organizationId) =>
-      postAnswer(signet.app, organization, samlResponse);
+    /** `browser` posts the answer to the ACS; by default a browser that started nothing. */
+    const postToAcs = (samlResponse: string, options: { browser?: CookieJar; organization?: string } = {}) =>
+      postAnswer(signet.app, options.organization ?? organizationId, samlResponse, {
+        ...(options.browser ? { browser: options.browser } : {}),
+      });
 
     async function checkOf(token: string): Promise<Check | undefined> {
       const session = await signer().get<{ identity: Check[] }>(`/api/v1/signing/${token}`);
@@ -173,14 +198,15 @@ for (const kind of databaseKinds()) {
         tamper?: (xml: string) => string;
       } = {},
     ) {
-      const { token, envelopeId } = await newSigner(setup.identity);
-      const request = await start(token, setup.binding);
+      const { token, envelopeId, browser } = await newSigner(setup.identity);
+      const request = await start(browser, token, setup.binding);
       const answered = await answer(t, request, { attributesXml: mdsAttributeElements(), ...options });
       const samlResponse = setup.tamper ? toBase64(setup.tamper(answered.xml)) : answered.samlResponse;
-      const acs = await postToAcs(samlResponse);
+      const acs = await postToAcs(samlResponse, { browser });
       return {
         token,
         envelopeId,
+        browser,
         samlResponse,
         requestId: answered.requestId,
         acs,
@@ -197,14 +223,16 @@ for (const kind of databaseKinds()) {
 
     it('passes a signed assertion whose MDS matches, then lets the signer finish; the certificate of completion says how', async (t) => {
       if (!peer(t)) return;
-      const { token, envelopeId } = await newSigner();
+      const { token, envelopeId, browser } = await newSigner();
       const refused = await finish(token);
       assert.equal(refused.status, 403, 'finish is refused before the SAML check');
       assert.equal(refused.body.code, 'IDENTITY_REQUIRED');
       assert.equal((await checkOf(token))?.status, 'pending');
 
-      const answered = await answer(t, await start(token), { attributesXml: mdsAttributeElements() });
-      const acs = await postToAcs(answered.samlResponse);
+      const answered = await answer(t, await start(browser, token), {
+        attributesXml: mdsAttributeElements(),
+      });
+      const acs = await postToAcs(answered.samlResponse, { browser });
       assert.equal(acs.status, 200, acs.page);
       assert.equal(acs.code, 'SAML_PASSED');
       assert.match(acs.page, /<h1>Identity verified<\/h1>/);
@@ -253,10 +281,46 @@ for (const kind of databaseKinds()) {
       assert.equal(trip.check?.status, 'passed');
     });
 
+    it('passes and matches an encrypted MDS whose ida prefix the IdP declared on the Response, outside the encrypted bytes', async (t) => {
+      if (!peer(t)) return;
+      // pysaml2 serialises the encrypted assertion on its own, so the Response's declaration of
+      // `ida` reaches Signet only around the cleartext; the xsi:type values must resolve to it
+      // as they do unencrypted — even though another attribute binds `ida` in its own scope.
+      const trip = await roundTrip(t, {
+        attributesXml: [...mdsAttributeElements({}, ['saml', 'xsi']), OWN_VOCABULARY_ATTRIBUTE],
+        declareNamespaces: { response: { ida: IDA_NS } },
+        encrypt: { block: 'aes256-gcm' },
+      });
+      assert.equal(trip.acs.code, 'SAML_PASSED', trip.acs.page);
+      assert.equal(trip.check?.status, 'passed');
+      const passed = (await auditOf(trip.envelopeId)).find((e) => e.type === 'identity.passed');
+      const evidence = passed?.data.evidence as { match?: { result: string } } | undefined;
+      assert.equal(evidence?.match?.result, 'match');
+    });
+
+    const unresolvable: [string, MdsAttributes][] = [
+      ['declared nowhere', { MDS_firstname: [personName('Zoë', { type: 'nope:PersonNameType' })] }],
+      ['declared only on another attribute’s value', PREFIX_DECLARED_ON_ANOTHER_VALUE],
+    ];
+    for (const [where, overrides] of unresolvable) {
+      it(`fails an encrypted MDS with MDS_INVALID when an xsi:type prefix is ${where}`, async (t) => {
+        if (!peer(t)) return;
+        const trip = await roundTrip(t, {
+          attributesXml: mdsAttributeElements(overrides),
+          encrypt: { block: 'aes128-cbc' },
+          signResponse: true,
+        });
+        assert.equal(trip.acs.code, 'MDS_INVALID', trip.acs.page);
+        assert.equal(trip.check?.status, 'failed');
+        const failed = (await auditOf(trip.envelopeId)).find((e) => e.type === 'identity.failed');
+        assert.deepEqual(failed?.data.statusCodes, ['MDS_firstname:MDS_WRONG_TYPE']);
+      });
+    }
+
     it('asks the IdP for the required level of assurance in the AuthnRequest', async (t) => {
       if (!peer(t)) return;
-      const { token } = await newSigner();
-      const request = await start(token, 'post');
+      const { token, browser } = await newSigner();
+      const request = await start(browser, token, 'post');
       assert.ok(request.binding === 'post');
       const xml = Buffer.from(request.fields.SAMLRequest ?? '', 'base64').toString('utf8');
       assert.match(
@@ -269,7 +333,7 @@ for (const kind of databaseKinds()) {
       if (!peer(t)) return;
       const trip = await roundTrip(t, {});
       assert.equal(trip.acs.code, 'SAML_PASSED');
-      const again = await postToAcs(trip.samlResponse);
+      const again = await postToAcs(trip.samlResponse, { browser: trip.browser });
       assert.equal(again.status, 403);
       assert.equal(again.code, 'SAML_IN_RESPONSE_TO_REUSED');
       assert.equal((await checkOf(trip.token))?.status, 'passed', 'the replay does not undo the pass');
@@ -282,41 +346,113 @@ for (const kind of databaseKinds()) {
 
     it('refuses an assertion seen before even when its request looks unused (SAML_ASSERTION_REPLAYED)', async (t) => {
       if (!peer(t)) return;
-      const trip = await roundTrip(t, {});
-      assert.equal(trip.acs.code, 'SAML_PASSED');
+      const { token, browser } = await newSigner();
+      const answered = await answer(t, await start(browser, token), {
+        attributesXml: mdsAttributeElements(),
+      });
+      const copied = browser.clone();
+      assert.equal((await postToAcs(answered.samlResponse, { browser })).code, 'SAML_PASSED');
       // The second, independent defence: as if the request's consumed mark were lost (restored
-      // from a backup, say), the assertion ID is still remembered until the assertion expires.
+      // from a backup, say) and its cookie copied before use, the assertion ID is still
+      // remembered until the assertion expires.
       await signet.platform.db.query('update saml_requests set consumed_at = null where id = $1', [
-        trip.requestId,
+        answered.requestId,
       ]);
-      const again = await postToAcs(trip.samlResponse);
+      const again = await postToAcs(answered.samlResponse, { browser: copied });
       assert.equal(again.code, 'SAML_ASSERTION_REPLAYED');
+    });
+
+    it('keeps the round trip’s nonce in an HttpOnly cookie for this ACS alone, stores only its hash, and clears it once used', async (t) => {
+      if (!peer(t)) return;
+      const { token, browser } = await newSigner();
+      const started = await browser.inject(signet.app, {
+        method: 'GET',
+        url: `/api/v1/signing/${token}/identity/saml/start`,
+      });
+      assert.equal(started.statusCode, 302, started.body);
+      const [cookie] = started.cookies;
+      assert.ok(cookie);
+      assert.equal(cookie.name, 'signet_saml_round_trip');
+      assert.equal(cookie.path, `/saml/${organizationId}/acs`);
+      assert.equal(cookie.httpOnly, true);
+      // PUBLIC_URL is plain http here: no Secure, hence Lax (browsers refuse None without Secure).
+      assert.equal(cookie.sameSite, 'Lax');
+      assert.notEqual(cookie.secure, true);
+      assert.ok(cookie.value.length >= 43, 'a 256-bit nonce');
+      const request = redirectRequest(String(started.headers.location));
+      const answered = await answer(t, request, { attributesXml: mdsAttributeElements() });
+      const [row] = await signet.platform.db.query<{ browser_binding_hash: string }>(
+        'select browser_binding_hash from saml_requests where id = $1',
+        [answered.requestId],
+      );
+      assert.equal(row?.browser_binding_hash, createHash('sha256').update(cookie.value).digest('hex'));
+      assert.equal((await postToAcs(answered.samlResponse, { browser })).code, 'SAML_PASSED');
+      assert.equal(browser.value('signet_saml_round_trip'), undefined, 'the ACS cleared the cookie');
+    });
+
+    it('refuses an answer delivered to another browser (SAML_BROWSER_MISMATCH): with no cookie or another round trip’s; the browser that started it still finishes it', async (t) => {
+      if (!peer(t)) return;
+      const victim = await newSigner();
+      const answered = await answer(t, await start(victim.browser, victim.token), {
+        attributesXml: mdsAttributeElements(),
+      });
+      // Login CSRF: someone else's browser is made to post the answer — one that started nothing,
+      // and one in the middle of a round trip of its own.
+      const other = await newSigner();
+      const othersRequest = await start(other.browser, other.token);
+      for (const browser of [new CookieJar(), other.browser]) {
+        const refused = await postToAcs(answered.samlResponse, { browser });
+        assert.equal(refused.status, 403);
+        assert.equal(refused.code, 'SAML_BROWSER_MISMATCH');
+        assert.match(refused.page, /Verification started in another browser/);
+      }
+      assert.deepEqual(await checkOf(victim.token), {
+        kind: 'saml',
+        status: 'failed',
+        reason: 'SAML_BROWSER_MISMATCH',
+      });
+      const failed = (await auditOf(victim.envelopeId)).filter((e) => e.type === 'identity.failed');
+      assert.deepEqual(
+        failed.map((e) => e.data.reason),
+        ['SAML_BROWSER_MISMATCH', 'SAML_BROWSER_MISMATCH'],
+      );
+      assert.ok(other.browser.value('signet_saml_round_trip'), 'a refused answer leaves that cookie alone');
+
+      assert.equal((await postToAcs(answered.samlResponse, { browser: victim.browser })).code, 'SAML_PASSED');
+      assert.equal((await checkOf(victim.token))?.status, 'passed');
+      const othersAnswer = await answer(t, othersRequest, { attributesXml: mdsAttributeElements() });
+      assert.equal(
+        (await postToAcs(othersAnswer.samlResponse, { browser: other.browser })).code,
+        'SAML_PASSED',
+      );
     });
 
     it('fails as a timeout when the answer comes after the window (SAML_TIMEOUT), and a new start works', async (t) => {
       if (!peer(t)) return;
-      const { token } = await newSigner();
-      const request = await start(token);
+      const { token, browser } = await newSigner();
+      const request = await start(browser, token);
       const answered = await answer(t, request, { attributesXml: mdsAttributeElements() });
       // The window (responseTimeoutSeconds, at least 30 s) is over: moved, rather than waited for.
       await signet.platform.db.query(
         "update saml_requests set expires_at = now() - interval '1 second' where id = $1",
         [answered.requestId],
       );
-      const late = await postToAcs(answered.samlResponse);
+      const late = await postToAcs(answered.samlResponse, { browser });
       assert.equal(late.status, 403);
       assert.equal(late.code, 'SAML_TIMEOUT');
       assert.match(late.page, /Verification timed out/);
       assert.deepEqual(await checkOf(token), { kind: 'saml', status: 'failed', reason: 'SAML_TIMEOUT' });
 
-      const retried = await answer(t, await start(token), { attributesXml: mdsAttributeElements() });
-      assert.equal((await postToAcs(retried.samlResponse)).code, 'SAML_PASSED');
+      const retried = await answer(t, await start(browser, token), {
+        attributesXml: mdsAttributeElements(),
+      });
+      assert.equal((await postToAcs(retried.samlResponse, { browser })).code, 'SAML_PASSED');
     });
 
     it('fails as a timeout when no answer comes at all within the window', async (t) => {
       if (!peer(t)) return;
-      const { token, envelopeId } = await newSigner();
-      await start(token);
+      const { token, envelopeId, browser } = await newSigner();
+      await start(browser, token);
       assert.deepEqual(await checkOf(token), { kind: 'saml', status: 'pending', reason: 'SAML_IN_PROGRESS' });
       await signet.platform.db.query(
         `update saml_requests set expires_at = now() - interval '1 second'
@@ -517,13 +653,15 @@ for (const kind of databaseKinds()) {
         (await otherApi.put('/api/v1/identity-providers/saml', { metadataXml: idpPeer.metadataXml })).status,
         200,
       );
-      const { token } = await newSigner();
-      const answered = await answer(t, await start(token), { attributesXml: mdsAttributeElements() });
-      const crossed = await postToAcs(answered.samlResponse, other.organizationId);
+      const { token, browser } = await newSigner();
+      const answered = await answer(t, await start(browser, token), {
+        attributesXml: mdsAttributeElements(),
+      });
+      const crossed = await postToAcs(answered.samlResponse, { browser, organization: other.organizationId });
       assert.equal(crossed.status, 403);
       assert.match(crossed.code ?? '', /^SAML_(DESTINATION|AUDIENCE|RECIPIENT|IN_RESPONSE_TO_UNKNOWN)$/);
       assert.equal((await checkOf(token))?.status, 'pending', 'the signer’s own check is untouched');
-      assert.equal((await postToAcs(answered.samlResponse)).code, 'SAML_PASSED');
+      assert.equal((await postToAcs(answered.samlResponse, { browser })).code, 'SAML_PASSED');
     });
 
     it('imports the IdP metadata from a URL, and says clearly when the URL does not answer with it', async (t) => {
@@ -572,7 +710,7 @@ for (const kind of databaseKinds()) {
         payload: 'RelayState=x',
       });
       assert.equal(empty.statusCode, 400);
-      const unknown = await postToAcs('PHg+PC94Pg==', 'not-a-uuid');
+      const unknown = await postToAcs('PHg+PC94Pg==', { organization: 'not-a-uuid' });
       assert.equal(unknown.status, 404);
     });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
@@ -7,7 +8,8 @@ import { perClientIp, rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits
 import { whoOf } from '../http/who.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
-import { autoPostPage, outcomePage, staffSignInOutcome } from './pages.ts';
+import { newBrowserBinding, roundTripCookie } from './browserBinding.ts';
+import { autoPostPage, CHECK_STARTED_IN_ANOTHER_BROWSER, outcomePage, staffSignInOutcome } from './pages.ts';
 import { buildSpMetadata } from './saml/index.ts';
 import {
   configureIdp,
@@ -86,6 +88,7 @@ const OUTCOMES: Record<string, { title: string; message: string; next: string }>
     message: 'Your identity provider sent identity data that is incomplete or malformed.',
     next: 'Try again later, or contact the sender.',
   },
+  SAML_BROWSER_MISMATCH: CHECK_STARTED_IN_ANOTHER_BROWSER,
 };
 
 const REJECTED = {
@@ -102,6 +105,8 @@ export async function samlRoutes(app: FastifyInstance, platform: Platform) {
     rateLimited(app, perClientIp('saml-ip', 'SAML requests', 120), ...SIGNER_RATE_LIMITS),
   );
   const admin = { config: { scope: 'organization:admin' as const } };
+  // The round trip's nonce rides in a cookie (./browserBinding.ts).
+  await app.register(cookie);
 
   app.put('/api/v1/identity-providers/saml', admin, async (request) => {
     const settings = parseInput(idpSettings, request.body ?? {});
@@ -123,8 +128,13 @@ export async function samlRoutes(app: FastifyInstance, platform: Platform) {
   app.get('/api/v1/signing/:token/identity/saml/start', async (request, reply) => {
     const { token } = parseInput(tokenParams, request.params);
     const { binding } = parseInput(startQuery, request.query);
-    const started = await startSamlCheck(platform, token, binding, whoOf(request));
-    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const browser = newBrowserBinding();
+    const started = await startSamlCheck(platform, token, binding, whoOf(request), browser.hash);
+    const roundTrip = roundTripCookie(platform.config.publicUrl, 'saml', started.organizationId);
+    reply
+      .setCookie(roundTrip.name, browser.nonce, roundTrip.options)
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer');
     if (started.binding === 'redirect') return reply.redirect(started.url, 302);
     const nonce = randomBytes(16).toString('base64');
     return reply
@@ -147,7 +157,16 @@ export async function samlRoutes(app: FastifyInstance, platform: Platform) {
       const { organizationId } = parseInput(organizationParams, request.params);
       if (!isUuid(organizationId)) return page(reply, 404, { ...REJECTED, code: 'SAML_NOT_CONFIGURED' });
       const { SAMLResponse } = parseInput(acsBody, request.body ?? {});
-      const result = await consumeSamlResponse(platform, organizationId, SAMLResponse, whoOf(request));
+      const roundTrip = roundTripCookie(platform.config.publicUrl, 'saml', organizationId);
+      const result = await consumeSamlResponse(
+        platform,
+        organizationId,
+        SAMLResponse,
+        whoOf(request),
+        request.cookies[roundTrip.name],
+      );
+      // Only a nonce this answer used is cleared: a stray post must not end the round trip in flight.
+      if (result.bindingUsed) reply.clearCookie(roundTrip.name, roundTrip.options);
       if (result.redirectTo) {
         return reply
           .header('cache-control', 'no-store')

@@ -10,6 +10,7 @@ import { emailFromSamlAssertion, issueSsoSignInCode } from '../orgs/sso.ts';
 import { outboundFailureOf } from '../outbound/outboundHttp.ts';
 import { readSealedKeyFile, sealPlaintextKeyFiles, writeSealedKeyFile } from '../pki/sealedKeyFile.ts';
 import type { Platform } from '../platform.ts';
+import { presentedByBrowser } from './browserBinding.ts';
 import { type IdentityCheckRow, updateCheck } from './checks.ts';
 import { checkForRoundTrip } from './roundTrips.ts';
 import {
@@ -211,12 +212,16 @@ export async function idpView(platform: Platform, organizationId: string) {
   };
 }
 
-/** The signer starts their SAML check: a signed AuthnRequest, remembered until it is answered. */
+/**
+ * The signer starts their SAML check: a signed AuthnRequest, remembered until it is answered,
+ * with the hash of the nonce the starting browser gets in a cookie (./browserBinding.ts).
+ */
 export async function startSamlCheck(
   platform: Platform,
   token: string,
   binding: 'redirect' | 'post',
   who: Who,
+  browserBindingHash: string,
 ) {
   return platform.db.transaction(async (tx) => {
     const { session, check } = await checkForRoundTrip(tx, token, 'saml');
@@ -236,8 +241,9 @@ export async function startSamlCheck(
     });
     const expiresAt = new Date(request.issueInstant.getTime() + idp.responseTimeoutSeconds * 1000);
     await tx.query(
-      'insert into saml_requests (id, organization_id, identity_check_id, expires_at) values ($1, $2, $3, $4)',
-      [request.id, organizationId, check.id, expiresAt],
+      `insert into saml_requests (id, organization_id, identity_check_id, expires_at, browser_binding_hash)
+       values ($1, $2, $3, $4, $5)`,
+      [request.id, organizationId, check.id, expiresAt, browserBindingHash],
     );
     await updateCheck(tx, check.id, { status: 'pending', reason: 'SAML_IN_PROGRESS' });
     await appendAuditEvent(
@@ -253,14 +259,15 @@ export async function startSamlCheck(
         expiresAt: expiresAt.toISOString(),
       },
     );
-    return request;
+    return { ...request, organizationId };
   });
 }
 
-/** A staff member starts signing in to Signet through the organisation's IdP (SSO). */
+/** A staff member starts signing in to Signet through the organisation's IdP (SSO), bound like a signer's check. */
 export async function startStaffSamlSignIn(
   platform: Platform,
   organizationId: string,
+  browserBindingHash: string,
 ): Promise<AuthnRequest> {
   const idp = await loadIdp(platform.db, organizationId);
   if (!idp?.staffSignIn) {
@@ -274,8 +281,9 @@ export async function startStaffSamlSignIn(
   });
   const expiresAt = new Date(request.issueInstant.getTime() + idp.responseTimeoutSeconds * 1000);
   await platform.db.query(
-    "insert into saml_requests (id, organization_id, purpose, expires_at) values ($1, $2, 'staff', $3)",
-    [request.id, organizationId, expiresAt],
+    `insert into saml_requests (id, organization_id, purpose, expires_at, browser_binding_hash)
+     values ($1, $2, 'staff', $3, $4)`,
+    [request.id, organizationId, expiresAt, browserBindingHash],
   );
   return request;
 }
@@ -288,14 +296,20 @@ export interface AcsResult {
   redirectTo?: string;
   /** Set when the request was a staff member's sign-in, not a signer's identity check. */
   purpose?: 'staff';
+  /** The browser presented the request's nonce, which is now used up: clear its cookie. */
+  bindingUsed?: true;
 }
 
-/** The Assertion Consumer Service: validates the answer and records it on the recipient's check. */
+/**
+ * The Assertion Consumer Service: validates the answer and records it on the recipient's check.
+ * `browserNonce` is what the posting browser's round-trip cookie holds, if anything.
+ */
 export async function consumeSamlResponse(
   platform: Platform,
   organizationId: string,
   samlResponse: string,
   who: Who,
+  browserNonce: string | undefined,
 ): Promise<AcsResult> {
   const idp = await loadIdp(platform.db, organizationId);
   if (!idp) return { passed: false, reason: 'SAML_NOT_CONFIGURED' };
@@ -311,59 +325,87 @@ export async function consumeSamlResponse(
     return { passed: false, reason: outcome.kind === 'rejected' ? outcome.reason : 'SAML_UNSOLICITED' };
   }
   return platform.db.transaction(async (tx) => {
-    const [request] = await tx.query<{
-      id: string;
-      purpose: 'signer' | 'staff';
-      identity_check_id: string | null;
-      expires_at: Date | string;
-      consumed_at: Date | string | null;
-    }>('select * from saml_requests where id = $1 and organization_id = $2 for update', [
-      inResponseTo,
-      organizationId,
-    ]);
-    if (!request) return { passed: false, reason: 'SAML_IN_RESPONSE_TO_UNKNOWN' };
-    const claimFailure = await claimRequest(tx, request);
-    if (request.purpose === 'staff') return staffSignIn(platform, tx, organizationId, claimFailure, outcome);
-    const [check] = await tx.query<IdentityCheckRow>(
-      'select * from identity_checks where id = $1 for update',
-      [request.identity_check_id],
+    const [request] = await tx.query<SamlRequestRow>(
+      'select * from saml_requests where id = $1 and organization_id = $2 for update',
+      [inResponseTo, organizationId],
     );
-    if (!check) return { passed: false, reason: 'SAML_IN_RESPONSE_TO_UNKNOWN' };
-    const record = async (result: AcsResult, evidence?: Record<string, unknown>) => {
-      const actor = { actor: `recipient:${check.recipient_id}`, ip: who.ip, userAgent: who.userAgent };
-      if (check.status !== 'passed') {
-        await updateCheck(tx, check.id, {
-          status: result.passed ? 'passed' : 'failed',
-          reason: result.passed ? null : result.reason,
-          ...(result.passed ? { passed_at: new Date(), evidence: evidence ?? null } : {}),
-        });
-      }
-      await appendAuditEvent(
-        tx,
-        check.envelope_id,
-        result.passed ? 'identity.passed' : 'identity.failed',
-        actor,
-        {
-          recipientId: check.recipient_id,
-          kind: 'saml',
-          requestId: request.id,
-          ...(result.passed ? { evidence } : { reason: result.reason }),
-          ...(result.statusCodes ? { statusCodes: result.statusCodes } : {}),
-        },
-      );
-      return result;
+    if (!request) return { passed: false, reason: 'SAML_IN_RESPONSE_TO_UNKNOWN' };
+    const claimFailure = await claimRequest(tx, request, browserNonce);
+    // Claiming the request used up the browser's nonce; a refused claim leaves the cookie alone.
+    const claimed = claimFailure === undefined || claimFailure === 'SAML_TIMEOUT';
+    const used = claimed ? { bindingUsed: true as const } : {};
+    if (request.purpose === 'staff') {
+      return { ...(await staffSignIn(platform, tx, organizationId, claimFailure, outcome)), ...used };
+    }
+    return {
+      ...(await signerCheck(tx, organizationId, idp, request, claimFailure, outcome, who)),
+      ...used,
     };
-    if (claimFailure) return record({ passed: false, reason: claimFailure });
-    return record(...(await judge(tx, organizationId, idp, check, outcome)));
   });
 }
 
-/** Claims the request an answer names: each is answered once, within its window. */
+interface SamlRequestRow {
+  id: string;
+  purpose: 'signer' | 'staff';
+  identity_check_id: string | null;
+  expires_at: Date | string;
+  consumed_at: Date | string | null;
+  browser_binding_hash: string | null;
+}
+
+/** The answer to a signer's request, once claimed, recorded on their check with an audit event. */
+async function signerCheck(
+  tx: Sql,
+  organizationId: string,
+  idp: SamlIdpConfig,
+  request: SamlRequestRow,
+  claimFailure: string | undefined,
+  outcome: SamlOutcome,
+  who: Who,
+): Promise<AcsResult> {
+  const [check] = await tx.query<IdentityCheckRow>('select * from identity_checks where id = $1 for update', [
+    request.identity_check_id,
+  ]);
+  if (!check) return { passed: false, reason: 'SAML_IN_RESPONSE_TO_UNKNOWN' };
+  const record = async (result: AcsResult, evidence?: Record<string, unknown>) => {
+    const actor = { actor: `recipient:${check.recipient_id}`, ip: who.ip, userAgent: who.userAgent };
+    if (check.status !== 'passed') {
+      await updateCheck(tx, check.id, {
+        status: result.passed ? 'passed' : 'failed',
+        reason: result.passed ? null : result.reason,
+        ...(result.passed ? { passed_at: new Date(), evidence: evidence ?? null } : {}),
+      });
+    }
+    await appendAuditEvent(
+      tx,
+      check.envelope_id,
+      result.passed ? 'identity.passed' : 'identity.failed',
+      actor,
+      {
+        recipientId: check.recipient_id,
+        kind: 'saml',
+        requestId: request.id,
+        ...(result.passed ? { evidence } : { reason: result.reason }),
+        ...(result.statusCodes ? { statusCodes: result.statusCodes } : {}),
+      },
+    );
+    return result;
+  };
+  if (claimFailure) return record({ passed: false, reason: claimFailure });
+  return record(...(await judge(tx, organizationId, idp, check, outcome)));
+}
+
+/**
+ * Claims the request an answer names: once, only in the browser that started it (else it stays
+ * open for that browser), within its window.
+ */
 async function claimRequest(
   tx: Sql,
-  request: { id: string; expires_at: Date | string; consumed_at: Date | string | null },
-): Promise<'SAML_IN_RESPONSE_TO_REUSED' | 'SAML_TIMEOUT' | undefined> {
+  request: SamlRequestRow,
+  browserNonce: string | undefined,
+): Promise<'SAML_BROWSER_MISMATCH' | 'SAML_IN_RESPONSE_TO_REUSED' | 'SAML_TIMEOUT' | undefined> {
   if (request.consumed_at) return 'SAML_IN_RESPONSE_TO_REUSED';
+  if (!presentedByBrowser(request.browser_binding_hash, browserNonce)) return 'SAML_BROWSER_MISMATCH';
   await tx.query('update saml_requests set consumed_at = now() where id = $1', [request.id]);
   if (new Date(request.expires_at).getTime() <= Date.now()) return 'SAML_TIMEOUT';
   return undefined;
@@ -454,7 +496,9 @@ async function judge(
     return [{ passed: false, reason: 'SAML_LEVEL_TOO_LOW' }];
   }
   if (!settings.expected) return [{ passed: true, reason: 'SAML_PASSED' }, evidence];
-  const parsed = parseMatchingDataSet(outcome.assertionXml, { contentPrefixes: outcome.contentPrefixes });
+  const parsed = parseMatchingDataSet(outcome.assertionXml, {
+    contentNamespaces: outcome.contentNamespaces,
+  });
   if (!parsed.ok) {
     return [
       {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { type OidcProviderPeer, startOidcProvider } from '../../test/peers/oidcProvider.ts';
 import { hasTool } from '../../test/peers/pdfValidators.ts';
 import {
@@ -14,6 +14,7 @@ import {
 import { postToAcs as postAnswer, redirectRequest } from '../../test/peers/saml/browser.ts';
 import { stripSignatures, toBase64 } from '../../test/peers/saml/tamper.ts';
 import { type ApiClient, apiClient } from '../../test/support/apiClient.ts';
+import { CookieJar } from '../../test/support/cookieJar.ts';
 import {
   createTestOrganization,
   databaseKinds,
@@ -103,20 +104,27 @@ for (const kind of databaseKinds()) {
       return configured.body;
     }
 
-    /** The browser opens the staff start URL and pysaml2 answers the request it carries. */
-    async function samlAnswer(options: ResponseOptions) {
+    /**
+     * A browser opens the staff start URL (keeping the round trip's cookie) and pysaml2 answers
+     * the request it carries; the answer comes back with that browser.
+     */
+    async function samlAnswer(options: ResponseOptions, browser = new CookieJar()) {
       assert.ok(idp);
-      const started = await signet.app.inject({ method: 'GET', url: `/auth/sso/${organizationId}/saml` });
+      const started = await browser.inject(signet.app, {
+        method: 'GET',
+        url: `/auth/sso/${organizationId}/saml`,
+      });
       assert.equal(started.statusCode, 302, started.body);
-      return answerWithPysaml2(
-        idp,
-        spMetadataXml,
-        redirectRequest(String(started.headers.location)),
-        options,
-      );
+      const request = redirectRequest(String(started.headers.location));
+      return { ...(await answerWithPysaml2(idp, spMetadataXml, request, options)), browser };
     }
 
-    const postToAcs = (samlResponse: string) => postAnswer(signet.app, organizationId, samlResponse, 'staff');
+    /** `browser` posts the answer to the ACS; by default a browser that started nothing. */
+    const postToAcs = (samlResponse: string, browser?: CookieJar) =>
+      postAnswer(signet.app, organizationId, samlResponse, {
+        relayState: 'staff',
+        ...(browser ? { browser } : {}),
+      });
 
     function codeFrom(location: string | undefined): string {
       assert.ok(location, 'a redirect');
@@ -152,7 +160,7 @@ for (const kind of databaseKinds()) {
       if (!requireIdp(t)) return;
       await configureSaml(true);
       const answered = await samlAnswer({ attributes: { mail: [ownerEmail.toUpperCase()] } });
-      const acs = await postToAcs(answered.samlResponse);
+      const acs = await postToAcs(answered.samlResponse, answered.browser);
       assert.equal(acs.status, 303, acs.page);
       const code = codeFrom(acs.location);
 
@@ -167,7 +175,7 @@ for (const kind of databaseKinds()) {
       const again = await exchange(code);
       assert.equal(again.status, 401);
       assert.equal(again.body.code, 'SSO_CODE_INVALID');
-      const replayed = await postToAcs(answered.samlResponse);
+      const replayed = await postToAcs(answered.samlResponse, answered.browser);
       assert.equal(replayed.status, 403);
       assert.equal(replayed.code, 'SAML_IN_RESPONSE_TO_REUSED');
       assert.match(replayed.page, /Sign-in failed/);
@@ -178,7 +186,7 @@ for (const kind of databaseKinds()) {
       await configureSaml(true);
       const answered = await samlAnswer({ nameId: ownerEmail });
       assert.match(answered.xml, /Format="urn:oasis:names:tc:SAML:1\.1:nameid-format:emailAddress"/);
-      const acs = await postToAcs(answered.samlResponse);
+      const acs = await postToAcs(answered.samlResponse, answered.browser);
       assert.equal(acs.status, 303, acs.page);
       assert.equal((await exchange(codeFrom(acs.location))).status, 200);
     });
@@ -187,7 +195,7 @@ for (const kind of databaseKinds()) {
       if (!requireIdp(t)) return;
       await configureSaml(true);
       const answered = await samlAnswer({ attributes: { mail: ['stranger@elsewhere.test'] } });
-      const acs = await postToAcs(answered.samlResponse);
+      const acs = await postToAcs(answered.samlResponse, answered.browser);
       assert.equal(acs.status, 403);
       assert.equal(acs.code, 'SSO_USER_UNKNOWN');
       assert.match(acs.page, /Ask an administrator of your organisation to add you/);
@@ -197,13 +205,33 @@ for (const kind of databaseKinds()) {
       if (!requireIdp(t)) return;
       await configureSaml(true);
       const stripped = await samlAnswer({ attributes: { mail: [ownerEmail] } });
-      const acs = await postToAcs(toBase64(stripSignatures(stripped.xml)));
+      const acs = await postToAcs(toBase64(stripSignatures(stripped.xml)), stripped.browser);
       assert.equal(acs.status, 403);
       assert.equal(acs.code, 'SAML_SIGNATURE_MISSING');
       assert.equal(acs.location, undefined);
-      const cancelled = await postToAcs((await samlAnswer({ status: 'cancel' })).samlResponse);
+      const cancel = await samlAnswer({ status: 'cancel' });
+      const cancelled = await postToAcs(cancel.samlResponse, cancel.browser);
       assert.equal(cancelled.code, 'SAML_CANCELLED');
       assert.match(cancelled.page, /Sign-in cancelled/);
+    });
+
+    it('refuses a SAML answer delivered to another browser (SAML_BROWSER_MISMATCH), and issues no code; the one that started it signs in', async (t) => {
+      if (!requireIdp(t)) return;
+      await configureSaml(true);
+      const answered = await samlAnswer({ attributes: { mail: [ownerEmail] } });
+      // Login CSRF: the answer to someone else's sign-in, posted from a browser that started none,
+      // and from one that started its own.
+      const started = await samlAnswer({ attributes: { mail: [ownerEmail] } });
+      for (const browser of [new CookieJar(), started.browser]) {
+        const refused = await postToAcs(answered.samlResponse, browser);
+        assert.equal(refused.status, 403);
+        assert.equal(refused.code, 'SAML_BROWSER_MISMATCH');
+        assert.equal(refused.location, undefined, 'no sign-in code');
+        assert.match(refused.page, /Sign-in started in another browser/);
+      }
+      const acs = await postToAcs(answered.samlResponse, answered.browser);
+      assert.equal(acs.status, 303, acs.page);
+      assert.equal((await exchange(codeFrom(acs.location))).status, 200);
     });
 
     it('refuses a made-up or expired sign-in code', async () => {
@@ -239,14 +267,19 @@ for (const kind of databaseKinds()) {
         await op?.close();
       });
 
-      async function signInAs(login: string) {
-        assert.ok(browser);
-        const page = await (await browser.newContext()).newPage();
-        await page.goto(`${signet.url}/auth/sso/${organizationId}/oidc`);
+      /** At the provider's login page: signs in as `login` and consents. */
+      async function atProvider(page: Page, login: string) {
         await page.locator('input[name=login]').fill(login);
         await page.locator('input[name=password]').fill('any password');
         await page.getByRole('button', { name: 'Sign-in' }).click();
         await page.getByRole('button', { name: 'Continue' }).click();
+      }
+
+      async function signInAs(login: string) {
+        assert.ok(browser);
+        const page = await (await browser.newContext()).newPage();
+        await page.goto(`${signet.url}/auth/sso/${organizationId}/oidc`);
+        await atProvider(page, login);
         return page;
       }
 
@@ -268,6 +301,45 @@ for (const kind of databaseKinds()) {
         assert.equal(me.status, 200);
         assert.equal(me.body.email, ownerEmail);
         await page.context().close();
+      });
+
+      it('refuses an answer that reaches another browser (OIDC_BROWSER_MISMATCH): with no cookie or a forged one; the browser that started it signs in', async (t) => {
+        if (!browser) return t.skip('apt-get install -y chromium');
+        // Login CSRF: a sign-in started in one browser, finished at the provider in another.
+        const started = await signet.app.inject({ method: 'GET', url: `/auth/sso/${organizationId}/oidc` });
+        assert.equal(started.statusCode, 302, started.body);
+        const nonce = started.cookies.find((c) => c.name === 'signet_oidc_round_trip');
+        assert.ok(nonce);
+        assert.equal(nonce.path, `/oidc/${organizationId}/callback`);
+        const cookieAt = (value: string) => ({
+          name: nonce.name,
+          value,
+          domain: new URL(signet.url).hostname,
+          path: nonce.path ?? '/',
+          httpOnly: true,
+          sameSite: 'Lax' as const,
+        });
+
+        const elsewhere = await (await browser.newContext()).newPage();
+        await elsewhere.goto(String(started.headers.location));
+        await atProvider(elsewhere, 'olive');
+        await elsewhere.getByRole('heading', { name: 'Sign-in started in another browser' }).waitFor();
+        assert.match(await elsewhere.content(), /OIDC_BROWSER_MISMATCH/);
+        const callback = elsewhere.url();
+        assert.match(callback, /\/callback\?.*code=/);
+
+        const forgedContext = await browser.newContext();
+        await forgedContext.addCookies([cookieAt('forged-nonce')]);
+        const forged = await (await forgedContext.newPage()).goto(callback);
+        assert.equal(forged?.status(), 403);
+        assert.match((await forged?.text()) ?? '', /OIDC_BROWSER_MISMATCH/);
+
+        const starterContext = await browser.newContext();
+        await starterContext.addCookies([cookieAt(nonce.value)]);
+        const starter = await starterContext.newPage();
+        await starter.goto(callback);
+        await starter.getByRole('heading', { name: 'Signed in' }).waitFor();
+        await Promise.all([elsewhere.context().close(), forgedContext.close(), starterContext.close()]);
       });
 
       it('refuses an account whose email the provider has not verified', async (t) => {

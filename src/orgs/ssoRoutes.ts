@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { parseInput } from '../http/parseInput.ts';
 import { perClientIp, rateLimited } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
+import { newBrowserBinding, type RoundTripProtocol, roundTripCookie } from '../identity/browserBinding.ts';
 import { startStaffOidcSignIn } from '../identity/oidcService.ts';
 import { outcomePage } from '../identity/pages.ts';
 import { startStaffSamlSignIn } from '../identity/samlService.ts';
@@ -39,15 +41,26 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
   const limited = (route: string) => ({
     onRequest: rateLimited(app, perClientIp(`${route}-ip`, 'sign-in attempts', 20)),
   });
+  // The round trip is bound to this browser like a signer's (identity/browserBinding.ts).
+  await app.register(cookie);
 
   /** Sends the browser to the organisation's provider, or says SSO is not set up for it. */
   const toProvider =
-    (start: (organizationId: string) => Promise<string>) =>
+    (
+      protocol: RoundTripProtocol,
+      start: (organizationId: string, browserBindingHash: string) => Promise<string>,
+    ) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const { organizationId } = parseInput(organizationParams, request.params);
       if (!isUuid(organizationId)) return notConfigured(reply);
+      const browser = newBrowserBinding();
+      const roundTrip = roundTripCookie(platform.config.publicUrl, protocol, organizationId);
       try {
-        return reply.header('cache-control', 'no-store').redirect(await start(organizationId), 302);
+        const url = await start(organizationId, browser.hash);
+        return reply
+          .setCookie(roundTrip.name, browser.nonce, roundTrip.options)
+          .header('cache-control', 'no-store')
+          .redirect(url, 302);
       } catch (error) {
         if (error instanceof SignetError && error.code === 'SSO_NOT_CONFIGURED') return notConfigured(reply);
         throw error;
@@ -57,8 +70,8 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
   app.get(
     '/auth/sso/:organizationId/saml',
     limited('sso-saml-start'),
-    toProvider(async (organizationId) => {
-      const started = await startStaffSamlSignIn(platform, organizationId);
+    toProvider('saml', async (organizationId, browserBindingHash) => {
+      const started = await startStaffSamlSignIn(platform, organizationId, browserBindingHash);
       if (started.binding !== 'redirect') throw new Error('staff SAML sign-in uses the Redirect binding');
       return started.url;
     }),
@@ -66,7 +79,9 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
   app.get(
     '/auth/sso/:organizationId/oidc',
     limited('sso-oidc-start'),
-    toProvider((organizationId) => startStaffOidcSignIn(platform, organizationId)),
+    toProvider('oidc', (organizationId, browserBindingHash) =>
+      startStaffOidcSignIn(platform, organizationId, browserBindingHash),
+    ),
   );
 
   app.post('/api/v1/auth/sso/exchange', limited('sso-exchange'), async (request) => {

@@ -102,6 +102,14 @@ export interface ResponseOptions {
    * ida:From/To/Verified, ida:Line children) that pysaml2's object model cannot express.
    */
   attributesXml?: string[];
+  /**
+   * Namespace declarations (prefix → URI) the IdP writes on the Response and/or the Assertion
+   * start tag, for content that relies on them rather than declaring its own. Encrypted, the
+   * Assertion is serialised the way pysaml2 does (see self_contained_response in
+   * pysaml2_idp.py): its element and attribute names get prefixes declared inside it, while a
+   * QName in text, such as an xsi:type value, keeps the prefix it was written with.
+   */
+  declareNamespaces?: { response?: Record<string, string>; assertion?: Record<string, string> };
 }
 
 export interface ParsedAuthnRequest {

@@ -18,12 +18,14 @@ bend the answer into the failure cases the SP must refuse; see answer() below.
 """
 
 import base64
+import io
 import json
 import os
 import re
 import sys
 import tempfile
 import time
+from xml.etree import ElementTree
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml, samlp
 from saml2.config import IdPConfig
@@ -241,6 +243,7 @@ def answer(server, conf, command, info):
         if sign_response:
             to_sign.append((class_name(response), response.id))
         xml = inject_raw_attributes(response.to_string().decode("utf-8"), raw_attributes)
+        xml = declare_namespaces(xml, options.get("declareNamespaces", {}))
         if not to_sign:
             return xml
         return signed_instance_factory(xml, server.sec, to_sign)
@@ -249,8 +252,7 @@ def answer(server, conf, command, info):
     # encrypted in place with xmlsec1 for the SP's encryption certificate, then the Response signed.
     assertion_tag = assertion._to_element_tree().tag
     response = pre_encrypt_assertion(response)
-    xml = response.get_xml_string_with_self_contained_assertion_within_encrypted_assertion(assertion_tag)
-    xml = inject_raw_attributes(xml, raw_attributes)
+    xml = self_contained_response(response, assertion_tag, raw_attributes, options.get("declareNamespaces", {}))
     if to_sign:
         xml = signed_instance_factory(xml, server.sec, to_sign)
     block_uri, session_key = BLOCK[encryption.get("block", "aes256-cbc")]
@@ -291,6 +293,80 @@ def inject_raw_attributes(xml, raw_attributes):
     if count != 1:
         raise SystemExit("raw attribute placeholder not found")
     return replaced
+
+
+def declare_namespaces(xml, declarations):
+    """Declares namespaces on the Response and/or Assertion start tag, before signing.
+
+    declarations is {"response": {prefix: uri}, "assertion": {prefix: uri}}: where an IdP puts
+    the declarations its content relies on (ElementTree and OpenSAML declare on the root), so the
+    attributes spliced in by inject_raw_attributes can rely on them instead of their own.
+    """
+    for element, names in (("Response", declarations.get("response")), ("Assertion", declarations.get("assertion"))):
+        if not names:
+            continue
+        written = "".join(' xmlns:%s="%s"' % (prefix, uri) for prefix, uri in names.items())
+        xml, count = re.subn(r"(<(?:\w+:)?" + element + r")(?=[\s>/])", lambda m: m.group(1) + written, xml, count=1)
+        if count != 1:
+            raise SystemExit("no %s start tag to declare namespaces on" % element)
+    return xml
+
+
+def self_contained_response(response, assertion_tag, raw_attributes, declarations):
+    """The Response as pysaml2 serialises it for encryption.
+
+    This is get_xml_string_with_self_contained_assertion_within_encrypted_assertion with the raw
+    attributes and the declarations put into its element tree first, so they go through the
+    same step as everything pysaml2 builds: each element and attribute name inside the Assertion
+    is given an `encasN` prefix declared on the Assertion (xmlsec1 encrypts the element's bytes
+    alone, so nothing declared around it would reach the SP), while text, xsi:type values
+    included, stays as written. Declarations survive only where written out as xmlns:…
+    attributes, the way pysaml2 writes xmlns:xs beside an xs:string value.
+    """
+    tree = response._to_element_tree()
+    assertion = tree.find(response.encrypted_assertion._to_element_tree().tag).find(assertion_tag)
+    context = {**declarations.get("response", {}), **declarations.get("assertion", {})}
+    splice_raw_attributes(assertion, raw_attributes, context)
+    for element, names in ((tree, declarations.get("response")), (assertion, declarations.get("assertion"))):
+        for prefix, uri in (names or {}).items():
+            element.set("xmlns:" + prefix, uri)
+    response.set_prefixes(assertion, response.get_prefix_map([assertion]))
+    return ElementTree.tostring(tree, encoding="UTF-8").decode("utf-8")
+
+
+def splice_raw_attributes(assertion, raw_attributes, context):
+    """inject_raw_attributes on an element tree: the placeholder Attribute becomes the fragments."""
+    if not raw_attributes:
+        return
+    for statement in assertion.iter("{%s}AttributeStatement" % saml.NAMESPACE):
+        for index, attribute in enumerate(list(statement)):
+            if attribute.get("Name") == RAW_PLACEHOLDER:
+                statement.remove(attribute)
+                for offset, fragment in enumerate(raw_attributes):
+                    statement.insert(index + offset, parse_keeping_declarations(fragment, context))
+                return
+    raise SystemExit("raw attribute placeholder not found")
+
+
+def parse_keeping_declarations(fragment, context):
+    """Parses an XML fragment into ElementTree in the namespace context {prefix: uri} it will sit
+    in, keeping each declaration the fragment writes as an xmlns:… attribute where it was written
+    (ElementTree alone would fold them into the names and drop them)."""
+    declared = "".join(' xmlns:%s="%s"' % (prefix, uri) for prefix, uri in context.items())
+    wrapped = "<context%s>%s</context>" % (declared, fragment)
+    pending = []
+    wrapper = None
+    for event, item in ElementTree.iterparse(io.StringIO(wrapped), events=("start-ns", "start")):
+        if event == "start-ns":
+            pending.append(item)
+            continue
+        if wrapper is None:
+            wrapper = item
+        else:
+            for prefix, uri in pending:
+                item.set("xmlns:" + prefix if prefix else "xmlns", uri)
+        pending = []
+    return wrapper[0]
 
 
 def class_name(instance):

@@ -25,6 +25,8 @@ import {
   parseMatchingDataSet,
   ukDate,
 } from './matchingDataSet.ts';
+import { contentNamespacesOf } from './qnames.ts';
+import { parseXml } from './xml.ts';
 
 // `assertion()` can rebind the `ida` prefix to show that only the namespace counts.
 
@@ -127,29 +129,76 @@ describe('parseMatchingDataSet', () => {
     });
   });
 
-  it('resolves an xsi:type prefix the signed bytes do not declare from the prefixes the IdP declared', () => {
+  describe('resolves an xsi:type prefix the verified bytes do not declare where the value sat', () => {
     // Exclusive C14N keeps only the declarations that element and attribute names use: a value
     // written without ida:Verified keeps its prefix only inside the xsi:type text, and loses
-    // the binding. Here the prefix `t` stands for it, declared nowhere in the bytes.
+    // the binding. `t` stands for it here, declared in the message as received but not in the
+    // verified bytes; the received message says where each declaration was in scope.
     const lost = personName('Zoey', { type: 't:PersonNameType', verified: null });
-    const xml = assertion({ MDS_firstname: [personName('Zoë'), lost] });
-    assert.deepEqual(faultsOf(xml), [{ attribute: 'MDS_firstname', code: 'MDS_WRONG_TYPE' }]);
+    const verified = assertion({ MDS_firstname: [personName('Zoë'), lost] });
+    const namespacesOf = (received: string) => {
+      const root = parseXml(received).documentElement;
+      assert.ok(root);
+      return contentNamespacesOf(root, {}, undefined);
+    };
 
-    const resolved = parseMatchingDataSet(xml, { contentPrefixes: { t: IDA_NS } });
-    assert.ok(resolved.ok, JSON.stringify(!resolved.ok && resolved.faults));
-    assert.deepEqual(
-      resolved.mds.firstNames.map((n) => [n.value, n.verified]),
-      [
-        ['Zoë', true],
-        ['Zoey', false],
-      ],
-    );
-
-    const declared = assertion({
-      MDS_firstname: [personName('Zoe', { type: 't:PersonNameType', xmlns: 'xmlns:t="urn:not-ida"' })],
+    it('from a declaration on an ancestor of the value', () => {
+      assert.deepEqual(faultsOf(verified), [{ attribute: 'MDS_firstname', code: 'MDS_WRONG_TYPE' }]);
+      const received = verified.replace(
+        '<saml:Attribute Name="MDS_firstname">',
+        `<saml:Attribute xmlns:t="${IDA_NS}" Name="MDS_firstname">`,
+      );
+      const resolved = parseMatchingDataSet(verified, { contentNamespaces: namespacesOf(received) });
+      assert.ok(resolved.ok, JSON.stringify(!resolved.ok && resolved.faults));
+      assert.deepEqual(
+        resolved.mds.firstNames.map((n) => [n.value, n.verified]),
+        [
+          ['Zoë', true],
+          ['Zoey', false],
+        ],
+      );
     });
-    const stillWrong = parseMatchingDataSet(declared, { contentPrefixes: { t: IDA_NS } });
-    assert.equal(stillWrong.ok, false, 'a binding the signed bytes do declare always wins');
+
+    it('from the context the assertion sat in (the Response, or an encrypted one’s EncryptedAssertion)', () => {
+      const root = parseXml(verified).documentElement;
+      assert.ok(root);
+      const result = parseMatchingDataSet(verified, {
+        contentNamespaces: contentNamespacesOf(root, { t: IDA_NS }, undefined),
+      });
+      assert.ok(result.ok, JSON.stringify(!result.ok && result.faults));
+    });
+
+    it('never from a declaration in scope elsewhere (on another attribute)', () => {
+      const received = verified.replace(
+        '<saml:Attribute Name="MDS_surname">',
+        `<saml:Attribute xmlns:t="${IDA_NS}" Name="MDS_surname">`,
+      );
+      const result = parseMatchingDataSet(verified, { contentNamespaces: namespacesOf(received) });
+      assert.deepEqual(result.ok ? [] : result.faults.map((f) => f.code), ['MDS_WRONG_TYPE']);
+    });
+
+    it('never over a binding the verified bytes declare', () => {
+      const declared = assertion({
+        MDS_firstname: [personName('Zoe', { type: 't:PersonNameType', xmlns: 'xmlns:t="urn:not-ida"' })],
+      });
+      const root = parseXml(declared).documentElement;
+      assert.ok(root);
+      const stillWrong = parseMatchingDataSet(declared, {
+        contentNamespaces: contentNamespacesOf(root, { t: IDA_NS }, undefined),
+      });
+      assert.equal(stillWrong.ok, false, 'a binding the signed bytes do declare always wins');
+    });
+
+    it('and not at all when what was received does not describe the verified elements', () => {
+      const received = verified
+        .replace(
+          '<saml:Attribute Name="MDS_firstname">',
+          `<saml:Attribute xmlns:t="${IDA_NS}" Name="MDS_firstname">`,
+        )
+        .replace('<saml:Issuer>', '<saml:Extra/><saml:Issuer>');
+      const result = parseMatchingDataSet(verified, { contentNamespaces: namespacesOf(received) });
+      assert.equal(result.ok, false);
+    });
   });
 
   describe('refuses what is not a SAML assertion with MDS_MALFORMED', () => {

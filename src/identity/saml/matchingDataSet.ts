@@ -1,5 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import { LEVELS_OF_ASSURANCE } from '../schema.ts';
+import { type ContentNamespaces, type QNameResolver, qnameResolver } from './qnames.ts';
 import { children, hasDoctype, NS, parseXml, textOf } from './xml.ts';
 
 /*
@@ -161,25 +162,24 @@ export function parseMatchingDataSet(
   assertionXml: string,
   options: {
     /**
-     * Where xsi:type names a prefix the verified bytes do not declare, the namespace the IdP
-     * bound it to in the message it sent. Exclusive C14N (the usual SAML signature transform)
-     * keeps only declarations that element and attribute names use, so an unverified value
-     * written without ida:Verified loses the binding of the `ida` in its xsi:type. Resolving it
-     * from the received message is safe: the type decides only whether the MDS is well formed;
-     * every value, date and Verified flag is still read from the signed bytes alone.
+     * Where xsi:type names a prefix the verified bytes do not declare: the prefixes in scope at
+     * each element where it sat in the message (SamlOutcome.contentNamespaces). Exclusive C14N,
+     * the usual SAML signature transform, keeps only the declarations element and attribute
+     * names use, and an encrypting IdP may declare them outside the cleartext; ./qnames.ts says
+     * how they are resolved and why that is safe. Without it, only the verified bytes count.
      */
-    contentPrefixes?: Readonly<Record<string, string>>;
+    contentNamespaces?: ContentNamespaces;
   } = {},
 ): MdsParseResult {
   const assertion = readAssertion(assertionXml);
-  const contentPrefixes = options.contentPrefixes ?? {};
   if (typeof assertion === 'string') {
     return { ok: false, faults: [{ attribute: 'Assertion', code: 'MDS_MALFORMED', detail: assertion }] };
   }
+  const resolve = qnameResolver(assertion, options.contentNamespaces);
   const faults: MdsFault[] = [];
   const found = findMdsAttributes(assertion, faults);
   const read = <T>(attributeRule: AttributeRule, content: ContentReader<T>) =>
-    readAttribute(found.get(attributeRule.name), attributeRule, content, faults, contentPrefixes);
+    readAttribute(found.get(attributeRule.name), attributeRule, content, faults, resolve);
 
   const mds: MatchingDataSet = {
     firstNames: read(FIRST_NAME, readName),
@@ -239,7 +239,7 @@ function readAttribute<T>(
   attributeRule: AttributeRule,
   content: ContentReader<T>,
   faults: MdsFault[],
-  contentPrefixes: Readonly<Record<string, string>>,
+  resolve: QNameResolver,
 ): MdsValue<T>[] {
   const { name } = attributeRule;
   const fault = (code: MdsFaultCode, detail: string) => faults.push({ attribute: name, code, detail });
@@ -260,7 +260,7 @@ function readAttribute<T>(
   const values: MdsValue<T>[] = [];
   for (const [index, element] of valueElements.entries()) {
     const report: Report = (code, detail) => fault(code, `value ${index + 1}: ${detail}`);
-    const value = readValue(element, attributeRule.type, content, report, contentPrefixes);
+    const value = readValue(element, attributeRule.type, content, report, resolve);
     if (value) values.push(value);
   }
   // Only when the values themselves were sound: otherwise the earlier fault is the real cause.
@@ -276,9 +276,9 @@ function readValue<T>(
   expectedType: IdaValueType,
   content: ContentReader<T>,
   report: Report,
-  contentPrefixes: Readonly<Record<string, string>>,
+  resolve: QNameResolver,
 ): MdsValue<T> | undefined {
-  const typeProblem = checkXsiType(element, expectedType, contentPrefixes);
+  const typeProblem = checkXsiType(element, expectedType, resolve);
   // Content is only meaningful under its declared type, so a wrong type ends this value's checks.
   if (typeProblem) {
     report('MDS_WRONG_TYPE', typeProblem);
@@ -306,20 +306,14 @@ function readValue<T>(
  * (XML Schema part 1 §2.6.1); `foo:PersonNameType` is right whenever foo is bound to the ida
  * namespace, and `ida:PersonNameType` is wrong when ida is bound elsewhere.
  */
-function checkXsiType(
-  element: Element,
-  expected: IdaValueType,
-  contentPrefixes: Readonly<Record<string, string>>,
-): string | undefined {
+function checkXsiType(element: Element, expected: IdaValueType, resolve: QNameResolver): string | undefined {
   const wanted = `{${IDA_NS}}${expected}`;
   if (!element.hasAttributeNS(XSI_NS, 'type')) return `no xsi:type; expected ${wanted}`;
   const qname = (element.getAttributeNS(XSI_NS, 'type') ?? '').trim();
   const colon = qname.indexOf(':');
   const prefix = colon === -1 ? null : qname.slice(0, colon);
   const localName = colon === -1 ? qname : qname.slice(colon + 1);
-  // xmldom keys the default namespace as '' rather than null, and xmlns="" undeclares it.
-  const namespace =
-    element.lookupNamespaceURI(prefix ?? '') || (prefix ? contentPrefixes[prefix] : undefined) || null;
+  const namespace = resolve(element, prefix);
   if (prefix !== null && namespace === null) {
     return `xsi:type "${qname}" uses the undeclared prefix "${prefix}"; expected ${wanted}`;
   }

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
 import type { ResponseOptions } from '../../../test/peers/pysaml2Idp.ts';
-import { gender, mdsAttributeElements } from '../../../test/peers/saml/mds.ts';
+import {
+  gender,
+  IDA_NS,
+  mdsAttributeElements,
+  OWN_VOCABULARY_ATTRIBUTE,
+  PREFIX_DECLARED_ON_ANOTHER_VALUE,
+} from '../../../test/peers/saml/mds.ts';
 import {
   commentInNameId,
   EVIL_NAME_ID,
@@ -186,7 +192,9 @@ describe('GOV.UK Verify Matching Data Set from pysaml2', { concurrency: 2 }, () 
       if (!outcome) return;
       assert.deepEqual(outcome.attributes.MDS_surname, ['Smith-Jones', 'Smith']);
       assert.deepEqual(outcome.attributes.MDS_firstname, ['Zoë']);
-      const parsed = parseMatchingDataSet(outcome.assertionXml, { contentPrefixes: outcome.contentPrefixes });
+      const parsed = parseMatchingDataSet(outcome.assertionXml, {
+        contentNamespaces: outcome.contentNamespaces,
+      });
       assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.faults));
       if (!parsed.ok) return;
       assert.deepEqual(parsed.mds.firstNames, [{ value: 'Zoë', from: '1980-05-24', verified: true }]);
@@ -198,6 +206,51 @@ describe('GOV.UK Verify Matching Data Set from pysaml2', { concurrency: 2 }, () 
       assert.equal(parsed.mds.gender?.value, 'Female');
       assert.deepEqual(parsed.mds.currentAddresses[0]?.value.lines, ['1 Horse Guards Road', 'London']);
       assert.equal(parsed.mds.currentAddresses[0]?.value.postCode, 'SW1A 2HQ');
+    });
+  }
+
+  /** The MDS faults (attribute:code) of a successful outcome, [] when it parses. */
+  async function mdsFaults(t: TestContext, options: ResponseOptions): Promise<string[] | undefined> {
+    const outcome = assertSuccess(await judge(t, options));
+    if (!outcome) return undefined;
+    const parsed = parseMatchingDataSet(outcome.assertionXml, {
+      contentNamespaces: outcome.contentNamespaces,
+    });
+    return parsed.ok ? [] : parsed.faults.map((f) => `${f.attribute}:${f.code}`);
+  }
+
+  // Encrypted, pysaml2 gives every name inside the assertion an `encasN` prefix of its own and
+  // leaves xsi:type values as written, so `ida` is declared in none of the verified bytes: its
+  // binding is wherever the IdP put it, and must resolve there as it does unencrypted.
+  for (const encrypt of [false, true]) {
+    const how = encrypt ? 'an encrypted' : 'a signed';
+    const encryption = encrypt ? { encrypt: { block: 'aes256-gcm' as const } } : {};
+
+    it(`reads ${how} MDS whose ida prefix the IdP declared on the Response alone, though another attribute binds ida otherwise in its own scope`, async (t) => {
+      const faults = await mdsFaults(t, {
+        attributesXml: [...mdsAttributeElements({}, ['saml', 'xsi']), OWN_VOCABULARY_ATTRIBUTE],
+        declareNamespaces: { response: { ida: IDA_NS } },
+        ...encryption,
+      });
+      assert.deepEqual(faults ?? [], []);
+    });
+
+    it(`reads ${how} MDS whose ida prefix the IdP declared on the Assertion alone`, async (t) => {
+      const faults = await mdsFaults(t, {
+        attributesXml: mdsAttributeElements({}, ['saml', 'xsi']),
+        declareNamespaces: { assertion: { ida: IDA_NS } },
+        signResponse: true,
+        ...encryption,
+      });
+      assert.deepEqual(faults ?? [], []);
+    });
+
+    it(`does not resolve an xsi:type prefix in ${how} MDS from a declaration on another value`, async (t) => {
+      const faults = await mdsFaults(t, {
+        attributesXml: mdsAttributeElements(PREFIX_DECLARED_ON_ANOTHER_VALUE),
+        ...encryption,
+      });
+      if (faults) assert.deepEqual(faults, ['MDS_firstname:MDS_WRONG_TYPE']);
     });
   }
 });

@@ -3,19 +3,9 @@ import { type Element, XMLSerializer } from '@xmldom/xmldom';
 import xmlenc from 'xml-encryption';
 import { forbiddenAlgorithm } from './algorithms.ts';
 import { checkIdpConfig, type SamlIdpConfig, type SamlSp } from './config.ts';
+import { type ContentNamespaces, contentNamespacesOf, namespacesInScope } from './qnames.ts';
 import { verifyEnvelopedSignature } from './signature.ts';
-import {
-  attribute,
-  child,
-  children,
-  descendants,
-  hasDoctype,
-  is,
-  NS,
-  parseXml,
-  textOf,
-  unambiguousPrefixBindings,
-} from './xml.ts';
+import { attribute, child, children, descendants, hasDoctype, is, NS, parseXml, textOf } from './xml.ts';
 
 /**
  * Why a SAMLResponse was refused. Each is stable (it is audited and shown as a code):
@@ -93,14 +83,15 @@ export type SamlOutcome =
        * The Assertion exactly as verified (decrypted if it was encrypted): the canonical bytes the
        * signature covers, so without its own enveloped ds:Signature. Read MDS from this only. Note
        * exclusive C14N keeps only namespace declarations used by element/attribute names, so a
-       * prefix used only inside an xsi:type value may be undeclared here.
+       * prefix used only inside an xsi:type value may be undeclared here: `contentNamespaces`.
        */
       assertionXml: string;
       /**
-       * Prefixes the IdP declared (unambiguously) in what it sent, for QNames in content — such
-       * as MDS xsi:type values — whose declarations exclusive C14N left out of `assertionXml`.
+       * For QNames in content (MDS xsi:type values): the prefixes in scope at each element of
+       * `assertionXml` where it sat in the message (for an encrypted assertion, in the context of
+       * its EncryptedAssertion). Resolve with ./qnames.ts#qnameResolver, which says why this is safe.
        */
-      contentPrefixes: Record<string, string>;
+      contentNamespaces: ContentNamespaces;
       /** The whole Response as received (signatures intact, assertion still encrypted if it was), for evidence. */
       responseXml: string;
       statusCodes: string[];
@@ -247,6 +238,7 @@ async function judgeResponse(xml: string, response: Element, ctx: Context): Prom
   // The assertion must carry its own valid signature (WantAssertionsSigned); what it signed is
   // the only assertion read from here on.
   let assertionXml = '';
+  let contentNamespaces: ContentNamespaces = { elements: [] };
   const direct = plain[0];
   if (direct) {
     const check = verifyEnvelopedSignature(xml, direct, ctx.idp.certificatesPem);
@@ -260,22 +252,31 @@ async function judgeResponse(xml: string, response: Element, ctx: Context): Prom
     }
     if (!check.ok) return reject('SAML_SIGNATURE_INVALID', `Assertion signature: ${check.detail}`);
     assertionXml = check.verifiedXml;
+    contentNamespaces = contentNamespacesOf(
+      direct,
+      namespacesInScope(response),
+      child(direct, NS.dsig, 'Signature'),
+    );
   }
   const encryptedAssertion = encrypted[0];
-  let decrypted: Element | undefined;
   if (encryptedAssertion) {
     const inspected = await inspectEncryptedAssertion(encryptedAssertion, responseSigned, ctx);
     assertionXml = inspected.verifiedXml;
-    decrypted = inspected.decrypted;
+    // The cleartext stands where its EncryptedData stood (XML Encryption §4.2 step 4): inside the
+    // EncryptedAssertion, under the declarations in scope there (./qnames.ts).
+    contentNamespaces = contentNamespacesOf(
+      inspected.decrypted,
+      namespacesInScope(encryptedAssertion),
+      child(inspected.decrypted, NS.dsig, 'Signature'),
+    );
   }
-  const contentPrefixes = unambiguousPrefixBindings(decrypted ? [response, decrypted] : [response]);
 
   // node-saml, independently, must reach the same verdict on signature and decryption.
   await crossCheckWithNodeSaml(xml, encrypted.length > 0, ctx);
   if (hasDoctype(assertionXml)) reject('SAML_DOCTYPE', 'the verified assertion contains a DOCTYPE');
   return judgeAssertion(
     parseTrusted(assertionXml),
-    { assertionXml, contentPrefixes, responseXml: xml },
+    { assertionXml, contentNamespaces, responseXml: xml },
     trustedResponse,
     responseSigned,
     status,
@@ -497,7 +498,7 @@ function checkIssueInstant(element: Element, ctx: Context): void {
 
 function judgeAssertion(
   assertion: Element,
-  evidence: { assertionXml: string; contentPrefixes: Record<string, string>; responseXml: string },
+  evidence: { assertionXml: string; contentNamespaces: ContentNamespaces; responseXml: string },
   response: Element,
   responseSigned: boolean,
   status: Status,

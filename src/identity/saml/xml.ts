@@ -98,28 +98,6 @@ export function textOf(element: Element): string {
   return text;
 }
 
-const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
-
-/**
- * Every prefix declared anywhere in the subtrees of `roots` that is bound to one namespace only;
- * a prefix bound to different namespaces in different places is left out as ambiguous.
- */
-export function unambiguousPrefixBindings(roots: Element[]): Record<string, string> {
-  const seen = new Map<string, string | null>();
-  const visit = (element: Element) => {
-    for (let index = 0; index < element.attributes.length; index++) {
-      const declaration = element.attributes.item(index);
-      if (!declaration || declaration.namespaceURI !== XMLNS_NS || declaration.prefix !== 'xmlns') continue;
-      const prefix = declaration.localName ?? '';
-      const known = seen.get(prefix);
-      seen.set(prefix, known === undefined || known === declaration.value ? declaration.value : null);
-    }
-    for (let node = element.firstChild; node; node = node.nextSibling) if (isElement(node)) visit(node);
-  };
-  for (const root of roots) visit(root);
-  return Object.fromEntries([...seen].filter((entry): entry is [string, string] => entry[1] !== null));
-}
-
 /** An attribute value, or undefined when absent (xmldom answers '' or null for absent). */
 export function attribute(element: Element, name: string): string | undefined {
   return element.hasAttribute(name) ? (element.getAttribute(name) ?? undefined) : undefined;

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuthnRequest } from '../../../src/identity/saml/index.ts';
+import { CookieJar } from '../../support/cookieJar.ts';
 
 /*
  * What a browser carries between Signet and the IdP in tests: the AuthnRequest a 302 points at
- * (for pysaml2 to answer), and the IdP's answer form-posted to Signet's ACS.
+ * (for pysaml2 to answer), and the IdP's answer form-posted to Signet's ACS — with the cookies
+ * of the browser that posts it, as the round trip is bound to the browser that started it.
  */
 
 /** The Redirect-binding AuthnRequest a start URL's Location carries, as pysaml2Idp.ts takes it. */
@@ -20,14 +22,18 @@ export interface AcsAnswer {
   code: string | undefined;
 }
 
-/** The browser's POST of the answer to the ACS (SAML bindings §3.5.4). */
+/**
+ * `browser`'s POST of the answer to the ACS (SAML bindings §3.5.4); by default a browser with no
+ * cookies, which is not the one that started any round trip.
+ */
 export async function postToAcs(
   app: FastifyInstance,
   organizationId: string,
   samlResponse: string,
-  relayState = 'ignored',
+  options: { browser?: CookieJar; relayState?: string } = {},
 ): Promise<AcsAnswer> {
-  const response = await app.inject({
+  const { browser = new CookieJar(), relayState = 'ignored' } = options;
+  const response = await browser.inject(app, {
     method: 'POST',
     url: `/saml/${organizationId}/acs`,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

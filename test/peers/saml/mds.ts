@@ -80,16 +80,26 @@ export const COMPLETE: MdsAttributes = {
   ],
 };
 
+/** The prefixes the MDS builders write, and their namespaces. */
+export const MDS_PREFIXES = { saml: SAML_NS, xsi: XSI_NS, ida: IDA_NS } as const;
+export type MdsPrefix = keyof typeof MDS_PREFIXES;
+
 /**
- * The attributes as whole <saml:Attribute> elements, each declaring its namespaces, for pysaml2
- * to splice into its AttributeStatement before signing (ResponseOptions.attributesXml).
+ * The attributes as whole <saml:Attribute> elements for pysaml2 to splice into its
+ * AttributeStatement before signing (ResponseOptions.attributesXml). Each declares the prefixes
+ * in `declare` (all three by default); leave one out to have the IdP declare it elsewhere
+ * (ResponseOptions.declareNamespaces).
  */
-export function mdsAttributeElements(overrides: MdsAttributes = {}): string[] {
+export function mdsAttributeElements(
+  overrides: MdsAttributes = {},
+  declare: readonly MdsPrefix[] = ['saml', 'xsi', 'ida'],
+): string[] {
+  const declarations = declare.map((prefix) => `xmlns:${prefix}="${MDS_PREFIXES[prefix]}" `).join('');
   return Object.entries({ ...COMPLETE, ...overrides })
     .filter((entry): entry is [string, string[]] => entry[1] !== undefined)
     .map(
       ([name, values]) =>
-        `<saml:Attribute xmlns:saml="${SAML_NS}" xmlns:xsi="${XSI_NS}" xmlns:ida="${IDA_NS}" Name="${name}"` +
+        `<saml:Attribute ${declarations}Name="${name}"` +
         ` NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${values.join('')}</saml:Attribute>`,
     );
 }
@@ -272,3 +282,23 @@ export const MDS_FAULT_CASES: MdsFaultCase[] = [
     code: 'MDS_UPRN_INVALID',
   },
 ];
+
+/**
+ * An attribute of the IdP's own vocabulary, sent beside the MDS, whose declarations bind the
+ * prefix `ida` to that vocabulary in its own scope: legal XML that a search of the whole message
+ * for "the" binding of `ida` finds ambiguous.
+ */
+export const OWN_VOCABULARY_ATTRIBUTE =
+  `<saml:Attribute xmlns:saml="${SAML_NS}" xmlns:xsi="${XSI_NS}" xmlns:xs="http://www.w3.org/2001/XMLSchema"` +
+  ' xmlns:ida="urn:example:idp:attributes" Name="urn:example:idp:attributes:assurance"' +
+  ' NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">' +
+  '<saml:AttributeValue xsi:type="xs:string">high</saml:AttributeValue></saml:Attribute>';
+
+/**
+ * A first name typed with the prefix `t`, which only the middle name's value declares: out of
+ * scope at the first name, so its type does not resolve (MDS_WRONG_TYPE on MDS_firstname).
+ */
+export const PREFIX_DECLARED_ON_ANOTHER_VALUE: MdsAttributes = {
+  MDS_firstname: [personName('Zoë', { type: 't:PersonNameType', from: '1980-05-24' })],
+  MDS_middlename: [personName('Anne-Marie', { type: 't:PersonNameType', xmlns: `xmlns:t="${IDA_NS}"` })],
+};
