@@ -53,20 +53,23 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
 
   const sizes = { document: platform.config.maxUploadBytes, request: platform.config.maxRequestBytes };
 
-  app.post(
-    '/api/v1/envelopes',
-    { ...write, onRequest: refuseDeclaredOversize(sizes.request) },
-    async (request, reply) => {
-      const { send } = parseInput(sendQuery, request.query);
-      const { input, documents } = request.isMultipart()
-        ? await readMultipartEnvelope(request, sizes)
-        : readJsonEnvelope(request.body, sizes);
-      const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
-        send: send === 'true',
-      });
-      return reply.status(201).header('location', `/api/v1/envelopes/${envelope.id}`).send(envelope);
-    },
-  );
+  const createOptions = {
+    ...write,
+    onRequest: refuseDeclaredOversize(sizes.request),
+    // Base64 inflates documents by 4/3; the limits on the documents themselves are checked
+    // after decoding (readJsonEnvelope) or while streaming (readMultipartEnvelope).
+    bodyLimit: jsonBodyLimit(sizes.request),
+  };
+  app.post('/api/v1/envelopes', createOptions, async (request, reply) => {
+    const { send } = parseInput(sendQuery, request.query);
+    const { input, documents } = request.isMultipart()
+      ? await readMultipartEnvelope(request, sizes)
+      : readJsonEnvelope(request.body, sizes);
+    const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
+      send: send === 'true',
+    });
+    return reply.status(201).header('location', `/api/v1/envelopes/${envelope.id}`).send(envelope);
+  });
 
   app.get('/api/v1/envelopes', read, async (request) => {
     return listEnvelopes(platform, principalOf(request).organizationId, parseInput(listQuery, request.query));
@@ -167,6 +170,9 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
   });
 }
 
+/** The documents in base64 (4/3 of their size) and room for the envelope JSON around them. */
+const jsonBodyLimit = (requestLimit: number) => Math.ceil((requestLimit * 4) / 3) + 1024 * 1024;
+
 interface UploadSizes {
   /** One document. */
   document: number;
@@ -194,7 +200,7 @@ function requestTooLarge(limit: number) {
  * is counted as it arrives.
  */
 function refuseDeclaredOversize(requestLimit: number) {
-  const declaredLimit = Math.ceil((requestLimit * 4) / 3) + 1024 * 1024;
+  const declaredLimit = jsonBodyLimit(requestLimit);
   return async (request: FastifyRequest) => {
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > declaredLimit) throw requestTooLarge(requestLimit);

@@ -77,13 +77,13 @@ function forbidFraming(reply: FastifyReply): void {
 
 /** Assembles the HTTP app from feature plugins; `app.inject()` drives it in tests with no network. */
 export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
-  const maxRequest = platform.config.maxRequestBytes;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     trustProxy: trustedProxies(platform.config.trustProxy),
-    // Base64 inflates documents by 4/3; the per-document and per-request limits on the
-    // documents themselves are checked after decoding (envelopes/routes.ts).
-    bodyLimit: Math.ceil((maxRequest * 4) / 3) + 1024 * 1024,
+    // JSON bodies are small everywhere (a drawn signature, IdP metadata: under 2 MiB) but on the
+    // routes that take documents, which set their own limit: a public route must not parse
+    // 100 MB of JSON on the event loop.
+    bodyLimit: 2 * 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Errors the router meets before any handler (a malformed URL, an over-long parameter) are

@@ -149,6 +149,18 @@ for (const kind of databaseKinds()) {
       assert.equal(response.statusCode, 413);
     });
 
+    it('refuses a large JSON body on a public route instead of parsing it on the event loop', async () => {
+      const response = await signet.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/sign-in',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ email: 'a@b.test', password: 'x'.repeat(3 * MiB) }),
+        remoteAddress: '198.51.100.77',
+      });
+      assert.equal(response.statusCode, 413);
+      assert.equal((response.json() as { code: string }).code, 'REQUEST_TOO_LARGE');
+    });
+
     it('still accepts documents within both limits, streamed the same way', async () => {
       const sent = await streamUpload(signet, apiKey, [0, 0]);
       assert.equal(sent.status, 201, JSON.stringify(sent.body));
