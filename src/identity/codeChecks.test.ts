@@ -273,8 +273,8 @@ for (const kind of databaseKinds()) {
       assert.equal(session.body.identity[0]?.sentTo, '+44••••••••23');
       assert.equal((await signer().post(`/api/v1/signing/${token}/identity/otp/send`)).status, 202);
       const sms = await eventually(async () => {
-        const outbox = await signer().get<{ messages: { to: string; body: string; state: string }[] }>(
-          '/dev/sms-outbox',
+        const outbox = await api.get<{ messages: { to: string; body: string; state: string }[] }>(
+          '/api/v1/outbox/sms',
         );
         return outbox.body.messages.find((m) => m.to === '+447700900123' && m.state === 'sent');
       }, 'the text message');
@@ -359,7 +359,7 @@ describe('text messages through a Twilio-compatible API', () => {
       }),
     );
     assert.equal(created.status, 201);
-    const token = await latestTokenFor(signet.app, 'sam@client.test');
+    const token = await latestTokenFor(api, 'sam@client.test');
     assert.equal(
       (await apiClient(signet.app).post(`/api/v1/signing/${token}/identity/otp/send`)).status,
       202,

@@ -66,7 +66,7 @@ for (const kind of databaseKinds()) {
         }),
       );
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      return { token: await latestTokenFor(signet.app, email), envelopeId: created.body.id };
+      return { token: await latestTokenFor(api, email), envelopeId: created.body.id };
     }
 
     /** Opens the start URL and signs in at the provider as `login` (or cancels there). */

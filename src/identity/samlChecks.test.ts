@@ -114,7 +114,7 @@ for (const kind of databaseKinds()) {
         }),
       );
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      return { token: await latestTokenFor(signet.app, email), envelopeId: created.body.id };
+      return { token: await latestTokenFor(api, email), envelopeId: created.body.id };
     }
 
     /** What the browser does with the start URL: follow the 302, or read the auto-posting form. */

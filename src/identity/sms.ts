@@ -5,7 +5,7 @@ import type { Platform } from '../platform.ts';
 /*
  * Text messages for one-time codes, sent the way mail is: a row in sms_messages and an
  * `sms.send` job in the caller's transaction (outbox pattern), delivered by a transport. Without
- * SMS_PROVIDER the outbox is the table itself (shown at /dev/sms-outbox in development); with
+ * SMS_PROVIDER the outbox is the table itself (its admin reads it at GET /api/v1/outbox/sms); with
  * SMS_PROVIDER=twilio, Twilio's Messages API. No SDK: it is one form-encoded POST with basic
  * auth, and fetch does that.
  */
@@ -99,30 +99,49 @@ export async function deliverSms(platform: Platform, smsId: string): Promise<voi
   }
 }
 
+/** A text message as the organisation's admin sees it in the outbox. */
 export interface SmsOutboxEntry {
   id: string;
   to: string;
-  body: string;
   state: string;
   transport: string | null;
+  providerId: string | null;
+  lastError: string | null;
   createdAt: string;
+  sentAt: string | null;
+  /** Null unless messages stay in the local outbox (no SMS_PROVIDER). */
+  body: string | null;
 }
 
-export async function listSmsOutbox(sql: Sql, limit = 50): Promise<SmsOutboxEntry[]> {
+/** One organisation's text messages, newest first (the body only from the local outbox). */
+export async function listSmsOutbox(
+  sql: Sql,
+  query: { organizationId: string; limit: number; withBodies: boolean },
+): Promise<SmsOutboxEntry[]> {
   const rows = await sql.query<{
     id: string;
     to_number: string;
     body: string;
     state: string;
     transport: string | null;
+    provider_id: string | null;
+    last_error: string | null;
     created_at: Date | string;
-  }>('select * from sms_messages order by created_at desc limit $1', [limit]);
+    sent_at: Date | string | null;
+  }>(
+    `select id, to_number, body, state, transport, provider_id, last_error, created_at, sent_at
+       from sms_messages where organization_id = $1 order by created_at desc, id limit $2`,
+    [query.organizationId, query.limit],
+  );
   return rows.map((r) => ({
     id: r.id,
     to: r.to_number,
-    body: r.body,
     state: r.state,
     transport: r.transport,
+    providerId: r.provider_id,
+    lastError: r.last_error,
     createdAt: new Date(r.created_at).toISOString(),
+    sentAt: r.sent_at === null ? null : new Date(r.sent_at).toISOString(),
+    body: query.withBodies ? r.body : null,
   }));
 }

@@ -105,37 +105,62 @@ export async function deliverMail(platform: Platform, mailId: string): Promise<v
   }
 }
 
-export interface OutboxEntry {
+/** A mail as the organisation's admin sees it in the outbox: the body only where it is kept. */
+export interface OutboxMail {
   id: string;
   kind: string;
   to: string;
   subject: string;
-  text: string;
   state: string;
+  transport: string | null;
+  messageId: string | null;
+  lastError: string | null;
   createdAt: string;
+  sentAt: string | null;
+  /** Null unless the mail stays in the local outbox (no SMTP_URL): a relay's mail is not ours to show. */
+  text: string | null;
+  html: string | null;
 }
 
-/** The development outbox: every mail, newest first. */
-export async function listOutbox(sql: Sql, limit = 50): Promise<OutboxEntry[]> {
+/**
+ * One organisation's mail, newest first. With the local outbox the table is the mailbox and
+ * bodies are shown; with a relay it is the delivery log, and bodies are never shown.
+ */
+export async function listOutbox(
+  sql: Sql,
+  query: { organizationId: string; limit: number; withBodies: boolean },
+): Promise<OutboxMail[]> {
   const rows = await sql.query<{
     id: string;
     kind: string;
     to_address: string;
     subject: string;
     text_body: string;
+    html_body: string;
     state: string;
-    created_at: Date;
+    transport: string | null;
+    message_id: string | null;
+    last_error: string | null;
+    created_at: Date | string;
+    sent_at: Date | string | null;
   }>(
-    'select id, kind, to_address, subject, text_body, state, created_at from mail_messages order by created_at desc, id limit $1',
-    [limit],
+    `select id, kind, to_address, subject, text_body, html_body, state, transport, message_id, last_error,
+            created_at, sent_at
+       from mail_messages where organization_id = $1 order by created_at desc, id limit $2`,
+    [query.organizationId, query.limit],
   );
   return rows.map((r) => ({
     id: r.id,
     kind: r.kind,
     to: r.to_address,
     subject: r.subject,
-    text: r.text_body,
     state: r.state,
+    transport: r.transport,
+    messageId: r.message_id,
+    lastError: r.last_error,
     createdAt: new Date(r.created_at).toISOString(),
+    sentAt: r.sent_at === null ? null : new Date(r.sent_at).toISOString(),
+    text: query.withBodies ? r.text_body : null,
+    html: query.withBodies ? r.html_body : null,
   }));
 }
