@@ -12,10 +12,10 @@ import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { sealEnvelope } from './envelopes/sealing.ts';
 import { sweepRateLimitCounters } from './http/rateLimits.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
-import { createSmsTransport, deliverSms } from './identity/sms.ts';
+import { createSmsTransport, deliverSms, eraseExpiredSmsBodies } from './identity/sms.ts';
 import { startJobQueue } from './jobs/queue.ts';
 import { createMailTransport } from './notify/mailer.ts';
-import { deliverMail } from './notify/outbox.ts';
+import { deliverMail, eraseExpiredMailBodies } from './notify/outbox.ts';
 import { createOrganization, hasAnyOrganization } from './orgs/organizations.ts';
 import { certificatePem, loadOrCreateDevPki } from './pki/devCa.ts';
 import { createFileKeyStore } from './pki/fileKeyStore.ts';
@@ -147,6 +147,13 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     await queue.schedule('envelope.expire', '*/5 * * * *');
     await queue.work('maintenance.sweep', () => sweepRateLimitCounters(db));
     await queue.schedule('maintenance.sweep', '17 * * * *');
+    // A one-time code works for 10 minutes; the message that carried it keeps its body (sealed,
+    // in the local outbox) at most a minute longer.
+    await queue.work('outbox.sweep', async () => {
+      await eraseExpiredMailBodies(db);
+      await eraseExpiredSmsBodies(db);
+    });
+    await queue.schedule('outbox.sweep', '* * * * *');
 
     const app = await buildHttpApp(platform, log);
     if (options.bootstrap !== false) await bootstrapFirstOrganization(platform);

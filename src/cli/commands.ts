@@ -1,4 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
+import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
+import { sealedSecrets } from '../blobs/sealedSecrets.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
@@ -169,13 +171,13 @@ export const commands: Record<string, Command> = {
       const organizationId = required(values, 'org');
       const limit = Math.min(500, Math.max(1, Number(values.limit ?? 20) || 20));
       const withBodies = !config.smtpUrl;
+      const secrets = sealedSecrets(loadOrCreateMasterKey(config.dataDir, config.masterKey));
       const messages = await withDatabase(config, async (db) => {
         await requireOrganization(db, organizationId);
-        return listOutbox(db, { organizationId, limit, withBodies });
+        return listOutbox(db, secrets, { organizationId, limit, withBodies });
       });
       for (const m of messages) {
-        const body =
-          m.text === null ? '   (body not kept: sent through SMTP_URL)' : m.text.replace(/^/gm, '   ');
+        const body = m.text === null ? '   (no body kept)' : m.text.replace(/^/gm, '   ');
         process.stdout.write(`── ${m.createdAt}  ${m.state}  to ${m.to}\n   ${m.subject}\n${body}\n\n`);
       }
       if (messages.length === 0) process.stdout.write('The outbox is empty.\n');

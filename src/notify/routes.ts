@@ -22,7 +22,7 @@ export async function outboxRoutes(app: FastifyInstance, platform: Platform) {
     const withBodies = platform.mail.kind === 'outbox';
     return {
       transport: platform.mail.kind,
-      messages: await listOutbox(platform.db, { organizationId, limit, withBodies }),
+      messages: await listOutbox(platform.db, platform.secrets, { organizationId, limit, withBodies }),
     };
   });
   app.get('/api/v1/outbox/sms', admin, async (request) => {
@@ -31,7 +31,7 @@ export async function outboxRoutes(app: FastifyInstance, platform: Platform) {
     const withBodies = platform.sms.kind === 'outbox';
     return {
       transport: platform.sms.kind,
-      messages: await listSmsOutbox(platform.db, { organizationId, limit, withBodies }),
+      messages: await listSmsOutbox(platform.db, platform.secrets, { organizationId, limit, withBodies }),
     };
   });
 }
