@@ -139,6 +139,14 @@ for (const kind of databaseKinds()) {
       assert.match(tampered.stdout, /0 verified, 1 failed/);
     });
 
+    it("shows an organisation's outbox, its sealed bodies opened with the master key", () => {
+      // The envelope sent in the test above invited sam@client.test.
+      const outbox = signet('outbox', '--org', organizationId);
+      assert.equal(outbox.code, 0, outbox.stderr);
+      assert.match(outbox.stdout, /to sam@client\.test/);
+      assert.match(outbox.stdout, /\/sign\/[A-Za-z0-9_-]{43}/);
+    });
+
     if (kind === 'pglite') {
       it('says clearly when a running server holds the embedded database', () => {
         // A live process (this test runner) holding the lock stands for `npm start`.
