@@ -138,7 +138,7 @@ export interface SmsOutboxEntry {
   lastError: string | null;
   createdAt: string;
   sentAt: string | null;
-  /** Null unless messages stay in the local outbox (no SMS_PROVIDER). */
+  /** Null with a provider (SMS_PROVIDER), and once the code was used, replaced or expired. */
   body: string | null;
 }
 

@@ -151,7 +151,10 @@ export interface OutboxMail {
   lastError: string | null;
   createdAt: string;
   sentAt: string | null;
-  /** Null unless the mail stays in the local outbox (no SMTP_URL): a relay's mail is not ours to show. */
+  /**
+   * Null with a relay (SMTP_URL: the mail is not ours to show, and its body was erased), and once
+   * a one-time code's mail lost its body (the code was used, replaced or expired).
+   */
   text: string | null;
   html: string | null;
 }
