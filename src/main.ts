@@ -12,11 +12,11 @@ import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { recoverStalledSeals, sealEnvelope } from './envelopes/sealing.ts';
 import { sweepRateLimitCounters } from './http/rateLimits.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
-import { createSmsTransport, deliverSms } from './identity/sms.ts';
+import { createSmsTransport, deliverSms, eraseExpiredSmsBodies } from './identity/sms.ts';
 import { startJobQueue } from './jobs/queue.ts';
 import { createMailTransport } from './notify/mailer.ts';
-import { deliverMail } from './notify/outbox.ts';
-import { createOrganization, hasAnyOrganization } from './orgs/organizations.ts';
+import { deliverMail, eraseExpiredMailBodies } from './notify/outbox.ts';
+import { bootstrapFirstOrganization } from './orgs/firstStart.ts';
 import { createOutboundClient, type OutboundClient } from './outbound/outboundHttp.ts';
 import { certificatePem, loadOrCreateDevPki } from './pki/devCa.ts';
 import { createFileKeyStore } from './pki/fileKeyStore.ts';
@@ -43,7 +43,10 @@ export interface StartOptions {
   logger?: Logger;
   /** A PGlite data-directory dump to start from instead of initdb (tests only: saves ~5 s). */
   pgliteTemplate?: Blob;
-  /** Whether to create and print the default organisation on an empty database (default true). */
+  /**
+   * Whether to create the default organisation on an empty database, its credentials written to
+   * DATA_DIR/first-start-credentials.txt (default true).
+   */
   bootstrap?: boolean;
 }
 
@@ -156,6 +159,13 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     await queue.schedule('envelope.expire', '*/5 * * * *');
     await queue.work('maintenance.sweep', () => sweepRateLimitCounters(db));
     await queue.schedule('maintenance.sweep', '17 * * * *');
+    // A one-time code works for 10 minutes; the message that carried it keeps its body (sealed,
+    // in the local outbox) at most a minute longer.
+    await queue.work('outbox.sweep', async () => {
+      await eraseExpiredMailBodies(db);
+      await eraseExpiredSmsBodies(db);
+    });
+    await queue.schedule('outbox.sweep', '* * * * *');
 
     // Every instance looks for seals whose process died; the lease makes that safe (sealing.ts).
     stalledSeals = setInterval(() => {
@@ -166,7 +176,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     }, STALLED_SEAL_CHECK_MS);
     stalledSeals.unref();
     const app = await buildHttpApp(platform, log);
-    if (options.bootstrap !== false) await bootstrapFirstOrganization(platform);
+    if (options.bootstrap !== false) await bootstrapFirstOrganization(db, config.dataDir, process.stdout);
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
     log.info({ url, database: db.kind, mail: platform.mail.kind }, 'Signet is listening');
@@ -193,29 +203,4 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     await db.close().catch(() => undefined);
     throw error;
   }
-}
-
-/** On the very first start, create a default organisation and print its admin login and API key once. */
-async function bootstrapFirstOrganization(platform: Platform) {
-  if (await hasAnyOrganization(platform.db)) return;
-  const created = await createOrganization(platform.db, {
-    name: 'Default organisation',
-    adminEmail: 'admin@signet.localhost',
-    adminName: 'Administrator',
-    isDefault: true,
-  });
-  // Printed to the console, not the log: secrets never go to log storage, and this is shown once.
-  process.stdout.write(
-    [
-      '',
-      '  Signet first start: a default organisation was created.',
-      `    organization id : ${created.organizationId}`,
-      `    admin login     : ${created.adminEmail}`,
-      `    admin password  : ${created.adminPassword}`,
-      `    API key         : ${created.apiKey}`,
-      '  These are shown only once. Keep them somewhere safe.',
-      '',
-      '',
-    ].join('\n'),
-  );
 }

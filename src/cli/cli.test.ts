@@ -96,9 +96,16 @@ for (const kind of databaseKinds()) {
       const migrated = signet('migrate');
       assert.equal(migrated.code, 0, migrated.stderr);
       assert.deepEqual(JSON.parse(migrated.stdout), { applied: [] });
-      const outbox = signet('outbox');
-      assert.equal(outbox.code, 0);
+      const outbox = signet('outbox', '--org', organizationId);
+      assert.equal(outbox.code, 0, outbox.stderr);
       assert.match(outbox.stdout, /The outbox is empty/);
+      // It holds signing links and codes: one organisation at a time, never all of them.
+      const everyone = signet('outbox');
+      assert.equal(everyone.code, 1);
+      assert.match(everyone.stderr, /--org is required/);
+      const unknown = signet('outbox', '--org', '00000000-0000-4000-8000-000000000000');
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /ORG_NOT_FOUND/);
     });
 
     it('verifies audit chains and exits non-zero when one was tampered with', async () => {
@@ -132,12 +139,20 @@ for (const kind of databaseKinds()) {
       assert.match(tampered.stdout, /0 verified, 1 failed/);
     });
 
+    it("shows an organisation's outbox, its sealed bodies opened with the master key", () => {
+      // The envelope sent in the test above invited sam@client.test.
+      const outbox = signet('outbox', '--org', organizationId);
+      assert.equal(outbox.code, 0, outbox.stderr);
+      assert.match(outbox.stdout, /to sam@client\.test/);
+      assert.match(outbox.stdout, /\/sign\/[A-Za-z0-9_-]{43}/);
+    });
+
     if (kind === 'pglite') {
       it('says clearly when a running server holds the embedded database', () => {
         // A live process (this test runner) holding the lock stands for `npm start`.
         writeFileSync(join(dataDir, 'pglite.lock'), String(process.pid));
         try {
-          const result = signet('outbox');
+          const result = signet('outbox', '--org', organizationId);
           assert.equal(result.code, 1);
           assert.match(result.stderr, /in use by another Signet process/);
         } finally {

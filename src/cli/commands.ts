@@ -1,4 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
+import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
+import { sealedSecrets } from '../blobs/sealedSecrets.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
@@ -162,14 +164,21 @@ export const commands: Record<string, Command> = {
   },
 
   outbox: {
-    options: { limit: { type: 'string' } },
+    options: { org: { type: 'string' }, limit: { type: 'string' } },
     async run(config, values) {
+      // For an operator on the machine itself, and still one organisation at a time: the
+      // outbox holds signing links and one-time codes.
+      const organizationId = required(values, 'org');
       const limit = Math.min(500, Math.max(1, Number(values.limit ?? 20) || 20));
-      const messages = await withDatabase(config, (db) => listOutbox(db, limit));
+      const withBodies = !config.smtpUrl;
+      const secrets = sealedSecrets(loadOrCreateMasterKey(config.dataDir, config.masterKey));
+      const messages = await withDatabase(config, async (db) => {
+        await requireOrganization(db, organizationId);
+        return listOutbox(db, secrets, { organizationId, limit, withBodies });
+      });
       for (const m of messages) {
-        process.stdout.write(
-          `── ${m.createdAt}  ${m.state}  to ${m.to}\n   ${m.subject}\n${m.text.replace(/^/gm, '   ')}\n\n`,
-        );
+        const body = m.text === null ? '   (no body kept)' : m.text.replace(/^/gm, '   ');
+        process.stdout.write(`── ${m.createdAt}  ${m.state}  to ${m.to}\n   ${m.subject}\n${body}\n\n`);
       }
       if (messages.length === 0) process.stdout.write('The outbox is empty.\n');
       return 0;

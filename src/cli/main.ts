@@ -14,7 +14,7 @@ Commands:
                                           create an API key; prints {"id", "apiKey", "scopes"}
   revoke-api-key --org ID --key KEY_ID    revoke an API key
   list-api-keys --org ID                  list an organisation's API keys (never the secrets)
-  outbox [--limit N]                      list mails in the local outbox, newest first
+  outbox --org ID [--limit N]             list an organisation's mails in the local outbox, newest first
   audit-verify [ENVELOPE_ID]              check audit hash chains (all envelopes when no id)
   seals [--all]                           list envelopes whose seal is pending, running or failed
   ca-root                                 print the root certificate (PEM) relying parties should trust

@@ -13,6 +13,12 @@ describe('configuration from the environment', () => {
     assert.equal(config.devMode, true);
   });
 
+  it('listens on the loopback interface only, unless HOST names another', () => {
+    // Security issue: a default install must not offer its development conveniences to a network.
+    assert.equal(loadConfig({}).host, '127.0.0.1');
+    assert.equal(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+  });
+
   it('reports every bad value at once, by variable name, without echoing secrets', () => {
     const secret = 'c2VjcmV0LWJ1dC10b28tc2hvcnQ=';
     try {

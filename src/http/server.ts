@@ -9,7 +9,7 @@ import { SignetError } from '../errors.ts';
 import { oidcRoutes } from '../identity/oidcRoutes.ts';
 import { identityRoutes } from '../identity/routes.ts';
 import { samlRoutes } from '../identity/samlRoutes.ts';
-import { devOutboxRoutes } from '../notify/routes.ts';
+import { outboxRoutes } from '../notify/routes.ts';
 import { healthRoutes } from '../ops/healthRoutes.ts';
 import { organizationRoutes } from '../orgs/routes.ts';
 import { signInRoutes } from '../orgs/signInRoutes.ts';
@@ -121,7 +121,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => oidcRoutes(scope, platform));
   await app.register(async (scope) => samlRoutes(scope, platform));
   await app.register(async (scope) => verifyRoutes(scope, platform));
+  await app.register(async (scope) => outboxRoutes(scope, platform));
   await app.register(signingPageRoutes);
-  if (platform.config.devMode) await app.register(async (scope) => devOutboxRoutes(scope, platform));
   return app;
 }

@@ -244,11 +244,11 @@ for (const kind of databaseKinds()) {
       const standsAlone = (digits: string) =>
         new RegExp(`(?<![0-9a-zA-Z])${digits}(?![0-9a-zA-Z])`).test(events);
       assert.ok(!standsAlone(newCode) && !standsAlone(code), 'codes are never audited');
-      const [row] = await signet.platform.db.query<{ text_body: string }>(
-        `select text_body from mail_messages where kind = 'one-time-code' and to_address = $1 and state = 'sent' limit 1`,
+      const [row] = await signet.platform.db.query<{ sealed_body: string | null }>(
+        `select sealed_body from mail_messages where kind = 'one-time-code' and to_address = $1 and state = 'sent' limit 1`,
         [email],
       );
-      assert.equal(row?.text_body, '[delivered]', 'the relay has the code; we keep no copy');
+      assert.equal(row?.sealed_body, null, 'the relay has the code; we keep no copy');
     });
 
     it(`voids a one-time code after ${ONE_TIME_CODE_MAX_ATTEMPTS} wrong entries`, async () => {
@@ -274,8 +274,8 @@ for (const kind of databaseKinds()) {
       assert.equal(session.body.identity[0]?.sentTo, '+44••••••••23');
       assert.equal((await signer().post(`/api/v1/signing/${token}/identity/otp/send`)).status, 202);
       const sms = await eventually(async () => {
-        const outbox = await signer().get<{ messages: { to: string; body: string; state: string }[] }>(
-          '/dev/sms-outbox',
+        const outbox = await api.get<{ messages: { to: string; body: string; state: string }[] }>(
+          '/api/v1/outbox/sms',
         );
         return outbox.body.messages.find((m) => m.to === '+447700900123' && m.state === 'sent');
       }, 'the text message');
@@ -372,7 +372,7 @@ describe('text messages through a Twilio-compatible API', () => {
       }),
     );
     assert.equal(created.status, 201);
-    const token = await latestTokenFor(signet.app, 'sam@client.test');
+    const token = await latestTokenFor(api, 'sam@client.test');
     assert.equal(
       (await apiClient(signet.app).post(`/api/v1/signing/${token}/identity/otp/send`)).status,
       202,
@@ -387,13 +387,15 @@ describe('text messages through a Twilio-compatible API', () => {
     assert.equal(request.form.get('From'), '+15005550006');
     assert.match(request.form.get('Body') ?? '', /^\d{6} is your Signet code/);
     const row = await eventually(async () => {
-      const [sms] = await signet.platform.db.query<{ state: string; provider_id: string; body: string }>(
-        'select state, provider_id, body from sms_messages',
-      );
+      const [sms] = await signet.platform.db.query<{
+        state: string;
+        provider_id: string;
+        sealed_body: string | null;
+      }>('select state, provider_id, sealed_body from sms_messages');
       return sms?.state === 'sent' ? sms : undefined;
     }, 'the sent row');
     assert.equal(row.provider_id, 'SM0123456789abcdef0123456789abcdef');
-    assert.ok(!/\d{6}/.test(row.body), 'the code is not kept once the provider has it');
+    assert.equal(row.sealed_body, null, 'the code is not kept once the provider has it');
   });
 
   it('reports a refusal by status and Twilio error code, without the message that repeats the number', async () => {

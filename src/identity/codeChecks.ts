@@ -5,7 +5,7 @@ import { SignetError } from '../errors.ts';
 import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
 import type { Who } from '../http/who.ts';
 import { oneTimeCodeMail } from '../notify/messages.ts';
-import { queueMail } from '../notify/outbox.ts';
+import { eraseCodeMailBodies, queueMail } from '../notify/outbox.ts';
 import type { Platform } from '../platform.ts';
 import { findCheck, type IdentityCheckRow, loadIdentityChecks, updateCheck } from './checks.ts';
 import {
@@ -17,7 +17,7 @@ import {
   secondsUntilResend,
 } from './policy.ts';
 import { generateOneTimeCode, hashSecret, secretMatches } from './secrets.ts';
-import { queueSms } from './sms.ts';
+import { eraseCodeSmsBodies, queueSms } from './sms.ts';
 
 /*
  * The checks a signer passes by typing a code: the access code the sender gave them out of
@@ -75,9 +75,10 @@ export async function sendOneTimeCode(platform: Platform, token: string, who: Wh
       );
     }
     const code = generateOneTimeCode();
+    const expiresAt = new Date(now.getTime() + ONE_TIME_CODE_TTL_MS);
     await updateCheck(tx, check.id, {
       secret_hash: await hashSecret(code),
-      secret_expires_at: new Date(now.getTime() + ONE_TIME_CODE_TTL_MS),
+      secret_expires_at: expiresAt,
       attempts: 0,
       sends: check.sends + 1,
       last_sent_at: now,
@@ -86,6 +87,10 @@ export async function sendOneTimeCode(platform: Platform, token: string, who: Wh
     const channel = check.settings.channel === 'sms' ? 'sms' : 'email';
     const target = { organizationId: session.envelope.organization_id, envelopeId: session.envelope.id };
     const minutes = ONE_TIME_CODE_TTL_MS / 60_000;
+    // The previous code stops working, so the messages that carried it are erased; the new one's
+    // body is kept (sealed) no longer than the code works.
+    await eraseCodeMessages(tx, check.id);
+    const lifetime = { identityCheckId: check.id, expiresAt };
     if (channel === 'sms') {
       const phone = String(check.settings.phone);
       await queueSms(
@@ -94,10 +99,12 @@ export async function sendOneTimeCode(platform: Platform, token: string, who: Wh
         target,
         phone,
         `${code} is your Signet code. It expires in ${minutes} minutes.`,
+        lifetime,
       );
     } else {
       const facts = await loadMailFacts(tx, session.envelope);
-      await queueMail(platform, tx, target, oneTimeCodeMail(facts, session.recipient.email, code, minutes));
+      const mail = oneTimeCodeMail(facts, session.recipient.email, code, minutes);
+      await queueMail(platform, tx, target, mail, [], lifetime);
     }
     await appendAuditEvent(
       tx,
@@ -144,6 +151,7 @@ export async function verifyOneTimeCode(platform: Platform, token: string, code:
           userAgent: who.userAgent,
         },
       });
+      await eraseCodeMessages(tx, check.id);
       await appendAuditEvent(tx, session.envelope.id, 'identity.passed', actor, audit);
       return { passed: true };
     }
@@ -198,6 +206,12 @@ async function withCheck<T>(
   });
 }
 
+/** A code that no longer works leaves nothing readable behind, not even sealed. */
+async function eraseCodeMessages(tx: Sql, identityCheckId: string) {
+  await eraseCodeMailBodies(tx, identityCheckId);
+  await eraseCodeSmsBodies(tx, identityCheckId);
+}
+
 function asDate(value: Date | string | null): Date | null {
   return value === null ? null : new Date(value);
 }
@@ -224,6 +238,7 @@ export async function unlockIdentity(
         total_failures: 0,
         secret_expires_at: check.kind === 'otp' ? null : asDate(check.secret_expires_at),
       });
+      if (check.kind === 'otp') await eraseCodeMessages(tx, check.id);
       await appendAuditEvent(tx, envelope.id, 'identity.unlocked', sender.who, {
         recipientId: recipient.id,
         kind: check.kind,

@@ -67,7 +67,7 @@ for (const kind of databaseKinds()) {
         }),
       );
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      return { token: await latestTokenFor(signet.app, email), envelopeId: created.body.id };
+      return { token: await latestTokenFor(api, email), envelopeId: created.body.id };
     }
 
     /** At the provider's login page: signs in as `login` and consents (or cancels there). */

@@ -126,7 +126,7 @@ for (const kind of databaseKinds()) {
       );
       assert.equal(created.status, 201, JSON.stringify(created.body));
       return {
-        token: await latestTokenFor(signet.app, email),
+        token: await latestTokenFor(api, email),
         envelopeId: created.body.id,
         /** The signer's own browser, which keeps the cookies Signet sets. */
         browser: new CookieJar(),

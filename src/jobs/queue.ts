@@ -8,7 +8,13 @@ import type { Database, Sql } from '../db/database.ts';
  * them (pg-boss `send` with a transaction-bound `db`), so a rolled-back change never leaves a
  * job behind and a committed one never loses its job.
  */
-export type JobName = 'mail.send' | 'sms.send' | 'envelope.seal' | 'envelope.expire' | 'maintenance.sweep';
+export type JobName =
+  | 'mail.send'
+  | 'sms.send'
+  | 'envelope.seal'
+  | 'envelope.expire'
+  | 'maintenance.sweep'
+  | 'outbox.sweep';
 
 /** Retries after the first attempt, unless a job says otherwise. */
 export const DEFAULT_RETRY_LIMIT = 8;
@@ -31,7 +37,14 @@ export interface JobQueue {
   stop(): Promise<void>;
 }
 
-const QUEUES: JobName[] = ['mail.send', 'sms.send', 'envelope.seal', 'envelope.expire', 'maintenance.sweep'];
+const QUEUES: JobName[] = [
+  'mail.send',
+  'sms.send',
+  'envelope.seal',
+  'envelope.expire',
+  'maintenance.sweep',
+  'outbox.sweep',
+];
 
 function executorFor(sql: Sql) {
   return {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { SealedSecrets } from '../blobs/sealedSecrets.ts';
 import type { Sql } from '../db/database.ts';
 import { appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
 import { DEFAULT_RETRY_LIMIT } from '../jobs/queue.ts';
@@ -11,21 +13,39 @@ export interface MailAttachmentRef {
   contentType: string;
 }
 
+/** A message that carries a one-time code keeps its body no longer than the code works. */
+export interface OneTimeCodeLifetime {
+  identityCheckId: string;
+  expiresAt: Date;
+}
+
+const mailBody = z.object({ text: z.string(), html: z.string() });
+
+/** Mail bodies are stored sealed (they hold signing links and codes): SPEC §L, secrets at rest. */
+const sealMailBody = (secrets: SealedSecrets, mail: { text: string; html: string }) =>
+  secrets.seal(JSON.stringify({ text: mail.text, html: mail.html }));
+
+const openMailBody = (secrets: SealedSecrets, sealed: string) =>
+  mailBody.parse(JSON.parse(secrets.open(sealed)));
+
 /**
  * Records a mail and its delivery job in the caller's transaction (outbox pattern): the mail
- * goes out if and only if the change that caused it commits.
+ * goes out if and only if the change that caused it commits. The body is sealed before it is
+ * stored; a code's mail says how long its body may be kept.
  */
 export async function queueMail(
-  platform: Pick<Platform, 'queue'>,
+  platform: Pick<Platform, 'queue' | 'secrets'>,
   tx: Sql,
   target: { organizationId: string; envelopeId: string | null },
   mail: ComposedMail,
   attachments: MailAttachmentRef[] = [],
+  code?: OneTimeCodeLifetime,
 ): Promise<string> {
   const id = randomUUID();
   await tx.query(
-    `insert into mail_messages (id, organization_id, envelope_id, kind, to_address, subject, text_body, html_body, attachments)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `insert into mail_messages (id, organization_id, envelope_id, kind, to_address, subject, sealed_body,
+                                attachments, identity_check_id, body_expires_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       id,
       target.organizationId,
@@ -33,9 +53,10 @@ export async function queueMail(
       mail.kind,
       mail.to,
       mail.subject,
-      mail.text,
-      mail.html,
+      sealMailBody(platform.secrets, mail),
       JSON.stringify(attachments),
+      code?.identityCheckId ?? null,
+      code?.expiresAt ?? null,
     ],
   );
   await platform.queue.enqueue(tx, 'mail.send', { mailId: id });
@@ -48,17 +69,32 @@ interface MailRow {
   kind: string;
   to_address: string;
   subject: string;
-  text_body: string;
-  html_body: string;
+  sealed_body: string | null;
   attachments: MailAttachmentRef[];
   state: string;
 }
 
-/** The `mail.send` job: idempotent (a sent row is skipped), retried by the queue on failure. */
+/**
+ * The `mail.send` job: idempotent (only a queued row is sent), retried by the queue on failure.
+ * Once a relay has the mail its body is erased; the local outbox keeps it sealed, since there
+ * the outbox is the recipient's mailbox.
+ */
 export async function deliverMail(platform: Platform, mailId: string): Promise<void> {
-  const [row] = await platform.db.query<MailRow>('select * from mail_messages where id = $1', [mailId]);
-  if (!row || row.state === 'sent') return;
+  const [row] = await platform.db.query<MailRow>(
+    'select id, envelope_id, kind, to_address, subject, sealed_body, attachments, state from mail_messages where id = $1',
+    [mailId],
+  );
+  if (row?.state !== 'queued') return;
+  if (row.sealed_body === null) {
+    // Its code stopped working and its body was erased before it could be sent: nothing to send.
+    await platform.db.query(`update mail_messages set state = 'failed', last_error = $2 where id = $1`, [
+      row.id,
+      'not sent: its one-time code stopped working (expired, used or replaced) before delivery',
+    ]);
+    return;
+  }
   try {
+    const body = openMailBody(platform.secrets, row.sealed_body);
     const attachments = await Promise.all(
       row.attachments.map(async (a) => ({
         filename: a.filename,
@@ -71,20 +107,18 @@ export async function deliverMail(platform: Platform, mailId: string): Promise<v
       from: platform.config.mailFrom,
       to: row.to_address,
       subject: row.subject,
-      text: row.text_body,
-      html: row.html_body,
+      text: body.text,
+      html: body.html,
       attachments,
     });
     await platform.db.transaction(async (tx) => {
-      // Once a real relay has the message, its body (which may hold a signing link) is not kept.
-      const redact = platform.mail.kind === 'smtp';
+      const keepBody = platform.mail.kind === 'outbox';
       await tx.query(
         `update mail_messages set state = 'sent', transport = $2, sent_at = now(), message_id = $3,
                 attempts = attempts + 1, last_error = null,
-                text_body = case when $4 then '[delivered]' else text_body end,
-                html_body = case when $4 then '[delivered]' else html_body end
+                sealed_body = case when $4 then sealed_body else null end
           where id = $1`,
-        [row.id, platform.mail.kind, messageId, redact],
+        [row.id, platform.mail.kind, messageId, keepBody],
       );
       if (row.envelope_id) {
         await appendAuditEvent(tx, row.envelope_id, 'mail.sent', SYSTEM_ACTOR, {
@@ -105,37 +139,84 @@ export async function deliverMail(platform: Platform, mailId: string): Promise<v
   }
 }
 
-export interface OutboxEntry {
+/** A mail as the organisation's admin sees it in the outbox: the body only where it is kept. */
+export interface OutboxMail {
   id: string;
   kind: string;
   to: string;
   subject: string;
-  text: string;
   state: string;
+  transport: string | null;
+  messageId: string | null;
+  lastError: string | null;
   createdAt: string;
+  sentAt: string | null;
+  /**
+   * Null with a relay (SMTP_URL: the mail is not ours to show, and its body was erased), and once
+   * a one-time code's mail lost its body (the code was used, replaced or expired).
+   */
+  text: string | null;
+  html: string | null;
 }
 
-/** The development outbox: every mail, newest first. */
-export async function listOutbox(sql: Sql, limit = 50): Promise<OutboxEntry[]> {
+/**
+ * One organisation's mail, newest first. With the local outbox the table is the mailbox and
+ * bodies are opened and shown (a code's only while the code works); with a relay it is the
+ * delivery log, and bodies are never shown.
+ */
+export async function listOutbox(
+  sql: Sql,
+  secrets: SealedSecrets,
+  query: { organizationId: string; limit: number; withBodies: boolean },
+): Promise<OutboxMail[]> {
   const rows = await sql.query<{
     id: string;
     kind: string;
     to_address: string;
     subject: string;
-    text_body: string;
+    live_body: string | null;
     state: string;
-    created_at: Date;
+    transport: string | null;
+    message_id: string | null;
+    last_error: string | null;
+    created_at: Date | string;
+    sent_at: Date | string | null;
   }>(
-    'select id, kind, to_address, subject, text_body, state, created_at from mail_messages order by created_at desc, id limit $1',
-    [limit],
+    `select id, kind, to_address, subject, state, transport, message_id, last_error, created_at, sent_at,
+            case when body_expires_at is null or body_expires_at > now() then sealed_body end as live_body
+       from mail_messages where organization_id = $1 order by created_at desc, id limit $2`,
+    [query.organizationId, query.limit],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    kind: r.kind,
-    to: r.to_address,
-    subject: r.subject,
-    text: r.text_body,
-    state: r.state,
-    createdAt: new Date(r.created_at).toISOString(),
-  }));
+  return rows.map((r) => {
+    const body = query.withBodies && r.live_body !== null ? openMailBody(secrets, r.live_body) : null;
+    return {
+      id: r.id,
+      kind: r.kind,
+      to: r.to_address,
+      subject: r.subject,
+      state: r.state,
+      transport: r.transport,
+      messageId: r.message_id,
+      lastError: r.last_error,
+      createdAt: new Date(r.created_at).toISOString(),
+      sentAt: r.sent_at === null ? null : new Date(r.sent_at).toISOString(),
+      text: body?.text ?? null,
+      html: body?.html ?? null,
+    };
+  });
+}
+
+/** A code was used or replaced: the mails that carried it keep no body. */
+export async function eraseCodeMailBodies(tx: Sql, identityCheckId: string): Promise<void> {
+  await tx.query(
+    'update mail_messages set sealed_body = null where identity_check_id = $1 and sealed_body is not null',
+    [identityCheckId],
+  );
+}
+
+/** The sweep: mails whose code has expired keep no body. */
+export async function eraseExpiredMailBodies(sql: Sql): Promise<void> {
+  await sql.query(
+    'update mail_messages set sealed_body = null where body_expires_at <= now() and sealed_body is not null',
+  );
 }

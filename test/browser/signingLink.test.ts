@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { hasTool } from '../peers/pdfValidators.ts';
-import { apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
+import { apiClient, envelopeJson, latestTokenFor, outboxMail } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import {
   createTestOrganization,
@@ -54,7 +54,7 @@ describe('the signing link in a real browser', () => {
       }),
     );
     assert.equal(created.status, 201);
-    const token = await latestTokenFor(signet.app, 'sam@client.test');
+    const token = await latestTokenFor(api, 'sam@client.test');
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
@@ -122,7 +122,7 @@ describe('the signing link in a real browser', () => {
       }),
     );
     assert.equal(created.status, 201);
-    const token = await latestTokenFor(signet.app, 'cody@client.test');
+    const token = await latestTokenFor(api, 'cody@client.test');
     const page = await browser.newPage();
     await page.goto(`${signet.url}/sign/${token}`);
     await page.getByRole('heading', { name: 'Verify your identity' }).waitFor();
@@ -138,13 +138,10 @@ describe('the signing link in a real browser', () => {
 
     await page.getByRole('button', { name: 'Send me a code' }).click();
     const code = await eventually(async () => {
-      const outbox = (
-        await apiClient(signet.app).get<{ messages: { to: string; kind: string; text: string }[] }>(
-          '/dev/outbox',
-        )
-      ).body.messages;
-      const mail = outbox.find((m) => m.to === 'cody@client.test' && m.kind === 'one-time-code');
-      return mail ? /one-time code is (\d{6})/.exec(mail.text)?.[1] : undefined;
+      const mail = (await outboxMail(api)).find(
+        (m) => m.to === 'cody@client.test' && m.kind === 'one-time-code',
+      );
+      return mail?.text ? /one-time code is (\d{6})/.exec(mail.text)?.[1] : undefined;
     }, 'the one-time code mail');
     await page.getByLabel('Enter the code').fill(code);
     await page.getByRole('button', { name: 'Verify' }).click();

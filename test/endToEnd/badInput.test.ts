@@ -280,7 +280,7 @@ for (const kind of databaseKinds()) {
         assert.equal(again.status, 409);
         assert.equal(again.body.code, 'ENVELOPE_ALREADY_SENT');
 
-        const token = await latestTokenFor(signet.app, 'sam@client.test');
+        const token = await latestTokenFor(api, 'sam@client.test');
         const voided = await api.post<{ status: string }>(`/api/v1/envelopes/${created.body.id}/void`, {
           reason: 'wrong terms',
         });

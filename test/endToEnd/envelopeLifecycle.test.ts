@@ -45,7 +45,7 @@ for (const kind of databaseKinds()) {
     after(() => signet?.stop());
 
     const outbox = async () =>
-      (await signer().get<{ messages: OutboxMail[] }>('/dev/outbox?limit=500')).body.messages;
+      (await api.get<{ messages: OutboxMail[] }>('/api/v1/outbox/mail?limit=500')).body.messages;
     const mailsTo = async (email: string, kindOf?: string) =>
       (await outbox()).filter((m) => m.to === email && (!kindOf || m.kind === kindOf));
     const sign = async (token: string, signature: unknown = { kind: 'typed', text: 'Signed' }) => {
@@ -81,19 +81,19 @@ for (const kind of databaseKinds()) {
       assert.equal((await mailsTo('p2@x.test', 'invitation')).length, 1);
       assert.equal((await mailsTo('approver@x.test')).length, 0);
 
-      await sign(await latestTokenFor(signet.app, 'p1@x.test'));
+      await sign(await latestTokenFor(api, 'p1@x.test'));
       assert.equal((await mailsTo('approver@x.test')).length, 0, 'group 2 waits for all of group 1');
-      await sign(await latestTokenFor(signet.app, 'p2@x.test'), {
+      await sign(await latestTokenFor(api, 'p2@x.test'), {
         kind: 'drawn',
         png: makeSignaturePng().toString('base64'),
       });
       assert.equal((await mailsTo('approver@x.test', 'invitation')).length, 1);
-      const approve = await latestTokenFor(signet.app, 'approver@x.test');
+      const approve = await latestTokenFor(api, 'approver@x.test');
       assert.match((await mailsTo('approver@x.test', 'invitation'))[0]!.subject, /Please approve/);
       // Approvers and viewers finish without adopting a signature.
       await signer().post(`/api/v1/signing/${approve}/consent`);
       assert.equal((await signer().post(`/api/v1/signing/${approve}/finish`, {})).status, 200);
-      const viewer = await latestTokenFor(signet.app, 'viewer@x.test');
+      const viewer = await latestTokenFor(api, 'viewer@x.test');
       await signer().post(`/api/v1/signing/${viewer}/consent`);
       assert.equal((await signer().post(`/api/v1/signing/${viewer}/finish`, {})).status, 200);
 
@@ -120,8 +120,8 @@ for (const kind of databaseKinds()) {
           fields: [sigField('d1@x.test', 500), sigField('d2@x.test', 600)],
         }),
       );
-      const t1 = await latestTokenFor(signet.app, 'd1@x.test');
-      const t2 = await latestTokenFor(signet.app, 'd2@x.test');
+      const t1 = await latestTokenFor(api, 'd1@x.test');
+      const t2 = await latestTokenFor(api, 'd2@x.test');
       const declined = await signer().post<{ envelope: { status: string } }>(
         `/api/v1/signing/${t1}/decline`,
         {
@@ -148,7 +148,7 @@ for (const kind of databaseKinds()) {
           fields: [sigField('remind@x.test')],
         }),
       );
-      const first = await latestTokenFor(signet.app, 'remind@x.test');
+      const first = await latestTokenFor(api, 'remind@x.test');
       const [envelope] = (await api.get<{ data: Envelope[] }>('/api/v1/envelopes?status=sent&limit=1')).body
         .data;
       const reminded = await api.post<{ reminded: { email: string }[] }>(
@@ -161,7 +161,7 @@ for (const kind of databaseKinds()) {
       const reminder = await mailsTo('remind@x.test', 'reminder');
       assert.equal(reminder.length, 1);
       assert.match(reminder[0]!.subject, /^Reminder:/);
-      assert.notEqual(await latestTokenFor(signet.app, 'remind@x.test'), first);
+      assert.notEqual(await latestTokenFor(api, 'remind@x.test'), first);
       assert.equal((await signer().get(`/api/v1/signing/${first}`)).status, 200);
     });
 
@@ -234,7 +234,7 @@ for (const kind of databaseKinds()) {
           ],
         }),
       );
-      const token = await latestTokenFor(signet.app, 'fields@x.test');
+      const token = await latestTokenFor(api, 'fields@x.test');
       const byType = (type: string) => created.body.fields.find((f) => f.type === type)!.id;
       const s = signer();
       await s.post(`/api/v1/signing/${token}/consent`);
@@ -302,7 +302,7 @@ for (const kind of databaseKinds()) {
           fields: [sigField('late@x.test')],
         }),
       );
-      const token = await latestTokenFor(signet.app, 'late@x.test');
+      const token = await latestTokenFor(api, 'late@x.test');
       await signet.platform.db.query(
         `update envelopes set expires_at = now() - interval '1 minute' where id = $1`,
         [created.body.id],

@@ -99,7 +99,7 @@ for (const kind of databaseKinds()) {
       for (const email of ['zoe@client.test', 'sam@client.test']) {
         const token = await eventually(async () => {
           try {
-            return await latestTokenFor(signet.app, email);
+            return await latestTokenFor(api, email);
           } catch {
             return undefined;
           }

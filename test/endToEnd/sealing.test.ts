@@ -31,8 +31,8 @@ interface EnvelopeView {
   seal: { state: string; attempts: number; lastError: string | null; sha256: string | null };
 }
 
-async function signAll(signet: TestSignet, email = 'sam@client.test') {
-  const token = await latestTokenFor(signet.app, email);
+async function signAll(signet: TestSignet, api: ApiClient, email = 'sam@client.test') {
+  const token = await latestTokenFor(api, email);
   const signer = apiClient(signet.app);
   await signer.post(`/api/v1/signing/${token}/consent`);
   const done = await signer.post(`/api/v1/signing/${token}/finish`, {
@@ -71,7 +71,7 @@ for (const kind of databaseKinds()) {
       broken[broken.length - 1]! ^= 0xff;
       writeFileSync(blob, broken);
 
-      await signAll(signet);
+      await signAll(signet, api);
       const failed = await waitForSeal(api, created.body.id, 'failed');
       assert.equal(failed.status, 'completed');
       assert.match(failed.seal.lastError ?? '', /does not match|authentication/);
@@ -93,7 +93,7 @@ for (const kind of databaseKinds()) {
         '/api/v1/envelopes?send=true',
         envelopeJson(await makePdf({ text: 'Once' })),
       );
-      await signAll(signet);
+      await signAll(signet, api);
       const sealed = await waitForSeal(api, created.body.id, 'done');
       const events = async () =>
         (await api.get<{ events: unknown[] }>(`/api/v1/envelopes/${created.body.id}/audit`)).body.events
@@ -154,7 +154,7 @@ describe('sealing with a PKCS#12 named in the configuration', () => {
       '/api/v1/envelopes?send=true',
       envelopeJson(await makePdf()),
     );
-    await signAll(signet);
+    await signAll(signet, api);
     await waitForSeal(api, created.body.id, 'done');
     const file = join(dir, 'sealed.pdf');
     writeFileSync(file, (await api.get(`/api/v1/envelopes/${created.body.id}/download`)).raw);

@@ -41,7 +41,7 @@ describe('what the logs contain', () => {
     const api = apiClient(signet.app, apiKey);
     const created = await api.post('/api/v1/envelopes?send=true', envelopeJson(await makePdf()));
     assert.equal(created.status, 201);
-    const token = await latestTokenFor(signet.app, 'sam@client.test');
+    const token = await latestTokenFor(api, 'sam@client.test');
     await apiClient(signet.app).get(`/api/v1/signing/${token}`);
     await apiClient(signet.app).get(`/sign/${token}`);
     await fetch(`${signet.url}/api/v1/signing/${token}/consent`, {

@@ -105,7 +105,7 @@ for (const kind of databaseKinds()) {
         }),
       );
       assert.equal(own.status, 201);
-      const token = await latestTokenFor(signet.app, 'eve@evil.test');
+      const token = await latestTokenFor(m, 'eve@evil.test');
       const signer = apiClient(signet.app);
       const response = await signer.get(`/api/v1/signing/${token}/documents/${documentId}`);
       assert.equal(response.status, 404);

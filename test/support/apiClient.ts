@@ -50,14 +50,26 @@ export function envelopeJson(pdf: Buffer, overrides: Record<string, unknown> = {
   };
 }
 
-/** The token of the newest invitation in the dev outbox addressed to `email`. */
-export async function latestTokenFor(app: FastifyInstance, email: string): Promise<string> {
-  const response = await app.inject({ method: 'GET', url: '/dev/outbox?limit=500' });
-  const { messages } = JSON.parse(response.body) as {
-    messages: { to: string; text: string; kind: string }[];
-  };
+export interface OutboxMessage {
+  to: string;
+  kind: string;
+  subject: string;
+  state: string;
+  text: string | null;
+}
+
+/** The organisation's mail in the local outbox, read as its admin would: `admin` holds an admin key. */
+export async function outboxMail(admin: ApiClient): Promise<OutboxMessage[]> {
+  const response = await admin.get<{ messages: OutboxMessage[] }>('/api/v1/outbox/mail?limit=500');
+  if (response.status !== 200) throw new Error(`the outbox answered ${response.status}`);
+  return response.body.messages;
+}
+
+/** The token of the newest invitation to `email` in the outbox of `admin`'s organisation. */
+export async function latestTokenFor(admin: ApiClient, email: string): Promise<string> {
+  const messages = await outboxMail(admin);
   const mail = messages.find((m) => m.to === email && (m.kind === 'invitation' || m.kind === 'reminder'));
-  const token = mail ? /\/sign\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1] : undefined;
+  const token = mail?.text ? /\/sign\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1] : undefined;
   if (!token) throw new Error(`no invitation for ${email} in the outbox`);
   return token;
 }

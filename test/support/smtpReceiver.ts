@@ -23,7 +23,15 @@ export interface SmtpReceiver {
   close(): Promise<void>;
 }
 
-export async function startSmtpReceiver(): Promise<SmtpReceiver> {
+export interface SmtpReceiverOptions {
+  /**
+   * Runs for each message before the receiver accepts it, i.e. while the sender still waits for
+   * the answer (a test looks at the sender's state mid-delivery here).
+   */
+  beforeAccepting?: (mail: ReceivedMail) => Promise<void>;
+}
+
+export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Promise<SmtpReceiver> {
   const messages: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -36,7 +44,7 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
       stream.on('end', async () => {
         try {
           const parsed = await PostalMime.parse(Buffer.concat(chunks));
-          messages.push({
+          const mail: ReceivedMail = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             subject: parsed.subject ?? '',
@@ -48,7 +56,9 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
               mimeType: a.mimeType,
               content: Buffer.from(a.content as ArrayBuffer),
             })),
-          });
+          };
+          await options.beforeAccepting?.(mail);
+          messages.push(mail);
           callback();
         } catch (error) {
           callback(error as Error);
