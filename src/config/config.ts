@@ -66,7 +66,7 @@ const envSchema = z.object({
     .pipe(z.array(urlFromEnv(['http:', 'https:'])))
     .optional(),
   TSA_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  // One-time codes by SMS: unset keeps them in the outbox (/dev/sms-outbox in development).
+  // One-time codes by SMS: unset keeps them in the outbox (GET /api/v1/outbox/sms, for admins).
   SMS_PROVIDER: z.enum(['twilio']).optional(),
   TWILIO_ACCOUNT_SID: z.string().min(1).optional(),
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
@@ -122,7 +122,7 @@ export interface Pkcs11Config {
 
 export interface Config {
   env: 'development' | 'production' | 'test';
-  /** Development conveniences (dev outbox route, generated master key) are on. */
+  /** Development conveniences (a generated master key) are on. */
   devMode: boolean;
   port: number;
   host: string;

@@ -66,7 +66,7 @@ const REJECTED = {
 export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
   app.addHook(
     'onRequest',
-    rateLimited(app, perClientIp('oidc-ip', 'OpenID Connect requests', 120), ...SIGNER_RATE_LIMITS),
+    rateLimited(app, perClientIp('oidc-ip', 'OpenID Connect requests', 600), ...SIGNER_RATE_LIMITS),
   );
   const admin = { config: { scope: 'organization:admin' as const } };
   // The round trip's nonce rides in a cookie (./browserBinding.ts).

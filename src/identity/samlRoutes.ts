@@ -102,7 +102,7 @@ export async function samlRoutes(app: FastifyInstance, platform: Platform) {
   // SP metadata, round-trip starts and the ACS are public; the start is also a signer request.
   app.addHook(
     'onRequest',
-    rateLimited(app, perClientIp('saml-ip', 'SAML requests', 120), ...SIGNER_RATE_LIMITS),
+    rateLimited(app, perClientIp('saml-ip', 'SAML requests', 600), ...SIGNER_RATE_LIMITS),
   );
   const admin = { config: { scope: 'organization:admin' as const } };
   // The round trip's nonce rides in a cookie (./browserBinding.ts).

@@ -50,9 +50,11 @@ const YOUNG_GENERATION_MB = 32;
 
 export function createPdfWorkPool(options: PdfWorkOptions): PdfWork {
   // The sources run through tsx in tests and development; the build runs compiled .js.
-  const filename = new URL(`./pdfTasks${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+  const extension = extname(fileURLToPath(import.meta.url));
+  const filename = new URL(`./pdfTasks${extension}`, import.meta.url).href;
   const pool = new Piscina({
     filename,
+    ...(extension === '.ts' ? { execArgv: withTsxLoader(process.execArgv) } : {}),
     minThreads: options.threads,
     maxThreads: options.threads,
     concurrentTasksPerWorker: 1,
@@ -99,6 +101,16 @@ export function createPdfWorkPool(options: PdfWorkOptions): PdfWork {
  * Runs `task` on a worker. Its time limit starts when the worker starts it (a worker that
  * replaces a terminated one takes a moment to load), which the task reports on a port.
  */
+/**
+ * A worker thread gets the loaders of its process's command line, not those registered at run
+ * time: `signet` in an edited checkout registers tsx through its API (bin/signet.mjs), so the
+ * worker is told to load it itself.
+ */
+function withTsxLoader(execArgv: string[]): string[] {
+  const loaded = execArgv.some((argument, index) => argument === 'tsx' && execArgv[index - 1] === '--import');
+  return loaded || execArgv.includes('--import=tsx') ? execArgv : [...execArgv, '--import', 'tsx'];
+}
+
 async function runOnWorker(
   pool: Piscina,
   task: PdfTask,
