@@ -1,5 +1,5 @@
 import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
 import { SignetError } from '../errors.ts';
@@ -14,6 +14,7 @@ import {
   type RevocationPointers,
 } from './issue.ts';
 import type { KeyGenerationOptions, KeyStore, StoredKey } from './keyStore.ts';
+import { readOptional } from './sealedKeyFile.ts';
 import type { SealingIdentity, SigningKey } from './signer.ts';
 
 /*
@@ -410,13 +411,4 @@ async function writeFileAtomically(path: string, content: string, mode: number):
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(temporary, content, { mode, flag: 'wx' });
   await rename(temporary, path);
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }

@@ -200,7 +200,8 @@ async function unlinkIfPresent(path: string): Promise<void> {
   }
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+/** The file's text, or undefined when there is no such file. */
+export async function readOptional(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {

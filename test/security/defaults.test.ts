@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createApiKey } from '../../src/orgs/apiKeys.ts';
 import { createOrganization } from '../../src/orgs/organizations.ts';
-import { type ApiClient, apiClient, envelopeJson } from '../support/apiClient.ts';
-import { makePdf } from '../support/pdfFixtures.ts';
+import { type ApiClient, apiClient } from '../support/apiClient.ts';
+import { inviteSigner } from '../support/invitations.ts';
 import {
   createTestOrganization,
   databaseKinds,
@@ -40,23 +40,8 @@ for (const kind of databaseKinds()) {
       await smtp?.close();
     });
 
-    async function invite(email: string, identity: unknown[] = [{ kind: 'email' }]) {
-      const created = await api.post<{ id: string }>(
-        '/api/v1/envelopes?send=true',
-        envelopeJson(await makePdf(), {
-          recipients: [
-            { name: 'Sam Signer', email, role: 'signer', identity },
-            { name: 'Cora Copy', email: `cc-${email}`, role: 'cc' },
-          ],
-          fields: [{ recipient: email, type: 'signature', page: 1, x: 50, y: 600, width: 150, height: 40 }],
-        }),
-      );
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      const mail = await smtp.waitFor((m) => m.to.includes(email), `invitation to ${email}`);
-      const token = /\/sign\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1];
-      assert.ok(token);
-      return { token, envelopeId: created.body.id };
-    }
+    const invite = (email: string, identity?: unknown[]) =>
+      inviteSigner(api, smtp, email, identity, [{ name: 'Cora Copy', email: `cc-${email}`, role: 'cc' }]);
 
     it('does not let a recipient whose access-code check is locked decline, nor mail their reason', async () => {
       const { token, envelopeId } = await invite('locked@defaults.test', [

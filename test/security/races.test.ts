@@ -9,8 +9,8 @@ import { ACCESS_CODE_MAX_FAILURES, ONE_TIME_CODE_MAX_ATTEMPTS } from '../../src/
 import { type RunningSignet, startSignet } from '../../src/main.ts';
 import { createOrganization } from '../../src/orgs/organizations.ts';
 import { MAX_FAILED_SIGN_INS } from '../../src/orgs/signIn.ts';
-import { type ApiClient, apiClient, envelopeJson } from '../support/apiClient.ts';
-import { makePdf } from '../support/pdfFixtures.ts';
+import { type ApiClient, apiClient } from '../support/apiClient.ts';
+import { inviteSigner } from '../support/invitations.ts';
 import {
   createTestOrganization,
   databaseKinds,
@@ -51,20 +51,8 @@ for (const kind of databaseKinds()) {
     const post = (url: string, payload: unknown, remoteAddress = '198.51.100.1') =>
       signet.app.inject({ method: 'POST', url, payload: payload as Record<string, unknown>, remoteAddress });
 
-    async function invite(email: string, identity: unknown[]): Promise<string> {
-      const created = await api.post(
-        '/api/v1/envelopes?send=true',
-        envelopeJson(await makePdf(), {
-          recipients: [{ name: 'Sam Signer', email, role: 'signer', identity }],
-          fields: [{ recipient: email, type: 'signature', page: 1, x: 50, y: 600, width: 150, height: 40 }],
-        }),
-      );
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      const mail = await smtp.waitFor((m) => m.to.includes(email), `invitation to ${email}`);
-      const token = /\/sign\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1];
-      assert.ok(token);
-      return token;
-    }
+    const invite = async (email: string, identity: unknown[]) =>
+      (await inviteSigner(api, smtp, email, identity)).token;
 
     it(`locks an account after ${MAX_FAILED_SIGN_INS} of 15 parallel wrong passwords; the right one is then refused`, async () => {
       const org = await createOrganization(signet.platform.db, {
