@@ -120,6 +120,24 @@ for (const kind of databaseKinds()) {
       assert.equal((right.json() as { code: string }).code, 'OTP_ATTEMPTS_EXHAUSTED');
     });
 
+    it('counts signing requests per link as well as per address, whatever addresses they come from', async () => {
+      const token = await invite('carol@parallel.test', [{ kind: 'email' }]);
+      // 130 requests for one link from 130 addresses: the per-address limit never bites.
+      const answers = await inParallel(130, (i) =>
+        signet.app.inject({ method: 'GET', url: `/sign/${token}`, remoteAddress: `203.0.113.${i + 1}` }),
+      );
+      const statuses = answers.map((a) => a.statusCode);
+      assert.equal(statuses.filter((s) => s === 200).length, 120);
+      assert.equal(statuses.filter((s) => s === 429).length, 10);
+      const other = await invite('dave@parallel.test', [{ kind: 'email' }]);
+      const elsewhere = await signet.app.inject({
+        method: 'GET',
+        url: `/sign/${other}`,
+        remoteAddress: '203.0.113.1',
+      });
+      assert.equal(elsewhere.statusCode, 200, 'another recipient’s link has its own count');
+    });
+
     it('lets exactly the limit through when requests over a rate limit arrive at once', async () => {
       // Sign-in allows 20 requests a minute per address; an empty body is refused after the count.
       const answers = await inParallel(30, () => post('/api/v1/auth/sign-in', {}, '198.51.100.20'));
