@@ -63,7 +63,10 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
   app.post('/api/v1/envelopes', createOptions, async (request, reply) => {
     const { send } = parseInput(sendQuery, request.query);
     const { input, documents } = request.isMultipart()
-      ? await readMultipartEnvelope(request, sizes)
+      ? await readMultipartEnvelope(request, sizes).catch((error: unknown) => {
+          if (error instanceof SignetError && error.status === 413) closeAfterAnswering(request);
+          throw error;
+        })
       : readJsonEnvelope(request.body, sizes);
     const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
       send: send === 'true',
@@ -287,6 +290,26 @@ async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes
     ]);
   }
   return { input: parseInput(envelopeInput, json), documents };
+}
+
+/** How long a refused upload's remaining bytes are read and thrown away before the socket closes. */
+const LINGER_MS = 2000;
+
+/**
+ * The answer to an upload refused halfway goes out at once, but closing the socket on bytes
+ * still arriving makes the kernel reset the connection, and a reset can reach the client before
+ * the answer does. So the rest is read and discarded (never buffered) for a moment, then a
+ * connection still sending is closed — what web servers call a lingering close.
+ */
+function closeAfterAnswering(request: FastifyRequest): void {
+  const body = request.raw;
+  body.on('data', () => undefined);
+  body.resume();
+  // Only a body still arriving by then is cut off: a finished one leaves the connection to the
+  // client (it may be kept alive for its next request).
+  setTimeout(() => {
+    if (!body.complete) body.socket?.destroy();
+  }, LINGER_MS).unref();
 }
 
 /** A malformed or over-limit multipart body is the client's mistake, never a 500. */

@@ -95,6 +95,15 @@ for (const kind of databaseKinds()) {
       );
       await signAll(signet, api);
       const sealed = await waitForSeal(api, created.body.id, 'done');
+      // The completed mails go out after the seal, each adding a mail.sent event: count once
+      // they all have.
+      await eventually(async () => {
+        const [queued] = await signet.platform.db.query<{ n: number }>(
+          `select count(*)::int as n from mail_messages where envelope_id = $1 and state = 'queued'`,
+          [created.body.id],
+        );
+        return queued?.n === 0 ? true : undefined;
+      }, 'the completed mails to be sent');
       const events = async () =>
         (await api.get<{ events: unknown[] }>(`/api/v1/envelopes/${created.body.id}/audit`)).body.events
           .length;

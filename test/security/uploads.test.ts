@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { makePdf } from '../support/pdfFixtures.ts';
 import {
@@ -58,45 +58,65 @@ async function streamUpload(signet: TestSignet, apiKey: string, parts: number[])
   chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`, 'latin1'));
   const payload = Buffer.concat(chunks);
 
+  // A raw socket, because an HTTP client library may drop an answer that arrives while it is
+  // still writing (a failed write destroys its socket before the answer is parsed). This client
+  // reads the answer as soon as it comes, stops sending, and closes once it has read it all.
+  const { hostname, port } = new URL(signet.url);
   return new Promise((resolve, reject) => {
     let written = 0;
-    let answered = false;
-    const outgoing = request(
-      `${signet.url}/api/v1/envelopes`,
-      {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${apiKey}`,
-          'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
-          'transfer-encoding': 'chunked',
-        },
-      },
-      (response) => {
-        answered = true;
-        const writtenWhenAnswered = written;
-        const received: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => received.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            body: JSON.parse(Buffer.concat(received).toString('utf8') || '{}'),
-            writtenWhenAnswered,
-          }),
-        );
-      },
+    let writtenWhenAnswered: number | undefined;
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const socket = connect(Number(port), hostname);
+    const finish = () => {
+      const answer = parseAnswer(received);
+      if (!answer || settled) return;
+      settled = true;
+      socket.destroy();
+      resolve({ ...answer, writtenWhenAnswered: writtenWhenAnswered ?? written });
+    };
+    socket.on('data', (chunk: Buffer) => {
+      writtenWhenAnswered ??= written;
+      received = Buffer.concat([received, chunk]);
+      finish();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (!settled) reject(new Error(`no whole HTTP answer (${received.length} bytes)`));
+    });
+    socket.write(
+      `POST /api/v1/envelopes HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${apiKey}\r\n` +
+        `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\nTransfer-Encoding: chunked\r\n\r\n`,
     );
-    outgoing.on('error', (error) => (answered ? undefined : reject(error)));
     const writeNext = () => {
-      if (answered || written >= payload.length) {
-        outgoing.end();
+      if (socket.destroyed) return;
+      if (writtenWhenAnswered !== undefined) return;
+      if (written >= payload.length) {
+        socket.write('0\r\n\r\n');
         return;
       }
       const chunk = payload.subarray(written, written + 64 * 1024);
       written += chunk.length;
-      outgoing.write(chunk, () => setImmediate(writeNext));
+      socket.write(`${chunk.length.toString(16)}\r\n`);
+      socket.write(chunk);
+      socket.write('\r\n', () => setImmediate(writeNext));
     };
     writeNext();
   });
+}
+
+/** Status and JSON body of an HTTP/1.1 answer once all of it (by Content-Length) has arrived. */
+function parseAnswer(bytes: Buffer): { status: number; body: Sent['body'] } | undefined {
+  const headerEnd = bytes.indexOf('\r\n\r\n');
+  if (headerEnd < 0) return undefined;
+  const head = bytes.subarray(0, headerEnd).toString('latin1');
+  const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? Number.NaN);
+  const body = bytes.subarray(headerEnd + 4);
+  if (!(body.length >= length)) return undefined;
+  return {
+    status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0),
+    body: JSON.parse(body.subarray(0, length).toString('utf8') || '{}'),
+  };
 }
 
 for (const kind of databaseKinds()) {
