@@ -308,7 +308,7 @@ function closeAfterAnswering(request: FastifyRequest): void {
   // Only a body still arriving by then is cut off: a finished one leaves the connection to the
   // client (it may be kept alive for its next request).
   setTimeout(() => {
-    if (!body.complete) body.socket?.destroy();
+    if (!body.complete) body.destroy();
   }, LINGER_MS).unref();
 }
 
