@@ -229,7 +229,7 @@ function readJsonEnvelope(
 
 /**
  * Reads one file part chunk by chunk, counting it into the request's running total, and stops
- * reading (409/413) the moment either limit is passed, instead of buffering the part first.
+ * reading (413) the moment either limit is passed, instead of buffering the part first.
  */
 async function readPartWithin(
   part: { file: AsyncIterable<Buffer> & { truncated: boolean }; filename: string },

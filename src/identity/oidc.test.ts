@@ -4,6 +4,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { type OidcProviderPeer, startOidcProvider } from '../../test/peers/oidcProvider.ts';
 import { hasTool } from '../../test/peers/pdfValidators.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../../test/support/apiClient.ts';
+import { oidcRoundTripCookie } from '../../test/support/cookieJar.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import {
   createTestOrganization,
@@ -162,14 +163,7 @@ for (const kind of databaseKinds()) {
       assert.equal(nonce.httpOnly, true);
       assert.equal(nonce.sameSite, 'Lax');
       assert.match(nonce.path ?? '', /^\/oidc\/[0-9a-f-]{36}\/callback$/);
-      const cookieAt = (value: string) => ({
-        name: nonce.name,
-        value,
-        domain: new URL(signet.url).hostname,
-        path: nonce.path ?? '/',
-        httpOnly: true,
-        sameSite: 'Lax' as const,
-      });
+      const cookieAt = (value: string) => oidcRoundTripCookie(nonce, signet.url, value);
 
       const elsewhere = await (await browser.newContext()).newPage();
       await elsewhere.goto(String(started.headers.location));

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
-import { perClientIp, rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
+import { rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
@@ -64,10 +64,7 @@ const REJECTED = {
 
 /** OpenID Connect endpoints (SPEC §E): provider settings, start and the redirect back. */
 export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
-  app.addHook(
-    'onRequest',
-    rateLimited(app, perClientIp('oidc-ip', 'OpenID Connect requests', 600), ...SIGNER_RATE_LIMITS),
-  );
+  app.addHook('onRequest', rateLimited(app, ...SIGNER_RATE_LIMITS));
   const admin = { config: { scope: 'organization:admin' as const } };
   // The round trip's nonce rides in a cookie (./browserBinding.ts).
   await app.register(cookie);

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
-import { perClientIp, rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
+import { rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
@@ -99,11 +99,9 @@ const REJECTED = {
 
 /** SAML 2.0 Service Provider endpoints (SPEC §E): IdP settings, SP metadata, start and ACS. */
 export async function samlRoutes(app: FastifyInstance, platform: Platform) {
-  // SP metadata, round-trip starts and the ACS are public; the start is also a signer request.
-  app.addHook(
-    'onRequest',
-    rateLimited(app, perClientIp('saml-ip', 'SAML requests', 600), ...SIGNER_RATE_LIMITS),
-  );
+  // SP metadata, round-trip starts and the ACS are public: each counts as a signer request
+  // (per address, and per link where there is one).
+  app.addHook('onRequest', rateLimited(app, ...SIGNER_RATE_LIMITS));
   const admin = { config: { scope: 'organization:admin' as const } };
   // The round trip's nonce rides in a cookie (./browserBinding.ts).
   await app.register(cookie);

@@ -14,7 +14,7 @@ import {
 import { postToAcs as postAnswer, redirectRequest } from '../../test/peers/saml/browser.ts';
 import { stripSignatures, toBase64 } from '../../test/peers/saml/tamper.ts';
 import { type ApiClient, apiClient } from '../../test/support/apiClient.ts';
-import { CookieJar } from '../../test/support/cookieJar.ts';
+import { CookieJar, oidcRoundTripCookie } from '../../test/support/cookieJar.ts';
 import {
   createTestOrganization,
   databaseKinds,
@@ -311,14 +311,7 @@ for (const kind of databaseKinds()) {
         const nonce = started.cookies.find((c) => c.name === 'signet_oidc_round_trip');
         assert.ok(nonce);
         assert.equal(nonce.path, `/oidc/${organizationId}/callback`);
-        const cookieAt = (value: string) => ({
-          name: nonce.name,
-          value,
-          domain: new URL(signet.url).hostname,
-          path: nonce.path ?? '/',
-          httpOnly: true,
-          sameSite: 'Lax' as const,
-        });
+        const cookieAt = (value: string) => oidcRoundTripCookie(nonce, signet.url, value);
 
         const elsewhere = await (await browser.newContext()).newPage();
         await elsewhere.goto(String(started.headers.location));

@@ -98,10 +98,6 @@ export function createPdfWorkPool(options: PdfWorkOptions): PdfWork {
 }
 
 /**
- * Runs `task` on a worker. Its time limit starts when the worker starts it (a worker that
- * replaces a terminated one takes a moment to load), which the task reports on a port.
- */
-/**
  * A worker thread gets the loaders of its process's command line, not those registered at run
  * time: `signet` in an edited checkout registers tsx through its API (bin/signet.mjs), so the
  * worker is told to load it itself.
@@ -111,6 +107,10 @@ function withTsxLoader(execArgv: string[]): string[] {
   return loaded || execArgv.includes('--import=tsx') ? execArgv : [...execArgv, '--import', 'tsx'];
 }
 
+/**
+ * Runs `task` on a worker. Its time limit starts when the worker starts it (a worker that
+ * replaces a terminated one takes a moment to load), which the task reports on a port.
+ */
 async function runOnWorker(
   pool: Piscina,
   task: PdfTask,

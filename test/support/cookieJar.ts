@@ -68,3 +68,18 @@ export class CookieJar {
     }
   }
 }
+
+/**
+ * The round-trip cookie `set` (as app.inject saw it set) given to a Chromium context with
+ * another `value`: the starting browser's own nonce, or a forged one.
+ */
+export function oidcRoundTripCookie(set: { name: string; path?: string }, signetUrl: string, value: string) {
+  return {
+    name: set.name,
+    value,
+    domain: new URL(signetUrl).hostname,
+    path: set.path ?? '/',
+    httpOnly: true,
+    sameSite: 'Lax' as const,
+  };
+}

@@ -16,7 +16,7 @@ import {
   PDFString,
 } from 'pdf-lib';
 import { SignetError } from '../../errors.ts';
-import type { PdfBudget } from '../limits/pdfBudget.ts';
+import { MAX_NESTING_DEPTH, type PdfBudget } from '../limits/pdfBudget.ts';
 import { pdfName } from './pdfName.ts';
 
 /*
@@ -43,9 +43,6 @@ export class PdfSyntaxError extends Error {
     this.position = position;
   }
 }
-
-/** qpdf's limit; deeper nesting is an attack on the stack, not a document. */
-const MAX_DEPTH = 500;
 
 const CHAR = {
   lf: 0x0a,
@@ -128,7 +125,7 @@ class ObjectReader {
   }
 
   object(depth: number): PDFObject {
-    if (depth > MAX_DEPTH) throw new PdfSyntaxError(this.position, 'objects nested too deeply');
+    if (depth > MAX_NESTING_DEPTH) throw new PdfSyntaxError(this.position, 'objects nested too deeply');
     this.#budget?.chargeObjects(1);
     this.#skipWhitespaceAndComments();
     const bytes = this.#bytes;
@@ -325,7 +322,8 @@ class ObjectReader {
       } else if (byte === CHAR.percent) {
         position = this.#endOfComment(position);
       } else if (byte === CHAR.lessThan && bytes[position + 1] === CHAR.lessThan) {
-        if (depth + ++level > MAX_DEPTH) throw new PdfSyntaxError(position, 'objects nested too deeply');
+        if (depth + ++level > MAX_NESTING_DEPTH)
+          throw new PdfSyntaxError(position, 'objects nested too deeply');
         position += 2;
       } else if (byte === CHAR.lessThan) {
         position = this.#endOfHexString(position);

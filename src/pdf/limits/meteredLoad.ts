@@ -13,7 +13,7 @@ import {
   PDFXRefStreamParser,
 } from 'pdf-lib';
 import { SignetError } from '../../errors.ts';
-import type { PdfBudget } from './pdfBudget.ts';
+import { MAX_NESTING_DEPTH, type PdfBudget } from './pdfBudget.ts';
 import { decodeStreamWithin } from './streamDecoding.ts';
 
 /*
@@ -37,9 +37,6 @@ import { decodeStreamWithin } from './streamDecoding.ts';
  *    file's memory rather than doubling it on every parse (pdf-lib never writes into them).
  */
 
-/** qpdf's limit; deeper nesting is an attack on the stack, not a document. */
-const MAX_DEPTH = 500;
-
 interface ActiveLoad {
   budget: PdfBudget;
   depth: number;
@@ -48,12 +45,12 @@ interface ActiveLoad {
 const active = new AsyncLocalStorage<ActiveLoad>();
 
 /** The budget charged by pdf-lib loads in this async context, if any. */
-export function activePdfBudget(): PdfBudget | undefined {
+function activePdfBudget(): PdfBudget | undefined {
   return active.getStore()?.budget;
 }
 
 /** Runs `work` with every pdf-lib parse inside it charged to `budget`. */
-export function withPdfBudget<T>(budget: PdfBudget, work: () => Promise<T>): Promise<T> {
+function withPdfBudget<T>(budget: PdfBudget, work: () => Promise<T>): Promise<T> {
   installMetering();
   return active.run({ budget, depth: 0 }, work);
 }
@@ -98,9 +95,9 @@ function meterObjects(): void {
     const load = active.getStore();
     if (!load) return parseObject.call(this);
     load.budget.chargeObjects(1);
-    if (++load.depth > MAX_DEPTH) {
+    if (++load.depth > MAX_NESTING_DEPTH) {
       load.depth = 0;
-      throw load.budget.exceed('objects', `objects are nested more than ${MAX_DEPTH} levels deep`);
+      throw load.budget.exceed('objects', `objects are nested more than ${MAX_NESTING_DEPTH} levels deep`);
     }
     try {
       return parseObject.call(this);
@@ -146,19 +143,9 @@ function decodeStructuralStreamsWithinBudget(): void {
   };
 }
 
-/** The stream decoded within the budget, as a stream with no filter; once per place in the file. */
+/** The stream decoded within the budget, as a stream with no filter. */
 function decodedCopy(raw: PDFRawStream, budget: PdfBudget): PDFRawStream {
-  const key = `${raw.contents.byteOffset}:${raw.contents.byteLength}`;
-  let decodedHere = budget.decodedStreams.get(raw.contents.buffer);
-  if (!decodedHere) {
-    decodedHere = new Map();
-    budget.decodedStreams.set(raw.contents.buffer, decodedHere);
-  }
-  let decoded = decodedHere.get(key);
-  if (!decoded) {
-    decoded = decodeStreamWithin(raw, budget);
-    decodedHere.set(key, decoded);
-  }
+  const decoded = decodeStreamWithin(raw, budget);
   const dict = raw.dict.clone(raw.dict.context);
   dict.delete(PDFName.of('Filter'));
   dict.delete(PDFName.of('DecodeParms'));

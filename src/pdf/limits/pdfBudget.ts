@@ -21,6 +21,9 @@ export interface PdfLimits {
 
 const MiB = 1024 * 1024;
 
+/** qpdf's limit; deeper nesting is an attack on the stack, not a document. */
+export const MAX_NESTING_DEPTH = 500;
+
 /**
  * Generous for documents people sign (a 1,000-page contract is ~100,000 objects; a large object
  * stream ~1 MiB), small enough that the worst input finishes in a few seconds on one core.
@@ -51,8 +54,8 @@ export class PdfBudget {
   #inflated = 0;
   #objects = 0;
   #overflow: PdfTooComplexError | undefined;
-  /** Decoded structural streams by file and place in it: each pass over a file reuses them. */
-  readonly decodedStreams = new WeakMap<ArrayBufferLike, Map<string, Uint8Array>>();
+  /** Decoded streams by the file they lie in and their place in it (see `decodedOnce`). */
+  readonly #decoded = new WeakMap<ArrayBufferLike, Map<string, Uint8Array>>();
 
   constructor(limits: Partial<PdfLimits> = {}) {
     this.limits = { ...DEFAULT_PDF_LIMITS, ...limits };
@@ -67,13 +70,9 @@ export class PdfBudget {
   }
 
   /**
-   * The first limit passed, if any. Kept because a lenient parser may catch the error and
-   * carry on; whoever ran the work checks this afterwards (`assertWithinLimits`).
+   * Throws the first limit passed, if any. It is kept because a lenient parser may catch the
+   * error and carry on; whoever ran the work checks afterwards.
    */
-  get overflow(): PdfTooComplexError | undefined {
-    return this.#overflow;
-  }
-
   assertWithinLimits(): void {
     if (this.#overflow) throw this.#overflow;
   }
@@ -134,7 +133,28 @@ export class PdfBudget {
     }
   }
 
-  /** Records a limit the work passed elsewhere (nesting depth, time, memory). */
+  /**
+   * The decoding of the stream whose raw bytes are `contents`, made once per budget: a stream is
+   * identified by the file it lies in and its place there, so every pass over the file (pdf-lib
+   * once per revision, the lazy reader beside it) reuses the first decoding and is not charged
+   * again.
+   */
+  decodedOnce(contents: Uint8Array, decode: () => Uint8Array): Uint8Array {
+    let inThisFile = this.#decoded.get(contents.buffer);
+    if (!inThisFile) {
+      inThisFile = new Map();
+      this.#decoded.set(contents.buffer, inThisFile);
+    }
+    const place = `${contents.byteOffset}:${contents.byteLength}`;
+    let decoded = inThisFile.get(place);
+    if (!decoded) {
+      decoded = decode();
+      inThisFile.set(place, decoded);
+    }
+    return decoded;
+  }
+
+  /** Records a limit the work passed where no counter sees it (the nesting depth). */
   exceed(limit: PdfLimitKind, detail: string): PdfTooComplexError {
     return this.#exceeded(new PdfTooComplexError(limit, detail));
   }

@@ -49,9 +49,9 @@ describe('decoding a stream within the PDF limits', () => {
 
   it('counts every stream against the total, and refuses the one that would pass it', async () => {
     const budget = new PdfBudget({ maxStreamBytes: 4 * MiB, maxInflatedBytes: 5 * MiB });
-    const threeMiB = stream('FlateDecode', deflateSync(Buffer.alloc(3 * MiB)));
-    assert.equal(decodeStreamWithin(threeMiB, budget).length, 3 * MiB);
-    const error = await refusal(() => decodeStreamWithin(threeMiB, budget));
+    const threeMiB = () => stream('FlateDecode', deflateSync(Buffer.alloc(3 * MiB)));
+    assert.equal(decodeStreamWithin(threeMiB(), budget).length, 3 * MiB);
+    const error = await refusal(() => decodeStreamWithin(threeMiB(), budget));
     assert.equal(error.limit, 'inflated');
     assert.equal(budget.inflatedBytes, 3 * MiB);
   });

@@ -44,8 +44,15 @@ const FILTER_NAMES = new Set<string>([
   'RunLengthDecode',
 ]);
 
-/** Decodes `stream` through its whole filter chain, charging every inflated byte to `budget`. */
+/**
+ * Decodes `stream` through its whole filter chain, charging every inflated byte to `budget` —
+ * once per budget for a stream of the file, however often it is asked for.
+ */
 export function decodeStreamWithin(stream: PDFRawStream, budget: PdfBudget): Uint8Array {
+  return budget.decodedOnce(stream.contents, () => decodeChain(stream, budget));
+}
+
+function decodeChain(stream: PDFRawStream, budget: PdfBudget): Uint8Array {
   const filters = asList(stream, 'Filter');
   const parameters = asList(stream, 'DecodeParms');
   let data: Uint8Array = stream.contents;
