@@ -109,7 +109,7 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
     const { id, documentId } = parseInput(documentParams, request.params);
     const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
     const document = (await loadDocuments(platform.db, envelope.id)).find((d) => d.id === documentId);
-    if (!document) throw new SignetError('DOCUMENT_NOT_FOUND', 404, 'No such document in this envelope');
+    if (!document) throw new SignetError('DOCUMENT_NOT_FOUND', 'No such document in this envelope');
     const bytes = await platform.blobs.get(document.sha256);
     return reply
       .type('application/pdf')
@@ -121,16 +121,11 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
     const { id } = parseInput(idParams, request.params);
     const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
     if (envelope.status !== 'completed') {
-      throw new SignetError(
-        'ENVELOPE_NOT_COMPLETED',
-        409,
-        `The envelope is ${envelope.status}, not completed`,
-      );
+      throw new SignetError('ENVELOPE_NOT_COMPLETED', `The envelope is ${envelope.status}, not completed`);
     }
     if (envelope.seal_state !== 'done' || !envelope.sealed_sha256) {
       throw new SignetError(
         'ENVELOPE_NOT_SEALED',
-        409,
         `The completed document is still being sealed (seal state: ${envelope.seal_state}); try again shortly`,
       );
     }
@@ -186,13 +181,12 @@ interface UploadSizes {
 const megabytes = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
 
 function tooLarge(name: string, limit: number) {
-  return new SignetError('PDF_TOO_LARGE', 413, `${name} is larger than the ${megabytes(limit)} limit`);
+  return new SignetError('PDF_TOO_LARGE', `${name} is larger than the ${megabytes(limit)} limit`);
 }
 
 function requestTooLarge(limit: number) {
   return new SignetError(
     'REQUEST_TOO_LARGE',
-    413,
     `The documents of one request may be ${megabytes(limit)} in all; send fewer or smaller documents`,
   );
 }
@@ -266,7 +260,7 @@ async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes
         });
       } else if (part.fieldname === 'envelope') {
         if (envelopeJson !== undefined) {
-          throw new SignetError('VALIDATION_FAILED', 400, 'Send the `envelope` part once', [
+          throw new SignetError('VALIDATION_FAILED', 'Send the `envelope` part once', [
             { path: 'envelope', message: 'appears more than once' },
           ]);
         }
@@ -277,7 +271,7 @@ async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes
     throw multipartProblem(error);
   }
   if (envelopeJson === undefined) {
-    throw new SignetError('VALIDATION_FAILED', 400, 'Add a form field `envelope` holding the envelope JSON', [
+    throw new SignetError('VALIDATION_FAILED', 'Add a form field `envelope` holding the envelope JSON', [
       { path: 'envelope', message: 'missing' },
     ]);
   }
@@ -285,7 +279,7 @@ async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes
   try {
     json = JSON.parse(envelopeJson);
   } catch {
-    throw new SignetError('JSON_INVALID', 400, 'The `envelope` part is not valid JSON', [
+    throw new SignetError('JSON_INVALID', 'The `envelope` part is not valid JSON', [
       { path: 'envelope', message: 'not valid JSON' },
     ]);
   }
@@ -319,11 +313,10 @@ function multipartProblem(error: unknown): SignetError {
   if (['FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT', 'FST_REQ_FILE_TOO_LARGE'].includes(code)) {
     return new SignetError(
       'REQUEST_TOO_LARGE',
-      413,
       'Too many parts: send up to 50 PDF files and the `envelope` field',
     );
   }
-  return new SignetError('MULTIPART_INVALID', 400, 'The multipart body is malformed or incomplete');
+  return new SignetError('MULTIPART_INVALID', 'The multipart body is malformed or incomplete');
 }
 
 /** File names become document names: no control characters or unpaired surrogates. */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { badRequest, type FieldProblem } from '../errors.ts';
+import { type ErrorCode, type FieldProblem, SignetError } from '../errors.ts';
 
 // NUL cannot be stored in PostgreSQL text, and a lone UTF-16 surrogate is not a character at
 // all (RFC 8785 canonical JSON, which the audit chain hashes, refuses it).
@@ -31,7 +31,7 @@ export function findUnstorableText(value: unknown, path: string[] = []): FieldPr
 export function assertStorableText(value: unknown): void {
   const problems = findUnstorableText(value);
   if (problems.length > 0) {
-    throw badRequest('TEXT_INVALID', 'Some text cannot be stored; see `errors`', problems);
+    throw new SignetError('TEXT_INVALID', 'Some text cannot be stored; see `errors`', problems);
   }
 }
 
@@ -39,12 +39,12 @@ export function assertStorableText(value: unknown): void {
 export function parseInput<Schema extends z.ZodType>(
   schema: Schema,
   input: unknown,
-  code = 'VALIDATION_FAILED',
+  code: ErrorCode = 'VALIDATION_FAILED',
 ): z.infer<Schema> {
   assertStorableText(input);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw badRequest(
+  throw new SignetError(
     code,
     'The request has invalid fields; see `errors`',
     result.error.issues.map((issue) => ({

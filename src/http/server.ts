@@ -89,10 +89,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     // Errors the router meets before any handler (a malformed URL, an over-long parameter) are
     // problem+json like every other error.
     frameworkErrors: (error, _request, reply) =>
-      sendProblem(
-        reply,
-        new SignetError('URL_INVALID', 400, `The request URL cannot be used: ${error.message}`),
-      ),
+      sendProblem(reply, new SignetError('URL_INVALID', `The request URL cannot be used: ${error.message}`)),
   });
   const servedOverTls = platform.config.publicUrl.startsWith('https:');
   app.addHook('onSend', async (request, reply) => {

@@ -47,7 +47,7 @@ import {
   setStrokingRgbColor,
   stroke,
 } from 'pdf-lib';
-import { type FieldProblem, SignetError } from '../errors.ts';
+import { type ErrorCode, type FieldProblem, SignetError } from '../errors.ts';
 import { flattenFormWidgets } from './composeForms.ts';
 import {
   displayedToUser,
@@ -630,6 +630,6 @@ async function embedSignatureImage(stamper: Stamper, png: Uint8Array, fieldIndex
   return image;
 }
 
-function unprocessable(code: string, detail: string, errors: FieldProblem[]): SignetError {
-  return new SignetError(code, 422, detail, errors);
+function unprocessable(code: ErrorCode, detail: string, errors: FieldProblem[]): SignetError {
+  return new SignetError(code, detail, errors);
 }
