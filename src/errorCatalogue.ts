@@ -152,6 +152,10 @@ export const ERROR_CATALOGUE = {
       'At least one recipient must sign, approve or view: cc recipients only receive the completed copy.',
   },
   NO_DOCUMENTS: { status: 422, meaning: 'There is no document to compose.' },
+  NOT_READY: {
+    status: 503,
+    meaning: 'The service is not ready: its database (or another store it needs) is not reachable.',
+  },
   OIDC_CONFIG_INVALID: { status: 422, meaning: 'The OpenID Connect provider configuration is not valid.' },
   OIDC_DISCOVERY_FAILED: {
     status: 502,

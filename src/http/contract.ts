@@ -72,6 +72,16 @@ export function binaryAnswer(contentType: string, description: string) {
   };
 }
 
+/** An HTML page for a browser (signing page, outcome pages). */
+export const htmlAnswer = (description: string) => binaryAnswer('text/html', description);
+
+/** A redirect; the body is empty and the target is in `Location`. */
+export const redirectAnswer = (description: string) => ({
+  description,
+  headers: { location: { schema: { type: 'string' } } },
+  content: {},
+});
+
 /** `{ id }` in a path, as a UUID. Another organisation's id and a malformed one are both 404s. */
 export const uuid = () => z.string().describe('UUID');
 
