@@ -387,7 +387,7 @@ where the walkthrough places its signers' fields. Needs no server, database or c
     async run(_config, values, positionals) {
       const [file, ...extra] = positionals;
       if (!file || extra.length > 0) {
-        throw new SignetError('CLI_OPTION_REQUIRED', 2, 'give exactly one file to write the PDF to');
+        throw new SignetError('CLI_OPTION_REQUIRED', 'give exactly one file to write the PDF to');
       }
       const title =
         typeof values.title === 'string' && values.title.trim() !== '' ? values.title : 'Sample agreement';
