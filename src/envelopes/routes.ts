@@ -5,7 +5,9 @@ import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
 import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
 import { completionRecord } from '../evidence/completionRecord.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
+import { claimIdempotencyKey } from '../http/idempotency.ts';
 import { parseInput, withoutUnstorableText } from '../http/parseInput.ts';
+import { MultipartDigest } from '../http/requestFingerprint.ts';
 import type { Platform } from '../platform.ts';
 import { loadDocuments, loadEnvelope, pdfFileName } from './records.ts';
 import {
@@ -54,7 +56,8 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
   const sizes = { document: platform.config.maxUploadBytes, request: platform.config.maxRequestBytes };
 
   const createOptions = {
-    ...write,
+    // A multipart body is read below, and its Idempotency-Key claimed once its parts are.
+    config: { ...write.config, claimsIdempotencyKey: true },
     onRequest: refuseDeclaredOversize(sizes.request),
     // Base64 inflates documents by 4/3; the limits on the documents themselves are checked
     // after decoding (readJsonEnvelope) or while streaming (readMultipartEnvelope).
@@ -62,12 +65,14 @@ export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
   };
   app.post('/api/v1/envelopes', createOptions, async (request, reply) => {
     const { send } = parseInput(sendQuery, request.query);
-    const { input, documents } = request.isMultipart()
+    const { input, documents, digest } = request.isMultipart()
       ? await readMultipartEnvelope(request, sizes).catch((error: unknown) => {
           if (error instanceof SignetError && error.status === 413) closeAfterAnswering(request);
           throw error;
         })
-      : readJsonEnvelope(request.body, sizes);
+      : { ...readJsonEnvelope(request.body, sizes), digest: undefined };
+    // Idempotency-Key: a JSON body was claimed before the handler; multipart by its parts, here.
+    if (digest && (await claimIdempotencyKey(request, reply, digest.digest())) === 'replayed') return reply;
     const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
       send: send === 'true',
     });
@@ -248,17 +253,22 @@ async function readPartWithin(
 async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes) {
   const documents: UploadedDocument[] = [];
   const total = { bytes: 0 };
+  const digest = new MultipartDigest();
   let envelopeJson: string | undefined;
   try {
     const limits = { fileSize: sizes.document + 1, files: 50, fields: 10, throwFileSizeLimit: false };
     for await (const part of request.parts({ limits })) {
       if (part.type === 'file') {
         const bytes = await readPartWithin(part, sizes, total);
+        digest.add(part.fieldname, part.filename, bytes);
         documents.push({
           name: cleanFileName(part.filename) || `document-${documents.length + 1}.pdf`,
           bytes,
         });
-      } else if (part.fieldname === 'envelope') {
+        continue;
+      }
+      digest.add(part.fieldname, undefined, part.value);
+      if (part.fieldname === 'envelope') {
         if (envelopeJson !== undefined) {
           throw new SignetError('VALIDATION_FAILED', 'Send the `envelope` part once', [
             { path: 'envelope', message: 'appears more than once' },
@@ -283,7 +293,7 @@ async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes
       { path: 'envelope', message: 'not valid JSON' },
     ]);
   }
-  return { input: parseInput(envelopeInput, json), documents };
+  return { input: parseInput(envelopeInput, json), documents, digest };
 }
 
 /** How long a refused upload's remaining bytes are read and thrown away before the socket closes. */

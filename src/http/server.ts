@@ -18,6 +18,7 @@ import { pkiRoutes } from '../pki/routes.ts';
 import type { Platform } from '../platform.ts';
 import { verifyRoutes } from '../verify/routes.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
+import { registerIdempotency } from './idempotency.ts';
 import { handleError, handleNotFound, sendProblem } from './problem.ts';
 import { registerRateLimits } from './rateLimits.ts';
 
@@ -106,6 +107,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     limits: { fileSize: platform.config.maxUploadBytes, files: 50 },
   });
   registerApiKeyAuth(app, platform.db);
+  registerIdempotency(app, { db: platform.db, secrets: platform.secrets });
   await registerRateLimits(app, platform.db);
   await app.register(async (scope) => healthRoutes(scope, platform));
   await app.register(async (scope) => pkiRoutes(scope, platform));
