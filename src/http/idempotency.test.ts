@@ -3,11 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
-import {
-  createPostgresDatabase,
-  databaseKinds,
-  pgliteTemplate,
-} from '../../test/support/signetHarness.ts';
+import { createPostgresDatabase, databaseKinds, pgliteTemplate } from '../../test/support/signetHarness.ts';
 import { masterKeyFrom } from '../blobs/blobStore.ts';
 import { sealedSecrets } from '../blobs/sealedSecrets.ts';
 import { type Database, openDatabase } from '../db/database.ts';
@@ -64,6 +60,11 @@ for (const kind of databaseKinds()) {
       app.setErrorHandler(handleError);
       app.setNotFoundHandler(handleNotFound);
       await app.register(multipart);
+      // An onSend hook that takes a moment, as hooks doing I/O do: a replay must stop the request
+      // even though its answer is not out yet when the hook that sent it returns.
+      app.addHook('onSend', async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      });
       registerApiKeyAuth(app, db);
       registerIdempotency(app, { db, secrets: sealedSecrets(masterKeyFrom(randomBytes(32))) });
       const write = { config: { scope: 'envelopes:write' as const } };
@@ -134,7 +135,13 @@ for (const kind of databaseKinds()) {
 
     const post = (
       url: string,
-      options: { key?: string; apiKey?: string; json?: unknown; raw?: string; headers?: Record<string, string> },
+      options: {
+        key?: string;
+        apiKey?: string;
+        json?: unknown;
+        raw?: string;
+        headers?: Record<string, string>;
+      },
     ) => {
       const inject: InjectOptions = {
         method: 'POST',
@@ -299,14 +306,17 @@ for (const kind of databaseKinds()) {
       const fresh = newKey();
       await post('/api/v1/things', { key, json: { name: 'Old' } });
       await post('/api/v1/things', { key: fresh, json: { name: 'New' } });
-      await db.query(`update idempotency_keys set created_at = now() - interval '24 hours 1 second' where key = $1`, [
-        key,
-      ]);
+      await db.query(
+        `update idempotency_keys set created_at = now() - interval '24 hours 1 second' where key = $1`,
+        [key],
+      );
       const before = runs;
       const again = await post('/api/v1/things', { key, json: { name: 'Old' } });
       assert.equal(again.headers['idempotent-replayed'], undefined);
       assert.equal(runs, before + 1);
-      await db.query(`update idempotency_keys set created_at = now() - interval '25 hours' where key = $1`, [key]);
+      await db.query(`update idempotency_keys set created_at = now() - interval '25 hours' where key = $1`, [
+        key,
+      ]);
       assert.equal(await sweepIdempotencyKeys(db), 1);
       const left = await db.query<{ key: string }>('select key from idempotency_keys where key = any($1)', [
         [key, fresh],
@@ -321,7 +331,9 @@ for (const kind of databaseKinds()) {
       const key = newKey();
       const answer = await post('/api/v1/things', { key, json: { name: 'Secretive' } });
       const { secret } = JSON.parse(answer.body) as { secret: string };
-      const [row] = await db.query<Record<string, unknown>>('select * from idempotency_keys where key = $1', [key]);
+      const [row] = await db.query<Record<string, unknown>>('select * from idempotency_keys where key = $1', [
+        key,
+      ]);
       assert.ok(row?.sealed_response_body);
       assert.ok(!JSON.stringify(row).includes(secret));
       assert.ok(!JSON.stringify(row).includes('Secretive'));
@@ -349,15 +361,15 @@ for (const kind of databaseKinds()) {
       assert.equal(runs, before + 1);
     });
 
-    const form = (boundary: string, parts: { name: string; filename?: string; content: string }[]) =>
-      parts
-        .map(
-          (part) =>
-            `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"` +
-            `${part.filename ? `; filename="${part.filename}"\r\nContent-Type: application/pdf` : ''}` +
-            `\r\n\r\n${part.content}\r\n`,
-        )
-        .join('') + `--${boundary}--\r\n`;
+    const form = (boundary: string, parts: { name: string; filename?: string; content: string }[]) => {
+      const encoded = parts.map(
+        (part) =>
+          `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"` +
+          `${part.filename ? `; filename="${part.filename}"\r\nContent-Type: application/pdf` : ''}` +
+          `\r\n\r\n${part.content}\r\n`,
+      );
+      return `${encoded.join('')}--${boundary}--\r\n`;
+    };
     const upload = (url: string, key: string, boundary: string, parts: Parameters<typeof form>[1]) =>
       post(url, {
         key,

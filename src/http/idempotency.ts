@@ -87,7 +87,8 @@ export function registerIdempotency(app: FastifyInstance, storage: Storage): voi
   app.decorateRequest('idempotency', null);
 
   // preValidation: the body is parsed, and nothing — not even schema validation — has answered
-  // yet, so a 400 for bad input is kept and replayed like any other final answer.
+  // yet, so a 400 for bad input is kept and replayed like any other final answer. A replay
+  // returns `reply`, which resolves once the answer is out: only then does Fastify know to stop.
   app.addHook('preValidation', async (request, reply) => {
     if (request.method !== 'POST' || !request.principal || !request.url.startsWith('/api/v1/')) return;
     const key = parseIdempotencyKey(request.headers['idempotency-key']);
@@ -100,10 +101,11 @@ export function registerIdempotency(app: FastifyInstance, storage: Storage): voi
       }
       // A route that does not read multipart cannot answer differently for different parts,
       // so the body does not count; the key still makes the request happen once.
-      await claim(storage, request, reply, key, principal, 'multipart-unread');
-      return;
+      const outcome = await claim(storage, request, reply, key, principal, 'multipart-unread');
+      return outcome === 'replayed' ? reply : undefined;
     }
-    await claim(storage, request, reply, key, principal, jsonBodyDigest(request.body));
+    const outcome = await claim(storage, request, reply, key, principal, jsonBodyDigest(request.body));
+    return outcome === 'replayed' ? reply : undefined;
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -137,8 +139,8 @@ export async function claimIdempotencyKey(
 ): Promise<'proceed' | 'replayed'> {
   const state = request.idempotency;
   if (state?.kind !== 'awaiting-claim') return 'proceed';
-  await claim(state.storage, request, reply, state.key, state.principal, body);
-  return reply.sent ? 'replayed' : 'proceed';
+  // Not `reply.sent`: that turns true only once the onSend hooks have run, some ticks later.
+  return claim(state.storage, request, reply, state.key, state.principal, body);
 }
 
 async function claim(
@@ -148,7 +150,7 @@ async function claim(
   key: string,
   principal: string,
   body: BodyDigest,
-): Promise<void> {
+): Promise<'proceed' | 'replayed'> {
   const [path = ''] = request.url.split('?', 1);
   const wanted: KeyClaim = {
     principal,
@@ -170,12 +172,12 @@ async function claim(
       );
       renewal.unref();
       request.idempotency = { kind: 'held', claim: outcome.claim, renewal };
-      return;
+      return 'proceed';
     }
     case 'answered':
       request.idempotency = { kind: 'done' };
       replay(reply, outcome.answer);
-      return;
+      return 'replayed';
     case 'in-flight':
       reply.header('retry-after', '1');
       throw new SignetError(

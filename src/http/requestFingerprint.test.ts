@@ -53,7 +53,9 @@ describe('the Idempotency-Key header', () => {
 describe('the body digest', () => {
   it('does not depend on key order or whitespace in a JSON body', () => {
     const a = JSON.parse('{"title":"Lease","recipients":[{"name":"Ada","email":"ada@x.test"}]}');
-    const b = JSON.parse('{ "recipients" : [ { "email": "ada@x.test", "name": "Ada" } ],\n "title": "Lease" }');
+    const b = JSON.parse(
+      '{ "recipients" : [ { "email": "ada@x.test", "name": "Ada" } ],\n "title": "Lease" }',
+    );
     assert.equal(jsonBodyDigest(a), jsonBodyDigest(b));
   });
 
