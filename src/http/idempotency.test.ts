@@ -339,7 +339,7 @@ for (const kind of databaseKinds()) {
       assert.ok(!JSON.stringify(row).includes('Secretive'));
     });
 
-    it('replays a bodyless answer (204-like null) and tells a bodyless request from an empty JSON one', async () => {
+    it('replays the answer to a POST without a body, and tells no body from an empty JSON one', async () => {
       const key = newKey();
       const before = runs;
       const first = await post('/api/v1/things/7/archive', { key });

@@ -41,9 +41,11 @@ import {
  *   `claimsIdempotencyKey`) claims the key itself with the parts' digest (`claimIdempotencyKey`),
  *   after reading them and before creating anything.
  *
- * Why hand-written: the Fastify plugins for this (fastify-idempotency and the like) keep answers
- * in memory or Redis, hash the raw body (a multipart retry never matches) and cannot claim the
- * key from inside the handler; the part that matters is the claim in our database, ~100 lines.
+ * Why hand-written: the maintained library, @node-idempotency/core (with Fastify bindings), ships
+ * storage adapters for memory and Redis only, so the part that matters — the atomic claim in our
+ * database, PostgreSQL and PGlite alike — would be written here anyway; and it fingerprints the
+ * request as a hook sees it, before a streamed multipart body has been read. What is left is
+ * two hooks and a digest (requestFingerprint.ts), smaller than an adapter and its glue.
  */
 
 /** Larger answers are not kept: POST answers are small JSON, and a row is not a blob store. */

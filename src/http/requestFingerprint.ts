@@ -58,7 +58,7 @@ function structuredFieldString(value: string): string {
 const invalidKey = (detail: string) => new SignetError('IDEMPOTENCY_KEY_INVALID', detail);
 
 /** A digest of what a request carried, tagged with how it came, so no two kinds can collide. */
-export type BodyDigest = `none` | `json:${string}` | `multipart:${string}` | 'multipart-unread';
+export type BodyDigest = 'none' | `json:${string}` | `multipart:${string}` | 'multipart-unread';
 
 /**
  * A parsed JSON body: SHA-256 over its RFC 8785 canonical form, so key order and whitespace do
