@@ -130,6 +130,11 @@ export const ERROR_CATALOGUE = {
     status: 404,
     meaning: 'This recipient is not asked for that identity check.',
   },
+  IDENTITY_PROVIDER_REMOVED: {
+    status: 409,
+    meaning:
+      'The identity provider a recipient’s check needs was removed after the envelope was sent; the sender must configure it again.',
+  },
   IDENTITY_REQUIRED: { status: 403, meaning: 'The recipient must pass their identity checks first.' },
   INTERNAL_ERROR: { status: 500, meaning: 'Something went wrong on our side.' },
   INVALID_SIGNATURE_IMAGE: {
@@ -173,7 +178,11 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: "The OpenID provider's discovery URL leads somewhere Signet does not connect to.",
   },
-  OIDC_NOT_CONFIGURED: { status: 409, meaning: 'The sender has no OpenID provider configured.' },
+  OIDC_NOT_CONFIGURED: {
+    status: 422,
+    meaning:
+      'A recipient needs an OpenID Connect check, but the organisation has no OpenID provider configured.',
+  },
   ORGANIZATION_NOT_FOUND: { status: 404, meaning: 'No such organization.' },
   ORGANIZATION_REQUIRED: {
     status: 400,
@@ -291,7 +300,10 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'The identity provider’s metadata URL could not be fetched.',
   },
-  SAML_NOT_CONFIGURED: { status: 409, meaning: 'The sender has no identity provider configured.' },
+  SAML_NOT_CONFIGURED: {
+    status: 422,
+    meaning: 'A recipient needs a SAML check, but the organisation has no SAML identity provider configured.',
+  },
   SAML_RELAY_STATE_INVALID: { status: 422, meaning: 'RelayState may be at most 80 bytes.' },
   SCOPE_UNKNOWN: { status: 400, meaning: 'An API key scope that does not exist was named.' },
   SECOND_FACTOR_FAILED: { status: 401, meaning: 'That code is not right.' },

@@ -25,14 +25,14 @@ export function parseAdoptedSignature(body: unknown): AdoptedSignature {
     png.subarray(12, 16).toString('latin1') !== 'IHDR'
   ) {
     throw new SignetError('SIGNATURE_INVALID', 'The drawn signature must be a PNG image', [
-      { path: 'signature.png', message: 'not a PNG image' },
+      { path: '/signature/png', message: 'not a PNG image' },
     ]);
   }
   const width = png.readUInt32BE(16);
   const height = png.readUInt32BE(20);
   if (width === 0 || height === 0 || width > 4000 || height > 4000) {
     throw new SignetError('SIGNATURE_INVALID', 'The drawn signature image has unusable dimensions', [
-      { path: 'signature.png', message: `${width}×${height} pixels; allowed 1–4000 each way` },
+      { path: '/signature/png', message: `${width}×${height} pixels; allowed 1–4000 each way` },
     ]);
   }
   return { kind: 'drawn', png };
