@@ -97,7 +97,10 @@ export async function envelopeRoutes(fastify: FastifyInstance, platform: Platfor
             if (error instanceof SignetError && error.status === 413) closeAfterAnswering(request);
             throw error;
           })
-        : { ...readJsonEnvelope(request.body as z.infer<typeof jsonEnvelopeInput>, sizes), digest: undefined };
+        : {
+            ...readJsonEnvelope(request.body as z.infer<typeof jsonEnvelopeInput>, sizes),
+            digest: undefined,
+          };
       // Idempotency-Key: a JSON body was claimed before the handler; multipart by its parts, here.
       if (digest && (await claimIdempotencyKey(request, reply, digest.digest())) === 'replayed') return reply;
       const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
