@@ -15,6 +15,7 @@ import {
 import {
   type BodyDigest,
   jsonBodyDigest,
+  MAX_KEY_LENGTH,
   parseIdempotencyKey,
   requestFingerprint,
 } from './requestFingerprint.ts';
@@ -55,6 +56,17 @@ export const MAX_STORED_BODY_BYTES = 1024 * 1024;
 const REPLAYED_HEADERS = ['content-type', 'location'];
 
 export const REPLAYED_HEADER = 'idempotent-replayed';
+
+/** The request header as the OpenAPI document describes it (contract.ts adds it to every scoped POST). */
+export const idempotencyKeyHeader = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_KEY_LENGTH,
+  description:
+    'Optional. Retrying with the same key and the same request within 24 h replays the first answer ' +
+    '(`Idempotent-Replayed: true`) instead of doing it again; the same key with another request is ' +
+    '422 IDEMPOTENCY_KEY_REUSED, while the first still runs 409 IDEMPOTENCY_KEY_IN_USE.',
+} as const;
 
 type IdempotencyState =
   /** The route reads its multipart body and will claim with its digest. */

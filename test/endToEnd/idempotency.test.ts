@@ -237,5 +237,25 @@ for (const kind of databaseKinds()) {
       assert.equal(later.headers.get('idempotent-replayed'), null);
       assert.equal(await envelopesTitled(title), 2);
     });
+
+    it('documents the header on every POST that takes a key, and nowhere else', async () => {
+      const document = (await (await fetch(`${signet.url}/api/v1/openapi.json`)).json()) as {
+        paths: Record<
+          string,
+          Record<string, { parameters?: { in: string; name: string }[]; security?: unknown }>
+        >;
+      };
+      const takesKey = (operation: { parameters?: { in: string; name: string }[] }) =>
+        (operation.parameters ?? []).some((p) => p.in === 'header' && p.name === 'idempotency-key');
+      assert.ok(takesKey(document.paths['/api/v1/envelopes']!.post!));
+      assert.ok(takesKey(document.paths['/api/v1/envelopes/{id}/void']!.post!));
+      assert.ok(!takesKey(document.paths['/api/v1/envelopes']!.get!));
+      for (const [path, operations] of Object.entries(document.paths)) {
+        for (const [method, operation] of Object.entries(operations)) {
+          const expected = method === 'post' && operation.security !== undefined;
+          assert.equal(takesKey(operation), expected, `${method.toUpperCase()} ${path}`);
+        }
+      }
+    });
   });
 }
