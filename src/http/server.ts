@@ -82,6 +82,13 @@ function forbidFraming(reply: FastifyReply): void {
   reply.header('x-frame-options', 'DENY');
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route this app registered: method, URL and whether OpenAPI hides it. */
+    registeredRoutes: { method: string; url: string; hidden: boolean }[];
+  }
+}
+
 /** Assembles the HTTP app from feature plugins; `app.inject()` drives it in tests with no network. */
 export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -97,6 +104,19 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     // problem+json like every other error.
     frameworkErrors: (error, _request, reply) =>
       sendProblem(reply, new SignetError('URL_INVALID', `The request URL cannot be used: ${error.message}`)),
+  });
+  // Every route as registered, for the contract test (each must be in the OpenAPI document).
+  const routes: { method: string; url: string; hidden: boolean }[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD' && route.exposeHeadRoute !== false) continue;
+      routes.push({
+        method,
+        url: route.url,
+        hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide),
+      });
+    }
   });
   const servedOverTls = platform.config.publicUrl.startsWith('https:');
   app.addHook('onSend', async (request, reply) => {
