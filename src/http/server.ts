@@ -106,7 +106,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     limits: { fileSize: platform.config.maxUploadBytes, files: 50 },
   });
   registerApiKeyAuth(app, platform.db);
-  await registerRateLimits(app, platform.db);
+  registerRateLimits(app, platform.rateLimits, platform.config.rateLimits);
   await app.register(async (scope) => healthRoutes(scope, platform));
   await app.register(async (scope) => pkiRoutes(scope, platform));
   await app.register(async (scope) => envelopeRoutes(scope, platform));

@@ -10,6 +10,7 @@ import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { handleError, handleNotFound } from '../http/problem.ts';
+import { memoryRateLimitStore } from '../http/rateLimitStores.ts';
 import { registerRateLimits } from '../http/rateLimits.ts';
 import { DEFAULT_PDF_LIMITS } from '../pdf/limits/pdfBudget.ts';
 import { sealPdf } from '../pdf/seal.ts';
@@ -63,7 +64,7 @@ describe('POST /api/v1/verify', () => {
     app.setErrorHandler(handleError);
     app.setNotFoundHandler(handleNotFound);
     await app.register(multipart);
-    await registerRateLimits(app, db);
+    registerRateLimits(app, memoryRateLimitStore(), { apiPerMinute: 600, publicPerMinute: 1200 });
     await app.register(async (scope) => verifyRoutes(scope, platform, { ratePerMinute: 8 }));
     await app.ready();
   });
