@@ -108,7 +108,9 @@ const MEMORY_SWEEP_MS = 60_000;
  * Counts in this process's memory. A hit is one synchronous map update, so it is atomic on the
  * event loop. Ended windows are dropped at most once a minute, on the next hit.
  */
-export function memoryRateLimitStore(now: () => number = Date.now): RateLimitStore {
+export function memoryRateLimitStore(
+  now: () => number = Date.now,
+): RateLimitStore & { /** Windows held (tests). */ windows(): number } {
   const windows = new Map<string, { count: number; endsAt: number }>();
   let nextSweepAt = now() + MEMORY_SWEEP_MS;
   const sweep = (at: number) => {
@@ -129,6 +131,7 @@ export function memoryRateLimitStore(now: () => number = Date.now): RateLimitSto
       return { count: window.count, resetMs: window.endsAt - at };
     },
     health: () => ({ store: 'memory', counting: true }),
+    windows: () => windows.size,
     async close() {
       windows.clear();
     },
