@@ -95,7 +95,8 @@ export async function startTestSignet(
   publicHost = '127.0.0.1',
 ): Promise<TestSignet> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signet-test-'));
-  const postgres = kind === 'postgres' ? await createPostgresDatabase() : undefined;
+  // A DATABASE_URL in `env` is another instance's database, shared rather than created (and dropped).
+  const postgres = kind === 'postgres' && !env.DATABASE_URL ? await createPostgresDatabase() : undefined;
   const port = await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -115,7 +116,7 @@ export async function startTestSignet(
   return {
     ...signet,
     dataDir,
-    databaseUrl: postgres?.url,
+    databaseUrl: postgres?.url ?? (kind === 'postgres' ? env.DATABASE_URL : undefined),
     async stop() {
       await signet.close();
       await postgres?.drop();
