@@ -181,7 +181,9 @@ describe('which store counts', () => {
   }
 });
 
-describe('the Redis store when Redis cannot be reached', { skip: redisServerProblem() }, () => {
+describe('the Redis store when Redis is down, hung, or answered while the process was busy', {
+  skip: redisServerProblem(),
+}, () => {
   let redis: PrivateRedis;
   before(async () => {
     redis = await startPrivateRedis();
@@ -206,6 +208,26 @@ describe('the Redis store when Redis cannot be reached', { skip: redisServerProb
       assert.equal(counted.count, 1);
       assert.deepEqual(store.health(), { store: 'redis', counting: true });
       assert.ok(lines.some((line) => line.level === 'info' && /again/.test(line.message)));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('counts hits Redis answered while the event loop was busy for longer than the deadline', async () => {
+    const { log, lines } = recordingLog();
+    const store = await openRedisRateLimitStore({ url: redis.url, keyPrefix: 'busy:' }, log);
+    try {
+      const hits = Array.from({ length: 50 }, () => store.hit('k', 60_000));
+      // A burst of CPU work (or a starved process) holds the loop past the 0.5 s deadline.
+      const until = Date.now() + 1500;
+      while (Date.now() < until) {}
+      const counts = (await Promise.all(hits)).map((hit) => hit?.count).sort((a, b) => (a ?? 0) - (b ?? 0));
+      assert.deepEqual(
+        counts,
+        Array.from({ length: 50 }, (_, i) => i + 1),
+        'counted, not let through as if Redis were down',
+      );
+      assert.equal(lines.length, 0);
     } finally {
       await store.close();
     }
