@@ -17,7 +17,7 @@ import {
 import { createPostgresDatabase, pgliteTemplate } from '../test/support/signetHarness.ts';
 import { describeMachine } from './machine.ts';
 import { type RunPlan, type Sample, timeRuns } from './stats.ts';
-import { formatMs, formatRate, formatTimes, type Row, renderMarkdownTable } from './table.ts';
+import { formatMs, formatRate, type Row, renderMarkdownTable } from './table.ts';
 
 /*
  * What one rate-limit hit costs in each store (src/http/rateLimitStores.ts): latency one at a
@@ -138,16 +138,21 @@ export async function measureRateLimitStores(plan: RunPlan, concurrentHits: numb
   return { stores, unavailable };
 }
 
+/** Milliseconds, or microseconds below a tenth of one (a memory hit is well under). */
+const formatLatency = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : formatMs(ms));
+
 export function rateLimitRows(bench: RateLimitBench | undefined): Row[] {
   if (!bench) return [];
   const memory = bench.stores.find((entry) => entry.store.startsWith('memory'));
   return [
     ...bench.stores.map((entry) => ({
       measure: `rate-limit hit, ${entry.store}: median / p99 one at a time; ${entry.inFlight} in flight`,
-      value: `${formatMs(entry.oneAtATime.median)} / ${formatMs(entry.oneAtATime.p99)}; ${formatRate(entry.concurrentPerSecond, 'hits')}`,
-      peer: memory ? `memory ${formatMs(memory.oneAtATime.median)}` : '—',
+      value: `${formatLatency(entry.oneAtATime.median)} / ${formatLatency(entry.oneAtATime.p99)}; ${formatRate(entry.concurrentPerSecond, 'hits')}`,
+      peer: memory ? `memory ${formatLatency(memory.oneAtATime.median)}` : '—',
       ratio:
-        memory && entry !== memory ? formatTimes(entry.oneAtATime.median / memory.oneAtATime.median) : '—',
+        memory && entry !== memory
+          ? `+${formatLatency(entry.oneAtATime.median - memory.oneAtATime.median)} a hit`
+          : '—',
     })),
     ...bench.unavailable.map((reason) => ({
       measure: 'rate-limit hit',
