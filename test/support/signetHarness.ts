@@ -106,6 +106,9 @@ export async function startTestSignet(
     PUBLIC_URL: `http://${publicHost}:${port}`,
     DATABASE_URL: postgres?.url,
     LOG_LEVEL: 'silent',
+    // Suites poll the API every 100 ms while a seal runs, for as long as a loaded CI machine
+    // takes: the per-key limit is not what they test. test/security/rateLimits.test.ts sets its own.
+    RATE_LIMIT_API_PER_MINUTE: '100000',
     ...env,
   });
   const signet = await startSignet(config, {
