@@ -1,4 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SignetError } from '../errors.ts';
+import { errorAnswers } from '../http/contract.ts';
 import type { Platform } from '../platform.ts';
 
 /**
@@ -8,26 +12,56 @@ import type { Platform } from '../platform.ts';
  * every instance out of the load balancer for it would turn a missing limit into an outage.
  * Neither route is rate limited: a load balancer must always reach them.
  */
-export async function healthRoutes(app: FastifyInstance, platform: Platform) {
-  const unlimited = { config: { rateLimit: false as const } };
-  app.get('/healthz', unlimited, async () => ({ status: 'ok' }));
-  app.get('/readyz', unlimited, async (_request, reply) => {
-    try {
-      await platform.db.query('select 1');
-    } catch {
-      return reply.status(503).type('application/problem+json').send({
-        type: 'urn:signet:problem:not-ready',
-        title: 'Service Unavailable',
-        status: 503,
-        code: 'NOT_READY',
-        detail: 'The database is not reachable',
-      });
-    }
-    const rateLimits = platform.rateLimits.health();
-    return {
-      status: rateLimits.counting ? 'ready' : 'degraded',
-      database: platform.db.kind,
-      rateLimits,
-    };
-  });
+export async function healthRoutes(fastify: FastifyInstance, platform: Platform) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const tags = ['operations'];
+  const config = { rateLimit: false as const };
+  app.get(
+    '/healthz',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Liveness: the process answers',
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/readyz',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Readiness: the database answers; whether rate limits are counted',
+        response: {
+          200: z.object({
+            status: z
+              .enum(['ready', 'degraded'])
+              .describe('degraded: ready, but rate limits are not counted (Redis unreachable)'),
+            database: z.enum(['pglite', 'postgres']),
+            rateLimits: z.object({
+              store: z.enum(['redis', 'database', 'memory']),
+              counting: z.boolean().describe('false while the store cannot count: requests are let through'),
+            }),
+          }),
+          ...errorAnswers,
+        },
+      },
+    },
+    async () => {
+      try {
+        await platform.db.query('select 1');
+      } catch {
+        throw new SignetError('NOT_READY', 'The database is not reachable');
+      }
+      const rateLimits = platform.rateLimits.health();
+      return {
+        status: rateLimits.counting ? ('ready' as const) : ('degraded' as const),
+        database: platform.db.kind,
+        rateLimits,
+      };
+    },
+  );
 }
