@@ -111,8 +111,8 @@ const envSchema = z.object({
   // instance shares one count; otherwise in PostgreSQL, or in memory on PGlite (one process).
   REDIS_URL: urlFromEnv(['redis:', 'rediss:']).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('signet:'),
-  // 600 a minute per key: far above polling and syncing (reads cost ms), while envelope creation
-  // at that rate (~100 ms of work each) is about all a 2-core server does; see the README.
+  // 600 a minute per key: far above polling and syncing (reads take ms), while envelope creation
+  // at that rate (~100 ms each) keeps a 2-core server about busy; see the README.
   RATE_LIMIT_API_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   RATE_LIMIT_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
