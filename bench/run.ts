@@ -20,6 +20,7 @@ import {
   type PeerMeasurement,
   writeMutoolInput,
 } from './peers.ts';
+import { measureRateLimitStores, type RateLimitBench, rateLimitRows } from './rateLimitStores.ts';
 import { type BenchResults, pagesLabel, resultRows } from './report.ts';
 import { measureSealing } from './sealing.ts';
 import { measureSealMemory, type SealMemoryInput } from './sealMemory.ts';
@@ -36,7 +37,8 @@ import { measureVerifyLatency } from './verifyLatency.ts';
  *
  * While developing, run it reduced (the machine is shared):
  *   BENCH_QUICK=1      a fifth of the runs;
- *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm, verify.
+ *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm, verify,
+ *                      ratelimits.
  */
 
 const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -164,13 +166,19 @@ async function main(): Promise<void> {
     }
   }
 
+  let rateLimits: RateLimitBench | undefined;
+  if (!SKIP.has('ratelimits')) {
+    progress('rate-limit stores: one hit in memory, the database, Redis');
+    rateLimits = await measureRateLimitStores(runs(200, 2000), QUICK ? 1000 : 5000);
+  }
+
   let hsm: Awaited<ReturnType<typeof measureHsmSigning>>;
   if (!SKIP.has('hsm')) {
     progress('HSM signing (SoftHSM2 through Pkcs11KeyStore)');
     hsm = await measureHsmSigning(HSM);
   }
 
-  const rows = [...resultRows(results), ...(hsm ? hsmRows(hsm, HSM) : [])];
+  const rows = [...resultRows(results), ...rateLimitRows(rateLimits), ...(hsm ? hsmRows(hsm, HSM) : [])];
   process.stdout.write(`${renderMarkdownTable(rows, machine)}\n`);
   const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000;
   // A reduced run says so in the file, so nobody compares it with a full one unawares.
@@ -178,7 +186,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   writeFileSync(
     RESULTS_FILE,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, hsm }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, rateLimits, hsm }, null, 2)}\n`,
   );
   progress(`done in ${elapsedSeconds.toFixed(0)} s; wrote ${RESULTS_FILE}`);
 }

@@ -11,7 +11,7 @@ import { migrate } from './db/migrate.ts';
 import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { recoverStalledSeals, sealEnvelope } from './envelopes/sealing.ts';
 import { sweepIdempotencyKeys } from './http/idempotencyKeys.ts';
-import { sweepRateLimitCounters } from './http/rateLimits.ts';
+import { openRateLimitStore, type RateLimitStore, sweepRateLimitCounters } from './http/rateLimitStores.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
 import { createSmsTransport, deliverSms, eraseExpiredSmsBodies } from './identity/sms.ts';
 import { startJobQueue } from './jobs/queue.ts';
@@ -124,6 +124,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
   const db = await openConfiguredDatabase(config, options.pgliteTemplate);
   let pdfWork: PdfWork | undefined;
   let stalledSeals: NodeJS.Timeout | undefined;
+  let rateLimits: RateLimitStore | undefined;
   const outbound = createOutboundClient(config.outbound);
   try {
     const applied = await migrate(db);
@@ -135,6 +136,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       log.error({ err: error }, 'job queue error'),
     );
     pdfWork = createPdfWorkPool(config.pdfWork);
+    rateLimits = await openRateLimitStore(config, db, log);
     const platform: Platform = {
       config,
       db,
@@ -146,6 +148,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       pki,
       pdfWork,
       outbound,
+      rateLimits,
       log,
     };
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
@@ -183,7 +186,10 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     if (options.bootstrap !== false) await bootstrapFirstOrganization(db, config.dataDir, process.stdout);
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
-    log.info({ url, database: db.kind, mail: platform.mail.kind }, 'Signet is listening');
+    log.info(
+      { url, database: db.kind, mail: platform.mail.kind, rateLimits: platform.rateLimits.kind },
+      'Signet is listening',
+    );
 
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -195,6 +201,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
         platform.mail.close();
         await pki.keyStore.close();
         await outbound.close();
+        await platform.rateLimits.close();
         await db.close();
       })();
       return closing;
@@ -204,6 +211,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     clearInterval(stalledSeals);
     await pdfWork?.close().catch(() => undefined);
     await outbound.close().catch(() => undefined);
+    await rateLimits?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

@@ -135,7 +135,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await registerContract(app, { version: SIGNET_VERSION, publicUrl: platform.config.publicUrl });
   registerApiKeyAuth(app, platform.db);
   registerIdempotency(app, { db: platform.db, secrets: platform.secrets });
-  await registerRateLimits(app, platform.db);
+  registerRateLimits(app, platform.rateLimits, platform.config.rateLimits);
   await app.register(async (scope) => healthRoutes(scope, platform));
   await app.register(async (scope) => pkiRoutes(scope, platform));
   await app.register(async (scope) => envelopeRoutes(scope, platform));
