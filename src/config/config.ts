@@ -107,6 +107,9 @@ const envSchema = z.object({
         }),
     )
     .optional(),
+  // Webhook endpoints an organisation registers may be on loopback, private or unique-local
+  // networks (a receiver beside Signet); link-local and cloud metadata addresses never.
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -152,6 +155,8 @@ export interface Config {
   trustProxy: false | number | string[];
   /** Where requests for a tenant may go besides public addresses (src/outbound/). */
   outbound: { allowPrivateNetworks: boolean; allowedNetworks: string[] };
+  /** Where webhook endpoints may be besides public addresses (src/webhooks/). */
+  webhooks: { allowPrivateNetworks: boolean };
   logLevel: string;
   /** Worker threads for heavy PDF work, and what one job may cost. */
   pdfWork: {
@@ -238,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
       allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS ?? [],
     },
+    webhooks: { allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
     logLevel: e.LOG_LEVEL,
     pdfWork: pdfWorkOf(e),
   };
