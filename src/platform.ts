@@ -24,5 +24,10 @@ export interface Platform {
   pdfWork: PdfWork;
   /** Every request to another server goes through it (src/outbound/). */
   outbound: OutboundClient;
+  /**
+   * Webhook deliveries' own client (src/webhooks/): public addresses only unless
+   * WEBHOOKS_ALLOW_PRIVATE_NETWORKS, link-local and metadata addresses never.
+   */
+  webhookOutbound: OutboundClient;
   log: FastifyBaseLogger;
 }

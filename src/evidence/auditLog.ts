@@ -30,7 +30,11 @@ const subscribers = new WeakMap<Database, AuditSubscriber[]>();
 /** Subscribes to the events appended on `db`; returns the unsubscribe. */
 export function subscribeToAuditEvents(db: Database, subscriber: AuditSubscriber): () => void {
   subscribers.set(db, [...(subscribers.get(db) ?? []), subscriber]);
-  return () => subscribers.set(db, (subscribers.get(db) ?? []).filter((other) => other !== subscriber));
+  return () =>
+    subscribers.set(
+      db,
+      (subscribers.get(db) ?? []).filter((other) => other !== subscriber),
+    );
 }
 
 /**
