@@ -43,8 +43,7 @@ export class FileBlobStore implements BlobStore {
   ) {}
 
   private pathOf(sha256: string): string {
-    if (!/^[0-9a-f]{64}$/.test(sha256))
-      throw new SignetError('BLOB_ADDRESS_INVALID', 500, 'Bad blob address');
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new SignetError('BLOB_ADDRESS_INVALID', 'Bad blob address');
     return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
@@ -67,13 +66,13 @@ export class FileBlobStore implements BlobStore {
       sealed = await readFile(this.pathOf(sha256));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new SignetError('BLOB_MISSING', 500, 'A stored document is missing from the blob store');
+        throw new SignetError('BLOB_MISSING', 'A stored document is missing from the blob store');
       }
       throw error;
     }
     const plaintext = openBlob(sealed, this.master);
     if (sha256Hex(plaintext) !== sha256) {
-      throw new SignetError('BLOB_TAMPERED', 500, 'A stored document does not match its recorded hash');
+      throw new SignetError('BLOB_TAMPERED', 'A stored document does not match its recorded hash');
     }
     return plaintext;
   }

@@ -42,7 +42,7 @@ export function sealBlob(plaintext: Uint8Array, master: MasterKey): Buffer {
 
 export function openBlob(sealed: Buffer, master: MasterKey): Buffer {
   if (sealed.length < HEADER_LENGTH || !sealed.subarray(0, 4).equals(MAGIC)) {
-    throw new SignetError('BLOB_CORRUPT', 500, 'Stored document is not in the expected encrypted format');
+    throw new SignetError('BLOB_CORRUPT', 'Stored document is not in the expected encrypted format');
   }
   let offset = 4;
   const take = (length: number) => {
@@ -52,11 +52,7 @@ export function openBlob(sealed: Buffer, master: MasterKey): Buffer {
   };
   const keyId = take(8);
   if (!keyId.equals(master.id)) {
-    throw new SignetError(
-      'BLOB_KEY_UNKNOWN',
-      500,
-      'Stored document was encrypted under a different master key',
-    );
+    throw new SignetError('BLOB_KEY_UNKNOWN', 'Stored document was encrypted under a different master key');
   }
   const wrapIv = take(12);
   const wrappedKey = take(32);
@@ -72,6 +68,6 @@ export function openBlob(sealed: Buffer, master: MasterKey): Buffer {
     decipher.setAuthTag(dataTag);
     return Buffer.concat([decipher.update(sealed.subarray(offset)), decipher.final()]);
   } catch {
-    throw new SignetError('BLOB_TAMPERED', 500, 'Stored document failed its authentication check');
+    throw new SignetError('BLOB_TAMPERED', 'Stored document failed its authentication check');
   }
 }

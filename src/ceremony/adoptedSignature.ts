@@ -24,15 +24,15 @@ export function parseAdoptedSignature(body: unknown): AdoptedSignature {
     !png.subarray(0, 8).equals(PNG_MAGIC) ||
     png.subarray(12, 16).toString('latin1') !== 'IHDR'
   ) {
-    throw new SignetError('SIGNATURE_INVALID', 400, 'The drawn signature must be a PNG image', [
-      { path: 'signature.png', message: 'not a PNG image' },
+    throw new SignetError('SIGNATURE_INVALID', 'The drawn signature must be a PNG image', [
+      { path: '/signature/png', message: 'not a PNG image' },
     ]);
   }
   const width = png.readUInt32BE(16);
   const height = png.readUInt32BE(20);
   if (width === 0 || height === 0 || width > 4000 || height > 4000) {
-    throw new SignetError('SIGNATURE_INVALID', 400, 'The drawn signature image has unusable dimensions', [
-      { path: 'signature.png', message: `${width}×${height} pixels; allowed 1–4000 each way` },
+    throw new SignetError('SIGNATURE_INVALID', 'The drawn signature image has unusable dimensions', [
+      { path: '/signature/png', message: `${width}×${height} pixels; allowed 1–4000 each way` },
     ]);
   }
   return { kind: 'drawn', png };

@@ -1,5 +1,5 @@
 import type { FieldRow, FieldValue } from '../envelopes/records.ts';
-import { type FieldProblem, SignetError } from '../errors.ts';
+import { type ErrorCode, type FieldProblem, pointer, SignetError } from '../errors.ts';
 import { assertStorableText } from '../http/parseInput.ts';
 
 /**
@@ -17,15 +17,15 @@ export function parseFieldValues(
   const values =
     typeof input === 'object' && input !== null ? (input as { values?: unknown }).values : undefined;
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw new SignetError('VALIDATION_FAILED', 400, 'Send {"values": {fieldId: value}}', [
-      { path: 'values', message: 'must be an object keyed by field id' },
+    throw new SignetError('VALIDATION_FAILED', 'Send {"values": {fieldId: value}}', [
+      { path: '/values', message: 'must be an object keyed by field id' },
     ]);
   }
   const problems: FieldProblem[] = [];
   const parsed: { field: FieldRow; value: FieldValue }[] = [];
-  let code = 'FIELD_VALUE_INVALID';
+  let code: ErrorCode = 'FIELD_VALUE_INVALID';
   for (const [fieldId, value] of Object.entries(values)) {
-    const path = `values.${fieldId}`;
+    const path = pointer('values', fieldId);
     const field = ownFields.find((f) => f.id === fieldId);
     if (!field) {
       code = 'FIELD_UNKNOWN';
@@ -41,7 +41,7 @@ export function parseFieldValues(
     parsed.push({ field, value: value as FieldValue });
   }
   if (problems.length > 0)
-    throw new SignetError(code, 400, 'Some field values were not accepted; see `errors`', problems);
+    throw new SignetError(code, 'Some field values were not accepted; see `errors`', problems);
   return parsed;
 }
 
@@ -64,10 +64,9 @@ export function checkRequiredFields(ownFields: FieldRow[]): void {
   if (missing.length > 0) {
     throw new SignetError(
       'FIELDS_REQUIRED',
-      422,
       'Fill in every required field before finishing',
       missing.map((field) => ({
-        path: `values.${field.id}`,
+        path: pointer('values', field.id),
         message: `required ${field.type} field is empty`,
       })),
     );

@@ -50,7 +50,7 @@ export async function openSession(
   const resolved = await resolveSigningToken(sql, token);
   const envelope = await loadEnvelopeById(sql, resolved.envelopeId, options);
   const recipient = (await loadRecipients(sql, envelope.id)).find((r) => r.id === resolved.recipientId);
-  if (!recipient) throw new SignetError('SIGNING_LINK_INVALID', 404, 'This signing link is not valid.');
+  if (!recipient) throw new SignetError('SIGNING_LINK_INVALID', 'This signing link is not valid.');
   return { envelope, recipient };
 }
 
@@ -66,15 +66,14 @@ export const recipientActor = (
 export function assertMayAct({ envelope, recipient }: Session) {
   assertOpenForSigning(envelope.status);
   if (recipient.status === 'completed') {
-    throw new SignetError('RECIPIENT_ALREADY_COMPLETED', 409, 'You have already completed this envelope.');
+    throw new SignetError('RECIPIENT_ALREADY_COMPLETED', 'You have already completed this envelope.');
   }
   if (recipient.status === 'declined') {
-    throw new SignetError('RECIPIENT_DECLINED', 409, 'You declined this envelope.');
+    throw new SignetError('RECIPIENT_DECLINED', 'You declined this envelope.');
   }
   if (recipient.role === 'cc') {
     throw new SignetError(
       'RECIPIENT_CANNOT_SIGN',
-      409,
       'You receive a copy of this envelope; there is nothing to sign.',
     );
   }
@@ -176,7 +175,7 @@ export async function readSigningDocument(platform: Platform, token: string, doc
   const { envelope, recipient } = await openSession(platform.db, token);
   assertIdentityVerified(await checksBeyondTheLink(platform.db, recipient.id));
   const document = (await loadDocuments(platform.db, envelope.id)).find((d) => d.id === documentId);
-  if (!document) throw new SignetError('DOCUMENT_NOT_FOUND', 404, 'No such document in this envelope');
+  if (!document) throw new SignetError('DOCUMENT_NOT_FOUND', 'No such document in this envelope');
   return { name: document.name, bytes: await platform.blobs.get(document.sha256) };
 }
 
@@ -184,7 +183,7 @@ export async function readCompletedDocument(platform: Platform, token: string) {
   const { envelope, recipient } = await openSession(platform.db, token);
   assertIdentityVerified(await checksBeyondTheLink(platform.db, recipient.id));
   if (envelope.status !== 'completed' || envelope.seal_state !== 'done' || !envelope.sealed_sha256) {
-    throw new SignetError('ENVELOPE_NOT_SEALED', 409, 'The completed document is not ready yet');
+    throw new SignetError('ENVELOPE_NOT_SEALED', 'The completed document is not ready yet');
   }
   return { title: envelope.title, bytes: await platform.blobs.get(envelope.sealed_sha256) };
 }
@@ -278,10 +277,10 @@ export async function finishSigning(
     await requireVerifiedIdentity(tx, session, who);
     const { envelope, recipient } = session;
     if (!recipient.consented_at) {
-      throw new SignetError('CONSENT_REQUIRED', 409, 'Agree to sign electronically before finishing.');
+      throw new SignetError('CONSENT_REQUIRED', 'Agree to sign electronically before finishing.');
     }
     if (recipient.status === 'created') {
-      throw new SignetError('RECIPIENT_NOT_YET_ACTIVE', 409, 'It is not your turn to sign yet.');
+      throw new SignetError('RECIPIENT_NOT_YET_ACTIVE', 'It is not your turn to sign yet.');
     }
     const own = (await loadFields(tx, envelope.id)).filter((f) => f.recipient_id === recipient.id);
     checkRequiredFields(own);

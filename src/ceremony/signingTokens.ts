@@ -35,7 +35,6 @@ export interface ResolvedToken {
 const invalidLink = () =>
   new SignetError(
     'SIGNING_LINK_INVALID',
-    404,
     'This signing link is not valid. Check that you copied the whole link.',
   );
 
@@ -56,12 +55,11 @@ export async function resolveSigningToken(sql: Sql, token: string): Promise<Reso
   if (new Date(row.expires_at).getTime() <= Date.now()) {
     throw new SignetError(
       'SIGNING_LINK_EXPIRED',
-      410,
       'This signing link has expired. Ask the sender to send you a new one.',
     );
   }
   if (row.revoked_at) {
-    throw new SignetError('SIGNING_LINK_REVOKED', 410, 'This signing link was withdrawn by the sender.');
+    throw new SignetError('SIGNING_LINK_REVOKED', 'This signing link was withdrawn by the sender.');
   }
   return {
     envelopeId: row.envelope_id,

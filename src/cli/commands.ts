@@ -32,7 +32,7 @@ const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, 
 function required(values: Values, name: string): string {
   const value = values[name];
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new SignetError('CLI_OPTION_REQUIRED', 2, `--${name} is required`);
+    throw new SignetError('CLI_OPTION_REQUIRED', `--${name} is required`);
   }
   return value;
 }
@@ -50,7 +50,7 @@ async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T
 
 async function requireOrganization(db: Database, id: string) {
   const organization = await findOrganization(db, id);
-  if (!organization) throw new SignetError('ORG_NOT_FOUND', 1, `No organisation with id ${id}`);
+  if (!organization) throw new SignetError('ORG_NOT_FOUND', `No organisation with id ${id}`);
   return organization;
 }
 
@@ -61,7 +61,6 @@ function parseScopes(value: string | boolean | undefined): ApiKeyScope[] | undef
   if (unknown.length > 0) {
     throw new SignetError(
       'SCOPE_UNKNOWN',
-      2,
       `Unknown scope(s) ${unknown.join(', ')}; known: ${API_KEY_SCOPES.join(', ')}`,
     );
   }
@@ -141,9 +140,9 @@ export const commands: Record<string, Command> = {
     async run(config, values) {
       const organizationId = required(values, 'org');
       const keyId = required(values, 'key');
-      if (!isUuid(keyId)) throw new SignetError('API_KEY_NOT_FOUND', 1, 'No such active API key');
+      if (!isUuid(keyId)) throw new SignetError('API_KEY_NOT_FOUND', 'No such active API key');
       const revoked = await withDatabase(config, (db) => revokeApiKey(db, organizationId, keyId));
-      if (!revoked) throw new SignetError('API_KEY_NOT_FOUND', 1, 'No such active API key');
+      if (!revoked) throw new SignetError('API_KEY_NOT_FOUND', 'No such active API key');
       print({ revoked: keyId });
       return 0;
     },
@@ -197,10 +196,10 @@ export const commands: Record<string, Command> = {
               );
         const checked = [];
         for (const id of ids) {
-          if (!isUuid(id)) throw new SignetError('ENVELOPE_NOT_FOUND', 1, `Not an envelope id: ${id}`);
+          if (!isUuid(id)) throw new SignetError('ENVELOPE_NOT_FOUND', `Not an envelope id: ${id}`);
           checked.push(
             await verifyEnvelopeAudit(db, id).catch(() => {
-              throw new SignetError('ENVELOPE_NOT_FOUND', 1, `No envelope ${id}`);
+              throw new SignetError('ENVELOPE_NOT_FOUND', `No envelope ${id}`);
             }),
           );
         }
@@ -246,13 +245,12 @@ export const commands: Record<string, Command> = {
     async run(config, values, positionals) {
       const [serial, ...extra] = positionals;
       if (!serial || extra.length > 0) {
-        throw new SignetError('CLI_OPTION_REQUIRED', 2, 'give exactly one certificate serial number (hex)');
+        throw new SignetError('CLI_OPTION_REQUIRED', 'give exactly one certificate serial number (hex)');
       }
       const reason = (values.reason as string | undefined) ?? 'unspecified';
       if (!isRevocationReason(reason)) {
         throw new SignetError(
           'REVOCATION_REASON_UNKNOWN',
-          2,
           `Unknown reason ${reason}; known: ${Object.keys(REVOCATION_REASONS).join(', ')}`,
         );
       }
@@ -268,7 +266,6 @@ export const commands: Record<string, Command> = {
       if (!config.pkcs11) {
         throw new SignetError(
           'PKCS11_NOT_CONFIGURED',
-          2,
           'set PKCS11_MODULE, PKCS11_TOKEN_LABEL and PKCS11_PIN to use a PKCS#11 token',
         );
       }

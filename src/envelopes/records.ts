@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.ts';
 import type { Sql } from '../db/database.ts';
-import { notFound } from '../errors.ts';
+import { SignetError } from '../errors.ts';
 import type { EnvelopeFacts } from '../notify/messages.ts';
 import { findOrganization, isUuid } from '../orgs/organizations.ts';
 import type { RecipientRole, RecipientStatus, RoutedRecipient } from './routing.ts';
@@ -108,7 +108,7 @@ export const pdfFileName = (name: string) =>
       .slice(0, 100) || 'document'
   }.pdf`;
 
-export const envelopeNotFound = () => notFound('ENVELOPE_NOT_FOUND', 'No such envelope');
+export const envelopeNotFound = () => new SignetError('ENVELOPE_NOT_FOUND', 'No such envelope');
 
 /** Loads an envelope of this organisation; another organisation's id is indistinguishable from none. */
 export async function loadEnvelope(

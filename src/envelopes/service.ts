@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sha256Hex } from '../blobs/blobStore.ts';
 import { issueSigningToken, revokeEnvelopeTokens } from '../ceremony/signingTokens.ts';
 import type { Sql } from '../db/database.ts';
-import { type FieldProblem, SignetError } from '../errors.ts';
+import { type ErrorCode, type FieldProblem, pointer, SignetError } from '../errors.ts';
 import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
 import { createIdentityChecks, publicMethod } from '../identity/checks.ts';
 import type { IdentityMethodInput } from '../identity/schema.ts';
@@ -52,8 +52,7 @@ export async function createEnvelope(
   uploads: UploadedDocument[],
   options: { send: boolean },
 ) {
-  if (uploads.length === 0)
-    throw new SignetError('DOCUMENT_REQUIRED', 400, 'Attach at least one PDF document');
+  if (uploads.length === 0) throw new SignetError('DOCUMENT_REQUIRED', 'Attach at least one PDF document');
   // One at a time: a request with many documents takes its turn on the PDF workers instead of
   // filling their queue.
   const inspected: UploadedPdfInfo[] = [];
@@ -179,8 +178,8 @@ async function inspectDocument(platform: Platform, upload: UploadedDocument, ind
     return await platform.pdfWork.inspect(upload.bytes);
   } catch (error) {
     if (!(error instanceof SignetError)) throw error;
-    throw new SignetError(error.code, error.status, `${upload.name}: ${error.detail}`, [
-      { path: `documents.${index}`, message: error.detail },
+    throw new SignetError(error.code, `${upload.name}: ${error.detail}`, [
+      { path: pointer('documents', index), message: error.detail },
     ]);
   }
 }
@@ -189,11 +188,12 @@ function assertUniqueRecipients(recipients: { email: string }[]) {
   const seen = new Set<string>();
   const problems: FieldProblem[] = [];
   recipients.forEach((r, index) => {
-    if (seen.has(r.email)) problems.push({ path: `recipients.${index}.email`, message: 'appears twice' });
+    if (seen.has(r.email))
+      problems.push({ path: pointer('recipients', index, 'email'), message: 'appears twice' });
     seen.add(r.email);
   });
   if (problems.length > 0) {
-    throw new SignetError('RECIPIENT_DUPLICATE', 400, 'Each recipient may appear only once', problems);
+    throw new SignetError('RECIPIENT_DUPLICATE', 'Each recipient may appear only once', problems);
   }
 }
 
@@ -217,10 +217,10 @@ function resolveFields(
   recipients: { id: string; email: string; role: string }[],
   documents: { id: string; name: string; pages: { width: number; height: number; rotation: number }[] }[],
 ): ResolvedField[] {
-  const problems: (FieldProblem & { code: string })[] = [];
+  const problems: (FieldProblem & { code: ErrorCode })[] = [];
   const resolved: ResolvedField[] = [];
   fields.forEach((field, index) => {
-    const at = (key: string) => `fields.${index}.${key}`;
+    const at = (key: string) => pointer('fields', index, key);
     const recipient = recipients.find((r) => r.email === field.recipient.toLowerCase());
     if (!recipient) {
       problems.push({
@@ -258,7 +258,7 @@ function resolveFields(
     if (!fieldFitsPage(field, page)) {
       problems.push({
         code: 'FIELD_OFF_PAGE',
-        path: `fields.${index}`,
+        path: pointer('fields', index),
         message: 'the field box (x, y, width, height) does not lie within the page',
       });
       return;
@@ -282,7 +282,6 @@ function resolveFields(
     const first = problems[0]!;
     throw new SignetError(
       first.code,
-      422,
       'Some fields cannot be placed; see `errors`',
       problems.map(({ path, message }) => ({ path, message })),
     );
@@ -331,8 +330,8 @@ const encodeCursor = (row: EnvelopeRow) =>
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!createdAt || !id || !isUuid(id) || Number.isNaN(Date.parse(createdAt))) {
-    throw new SignetError('CURSOR_INVALID', 400, 'The pagination cursor is not valid', [
-      { path: 'cursor', message: 'use the nextCursor of a previous page' },
+    throw new SignetError('CURSOR_INVALID', 'The pagination cursor is not valid', [
+      { path: '/cursor', in: 'query', message: 'use the nextCursor of a previous page' },
     ]);
   }
   return { createdAt, id };
@@ -356,9 +355,8 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
   if (recipients.every((r) => r.role === 'cc')) {
     throw new SignetError(
       'NO_ACTIONABLE_RECIPIENT',
-      422,
       'At least one recipient must sign, approve or view: cc recipients only receive the completed copy',
-      [{ path: 'recipients', message: 'only cc recipients' }],
+      [{ path: '/recipients', message: 'only cc recipients' }],
     );
   }
   const unsigned = recipients.filter(
@@ -367,10 +365,9 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
   if (unsigned.length > 0) {
     throw new SignetError(
       'SIGNER_WITHOUT_SIGNATURE_FIELD',
-      422,
       'Every signer needs at least one signature field before the envelope can be sent',
       unsigned.map((r) => ({
-        path: `recipients.${r.position}`,
+        path: pointer('recipients', r.position),
         message: `${r.email} has no signature field`,
       })),
     );
@@ -501,23 +498,18 @@ export async function createEmbeddedSigningUrl(
     const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
     assertSenderAction(envelope.status, 'signingUrl');
     const recipient = (await loadRecipients(tx, envelopeId)).find((r) => r.id === recipientId);
-    if (!recipient) throw new SignetError('RECIPIENT_NOT_FOUND', 404, 'No such recipient on this envelope');
+    if (!recipient) throw new SignetError('RECIPIENT_NOT_FOUND', 'No such recipient on this envelope');
     if (recipient.role === 'cc') {
-      throw new SignetError('RECIPIENT_CANNOT_SIGN', 409, 'A cc recipient only receives the completed copy');
+      throw new SignetError('RECIPIENT_CANNOT_SIGN', 'A cc recipient only receives the completed copy');
     }
     if (recipient.status === 'created') {
       throw new SignetError(
         'RECIPIENT_NOT_YET_ACTIVE',
-        409,
         'It is not this recipient’s turn in the routing order yet',
       );
     }
     if (recipient.status === 'completed' || recipient.status === 'declined') {
-      throw new SignetError(
-        'RECIPIENT_ALREADY_COMPLETED',
-        409,
-        `This recipient has already ${recipient.status}`,
-      );
+      throw new SignetError('RECIPIENT_ALREADY_COMPLETED', `This recipient has already ${recipient.status}`);
     }
     const ttl = platform.config.signingUrlTtlSeconds * 1000;
     const expiresAt = new Date(
@@ -547,7 +539,7 @@ async function assertProviderConfiguredIfAsked(
   ]);
   if (configured) return;
   const detail = `Configure the organisation's ${kind === 'saml' ? 'SAML identity provider' : 'OpenID Connect provider'} first (PUT /api/v1/identity-providers/${kind}).`;
-  throw new SignetError(`${kind.toUpperCase()}_NOT_CONFIGURED`, 422, detail, [
-    { path: `recipients.${index}.identity`, message: detail },
+  throw new SignetError(kind === 'saml' ? 'SAML_NOT_CONFIGURED' : 'OIDC_NOT_CONFIGURED', detail, [
+    { path: pointer('recipients', index, 'identity'), message: detail },
   ]);
 }

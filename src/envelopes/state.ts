@@ -1,4 +1,4 @@
-import { conflict, SignetError } from '../errors.ts';
+import { type ErrorCode, SignetError } from '../errors.ts';
 
 /**
  * The envelope state machine (SPEC §A), pure: which sender and signer actions each state
@@ -14,7 +14,7 @@ export type EnvelopeStatus = (typeof ENVELOPE_STATUSES)[number];
 
 export type SenderAction = 'send' | 'void' | 'remind' | 'delete' | 'signingUrl';
 
-const SENDER_RULES: Record<SenderAction, { allowed: EnvelopeStatus[]; code: string; detail: string }> = {
+const SENDER_RULES: Record<SenderAction, { allowed: EnvelopeStatus[]; code: ErrorCode; detail: string }> = {
   send: { allowed: ['draft'], code: 'ENVELOPE_ALREADY_SENT', detail: 'Only a draft envelope can be sent' },
   void: {
     allowed: ['draft', 'sent'],
@@ -40,27 +40,22 @@ const SENDER_RULES: Record<SenderAction, { allowed: EnvelopeStatus[]; code: stri
 
 export function assertSenderAction(status: EnvelopeStatus, action: SenderAction): void {
   const rule = SENDER_RULES[action];
-  if (!rule.allowed.includes(status)) throw conflict(rule.code, `${rule.detail} (this one is ${status})`);
+  if (!rule.allowed.includes(status))
+    throw new SignetError(rule.code, `${rule.detail} (this one is ${status})`);
 }
 
-const CLOSED_FOR_SIGNING: Record<
-  Exclude<EnvelopeStatus, 'sent'>,
-  { status: number; code: string; detail: string }
-> = {
-  draft: { status: 409, code: 'ENVELOPE_NOT_SENT', detail: 'This envelope has not been sent yet' },
-  completed: { status: 409, code: 'ENVELOPE_COMPLETED', detail: 'This envelope is already completed' },
+const CLOSED_FOR_SIGNING: Record<Exclude<EnvelopeStatus, 'sent'>, { code: ErrorCode; detail: string }> = {
+  draft: { code: 'ENVELOPE_NOT_SENT', detail: 'This envelope has not been sent yet' },
+  completed: { code: 'ENVELOPE_COMPLETED', detail: 'This envelope is already completed' },
   declined: {
-    status: 409,
     code: 'ENVELOPE_DECLINED',
     detail: 'This envelope was declined and can no longer be signed',
   },
   voided: {
-    status: 409,
     code: 'ENVELOPE_VOIDED',
     detail: 'The sender voided this envelope; it can no longer be signed',
   },
   expired: {
-    status: 409,
     code: 'ENVELOPE_EXPIRED',
     detail: 'This envelope expired and can no longer be signed',
   },
@@ -70,5 +65,5 @@ const CLOSED_FOR_SIGNING: Record<
 export function assertOpenForSigning(status: EnvelopeStatus): void {
   if (status === 'sent') return;
   const refusal = CLOSED_FOR_SIGNING[status];
-  throw new SignetError(refusal.code, refusal.status, refusal.detail);
+  throw new SignetError(refusal.code, refusal.detail);
 }

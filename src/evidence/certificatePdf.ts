@@ -674,11 +674,7 @@ async function embedSignature(document: PDFDocument, png: Uint8Array, images: Ma
     return image;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new SignetError(
-      'INVALID_SIGNATURE_IMAGE',
-      422,
-      `An adopted signature is not a readable PNG: ${reason}`,
-    );
+    throw new SignetError('INVALID_SIGNATURE_IMAGE', `An adopted signature is not a readable PNG: ${reason}`);
   }
 }
 

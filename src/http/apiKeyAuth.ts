@@ -35,7 +35,7 @@ export function registerApiKeyAuth(app: FastifyInstance, db: Database) {
     if (!scope) return;
     const principal = await authenticate(db, request);
     if (!principal.scopes.includes(scope)) {
-      throw new SignetError('API_KEY_SCOPE_MISSING', 403, `This API key or role lacks the ${scope} scope`);
+      throw new SignetError('API_KEY_SCOPE_MISSING', `This API key or role lacks the ${scope} scope`);
     }
     request.principal = principal;
   });
@@ -45,17 +45,17 @@ async function authenticate(db: Database, request: FastifyRequest): Promise<Prin
   const header = request.headers.authorization;
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   if (!match?.[1]) {
-    throw new SignetError('UNAUTHENTICATED', 401, 'Send an API key as `Authorization: Bearer <key>`');
+    throw new SignetError('UNAUTHENTICATED', 'Send an API key as `Authorization: Bearer <key>`');
   }
   // Sessions only as a bearer token, never as a cookie: nothing a browser sends on its own
   // authenticates an API call, so cross-site requests cannot ride on a staff session.
   if (match[1].startsWith(SESSION_PREFIX)) {
     const session = await authenticateSession(db, match[1]);
-    if (!session) throw new SignetError('SESSION_INVALID', 401, 'The session has ended: sign in again');
+    if (!session) throw new SignetError('SESSION_INVALID', 'The session has ended: sign in again');
     return { ...session, actor: `user:${session.userId}`, apiKeyId: null };
   }
   const key = await authenticateApiKey(db, match[1]);
-  if (!key) throw new SignetError('API_KEY_INVALID', 401, 'The API key is unknown or revoked');
+  if (!key) throw new SignetError('API_KEY_INVALID', 'The API key is unknown or revoked');
   return {
     organizationId: key.organizationId,
     scopes: key.scopes,
@@ -66,6 +66,6 @@ async function authenticate(db: Database, request: FastifyRequest): Promise<Prin
 }
 
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new SignetError('UNAUTHENTICATED', 401, 'Authentication required');
+  if (!request.principal) throw new SignetError('UNAUTHENTICATED', 'Authentication required');
   return request.principal;
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type FieldProblem, SignetError } from '../errors.ts';
+import { validationFailure } from './contract.ts';
 
 /** RFC 9457 problem details, with our stable `code` and every bad field in `errors`. */
 export interface Problem {
@@ -56,40 +57,40 @@ function fromFastifyError(error: FastifyError): SignetError | null {
     case 'FST_REQ_FILE_TOO_LARGE':
     case 'FST_FILES_LIMIT':
     case 'FST_PARTS_LIMIT':
-      return new SignetError('REQUEST_TOO_LARGE', 413, 'The request is larger than this server accepts');
+      return new SignetError('REQUEST_TOO_LARGE', 'The request is larger than this server accepts');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      return new SignetError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        415,
-        'Send JSON (application/json) or multipart/form-data',
-      );
+      return new SignetError('UNSUPPORTED_MEDIA_TYPE', 'Send JSON (application/json) or multipart/form-data');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new SignetError('JSON_INVALID', 400, 'The request body is not valid JSON');
+      return new SignetError('JSON_INVALID', 'The request body is not valid JSON');
     case 'FST_ERR_MAX_PARAM_LENGTH':
     case 'FST_ERR_BAD_URL':
-      return new SignetError('URL_INVALID', 400, 'The request URL cannot be used');
+      return new SignetError('URL_INVALID', 'The request URL cannot be used');
     default:
       break;
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return new SignetError('BAD_REQUEST', error.statusCode, error.message);
+    // Other 4xx statuses Fastify may choose are all malformed requests to a client.
+    return new SignetError('BAD_REQUEST', error.message);
   }
   if (error instanceof SyntaxError)
-    return new SignetError('JSON_INVALID', 400, 'The request body is not valid JSON');
+    return new SignetError('JSON_INVALID', 'The request body is not valid JSON');
   return null;
 }
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // A request its route's schema refused: every problem of every part, in one answer.
+  if (error.validation || error.code === 'FST_ERR_VALIDATION')
+    return sendProblem(reply, validationFailure(request));
   const known = error instanceof SignetError ? error : fromFastifyError(error);
   if (known && known.status < 500) return sendProblem(reply, known);
   request.log.error({ err: error }, 'request failed');
   // Internal details (paths, SQL) stay in the log; the client gets the request id to quote.
-  const internal = known ?? new SignetError('INTERNAL_ERROR', 500, 'Something went wrong on our side');
-  return sendProblem(reply, new SignetError(internal.code, internal.status, internal.detail));
+  const internal = known ?? new SignetError('INTERNAL_ERROR', 'Something went wrong on our side');
+  return sendProblem(reply, new SignetError(internal.code, internal.detail));
 }
 
 export function handleNotFound(_request: FastifyRequest, reply: FastifyReply) {
-  return sendProblem(reply, new SignetError('ROUTE_NOT_FOUND', 404, 'No such endpoint'));
+  return sendProblem(reply, new SignetError('ROUTE_NOT_FOUND', 'No such endpoint'));
 }

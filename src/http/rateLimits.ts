@@ -96,11 +96,7 @@ export function rateLimited(app: FastifyInstance, ...rules: RateRule[]): preHand
       const result = await check(request);
       if (result.isAllowed || !result.isExceeded) continue;
       reply.header('retry-after', String(result.ttlInSeconds));
-      throw new SignetError(
-        'RATE_LIMITED',
-        429,
-        `Too many ${rule.what}; try again in ${result.ttlInSeconds} s.`,
-      );
+      throw new SignetError('RATE_LIMITED', `Too many ${rule.what}; try again in ${result.ttlInSeconds} s.`);
     }
   };
 }

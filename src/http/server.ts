@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { LoggerOptions } from 'pino';
@@ -19,6 +20,7 @@ import type { Platform } from '../platform.ts';
 import { verifyRoutes } from '../verify/routes.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
+import { registerContract } from './contract.ts';
 import { handleError, handleNotFound, sendProblem } from './problem.ts';
 import { registerRateLimits } from './rateLimits.ts';
 
@@ -56,6 +58,10 @@ function trustedProxies(setting: false | number | string[]) {
   return (_address: string, hop: number) => hop < setting;
 }
 
+const SIGNET_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 /** Browsers keep to HTTPS for a year once they have seen Signet over TLS (PUBLIC_URL https://). */
 const HSTS = 'max-age=31536000';
 
@@ -90,10 +96,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     // Errors the router meets before any handler (a malformed URL, an over-long parameter) are
     // problem+json like every other error.
     frameworkErrors: (error, _request, reply) =>
-      sendProblem(
-        reply,
-        new SignetError('URL_INVALID', 400, `The request URL cannot be used: ${error.message}`),
-      ),
+      sendProblem(reply, new SignetError('URL_INVALID', `The request URL cannot be used: ${error.message}`)),
   });
   const servedOverTls = platform.config.publicUrl.startsWith('https:');
   app.addHook('onSend', async (request, reply) => {
@@ -109,6 +112,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(multipart, {
     limits: { fileSize: platform.config.maxUploadBytes, files: 50 },
   });
+  await registerContract(app, { version: SIGNET_VERSION, publicUrl: platform.config.publicUrl });
   registerApiKeyAuth(app, platform.db);
   await registerRateLimits(app, platform.db);
   await app.register(async (scope) => healthRoutes(scope, platform));

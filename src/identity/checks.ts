@@ -77,7 +77,7 @@ export async function loadIdentityChecks(
 export function findCheck(checks: IdentityCheckRow[], kind: IdentityKind): IdentityCheckRow {
   const check = checks.find((c) => c.kind === kind);
   if (!check) {
-    throw new SignetError('IDENTITY_METHOD_NOT_REQUIRED', 404, `This recipient has no ${kind} check.`);
+    throw new SignetError('IDENTITY_METHOD_NOT_REQUIRED', `This recipient has no ${kind} check.`);
   }
   return check;
 }
@@ -92,7 +92,6 @@ export function assertIdentityVerified(checks: IdentityCheckRow[]): void {
   if (open.length === 0) return;
   throw new SignetError(
     'IDENTITY_REQUIRED',
-    403,
     `Verify your identity first: ${open.map((c) => `${c.kind} (${c.status})`).join(', ')}.`,
   );
 }

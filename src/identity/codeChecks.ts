@@ -65,12 +65,11 @@ export async function sendOneTimeCode(platform: Platform, token: string, who: Wh
     const now = new Date();
     const wait = secondsUntilResend(asDate(check.last_sent_at), now);
     if (wait > 0) {
-      throw new SignetError('OTP_RESEND_TOO_SOON', 429, `Wait ${wait} s before asking for another code.`);
+      throw new SignetError('OTP_RESEND_TOO_SOON', `Wait ${wait} s before asking for another code.`);
     }
     if (check.sends >= ONE_TIME_CODE_MAX_SENDS) {
       throw new SignetError(
         'OTP_SEND_LIMIT',
-        429,
         'No more codes can be sent for this signing link; ask the sender to resend the envelope.',
       );
     }
@@ -128,7 +127,7 @@ export async function verifyOneTimeCode(platform: Platform, token: string, code:
     const audit = { recipientId: session.recipient.id, kind: 'otp' };
     const expiresAt = asDate(check.secret_expires_at);
     if (!check.secret_hash || !expiresAt) {
-      throw new SignetError('OTP_NOT_SENT', 409, 'Ask for a code first.');
+      throw new SignetError('OTP_NOT_SENT', 'Ask for a code first.');
     }
     if (expiresAt.getTime() <= Date.now() || check.attempts >= ONE_TIME_CODE_MAX_ATTEMPTS) {
       const reason = check.attempts >= ONE_TIME_CODE_MAX_ATTEMPTS ? 'OTP_ATTEMPTS_EXHAUSTED' : 'OTP_EXPIRED';
@@ -195,12 +194,11 @@ async function withCheck<T>(
     if (check.status === 'locked') {
       throw new SignetError(
         'IDENTITY_LOCKED',
-        423,
         'Too many wrong codes: this check is locked. Ask the sender to unlock it.',
       );
     }
     if (check.status === 'passed') {
-      throw new SignetError('IDENTITY_ALREADY_PASSED', 409, `Your ${kind} check has already passed.`);
+      throw new SignetError('IDENTITY_ALREADY_PASSED', `Your ${kind} check has already passed.`);
     }
     return work(tx, session, check);
   });
@@ -226,7 +224,7 @@ export async function unlockIdentity(
   return platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
     const recipient = (await loadRecipients(tx, envelope.id)).find((r) => r.id === recipientId);
-    if (!recipient) throw new SignetError('RECIPIENT_NOT_FOUND', 404, 'No such recipient in this envelope');
+    if (!recipient) throw new SignetError('RECIPIENT_NOT_FOUND', 'No such recipient in this envelope');
     const locked = (await loadIdentityChecks(tx, recipient.id, { lock: true })).filter(
       (c) => c.status === 'locked' || c.status === 'failed',
     );

@@ -104,8 +104,7 @@ async function configurationFor(platform: Platform, provider: ProviderRow): Prom
   } catch (error) {
     const refused = REFUSED_BY_POLICY.has(outboundFailureOf(error)?.code ?? '');
     throw new SignetError(
-      'OIDC_DISCOVERY_FAILED',
-      refused ? 422 : 502,
+      refused ? 'OIDC_DISCOVERY_REFUSED' : 'OIDC_DISCOVERY_FAILED',
       `The OpenID provider's discovery failed: ${failureText(error)}`,
     );
   }
@@ -133,7 +132,7 @@ export async function configureOidc(platform: Platform, organizationId: string, 
     staff_sign_in: settings.staffSignIn ?? false,
   };
   if (!row.scopes.split(/\s+/).includes('openid')) {
-    throw new SignetError('OIDC_CONFIG_INVALID', 422, 'The scopes must include openid.');
+    throw new SignetError('OIDC_CONFIG_INVALID', 'The scopes must include openid.');
   }
   discovered.delete(`${row.issuer}|${row.client_id}`);
   await configurationFor(platform, row);
@@ -200,11 +199,7 @@ export async function startStaffOidcSignIn(
 ): Promise<string> {
   const provider = await loadProvider(platform.db, organizationId);
   if (!provider?.staff_sign_in) {
-    throw new SignetError(
-      'SSO_NOT_CONFIGURED',
-      404,
-      'This organisation has no OpenID Connect sign-in for staff.',
-    );
+    throw new SignetError('SSO_NOT_CONFIGURED', 'This organisation has no OpenID Connect sign-in for staff.');
   }
   const { url, state, nonce, verifier } = await authorizationRequest(platform, provider, organizationId);
   await platform.db.query(
@@ -238,7 +233,7 @@ export async function startOidcCheck(
     const organizationId = session.envelope.organization_id;
     const provider = await loadProvider(tx, organizationId);
     if (!provider)
-      throw new SignetError('OIDC_NOT_CONFIGURED', 409, 'The sender has no OpenID provider configured.');
+      throw new SignetError('IDENTITY_PROVIDER_REMOVED', 'The sender has no OpenID provider configured.');
     return { session, check, provider, organizationId };
   });
   const { session, check, provider, organizationId } = prepared;

@@ -17,7 +17,7 @@ export async function checkForRoundTrip(
   assertMayAct(session);
   const check = findCheck(await loadIdentityChecks(tx, session.recipient.id, { lock: true }), kind);
   if (check.status === 'passed') {
-    throw new SignetError('IDENTITY_ALREADY_PASSED', 409, 'Your identity has already been verified.');
+    throw new SignetError('IDENTITY_ALREADY_PASSED', 'Your identity has already been verified.');
   }
   return { session, check };
 }

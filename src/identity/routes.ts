@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { SignetError } from '../errors.ts';
+import { isErrorCode } from '../errorCatalogue.ts';
+import { type ErrorCode, SignetError } from '../errors.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
 import { perSigningLink, rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
@@ -14,19 +15,15 @@ const recipientParams = z.object({ id: z.string().max(100), recipientId: z.strin
 
 /** What a wrong code answers: the attempt is already counted (committed), then refused. */
 function refused(result: { reason?: string; attemptsLeft?: number }): SignetError {
-  const reason = result.reason ?? 'IDENTITY_FAILED';
-  const messages: Record<string, [number, string]> = {
-    ACCESS_CODE_WRONG: [422, 'That access code is not right. Check it with the sender.'],
-    OTP_WRONG: [
-      422,
-      `That code is not right${result.attemptsLeft ? `; ${result.attemptsLeft} tries left` : ''}.`,
-    ],
-    OTP_EXPIRED: [422, 'That code has expired. Ask for a new one.'],
-    OTP_ATTEMPTS_EXHAUSTED: [422, 'Too many wrong entries for this code. Ask for a new one.'],
-    IDENTITY_LOCKED: [423, 'Too many wrong codes: this check is locked. Ask the sender to unlock it.'],
+  const details: Partial<Record<ErrorCode, string>> = {
+    ACCESS_CODE_WRONG: 'That access code is not right. Check it with the sender.',
+    OTP_WRONG: `That code is not right${result.attemptsLeft ? `; ${result.attemptsLeft} tries left` : ''}.`,
+    OTP_EXPIRED: 'That code has expired. Ask for a new one.',
+    OTP_ATTEMPTS_EXHAUSTED: 'Too many wrong entries for this code. Ask for a new one.',
+    IDENTITY_LOCKED: 'Too many wrong codes: this check is locked. Ask the sender to unlock it.',
   };
-  const [status, detail] = messages[reason] ?? [422, 'The identity check did not pass.'];
-  return new SignetError(reason, status, detail);
+  const reason = result.reason && isErrorCode(result.reason) ? result.reason : 'IDENTITY_FAILED';
+  return new SignetError(reason, details[reason] ?? 'The identity check did not pass.');
 }
 
 /** The code-based identity checks of the signer API (SPEC §E), and the sender's unlock. */

@@ -168,7 +168,7 @@ export async function configureIdp(platform: Platform, organizationId: string, s
  * module's generic words: never the body, the address or a system error.
  */
 async function fetchMetadata(platform: Platform, url: string | undefined): Promise<string> {
-  if (!url) throw new SignetError('SAML_METADATA_REQUIRED', 400, 'Give metadataXml or metadataUrl.');
+  if (!url) throw new SignetError('SAML_METADATA_REQUIRED', 'Give metadataXml or metadataUrl.');
   try {
     const answer = await platform.outbound.request({
       url,
@@ -182,11 +182,10 @@ async function fetchMetadata(platform: Platform, url: string | undefined): Promi
     const failure = outboundFailureOf(error);
     if (!failure) throw error;
     if (failure.code === 'OUTBOUND_TOO_LARGE') {
-      throw new SignetError('SAML_METADATA_INVALID', 422, 'The metadata is larger than 1 MiB.');
+      throw new SignetError('SAML_METADATA_INVALID', 'The metadata is larger than 1 MiB.');
     }
     throw new SignetError(
       'SAML_METADATA_UNREACHABLE',
-      422,
       `The metadata URL could not be fetched: ${failure.detail}`,
     );
   }
@@ -228,7 +227,7 @@ export async function startSamlCheck(
     const organizationId = session.envelope.organization_id;
     const idp = await loadIdp(tx, organizationId);
     if (!idp)
-      throw new SignetError('SAML_NOT_CONFIGURED', 409, 'The sender has no identity provider configured.');
+      throw new SignetError('IDENTITY_PROVIDER_REMOVED', 'The sender has no identity provider configured.');
     const sp = await serviceProviderFor(platform, organizationId);
     // RelayState is opaque to the IdP and must not carry the signing token (a capability).
     // The level the sender requires is asked for up front, so the IdP can step up rather than
@@ -271,7 +270,7 @@ export async function startStaffSamlSignIn(
 ): Promise<AuthnRequest> {
   const idp = await loadIdp(platform.db, organizationId);
   if (!idp?.staffSignIn) {
-    throw new SignetError('SSO_NOT_CONFIGURED', 404, 'This organisation has no SAML sign-in for staff.');
+    throw new SignetError('SSO_NOT_CONFIGURED', 'This organisation has no SAML sign-in for staff.');
   }
   const request = createAuthnRequest(await serviceProviderFor(platform, organizationId), idp, {
     binding: 'redirect',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Sql } from '../db/database.ts';
-import { badRequest } from '../errors.ts';
+import { SignetError } from '../errors.ts';
 import { API_KEY_SCOPES, createApiKey } from './apiKeys.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
 
@@ -26,9 +26,9 @@ export async function createOrganization(
   input: { name: string; adminEmail: string; adminName?: string; isDefault?: boolean },
 ): Promise<CreatedOrganization> {
   const name = input.name.trim();
-  if (!name) throw badRequest('ORG_NAME_REQUIRED', 'An organisation needs a name');
+  if (!name) throw new SignetError('ORG_NAME_REQUIRED', 'An organisation needs a name');
   if (!isEmailAddress(input.adminEmail))
-    throw badRequest('EMAIL_INVALID', `Not an email address: ${input.adminEmail}`);
+    throw new SignetError('EMAIL_INVALID', `Not an email address: ${input.adminEmail}`);
   const adminPassword = generatePassword();
   const passwordHash = await hashPassword(adminPassword);
   return db.transaction(async (tx) => {

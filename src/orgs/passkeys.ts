@@ -53,14 +53,14 @@ async function takeChallenge(sql: Sql, id: string, purpose: string, userId: stri
     new Date(row.expires_at).getTime() <= Date.now() ||
     (userId !== null && row.user_id !== userId)
   ) {
-    throw new SignetError('PASSKEY_CHALLENGE_INVALID', 401, 'This passkey request has expired: start again.');
+    throw new SignetError('PASSKEY_CHALLENGE_INVALID', 'This passkey request has expired: start again.');
   }
   return row.challenge;
 }
 
 export async function passkeyRegistrationOptions(platform: Platform, userId: string) {
   const [user] = await platform.db.query<UserRow>('select * from users where id = $1', [userId]);
-  if (!user) throw new SignetError('USER_NOT_FOUND', 404, 'No such user');
+  if (!user) throw new SignetError('USER_NOT_FOUND', 'No such user');
   const existing = await platform.db.query<{ id: string; transports: string[] }>(
     'select id, transports from webauthn_credentials where user_id = $1',
     [userId],
@@ -97,13 +97,9 @@ export async function registerPasskey(
       requireUserVerification: true,
     });
   } catch (error) {
-    throw new SignetError(
-      'PASSKEY_REJECTED',
-      422,
-      `The passkey was not accepted: ${(error as Error).message}`,
-    );
+    throw new SignetError('PASSKEY_REJECTED', `The passkey was not accepted: ${(error as Error).message}`);
   }
-  if (!verification.verified) throw new SignetError('PASSKEY_REJECTED', 422, 'The passkey was not accepted.');
+  if (!verification.verified) throw new SignetError('PASSKEY_REJECTED', 'The passkey was not accepted.');
   const { credential } = verification.registrationInfo;
   await platform.db.query(
     'insert into webauthn_credentials (id, user_id, public_key, counter, transports) values ($1, $2, $3, $4, $5)',
@@ -142,7 +138,7 @@ export async function signInWithPasskey(
     counter: string | number;
     transports: string[];
   }>('select * from webauthn_credentials where id = $1', [response.id]);
-  if (!stored) throw new SignetError('PASSKEY_UNKNOWN', 401, 'This passkey is not registered here.');
+  if (!stored) throw new SignetError('PASSKEY_UNKNOWN', 'This passkey is not registered here.');
   const { rpID, origin } = relyingParty(platform);
   let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
@@ -161,21 +157,21 @@ export async function signInWithPasskey(
     });
   } catch (error) {
     throw new SignetError(
-      'PASSKEY_REJECTED',
-      401,
+      'PASSKEY_SIGN_IN_FAILED',
       `The passkey was not accepted: ${(error as Error).message}`,
     );
   }
-  if (!verification.verified) throw new SignetError('PASSKEY_REJECTED', 401, 'The passkey was not accepted.');
+  if (!verification.verified)
+    throw new SignetError('PASSKEY_SIGN_IN_FAILED', 'The passkey was not accepted.');
   await platform.db.query(
     // Never backwards, even when two sign-ins with the same passkey finish together.
     'update webauthn_credentials set counter = greatest(counter, $2), last_used_at = now() where id = $1',
     [stored.id, verification.authenticationInfo.newCounter],
   );
   const [user] = await platform.db.query<UserRow>('select * from users where id = $1', [stored.user_id]);
-  if (!user) throw new SignetError('PASSKEY_UNKNOWN', 401, 'This passkey is not registered here.');
+  if (!user) throw new SignetError('PASSKEY_UNKNOWN', 'This passkey is not registered here.');
   if (user.locked_until && new Date(user.locked_until).getTime() > Date.now()) {
-    throw new SignetError('SIGN_IN_LOCKED', 423, 'Too many failed sign-ins: try again later.');
+    throw new SignetError('SIGN_IN_LOCKED', 'Too many failed sign-ins: try again later.');
   }
   const { token, expiresAt } = await createSession(platform.db, user, false, who);
   await platform.db.query('update users set last_sign_in_at = now() where id = $1', [user.id]);

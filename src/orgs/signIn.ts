@@ -58,7 +58,6 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 const invalidCredentials = () =>
   new SignetError(
     'SIGN_IN_FAILED',
-    401,
     'The email or the password is not right, or there were too many attempts: wait a few minutes and try again.',
   );
 
@@ -78,7 +77,6 @@ export async function signInWithPassword(
   if (users.length > 1) {
     throw new SignetError(
       'ORGANIZATION_REQUIRED',
-      400,
       'This email belongs to several organisations: give organizationId.',
     );
   }
@@ -134,15 +132,15 @@ export async function completeSecondFactor(
         [hashToken(input.challenge)],
       );
       if (!session || new Date(session.expires_at).getTime() <= Date.now()) {
-        throw new SignetError('SIGN_IN_CHALLENGE_INVALID', 401, 'Sign in again: this step has expired.');
+        throw new SignetError('SIGN_IN_CHALLENGE_INVALID', 'Sign in again: this step has expired.');
       }
       const [user] = await tx.query<UserRow>('select * from users where id = $1 for update', [
         session.user_id,
       ]);
-      if (!user) throw new SignetError('SIGN_IN_CHALLENGE_INVALID', 401, 'Sign in again.');
+      if (!user) throw new SignetError('SIGN_IN_CHALLENGE_INVALID', 'Sign in again.');
       // The challenge proves the password, so saying "locked" here tells nothing new.
       if (!(await claimSignInAttempt(tx, user.id))) {
-        throw new SignetError('SIGN_IN_LOCKED', 423, 'Too many failed sign-ins: try again later.');
+        throw new SignetError('SIGN_IN_LOCKED', 'Too many failed sign-ins: try again later.');
       }
       const passed = input.recoveryCode
         ? await useRecoveryCode(tx, user.id, input.recoveryCode)
@@ -167,7 +165,7 @@ export async function completeSecondFactor(
     })
     .then((result) => {
       // Thrown after the transaction, so the failure count it recorded is kept.
-      if ('failed' in result) throw new SignetError('SECOND_FACTOR_FAILED', 401, 'That code is not right.');
+      if ('failed' in result) throw new SignetError('SECOND_FACTOR_FAILED', 'That code is not right.');
       return result;
     });
 }
@@ -246,9 +244,8 @@ export async function signOut(sql: Sql, token: string): Promise<void> {
 /** Starts TOTP enrolment: a new secret, not in force until a code from it is confirmed. */
 export async function beginTotpEnrolment(platform: Platform, userId: string) {
   const [user] = await platform.db.query<UserRow>('select * from users where id = $1', [userId]);
-  if (!user) throw new SignetError('USER_NOT_FOUND', 404, 'No such user');
-  if (user.totp_enabled_at)
-    throw new SignetError('TOTP_ALREADY_ENABLED', 409, 'Two-step sign-in is already on.');
+  if (!user) throw new SignetError('USER_NOT_FOUND', 'No such user');
+  if (user.totp_enabled_at) throw new SignetError('TOTP_ALREADY_ENABLED', 'Two-step sign-in is already on.');
   const secret = generateSecret();
   await platform.db.query('update users set totp_secret_sealed = $2 where id = $1', [
     userId,
@@ -262,10 +259,9 @@ export async function confirmTotpEnrolment(platform: Platform, userId: string, c
   return platform.db
     .transaction(async (tx) => {
       const [user] = await tx.query<UserRow>('select * from users where id = $1 for update', [userId]);
-      if (!user?.totp_secret_sealed)
-        throw new SignetError('TOTP_NOT_STARTED', 409, 'Start the enrolment first.');
+      if (!user?.totp_secret_sealed) throw new SignetError('TOTP_NOT_STARTED', 'Start the enrolment first.');
       if (user.totp_enabled_at)
-        throw new SignetError('TOTP_ALREADY_ENABLED', 409, 'Two-step sign-in is already on.');
+        throw new SignetError('TOTP_ALREADY_ENABLED', 'Two-step sign-in is already on.');
       if (!(await acceptTotp(platform, tx, user, code))) {
         return { failed: true } as const;
       }
@@ -284,18 +280,18 @@ export async function confirmTotpEnrolment(platform: Platform, userId: string, c
       return { enabled: true, recoveryCodes: codes } as const;
     })
     .then((result) => {
-      if ('failed' in result) throw new SignetError('SECOND_FACTOR_FAILED', 422, 'That code is not right.');
+      if ('failed' in result) throw new SignetError('TOTP_CODE_WRONG', 'That code is not right.');
       return result;
     });
 }
 
 export async function changePassword(platform: Platform, userId: string, current: string, next: string) {
   if (next.length < MIN_PASSWORD_LENGTH) {
-    throw new SignetError('PASSWORD_TOO_SHORT', 422, `Use at least ${MIN_PASSWORD_LENGTH} characters.`);
+    throw new SignetError('PASSWORD_TOO_SHORT', `Use at least ${MIN_PASSWORD_LENGTH} characters.`);
   }
   const [user] = await platform.db.query<UserRow>('select * from users where id = $1', [userId]);
   if (!user?.password_hash || !(await verifyPassword(current, user.password_hash))) {
-    throw new SignetError('PASSWORD_WRONG', 403, 'The current password is not right.');
+    throw new SignetError('PASSWORD_WRONG', 'The current password is not right.');
   }
   await platform.db.query('update users set password_hash = $2 where id = $1', [
     userId,
@@ -308,7 +304,7 @@ export async function changePassword(platform: Platform, userId: string, current
 
 export async function currentUser(platform: Platform, userId: string) {
   const [user] = await platform.db.query<UserRow>('select * from users where id = $1', [userId]);
-  if (!user) throw new SignetError('USER_NOT_FOUND', 404, 'No such user');
+  if (!user) throw new SignetError('USER_NOT_FOUND', 'No such user');
   return userView(user);
 }
 

@@ -55,7 +55,7 @@ const passwordBody = z.object({
 /** The staff user behind a session token; API keys have no user to enrol or sign out. */
 function userOf(request: FastifyRequest): string {
   const principal = principalOf(request);
-  if (!principal.userId) throw new SignetError('SESSION_REQUIRED', 403, 'Sign in as a user for this.');
+  if (!principal.userId) throw new SignetError('SESSION_REQUIRED', 'Sign in as a user for this.');
   return principal.userId;
 }
 

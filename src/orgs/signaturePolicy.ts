@@ -26,7 +26,7 @@ export async function loadSignaturePolicy(sql: Sql, organizationId: string): Pro
     'select pades_level, per_signer_signatures from organizations where id = $1',
     [organizationId],
   );
-  if (!row) throw new SignetError('ORGANIZATION_NOT_FOUND', 404, 'No such organization');
+  if (!row) throw new SignetError('ORGANIZATION_NOT_FOUND', 'No such organization');
   return { padesLevel: row.pades_level, perSignerSignatures: row.per_signer_signatures };
 }
 

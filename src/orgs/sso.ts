@@ -76,16 +76,12 @@ export async function exchangeSsoSignInCode(
       codeHash,
     ]);
     if (!row || row.used_at || new Date(row.expires_at).getTime() <= Date.now()) {
-      throw new SignetError(
-        'SSO_CODE_INVALID',
-        401,
-        'This sign-in link is used up or expired: sign in again.',
-      );
+      throw new SignetError('SSO_CODE_INVALID', 'This sign-in link is used up or expired: sign in again.');
     }
     await tx.query('update sso_sign_in_codes set used_at = now() where code_hash = $1', [codeHash]);
     await tx.query("delete from sso_sign_in_codes where expires_at < now() - interval '1 day'");
     const [user] = await tx.query<UserRow>('select * from users where id = $1', [row.user_id]);
-    if (!user) throw new SignetError('SSO_CODE_INVALID', 401, 'This sign-in link is used up or expired.');
+    if (!user) throw new SignetError('SSO_CODE_INVALID', 'This sign-in link is used up or expired.');
     const session = await createSession(tx, user, false, who);
     await tx.query('update users set last_sign_in_at = now(), failed_sign_ins = 0 where id = $1', [user.id]);
     return { status: 'signed-in', ...session, user: userView(user) };

@@ -121,40 +121,34 @@ export type OutboundErrorCode =
   | 'OUTBOUND_TOO_LARGE'
   | 'OUTBOUND_HTTP_STATUS';
 
-const FAILURES: Record<OutboundErrorCode, { status: number; reason: string; detail: string }> = {
+const FAILURES: Record<OutboundErrorCode, { reason: string; detail: string }> = {
   OUTBOUND_URL_INVALID: {
-    status: 422,
     reason: 'URL refused',
     detail: 'The URL cannot be fetched: it must be an absolute http or https URL without credentials.',
   },
   OUTBOUND_REQUEST_INVALID: {
-    status: 500,
     reason: 'request invalid',
     detail: 'The request could not be sent.',
   },
   OUTBOUND_ADDRESS_REFUSED: {
-    status: 422,
     reason: 'address refused',
     detail:
       'The URL leads to an address Signet does not connect to (loopback, private, link-local or another internal network).',
   },
   OUTBOUND_REDIRECT_REFUSED: {
-    status: 422,
     reason: 'redirect refused',
     detail: 'The server redirected too often, or to a URL Signet does not fetch.',
   },
   OUTBOUND_UNREACHABLE: {
-    status: 502,
     reason: 'unreachable',
     detail: 'The server could not be reached, or its answer was not valid HTTP.',
   },
-  OUTBOUND_TIMEOUT: { status: 504, reason: 'timed out', detail: 'The server did not answer in time.' },
+  OUTBOUND_TIMEOUT: { reason: 'timed out', detail: 'The server did not answer in time.' },
   OUTBOUND_TOO_LARGE: {
-    status: 502,
     reason: 'answer too large',
     detail: 'The server’s answer is larger than Signet accepts here.',
   },
-  OUTBOUND_HTTP_STATUS: { status: 502, reason: 'HTTP status', detail: 'The server answered with an error.' },
+  OUTBOUND_HTTP_STATUS: { reason: 'HTTP status', detail: 'The server answered with an error.' },
 };
 
 /** A failed outbound request: a stable code, a generic detail, and a short `reason` for lists. */
@@ -168,11 +162,7 @@ export class OutboundError extends SignetError {
   constructor(code: OutboundErrorCode, options: { httpStatus?: number; cause?: unknown } = {}) {
     const failure = FAILURES[code];
     const withStatus = code === 'OUTBOUND_HTTP_STATUS' && options.httpStatus !== undefined;
-    super(
-      code,
-      failure.status,
-      withStatus ? `The server answered with HTTP status ${options.httpStatus}.` : failure.detail,
-    );
+    super(code, withStatus ? `The server answered with HTTP status ${options.httpStatus}.` : failure.detail);
     this.name = 'OutboundError';
     this.code = code;
     this.reason = withStatus ? `HTTP ${options.httpStatus}` : failure.reason;

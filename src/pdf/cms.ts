@@ -63,7 +63,6 @@ export async function createPadesCms(
   if (messageDigest.length !== SHA256_LENGTH) {
     throw new SignetError(
       'CMS_DIGEST_INVALID',
-      500,
       `expected a SHA-256 digest, got ${messageDigest.length} bytes`,
     );
   }

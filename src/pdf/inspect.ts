@@ -58,7 +58,6 @@ function refuseCertifiedAgainstCompletion(document: PDFDocument): void {
     const allows = permission === 1 ? 'no changes at all' : 'only form filling and signatures';
     throw new SignetError(
       'PDF_CERTIFIED',
-      422,
       `the document is certified (DocMDP level ${permission}) and allows ${allows}; completing it would invalidate that certification. Ask its author for an uncertified copy, or one certified to allow annotations (level 3).`,
     );
   }
@@ -70,10 +69,10 @@ function refuseCertifiedAgainstCompletion(document: PDFDocument): void {
  * refuse the same files for the same reasons.
  */
 export async function openPdf(bytes: Uint8Array, budget: PdfBudget = new PdfBudget()): Promise<PDFDocument> {
-  if (bytes.length === 0) throw new SignetError('PDF_EMPTY', 400, 'the file is empty');
+  if (bytes.length === 0) throw new SignetError('PDF_EMPTY', 'the file is empty');
   const text = latin1(bytes);
   if (!text.slice(0, HEADER_WINDOW).includes('%PDF-')) {
-    throw new SignetError('PDF_NOT_PDF', 400, 'the file is not a PDF (no %PDF- header)');
+    throw new SignetError('PDF_NOT_PDF', 'the file is not a PDF (no %PDF- header)');
   }
   if (!/startxref\s+\d+\s+%%EOF/.test(text.slice(-TRAILER_WINDOW))) {
     throw damaged('the file is truncated: it does not end with startxref and %%EOF');
@@ -172,13 +171,12 @@ function latin1(bytes: Uint8Array): string {
 }
 
 function damaged(detail: string): SignetError {
-  return new SignetError('PDF_DAMAGED', 422, detail);
+  return new SignetError('PDF_DAMAGED', detail);
 }
 
 function encrypted(): SignetError {
   return new SignetError(
     'PDF_ENCRYPTED',
-    422,
     'the PDF is encrypted or password-protected; upload it unprotected',
   );
 }

@@ -166,7 +166,7 @@ export async function signPades(
 
 function requireService<T>(service: T | undefined, what: string, level: PadesLevel): T {
   if (service) return service;
-  throw new SignetError('PADES_SERVICE_MISSING', 500, `PAdES ${level} needs ${what}, and none is configured`);
+  throw new SignetError('PADES_SERVICE_MISSING', `PAdES ${level} needs ${what}, and none is configured`);
 }
 
 /** The certificates a TimeStampToken carries (RFC 3161 §2.4.1: present when certReq was set). */

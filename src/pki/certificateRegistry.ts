@@ -51,7 +51,7 @@ export interface RegisteredCertificate {
 export function normalizeSerial(input: string): string {
   const hex = input.trim().replace(/^0x/i, '').replace(/[:\s]/g, '');
   if (!/^[0-9a-fA-F]{1,80}$/.test(hex)) {
-    throw new SignetError('CERTIFICATE_SERIAL_INVALID', 400, 'a serial number is written in hexadecimal');
+    throw new SignetError('CERTIFICATE_SERIAL_INVALID', 'a serial number is written in hexadecimal');
   }
   return BigInt(`0x${hex}`).toString(16);
 }
@@ -72,11 +72,7 @@ export async function recordCertificate(sql: Sql, der: Uint8Array, issuerDer: Ui
   const view = new X509Certificate(der);
   const issuer = new X509Certificate(issuerDer);
   if (!view.checkIssued(issuer) || !view.verify(issuer.publicKey)) {
-    throw new SignetError(
-      'CERTIFICATE_ISSUER_MISMATCH',
-      500,
-      'the certificate was not issued by that issuer',
-    );
+    throw new SignetError('CERTIFICATE_ISSUER_MISMATCH', 'the certificate was not issued by that issuer');
   }
   await sql.query(
     `insert into pki_certificates (issuer_key_sha1, serial, issuer, subject, not_before, not_after, der)
@@ -109,20 +105,12 @@ export async function revokeCertificate(
     );
     const [row, ...others] = rows;
     if (!row)
-      throw new SignetError(
-        'CERTIFICATE_NOT_FOUND',
-        404,
-        `Signet issued no certificate with serial ${serial}`,
-      );
+      throw new SignetError('CERTIFICATE_NOT_FOUND', `Signet issued no certificate with serial ${serial}`);
     if (others.length > 0) {
-      throw new SignetError(
-        'CERTIFICATE_AMBIGUOUS',
-        409,
-        `${rows.length} certificates have serial ${serial}`,
-      );
+      throw new SignetError('CERTIFICATE_AMBIGUOUS', `${rows.length} certificates have serial ${serial}`);
     }
     if (row.revoked_at) {
-      throw new SignetError('CERTIFICATE_ALREADY_REVOKED', 409, `certificate ${serial} was revoked already`);
+      throw new SignetError('CERTIFICATE_ALREADY_REVOKED', `certificate ${serial} was revoked already`);
     }
     // Whole seconds: CRLs and OCSP carry revocation times without fractions (RFC 5280 §5.1.2.6).
     const revokedAt = new Date(Math.floor(at.getTime() / 1000) * 1000);

@@ -299,7 +299,6 @@ async function ensureCertificate(
   if (pem !== undefined && !existingKey) {
     throw new SignetError(
       'DEV_PKI_INCOMPLETE',
-      500,
       `development PKI in ${dir} has ${CERTIFICATE_FILES[role]} but the key store (${keyStore.kind}) has no key "${plan.label}"; delete the directory to create a new PKI`,
     );
   }
@@ -360,11 +359,7 @@ function assertKeyMatches(certificate: Uint8Array, key: StoredKey, file: string)
   const certified = new X509Certificate(certificate).publicKey;
   const stored = createPublicKey({ key: Buffer.from(key.publicKey), format: 'der', type: 'spki' });
   if (!certified.equals(stored)) {
-    throw new SignetError(
-      'KEY_CERTIFICATE_MISMATCH',
-      422,
-      `the key "${key.label}" does not belong to ${file}`,
-    );
+    throw new SignetError('KEY_CERTIFICATE_MISMATCH', `the key "${key.label}" does not belong to ${file}`);
   }
 }
 
@@ -387,7 +382,6 @@ async function adoptLegacyKeys(dir: string, keyStore: KeyStore): Promise<void> {
   if (!isFileKeyStore(keyStore)) {
     throw new SignetError(
       'DEV_PKI_LEGACY_LAYOUT',
-      500,
       `development PKI in ${dir} keeps its keys as files (${present.map((p) => p.path).join(', ')}); a ${keyStore.kind} key store cannot adopt them — start once with the file key store, or delete the directory`,
     );
   }

@@ -89,8 +89,7 @@ export function createFileKeyStore(dir: string, masterKey: MasterKey): FileKeySt
       const ephemeral: SigningKey = {
         signatureAlgorithm: key.signatureAlgorithm,
         sign: async (data) => {
-          if (!privateKey)
-            throw new SignetError('KEY_DESTROYED', 500, 'the one-time key was already destroyed');
+          if (!privateKey) throw new SignetError('KEY_DESTROYED', 'the one-time key was already destroyed');
           return key.sign(data);
         },
       };
@@ -130,13 +129,13 @@ function parsePem(pem: string, label: string): KeyObject {
   try {
     return createPrivateKey(pem);
   } catch {
-    throw new SignetError('KEY_UNREADABLE', 500, `the key "${label}" is not a readable private key`);
+    throw new SignetError('KEY_UNREADABLE', `the key "${label}" is not a readable private key`);
   }
 }
 
 function assertLabel(label: string): string {
   if (!KEY_LABEL_PATTERN.test(label)) {
-    throw new SignetError('KEY_LABEL_INVALID', 500, `key label "${label}" must match ${KEY_LABEL_PATTERN}`);
+    throw new SignetError('KEY_LABEL_INVALID', `key label "${label}" must match ${KEY_LABEL_PATTERN}`);
   }
   return label;
 }

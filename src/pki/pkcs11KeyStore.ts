@@ -106,7 +106,6 @@ export class Pkcs11KeyStore implements KeyStore {
         if (this.findKeys(session, label).length > 0) {
           throw new SignetError(
             'KEY_LABEL_TAKEN',
-            409,
             `token "${this.tokenLabel}" already holds a key labelled "${label}"`,
           );
         }
@@ -130,7 +129,6 @@ export class Pkcs11KeyStore implements KeyStore {
       if (others.length > 0) {
         throw new SignetError(
           'KEY_LABEL_AMBIGUOUS',
-          500,
           `token "${this.tokenLabel}" holds ${privateKeys.length} private keys labelled "${label}"`,
         );
       }
@@ -160,7 +158,7 @@ export class Pkcs11KeyStore implements KeyStore {
     };
     const sign = (data: Uint8Array) =>
       destroyed
-        ? Promise.reject(new SignetError('KEY_DESTROYED', 500, 'this one-time key was already destroyed'))
+        ? Promise.reject(new SignetError('KEY_DESTROYED', 'this one-time key was already destroyed'))
         : key.sign(data);
     return { key: { signatureAlgorithm: algorithm, sign }, publicKey: pair.publicKey, destroy };
   }
@@ -307,7 +305,6 @@ export class Pkcs11KeyStore implements KeyStore {
     }
     throw new SignetError(
       'KEY_UNSUPPORTED',
-      422,
       `key "${label}" on token "${this.tokenLabel}" is neither RSA nor ECDSA P-256`,
     );
   }
@@ -329,7 +326,6 @@ export class Pkcs11KeyStore implements KeyStore {
     if (algorithm === 'rsa-sha256') return this.subjectPublicKeyInfo(session, privateKey, algorithm);
     throw new SignetError(
       'KEY_PUBLIC_HALF_MISSING',
-      500,
       `token "${this.tokenLabel}" has no public key with the CKA_ID of "${label}"`,
     );
   }
@@ -410,7 +406,7 @@ function readUlong(value: Buffer): number {
 
 function assertUsableLabel(label: string): void {
   if (label.trim() === '' || Buffer.byteLength(label) > 128 || label === EPHEMERAL_LABEL) {
-    throw new SignetError('KEY_LABEL_INVALID', 400, 'a key label is 1 to 128 bytes and not reserved');
+    throw new SignetError('KEY_LABEL_INVALID', 'a key label is 1 to 128 bytes and not reserved');
   }
 }
 
@@ -444,7 +440,6 @@ function acquireLibrary(path: string): LoadedLibrary {
   } catch (error) {
     throw new SignetError(
       'PKCS11_MODULE_UNAVAILABLE',
-      500,
       `cannot load the PKCS#11 module ${path}: ${errorName(error)}`,
     );
   }
@@ -456,7 +451,6 @@ function acquireLibrary(path: string): LoadedLibrary {
       pkcs11.close();
       throw new SignetError(
         'PKCS11_MODULE_UNAVAILABLE',
-        500,
         `the PKCS#11 module ${path} failed to initialise: ${errorName(error)}`,
       );
     }
@@ -487,14 +481,12 @@ function findTokenSlot(pkcs11: pkcs11js.PKCS11, config: Pkcs11Config): Handle {
     const present = tokens.map(({ info }) => `"${info.label.trimEnd()}"`).join(', ') || 'none';
     throw new SignetError(
       'PKCS11_TOKEN_NOT_FOUND',
-      500,
       `no PKCS#11 token labelled "${config.tokenLabel}" in ${config.module} (tokens present: ${present})`,
     );
   }
   if (others.length > 0) {
     throw new SignetError(
       'PKCS11_TOKEN_AMBIGUOUS',
-      500,
       `${matching.length} PKCS#11 tokens are labelled "${config.tokenLabel}" in ${config.module}`,
     );
   }
@@ -516,7 +508,6 @@ function logIn(pkcs11: pkcs11js.PKCS11, session: Handle, config: Pkcs11Config): 
           : 'login failed';
     throw new SignetError(
       'PKCS11_LOGIN_FAILED',
-      500,
       `cannot log in to PKCS#11 token "${config.tokenLabel}": ${reason} (${errorName(error)})`,
     );
   }
@@ -578,7 +569,7 @@ class SessionPool {
 
   private acquire(): Promise<Handle> {
     if (this.draining) {
-      return Promise.reject(new SignetError('KEYSTORE_CLOSED', 500, 'the PKCS#11 key store is closed'));
+      return Promise.reject(new SignetError('KEYSTORE_CLOSED', 'the PKCS#11 key store is closed'));
     }
     return this.take();
   }

@@ -53,7 +53,7 @@ interface Pkcs12Contents {
 /** Thrown for anything that keeps us from reading the file, a wrong password included. */
 class Pkcs12Invalid extends SignetError {
   constructor(detail: string) {
-    super('PKCS12_INVALID', 422, detail);
+    super('PKCS12_INVALID', detail);
   }
 }
 

@@ -32,7 +32,7 @@ const PLAINTEXT_TEMPORARY_PATTERN = /\.key\.pem\.\d+\.[0-9a-f]+\.tmp$/;
 export const sealedKeyFileName = (label: string) => `${label}${SEALED_KEY_SUFFIX}`;
 
 export const labelTaken = (label: string) =>
-  new SignetError('KEY_LABEL_TAKEN', 409, `a key labelled "${label}" already exists`);
+  new SignetError('KEY_LABEL_TAKEN', `a key labelled "${label}" already exists`);
 
 /** The PEM of key `label` in `dir`, or undefined when there is none. */
 export async function readSealedKeyFile(
@@ -118,7 +118,6 @@ async function assertSameKey(dir: string, label: string, pem: string, secrets: S
   if (held !== undefined && sameKey(held, pem)) return;
   throw new SignetError(
     'KEY_UPGRADE_CONFLICT',
-    500,
     `both ${label}${PLAINTEXT_KEY_SUFFIX} (plaintext, from an earlier version) and ${sealedKeyFileName(label)} exist in ${dir} and hold different keys; keep the one your certificates name and remove the other`,
   );
 }
@@ -145,7 +144,7 @@ function openSealedPrivateKeyPem(secrets: SealedSecrets, sealed: string, label: 
       error instanceof SignetError && error.code === 'BLOB_KEY_UNKNOWN'
         ? 'it was encrypted under a different master key (MASTER_KEY, or DATA_DIR/master.key in development)'
         : 'the file is damaged or was altered (it failed its authentication check)';
-    throw new SignetError('KEY_DECRYPTION_FAILED', 500, `the key "${label}" could not be decrypted: ${why}`);
+    throw new SignetError('KEY_DECRYPTION_FAILED', `the key "${label}" could not be decrypted: ${why}`);
   }
 }
 

@@ -56,7 +56,7 @@ export function sealingIdentityFromKeyObject(
 
 function signatureAlgorithmOf(key: KeyObject): SignatureAlgorithm {
   if (key.type !== 'private') {
-    throw new SignetError('KEY_UNSUPPORTED', 422, `expected a private key, got a ${key.type} key`);
+    throw new SignetError('KEY_UNSUPPORTED', `expected a private key, got a ${key.type} key`);
   }
   if (key.asymmetricKeyType === 'rsa') return 'rsa-sha256';
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
@@ -64,7 +64,7 @@ function signatureAlgorithmOf(key: KeyObject): SignatureAlgorithm {
   }
   const curve = key.asymmetricKeyDetails?.namedCurve;
   const kind = curve ? `${key.asymmetricKeyType} (${curve})` : String(key.asymmetricKeyType);
-  throw new SignetError('KEY_UNSUPPORTED', 422, `unsupported key type ${kind}; use RSA or ECDSA P-256`);
+  throw new SignetError('KEY_UNSUPPORTED', `unsupported key type ${kind}; use RSA or ECDSA P-256`);
 }
 
 function assertKeyMatchesCertificate(privateKey: KeyObject, certificate: Uint8Array): void {
@@ -73,7 +73,6 @@ function assertKeyMatchesCertificate(privateKey: KeyObject, certificate: Uint8Ar
   if (!certificatePublicKey.equals(keyPublicKey)) {
     throw new SignetError(
       'KEY_CERTIFICATE_MISMATCH',
-      422,
       'the private key does not belong to the sealing certificate',
     );
   }

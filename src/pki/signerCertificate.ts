@@ -55,11 +55,7 @@ export async function issueSignerCertificate(
   // emailAddress is an IA5String and rfc822Name ASCII; internationalised addresses need
   // SmtpUTF8Mailbox (RFC 8398), which readers barely support yet.
   if (!/^[\x21-\x7e]+@[\x21-\x7e]+$/.test(email)) {
-    throw new SignetError(
-      'SIGNER_EMAIL_UNSUPPORTED',
-      422,
-      'a signer certificate needs an ASCII e-mail address',
-    );
+    throw new SignetError('SIGNER_EMAIL_UNSUPPORTED', 'a signer certificate needs an ASCII e-mail address');
   }
   const commonName = truncate(request.name.trim() || email, MAX_COMMON_NAME);
   const certificate = await issueCertificate(

@@ -70,6 +70,6 @@ async function readInput(path: string): Promise<Uint8Array> {
     return new Uint8Array(await readFile(path));
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read';
-    throw new SignetError('FILE_UNREADABLE', 2, `${path}: ${reason}`);
+    throw new SignetError('FILE_UNREADABLE', `${path}: ${reason}`);
   }
 }

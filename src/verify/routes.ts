@@ -55,7 +55,6 @@ async function readPdf(request: FastifyRequest, limit: number): Promise<Uint8Arr
   if (Buffer.isBuffer(request.body)) return new Uint8Array(request.body);
   throw new SignetError(
     'PDF_MISSING',
-    400,
     'Send the PDF as the request body (application/pdf) or as a multipart part named `file`',
   );
 }
@@ -71,17 +70,12 @@ async function readMultipartFile(request: FastifyRequest, limit: number): Promis
     if (code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new SignetError(
         'REQUEST_TOO_LARGE',
-        413,
         `The PDF is larger than ${Math.round(limit / 1024 / 1024)} MB`,
       );
     }
     if (code.startsWith('FST_'))
-      throw new SignetError(
-        'MULTIPART_INVALID',
-        400,
-        'The multipart body is malformed or has too many parts',
-      );
+      throw new SignetError('MULTIPART_INVALID', 'The multipart body is malformed or has too many parts');
     throw error;
   }
-  throw new SignetError('PDF_MISSING', 400, 'Add the PDF as a multipart part named `file`');
+  throw new SignetError('PDF_MISSING', 'Add the PDF as a multipart part named `file`');
 }

@@ -9,10 +9,6 @@ export function certificatesFromFile(bytes: Uint8Array, name: string): Uint8Arra
     if (pems) return pems.map((pem) => new Uint8Array(new X509Certificate(pem).raw));
     return [new Uint8Array(new X509Certificate(bytes).raw)];
   } catch {
-    throw new SignetError(
-      'TRUST_ANCHOR_INVALID',
-      400,
-      `${name} does not hold an X.509 certificate (PEM or DER)`,
-    );
+    throw new SignetError('TRUST_ANCHOR_INVALID', `${name} does not hold an X.509 certificate (PEM or DER)`);
   }
 }

@@ -106,7 +106,6 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions): Promis
   if (fields.length > MAX_SIGNATURES) {
     throw new SignetError(
       'PDF_TOO_MANY_SIGNATURES',
-      422,
       `the file has ${fields.length} signatures; at most ${MAX_SIGNATURES} are verified`,
     );
   }

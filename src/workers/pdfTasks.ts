@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { SignetError } from '../errors.ts';
+import { type ErrorCode, SignetError } from '../errors.ts';
 import { type ComposeInput, composeCompletedPdf } from '../pdf/compose.ts';
 import { inspectUploadedPdf, type UploadedPdfInfo } from '../pdf/inspect.ts';
 import { PdfBudget, type PdfLimits } from '../pdf/limits/pdfBudget.ts';
@@ -29,8 +29,7 @@ export interface PdfTaskResults {
 
 /** A SignetError as it crosses the thread boundary (structured clone keeps no class). */
 export interface ClonedSignetError {
-  code: string;
-  status: number;
+  code: ErrorCode;
   detail: string;
   errors: SignetError['errors'];
 }
@@ -48,7 +47,7 @@ export default async function runPdfTask(task: PdfTask): Promise<PdfTaskOutcome<
     if (!(error instanceof SignetError)) throw error;
     return {
       ok: false,
-      error: { code: error.code, status: error.status, detail: error.detail, errors: error.errors },
+      error: { code: error.code, detail: error.detail, errors: error.errors },
     };
   }
 }

@@ -76,8 +76,8 @@ export function createPdfWorkPool(options: PdfWorkOptions): PdfWork {
       return runOnWorker(pool, task, options);
     });
     if (!outcome.ok) {
-      const { code, status, detail, errors } = outcome.error;
-      throw new SignetError(code, status, detail, errors);
+      const { code, detail, errors } = outcome.error;
+      throw new SignetError(code, detail, errors);
     }
     return outcome.value as PdfTaskResults[K];
   }
@@ -149,7 +149,6 @@ async function runOnWorker(
 function busy(): SignetError {
   return new SignetError(
     'SERVER_BUSY',
-    503,
     'Too many documents are being processed right now; try again in a minute.',
   );
 }

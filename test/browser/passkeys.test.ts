@@ -126,6 +126,6 @@ describe('passkeys for staff in a real browser', () => {
       response: assertion,
     });
     assert.equal(mismatched.status, 401);
-    assert.equal(mismatched.body.code, 'PASSKEY_REJECTED');
+    assert.equal(mismatched.body.code, 'PASSKEY_SIGN_IN_FAILED');
   });
 });

@@ -35,13 +35,12 @@ export function createAuthnRequest(
   options: AuthnRequestOptions,
 ): AuthnRequest {
   if (Buffer.byteLength(options.relayState, 'utf8') > 80) {
-    throw new SignetError('SAML_RELAY_STATE_INVALID', 422, 'RelayState may be at most 80 bytes.');
+    throw new SignetError('SAML_RELAY_STATE_INVALID', 'RelayState may be at most 80 bytes.');
   }
   const destination = options.binding === 'redirect' ? idp.ssoRedirectUrl : idp.ssoPostUrl;
   if (!destination) {
     throw new SignetError(
       'SAML_BINDING_UNSUPPORTED',
-      409,
       `The identity provider offers no single sign-on endpoint for the ${options.binding} binding.`,
     );
   }

@@ -32,7 +32,7 @@ export const MAX_CLOCK_SKEW_SECONDS = 300;
 export const DEFAULT_MAX_AUTHN_AGE_SECONDS = 300;
 
 function invalid(detail: string): SignetError {
-  return new SignetError('SAML_CONFIG_INVALID', 422, detail);
+  return new SignetError('SAML_CONFIG_INVALID', detail);
 }
 
 /** Refuses an IdP configuration Signet must not run with; returns the effective limits. */

@@ -9,7 +9,7 @@ import { attribute, BINDING, children, hasDoctype, is, NS, parseXml, pemFromBase
 export const METADATA_MAX_BYTES = 1024 * 1024;
 
 function invalid(detail: string): SignetError {
-  return new SignetError('SAML_METADATA_INVALID', 422, detail);
+  return new SignetError('SAML_METADATA_INVALID', detail);
 }
 
 /**

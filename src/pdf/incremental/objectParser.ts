@@ -446,7 +446,7 @@ class DeferredDict extends PDFDict {
       );
     } catch (error) {
       if (!(error instanceof PdfSyntaxError)) throw error;
-      throw new SignetError('PDF_DAMAGED', 422, `the PDF is damaged: ${error.message} of a dictionary`);
+      throw new SignetError('PDF_DAMAGED', `the PDF is damaged: ${error.message} of a dictionary`);
     }
     for (const [key, value] of entries) super.set(key, value);
   }

@@ -65,9 +65,9 @@ const HEADER_WINDOW = 1024;
  */
 export function openPdfFile(bytes: Uint8Array, budget: PdfBudget = new PdfBudget()): PdfFile {
   // The same codes as the upload gate (inspect.ts), so every entry point refuses alike.
-  if (bytes.length === 0) throw new SignetError('PDF_EMPTY', 400, 'the file is empty');
+  if (bytes.length === 0) throw new SignetError('PDF_EMPTY', 'the file is empty');
   if (!latin1(bytes, 0, Math.min(bytes.length, HEADER_WINDOW)).includes('%PDF-')) {
-    throw new SignetError('PDF_NOT_PDF', 400, 'the file is not a PDF (no %PDF- header)');
+    throw new SignetError('PDF_NOT_PDF', 'the file is not a PDF (no %PDF- header)');
   }
   return new LazyPdfFile(bytes, budget);
 }
@@ -94,7 +94,7 @@ class LazyPdfFile implements PdfFile {
     this.trailer = newest.trailer;
     this.lastXrefIsStream = newest.isStream;
     if (this.trailer.get(pdfName('Encrypt'))) {
-      throw new SignetError('PDF_ENCRYPTED', 422, 'the document is encrypted; remove the password first');
+      throw new SignetError('PDF_ENCRYPTED', 'the document is encrypted; remove the password first');
     }
     const size = this.trailer.get(pdfName('Size'));
     if (!(size instanceof PDFNumber)) throw damaged('the trailer has no /Size');
@@ -387,5 +387,5 @@ function indexOf(bytes: Uint8Array, needle: string, from: number): number {
 }
 
 function damaged(detail: string): SignetError {
-  return new SignetError('PDF_DAMAGED', 422, `the PDF is damaged: ${detail}`);
+  return new SignetError('PDF_DAMAGED', `the PDF is damaged: ${detail}`);
 }

@@ -65,7 +65,7 @@ async function loadForEditing(original: Uint8Array, budget: PdfBudget): Promise<
     if (error instanceof PdfTooComplexError) throw error;
     // The lazy reader accepted the structure, so this is an object pdf-lib cannot parse; its own
     // message names library internals and tells the uploader nothing.
-    throw new SignetError('PDF_DAMAGED', 422, 'the PDF is damaged: its objects cannot be read');
+    throw new SignetError('PDF_DAMAGED', 'the PDF is damaged: its objects cannot be read');
   }
 }
 

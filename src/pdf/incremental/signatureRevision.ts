@@ -67,12 +67,12 @@ export async function appendSignatureRevision(
   const file = openPdfFile(target.bytes);
   const update = new IncrementalUpdate(file);
   if (options.certify !== undefined && (options.kind !== 'signature' || carriesSignatureField(file))) {
-    throw new SignetError('PDF_ALREADY_SIGNED', 422, 'only the first signature of a document can certify it');
+    throw new SignetError('PDF_ALREADY_SIGNED', 'only the first signature of a document can certify it');
   }
   const pageIndex = options.visible?.pageIndex ?? 0;
   const pageRef = file.pageRef(pageIndex);
   if (!pageRef) {
-    throw new SignetError('PDF_PAGE_MISSING', 422, `the document has no page ${pageIndex + 1}`);
+    throw new SignetError('PDF_PAGE_MISSING', `the document has no page ${pageIndex + 1}`);
   }
 
   const signatureRef = update.allocate();
@@ -169,7 +169,6 @@ async function fillSignature(
   if (contents.length > contentsBytes) {
     throw new SignetError(
       'SIGNATURE_TOO_LARGE',
-      500,
       `the signature needs ${contents.length} bytes but only ${contentsBytes} were reserved`,
     );
   }
@@ -192,7 +191,7 @@ function pageRotation(file: PdfFile, pageRef: PDFRef): QuarterTurn {
 
 function addToPageAnnotations(update: IncrementalUpdate, pageRef: PDFRef, widgetRef: PDFRef): void {
   const page = update.editableDict(pageRef);
-  if (!page) throw new SignetError('PDF_DAMAGED', 422, 'the PDF is damaged: a page is not a dictionary');
+  if (!page) throw new SignetError('PDF_DAMAGED', 'the PDF is damaged: a page is not a dictionary');
   const annots = page.get(pdfName('Annots'));
   if (annots instanceof PDFRef) {
     // The array is its own object: change that object and leave the page alone.
@@ -211,7 +210,7 @@ function addToAcroForm(update: IncrementalUpdate, widgetRef: PDFRef): void {
   const file = update.file;
   const catalogRef = file.catalogRef();
   const catalog = update.editableDict(catalogRef);
-  if (!catalog) throw new SignetError('PDF_DAMAGED', 422, 'the PDF is damaged: no catalog');
+  if (!catalog) throw new SignetError('PDF_DAMAGED', 'the PDF is damaged: no catalog');
   const existing = catalog.get(pdfName('AcroForm'));
   const acroFormRef = existing instanceof PDFRef ? existing : undefined;
   const acroForm =
@@ -245,7 +244,7 @@ function addToAcroForm(update: IncrementalUpdate, widgetRef: PDFRef): void {
 function addDocMdpPermission(update: IncrementalUpdate, signatureRef: PDFRef): void {
   const catalogRef = update.file.catalogRef();
   const catalog = update.editableDict(catalogRef);
-  if (!catalog) throw new SignetError('PDF_DAMAGED', 422, 'the PDF is damaged: no catalog');
+  if (!catalog) throw new SignetError('PDF_DAMAGED', 'the PDF is damaged: no catalog');
   const perms = PDFDict.withContext(update.file.context);
   perms.set(pdfName('DocMDP'), signatureRef);
   catalog.set(pdfName('Perms'), perms);

@@ -171,7 +171,7 @@ function assertObjectStreamHeader(stream: PDFRawStream): void {
     first.asNumber() >= 0 &&
     first.asNumber() <= length;
   if (!valid) {
-    throw new SignetError('PDF_DAMAGED', 422, 'the PDF is damaged: an object stream header is invalid');
+    throw new SignetError('PDF_DAMAGED', 'the PDF is damaged: an object stream header is invalid');
   }
 }
 

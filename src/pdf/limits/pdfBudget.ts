@@ -41,7 +41,7 @@ export type PdfLimitKind = 'stream' | 'inflated' | 'objects' | 'revisions' | 'ti
 export class PdfTooComplexError extends SignetError {
   readonly limit: PdfLimitKind;
   constructor(limit: PdfLimitKind, detail: string) {
-    super('PDF_TOO_COMPLEX', 422, `the PDF is too complex to process: ${detail}`);
+    super('PDF_TOO_COMPLEX', `the PDF is too complex to process: ${detail}`);
     this.limit = limit;
   }
 }

@@ -196,5 +196,5 @@ function asList(stream: PDFRawStream, key: string): (PDFObject | undefined)[] {
 }
 
 function damaged(detail: string): SignetError {
-  return new SignetError('PDF_DAMAGED', 422, `the PDF is damaged: ${detail}`);
+  return new SignetError('PDF_DAMAGED', `the PDF is damaged: ${detail}`);
 }

@@ -190,7 +190,6 @@ export function createValidationDataCollector(options: ValidationDataOptions): V
         if (failures.length > 0 || sources === 0) {
           throw new SignetError(
             'REVOCATION_DATA_UNAVAILABLE',
-            503,
             `no complete revocation data for "${subject.view.subject.replace(/\n/g, ', ')}": ${
               failures.length > 0 ? failures.join('; ') : 'the certificate names no OCSP responder or CRL'
             }`,
@@ -252,7 +251,6 @@ async function issuerOf(
   }
   throw new SignetError(
     'REVOCATION_ISSUER_UNKNOWN',
-    422,
     `the issuer of "${subject.view.subject.replace(/\n/g, ', ')}" is neither given nor reachable`,
   );
 }
@@ -414,7 +412,6 @@ function assertNotListed(crl: pkijs.CertificateRevocationList, subject: Certifie
 function revoked(subject: Certified, at: Date | undefined): SignetError {
   return new SignetError(
     'CERTIFICATE_REVOKED',
-    422,
     `the certificate "${subject.view.subject.replace(/\n/g, ', ')}" (serial ${subject.view.serialNumber}) is revoked${
       at ? ` since ${at.toISOString()}` : ''
     }`,

@@ -49,7 +49,7 @@ const MAX_REPLY_BYTES = 256 * 1024;
 
 export function createTsaClient(options: TsaClientOptions): TsaClient {
   if (options.urls.length === 0 && !options.localTsa) {
-    throw new SignetError('TSA_NOT_CONFIGURED', 500, 'no TSA URL configured and no built-in TSA given');
+    throw new SignetError('TSA_NOT_CONFIGURED', 'no TSA URL configured and no built-in TSA given');
   }
   const attempts = Math.max(1, Math.floor(options.attemptsPerUrl));
   const outbound = options.outbound ?? defaultOutboundClient();
@@ -71,7 +71,6 @@ export function createTsaClient(options: TsaClientOptions): TsaClient {
       if (imprint.length !== 32) {
         throw new SignetError(
           'TSA_IMPRINT_INVALID',
-          500,
           `expected a SHA-256 imprint, got ${imprint.length} bytes`,
         );
       }
@@ -91,11 +90,7 @@ export function createTsaClient(options: TsaClientOptions): TsaClient {
           }
         }
       }
-      throw new SignetError(
-        'TSA_UNAVAILABLE',
-        503,
-        `no time-stamp could be obtained: ${failures.join('; ')}`,
-      );
+      throw new SignetError('TSA_UNAVAILABLE', `no time-stamp could be obtained: ${failures.join('; ')}`);
     },
   };
 }

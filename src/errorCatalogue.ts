@@ -1,0 +1,350 @@
+/**
+ * Every error code Signet answers with, what it means and the HTTP status it is sent with.
+ * This file is the only place a status is chosen: domain code throws `SignetError(code, detail)`
+ * and never thinks about HTTP; `http/problem.ts` reads the status from here, the OpenAPI
+ * document lists the codes per status, and the CLI prints `code: detail`.
+ * Codes are part of the API contract: add new ones, never rename or repurpose one.
+ */
+export interface ErrorDefinition {
+  readonly status: number;
+  /** What the code means in general; each error's `detail` says what happened this time. */
+  readonly meaning: string;
+}
+
+export const ERROR_CATALOGUE = {
+  ACCESS_CODE_WRONG: { status: 422, meaning: 'The access code the signer entered is not right.' },
+  API_KEY_INVALID: { status: 401, meaning: 'The API key is unknown or revoked.' },
+  API_KEY_NOT_FOUND: { status: 404, meaning: 'No such active API key.' },
+  API_KEY_SCOPE_MISSING: {
+    status: 403,
+    meaning: 'The API key (or the signed-in user) lacks the scope this endpoint needs.',
+  },
+  BAD_REQUEST: { status: 400, meaning: 'The request could not be understood (the detail says why).' },
+  BLOB_ADDRESS_INVALID: { status: 500, meaning: 'A blob address is malformed (an internal fault).' },
+  BLOB_CORRUPT: { status: 500, meaning: 'Stored document is not in the expected encrypted format.' },
+  BLOB_KEY_UNKNOWN: { status: 500, meaning: 'Stored document was encrypted under a different master key.' },
+  BLOB_MISSING: { status: 500, meaning: 'A stored document is missing from the blob store.' },
+  BLOB_TAMPERED: { status: 500, meaning: 'A stored document does not match its recorded hash.' },
+  CERTIFICATE_ALREADY_REVOKED: { status: 409, meaning: 'The certificate is already revoked.' },
+  CERTIFICATE_AMBIGUOUS: {
+    status: 409,
+    meaning: 'More than one issued certificate matches; give the full serial number.',
+  },
+  CERTIFICATE_ISSUER_MISMATCH: { status: 500, meaning: 'The certificate was not issued by that issuer.' },
+  CERTIFICATE_NOT_FOUND: {
+    status: 404,
+    meaning: 'No certificate issued by this installation has that serial number.',
+  },
+  CERTIFICATE_REVOKED: {
+    status: 422,
+    meaning: 'A certificate needed for signing is revoked, so no valid signature can be made with it.',
+  },
+  CERTIFICATE_SERIAL_INVALID: { status: 400, meaning: 'A certificate serial number must be hexadecimal.' },
+  CLI_OPTION_REQUIRED: { status: 400, meaning: 'A command-line option the command needs is missing.' },
+  CMS_DIGEST_INVALID: {
+    status: 500,
+    meaning: 'A CMS signature was asked for with a digest of the wrong length (an internal fault).',
+  },
+  CONSENT_REQUIRED: { status: 409, meaning: 'Agree to sign electronically before finishing.' },
+  CURSOR_INVALID: { status: 400, meaning: 'The pagination cursor is not valid.' },
+  DEV_PKI_INCOMPLETE: {
+    status: 500,
+    meaning:
+      'The built-in CA files under DATA_DIR/pki are incomplete; restore them or start from an empty folder.',
+  },
+  DEV_PKI_LEGACY_LAYOUT: {
+    status: 500,
+    meaning: 'The built-in CA files are in a layout this version no longer reads.',
+  },
+  DOCUMENT_ENCRYPTED: { status: 422, meaning: 'A stored document is encrypted.' },
+  DOCUMENT_NOT_FOUND: { status: 404, meaning: 'The envelope has no document with that id.' },
+  DOCUMENT_REQUIRED: { status: 400, meaning: 'Attach at least one PDF document.' },
+  DOCUMENT_UNREADABLE: { status: 422, meaning: 'A stored document cannot be read as a PDF.' },
+  EMAIL_INVALID: { status: 400, meaning: 'The email address is not valid.' },
+  ENVELOPE_ALREADY_SENT: { status: 409, meaning: 'Only a draft envelope can be sent.' },
+  ENVELOPE_COMPLETED: { status: 409, meaning: 'The envelope is already completed.' },
+  ENVELOPE_DECLINED: { status: 409, meaning: 'The envelope was declined and can no longer be signed.' },
+  ENVELOPE_EXPIRED: { status: 409, meaning: 'The envelope expired and can no longer be signed.' },
+  ENVELOPE_NOT_COMPLETED: {
+    status: 409,
+    meaning: 'The envelope is not completed, so it has no sealed document or certificate yet.',
+  },
+  ENVELOPE_NOT_DRAFT: { status: 409, meaning: 'Only drafts can be deleted; void a sent envelope instead.' },
+  ENVELOPE_NOT_FOUND: { status: 404, meaning: 'No envelope with that id in this organisation.' },
+  ENVELOPE_NOT_IN_PROGRESS: {
+    status: 409,
+    meaning: 'The action needs an envelope that is sent and not yet finished.',
+  },
+  ENVELOPE_NOT_SEALED: { status: 409, meaning: 'The completed document is not ready yet.' },
+  ENVELOPE_NOT_SENT: { status: 409, meaning: 'The envelope has not been sent yet, so nobody can sign it.' },
+  ENVELOPE_NOT_VOIDABLE: { status: 409, meaning: 'Only a draft or sent envelope can be voided.' },
+  ENVELOPE_VOIDED: { status: 409, meaning: 'The sender voided the envelope; it can no longer be signed.' },
+  FIELDS_REQUIRED: { status: 422, meaning: 'Fill in every required field before finishing.' },
+  FIELD_NOT_EDITABLE: {
+    status: 400,
+    meaning: 'A value was given for a field Signet fills itself (date signed, name).',
+  },
+  FIELD_OFF_PAGE: {
+    status: 422,
+    meaning: 'A field lies outside its page, or on a page the document does not have.',
+  },
+  FIELD_RECIPIENT_NOT_SIGNER: {
+    status: 422,
+    meaning: 'A field is assigned to a recipient who does not sign.',
+  },
+  FIELD_UNKNOWN: { status: 400, meaning: 'A value was given for a field this recipient does not have.' },
+  FIELD_UNKNOWN_DOCUMENT: {
+    status: 422,
+    meaning: 'A field is placed on a document the envelope does not have.',
+  },
+  FIELD_UNKNOWN_RECIPIENT: {
+    status: 422,
+    meaning: 'A field is assigned to a recipient the envelope does not have.',
+  },
+  FIELD_VALUE_INVALID: { status: 400, meaning: 'A field value is not valid for its field type.' },
+  FILE_UNREADABLE: { status: 400, meaning: 'A file named on the command line cannot be read.' },
+  IDENTITY_ALREADY_PASSED: { status: 409, meaning: 'The recipient’s identity has already been verified.' },
+  IDENTITY_FAILED: { status: 422, meaning: 'The identity check did not pass.' },
+  IDENTITY_LOCKED: {
+    status: 423,
+    meaning: 'Too many wrong codes: the check is locked until the sender unlocks it.',
+  },
+  IDENTITY_METHOD_NOT_REQUIRED: {
+    status: 404,
+    meaning: 'This recipient is not asked for that identity check.',
+  },
+  IDENTITY_PROVIDER_REMOVED: {
+    status: 409,
+    meaning:
+      'The identity provider a recipient’s check needs was removed after the envelope was sent; the sender must configure it again.',
+  },
+  IDENTITY_REQUIRED: { status: 403, meaning: 'The recipient must pass their identity checks first.' },
+  INTERNAL_ERROR: { status: 500, meaning: 'Something went wrong on our side.' },
+  INVALID_SIGNATURE_IMAGE: {
+    status: 422,
+    meaning: 'A drawn signature image cannot be placed on the document.',
+  },
+  JSON_INVALID: { status: 400, meaning: 'The request body, or its `envelope` part, is not valid JSON.' },
+  KEYSTORE_CLOSED: { status: 500, meaning: 'The PKCS#11 key store is closed.' },
+  KEY_CERTIFICATE_MISMATCH: {
+    status: 422,
+    meaning: 'The private key does not belong to the sealing certificate.',
+  },
+  KEY_DECRYPTION_FAILED: {
+    status: 500,
+    meaning: 'A key file cannot be decrypted with the configured master key.',
+  },
+  KEY_DESTROYED: { status: 500, meaning: 'The one-time key was already destroyed.' },
+  KEY_LABEL_AMBIGUOUS: { status: 500, meaning: 'More than one key in the token has that label.' },
+  KEY_LABEL_INVALID: { status: 400, meaning: 'A key label is 1 to 128 bytes and not reserved.' },
+  KEY_LABEL_TAKEN: { status: 409, meaning: 'A key with that label already exists.' },
+  KEY_PUBLIC_HALF_MISSING: { status: 500, meaning: 'The token holds a private key without its public key.' },
+  KEY_UNREADABLE: { status: 500, meaning: 'A key file cannot be read.' },
+  KEY_UNSUPPORTED: { status: 422, meaning: 'The key type or size is not one Signet signs with.' },
+  KEY_UPGRADE_CONFLICT: {
+    status: 500,
+    meaning: 'A plaintext key file and its encrypted replacement disagree; an operator must choose.',
+  },
+  MULTIPART_INVALID: { status: 400, meaning: 'The multipart body is malformed or incomplete.' },
+  NO_ACTIONABLE_RECIPIENT: {
+    status: 422,
+    meaning:
+      'At least one recipient must sign, approve or view: cc recipients only receive the completed copy.',
+  },
+  NO_DOCUMENTS: { status: 422, meaning: 'There is no document to compose.' },
+  OIDC_CONFIG_INVALID: { status: 422, meaning: 'The OpenID Connect provider configuration is not valid.' },
+  OIDC_DISCOVERY_FAILED: {
+    status: 502,
+    meaning: "The OpenID provider's discovery document could not be fetched or read.",
+  },
+  OIDC_DISCOVERY_REFUSED: {
+    status: 422,
+    meaning: "The OpenID provider's discovery URL leads somewhere Signet does not connect to.",
+  },
+  OIDC_NOT_CONFIGURED: {
+    status: 422,
+    meaning:
+      'A recipient needs an OpenID Connect check, but the organisation has no OpenID provider configured.',
+  },
+  ORGANIZATION_NOT_FOUND: { status: 404, meaning: 'No such organization.' },
+  ORGANIZATION_REQUIRED: {
+    status: 400,
+    meaning: 'This email belongs to several organisations: give organizationId.',
+  },
+  ORG_NAME_REQUIRED: { status: 400, meaning: 'An organisation needs a name.' },
+  ORG_NOT_FOUND: { status: 404, meaning: 'No organisation has that id.' },
+  OTP_ATTEMPTS_EXHAUSTED: {
+    status: 422,
+    meaning: 'Too many wrong entries for this one-time code; ask for a new one.',
+  },
+  OTP_EXPIRED: { status: 422, meaning: 'The one-time code has expired; ask for a new one.' },
+  OTP_NOT_SENT: { status: 409, meaning: 'Ask for a code first.' },
+  OTP_RESEND_TOO_SOON: { status: 429, meaning: 'A new code was asked for too soon after the last one.' },
+  OTP_SEND_LIMIT: {
+    status: 429,
+    meaning: 'No more codes can be sent for this signing link; ask the sender to resend the envelope.',
+  },
+  OTP_WRONG: { status: 422, meaning: 'The one-time code the signer entered is not right.' },
+  OUTBOUND_ADDRESS_REFUSED: {
+    status: 422,
+    meaning:
+      'A URL leads to an address Signet does not connect to (loopback, private, link-local or another internal network).',
+  },
+  OUTBOUND_HTTP_STATUS: { status: 502, meaning: 'Another server answered with an HTTP error.' },
+  OUTBOUND_REDIRECT_REFUSED: {
+    status: 422,
+    meaning: 'A server redirected too often, or to a URL Signet does not fetch.',
+  },
+  OUTBOUND_REQUEST_INVALID: { status: 500, meaning: 'An outbound request could not be sent.' },
+  OUTBOUND_TIMEOUT: { status: 504, meaning: 'Another server did not answer in time.' },
+  OUTBOUND_TOO_LARGE: { status: 502, meaning: "Another server's answer is larger than Signet accepts." },
+  OUTBOUND_UNREACHABLE: {
+    status: 502,
+    meaning: 'Another server could not be reached, or its answer was not valid HTTP.',
+  },
+  OUTBOUND_URL_INVALID: {
+    status: 422,
+    meaning: 'A URL Signet was asked to fetch is not an absolute http(s) URL without credentials.',
+  },
+  PADES_SERVICE_MISSING: {
+    status: 500,
+    meaning: 'The signature level needs a service (time-stamping, revocation data) that is not configured.',
+  },
+  PASSKEY_CHALLENGE_INVALID: { status: 401, meaning: 'This passkey request has expired: start again.' },
+  PASSKEY_REJECTED: { status: 422, meaning: 'The passkey was not accepted.' },
+  PASSKEY_SIGN_IN_FAILED: { status: 401, meaning: 'The passkey presented at sign-in was not accepted.' },
+  PASSKEY_UNKNOWN: { status: 401, meaning: 'This passkey is not registered here.' },
+  PASSWORD_TOO_SHORT: { status: 422, meaning: 'The new password is too short.' },
+  PASSWORD_WRONG: { status: 403, meaning: 'The current password is not right.' },
+  PDF_ALREADY_SIGNED: { status: 422, meaning: 'Only the first signature of a document can certify it.' },
+  PDF_CERTIFIED: {
+    status: 422,
+    meaning: 'The PDF is certified with a permission that forbids the changes signing would make.',
+  },
+  PDF_DAMAGED: { status: 422, meaning: 'The PDF is damaged: its objects cannot be read.' },
+  PDF_EMPTY: { status: 400, meaning: 'The file is empty.' },
+  PDF_ENCRYPTED: { status: 422, meaning: 'The document is encrypted; remove the password first.' },
+  PDF_MISSING: {
+    status: 400,
+    meaning: 'Send the PDF as the request body (application/pdf) or as a multipart part named `file`.',
+  },
+  PDF_NOT_PDF: { status: 400, meaning: 'The file is not a PDF (no %PDF- header).' },
+  PDF_PAGE_MISSING: { status: 422, meaning: 'The page a signature appearance should go on does not exist.' },
+  PDF_TOO_COMPLEX: {
+    status: 422,
+    meaning: 'The PDF is too complex to process within the configured limits (PDF_MAX_*).',
+  },
+  PDF_TOO_LARGE: { status: 413, meaning: 'A PDF is larger than this server accepts (MAX_UPLOAD_MB).' },
+  PDF_TOO_MANY_SIGNATURES: {
+    status: 422,
+    meaning: 'The PDF holds more signatures than the validator checks.',
+  },
+  PKCS11_LOGIN_FAILED: { status: 500, meaning: 'Logging in to the PKCS#11 token failed (PIN).' },
+  PKCS11_MODULE_UNAVAILABLE: { status: 500, meaning: 'The PKCS#11 module cannot be loaded.' },
+  PKCS11_NOT_CONFIGURED: {
+    status: 500,
+    meaning: 'Set PKCS11_MODULE, PKCS11_TOKEN_LABEL and PKCS11_PIN to use a PKCS#11 token.',
+  },
+  PKCS11_TOKEN_AMBIGUOUS: { status: 500, meaning: 'More than one PKCS#11 token has the configured label.' },
+  PKCS11_TOKEN_NOT_FOUND: { status: 500, meaning: 'No PKCS#11 token has the configured label.' },
+  PKCS12_INVALID: { status: 422, meaning: 'The PKCS#12 file cannot be read, or the password is wrong.' },
+  RATE_LIMITED: { status: 429, meaning: 'Too many requests: wait as long as Retry-After says.' },
+  RECIPIENT_ALREADY_COMPLETED: { status: 409, meaning: 'You have already completed this envelope.' },
+  RECIPIENT_CANNOT_SIGN: {
+    status: 409,
+    meaning: 'You receive a copy of this envelope; there is nothing to sign.',
+  },
+  RECIPIENT_DECLINED: { status: 409, meaning: 'You declined this envelope.' },
+  RECIPIENT_DUPLICATE: { status: 400, meaning: 'Each recipient may appear only once.' },
+  RECIPIENT_NOT_FOUND: { status: 404, meaning: 'No such recipient on this envelope.' },
+  RECIPIENT_NOT_YET_ACTIVE: { status: 409, meaning: 'It is not your turn to sign yet.' },
+  REQUEST_TOO_LARGE: {
+    status: 413,
+    meaning: 'The request is larger than this server accepts (MAX_REQUEST_MB, or too many parts).',
+  },
+  REVOCATION_DATA_UNAVAILABLE: {
+    status: 503,
+    meaning: 'Revocation data (OCSP or CRL) for a certificate could not be obtained.',
+  },
+  REVOCATION_ISSUER_UNKNOWN: {
+    status: 422,
+    meaning: 'The issuer of a certificate is unknown, so its revocation data cannot be checked.',
+  },
+  REVOCATION_REASON_UNKNOWN: { status: 400, meaning: 'The revocation reason is not one RFC 5280 defines.' },
+  ROUTE_NOT_FOUND: { status: 404, meaning: 'No such endpoint.' },
+  SAML_BINDING_UNSUPPORTED: {
+    status: 409,
+    meaning: 'The identity provider offers no binding Signet supports (HTTP-Redirect or HTTP-POST).',
+  },
+  SAML_CONFIG_INVALID: { status: 422, meaning: 'The SAML identity provider configuration is not valid.' },
+  SAML_METADATA_INVALID: { status: 422, meaning: 'The SAML metadata is not valid or is too large.' },
+  SAML_METADATA_REQUIRED: { status: 400, meaning: 'Give metadataXml or metadataUrl.' },
+  SAML_METADATA_UNREACHABLE: {
+    status: 422,
+    meaning: 'The identity provider’s metadata URL could not be fetched.',
+  },
+  SAML_NOT_CONFIGURED: {
+    status: 422,
+    meaning: 'A recipient needs a SAML check, but the organisation has no SAML identity provider configured.',
+  },
+  SAML_RELAY_STATE_INVALID: { status: 422, meaning: 'RelayState may be at most 80 bytes.' },
+  SCOPE_UNKNOWN: { status: 400, meaning: 'An API key scope that does not exist was named.' },
+  SECOND_FACTOR_FAILED: { status: 401, meaning: 'That code is not right.' },
+  SERVER_BUSY: {
+    status: 503,
+    meaning: 'Too many documents are being processed right now; try again in a minute.',
+  },
+  SESSION_INVALID: { status: 401, meaning: 'The session has ended: sign in again.' },
+  SESSION_REQUIRED: { status: 403, meaning: 'Sign in as a user for this.' },
+  SIGNATURE_INVALID: { status: 400, meaning: 'The drawn or adopted signature is not a usable PNG image.' },
+  SIGNATURE_TOO_LARGE: {
+    status: 500,
+    meaning: 'A signature does not fit the space reserved for it (an internal fault).',
+  },
+  SIGNER_EMAIL_UNSUPPORTED: { status: 422, meaning: 'A signer certificate needs an ASCII e-mail address.' },
+  SIGNER_WITHOUT_SIGNATURE_FIELD: {
+    status: 422,
+    meaning: 'Every signer needs at least one signature field before the envelope can be sent.',
+  },
+  SIGNING_LINK_EXPIRED: {
+    status: 410,
+    meaning: 'This signing link has expired. Ask the sender to send you a new one.',
+  },
+  SIGNING_LINK_INVALID: { status: 404, meaning: 'This signing link is not valid.' },
+  SIGNING_LINK_REVOKED: { status: 410, meaning: 'This signing link was withdrawn by the sender.' },
+  SIGN_IN_CHALLENGE_INVALID: { status: 401, meaning: 'Sign in again: this step has expired.' },
+  SIGN_IN_FAILED: {
+    status: 401,
+    meaning:
+      'The email or the password is not right, or there were too many attempts: wait a few minutes and try again.',
+  },
+  SIGN_IN_LOCKED: { status: 423, meaning: 'Too many failed sign-ins: try again later.' },
+  SSO_CODE_INVALID: { status: 401, meaning: 'This sign-in link is used up or expired: sign in again.' },
+  SSO_NOT_CONFIGURED: { status: 404, meaning: 'This organisation has no OpenID Connect sign-in for staff.' },
+  TEXT_INVALID: { status: 400, meaning: 'Some text cannot be stored; see `errors`.' },
+  TOTP_ALREADY_ENABLED: { status: 409, meaning: 'Two-step sign-in is already on.' },
+  TOTP_CODE_WRONG: {
+    status: 422,
+    meaning: 'The authenticator code given to confirm two-step sign-in is not right.',
+  },
+  TOTP_NOT_STARTED: { status: 409, meaning: 'Start the enrolment first.' },
+  TRUST_ANCHOR_INVALID: {
+    status: 400,
+    meaning: 'A trust anchor given for verification is not a certificate.',
+  },
+  TSA_IMPRINT_INVALID: { status: 500, meaning: 'The time-stamp authority answered for different data.' },
+  TSA_NOT_CONFIGURED: { status: 500, meaning: 'No TSA URL configured and no built-in TSA given.' },
+  TSA_UNAVAILABLE: { status: 503, meaning: 'No configured time-stamp authority gave a valid time-stamp.' },
+  UNAUTHENTICATED: { status: 401, meaning: 'Send an API key as `Authorization: Bearer <key>`.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'Send JSON (application/json) or multipart/form-data.' },
+  URL_INVALID: { status: 400, meaning: 'The request URL cannot be used.' },
+  USER_NOT_FOUND: { status: 404, meaning: 'No such user.' },
+  VALIDATION_FAILED: {
+    status: 400,
+    meaning: 'Some input is invalid; `errors` lists every problem with its path.',
+  },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CATALOGUE, code);
