@@ -77,8 +77,8 @@ const encodeCursor = (row: AttemptRow) =>
 function decodeCursor(cursor: string): { at: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!at || !id || !isUuid(id) || Number.isNaN(Date.parse(at))) {
-    throw new SignetError('CURSOR_INVALID', 400, 'The pagination cursor is not valid', [
-      { path: 'cursor', message: 'use the nextCursor of a previous page' },
+    throw new SignetError('CURSOR_INVALID', 'The pagination cursor is not valid', [
+      { path: '/cursor', in: 'query', message: 'use the nextCursor of a previous page' },
     ]);
   }
   return { at, id };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SealedSecrets } from '../blobs/sealedSecrets.ts';
 import type { Sql } from '../db/database.ts';
-import { SignetError } from '../errors.ts';
+import { type ErrorCode, SignetError } from '../errors.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import { type OutboundClient, outboundFailureOf } from '../outbound/outboundHttp.ts';
 import type { Platform } from '../platform.ts';
@@ -59,7 +59,7 @@ export function endpointView(row: EndpointRow): WebhookView {
   };
 }
 
-export const webhookNotFound = () => new SignetError('WEBHOOK_NOT_FOUND', 404, 'No such webhook');
+export const webhookNotFound = () => new SignetError('WEBHOOK_NOT_FOUND', 'No such webhook');
 
 /** Loads an endpoint of this organisation; another organisation's id is indistinguishable from none. */
 export async function loadEndpoint(
@@ -102,7 +102,7 @@ export async function assertDeliverableUrl(outbound: OutboundClient, url: string
   } catch (error) {
     const failure = outboundFailureOf(error);
     if (!failure) throw error;
-    const [code, message] =
+    const [code, message]: [ErrorCode, string] =
       failure.code === 'OUTBOUND_ADDRESS_REFUSED'
         ? [
             'WEBHOOK_URL_REFUSED',
@@ -114,7 +114,7 @@ export async function assertDeliverableUrl(outbound: OutboundClient, url: string
               'must be an absolute http:// or https:// URL without user name or password',
             ]
           : ['WEBHOOK_URL_UNRESOLVABLE', 'its host name does not resolve'];
-    throw new SignetError(code, 422, `The webhook URL ${message}.`, [{ path: 'url', message }]);
+    throw new SignetError(code, `The webhook URL ${message}.`, [{ path: '/url', message }]);
   }
 }
 
@@ -136,7 +136,6 @@ export async function createEndpoint(
     if ((count?.n ?? 0) >= MAX_ENDPOINTS_PER_ORGANIZATION) {
       throw new SignetError(
         'WEBHOOK_LIMIT_REACHED',
-        409,
         `An organisation has at most ${MAX_ENDPOINTS_PER_ORGANIZATION} webhooks; delete one first.`,
       );
     }

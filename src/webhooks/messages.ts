@@ -32,7 +32,7 @@ const newMessageId = () => `msg_${randomUUID().replaceAll('-', '')}`;
 const MESSAGE_ID = /^msg_[0-9a-f]{32}$/;
 
 export const messageNotFound = () =>
-  new SignetError('WEBHOOK_MESSAGE_NOT_FOUND', 404, 'No such message was sent to this webhook');
+  new SignetError('WEBHOOK_MESSAGE_NOT_FOUND', 'No such message was sent to this webhook');
 
 async function insertMessage(
   tx: Sql,
@@ -176,7 +176,6 @@ function assertEnabled(enabled: boolean): void {
   if (!enabled) {
     throw new SignetError(
       'WEBHOOK_DISABLED',
-      409,
       'This webhook is disabled; enable it first (PATCH with `enabled: true`).',
     );
   }

@@ -85,9 +85,9 @@ for (const kind of databaseKinds()) {
       assert.equal(response.status, 400);
       assert.equal(response.body.code, 'VALIDATION_FAILED');
       const problems = response.body.errors.map((e) => `${e.path}: ${e.message}`).join('\n');
-      assert.match(problems, /^url: /m);
-      assert.match(problems, /^events\.0: /m);
-      assert.match(problems, /colour/);
+      assert.match(problems, /^\/url: /m);
+      assert.match(problems, /^\/events\/0: /m);
+      assert.match(problems, /^\/colour: unknown property$/m);
       for (const body of [
         {},
         { url: RECEIVER, events: [] },
@@ -114,7 +114,7 @@ for (const kind of databaseKinds()) {
         assert.equal(response.body.code, 'WEBHOOK_URL_REFUSED', url);
         assert.deepEqual(
           response.body.errors.map((e) => e.path),
-          ['url'],
+          ['/url'],
         );
       }
       const unresolvable = await alice.post('/api/v1/webhooks', { url: 'http://no-such-host.invalid/' });
