@@ -95,7 +95,8 @@ export async function startJobQueue(
     },
     async work(name, handler, options = {}) {
       const batchSize = options.concurrency ?? 1;
-      const id = await boss.work(name, { pollingIntervalSeconds: 0.5, batchSize }, async (jobs) => {
+      let id = '';
+      id = await boss.work(name, { pollingIntervalSeconds: 0.5, batchSize }, async (jobs) => {
         // Each job succeeds or fails on its own: a failed one is marked for retry here, and
         // pg-boss then completes only the jobs still active.
         await Promise.all(
@@ -105,6 +106,9 @@ export async function startJobQueue(
             ),
           ),
         );
+        // pg-boss sleeps out the polling interval after a batch; a full batch says more may be
+        // waiting (a backlog of webhook deliveries), so the worker fetches again at once.
+        if (jobs.length === batchSize && id) boss.notifyWorker(id);
       });
       workerIds.set(name, [...(workerIds.get(name) ?? []), id]);
     },

@@ -58,7 +58,8 @@ export async function deliverWebhook(platform: DeliveryPlatform, job: DeliverJob
     return;
   }
   const outcome = await attempt(platform, claimed);
-  await platform.db.transaction((tx) => recordOutcome(platform, tx, claimed, outcome));
+  if (outcome.succeeded) await recordSuccess(platform.db, claimed, outcome);
+  else await platform.db.transaction((tx) => recordFailure(platform, tx, claimed, outcome));
 }
 
 /**
@@ -66,28 +67,22 @@ export async function deliverWebhook(platform: DeliveryPlatform, job: DeliverJob
  * else's lease on it. Otherwise the job is a stale duplicate (or the endpoint is gone).
  */
 async function claim(db: Sql, job: DeliverJob): Promise<Claimed | undefined> {
-  const [delivery] = await db.query<{ id: string; message_id: string; endpoint_id: string }>(
-    `update webhook_deliveries set lease_until = now() + make_interval(secs => $3)
-      where id = $1 and state = 'pending' and attempts = $2 - 1 and (lease_until is null or lease_until < now())
-      returning id, message_id, endpoint_id`,
+  // One statement: deliveries are many and small, and each round trip to the database counts.
+  const [row] = await db.query<EndpointRow & { delivery_id: string; message_id: string; body: string }>(
+    `with claimed as (
+       update webhook_deliveries set lease_until = now() + make_interval(secs => $3)
+        where id = $1 and state = 'pending' and attempts = $2 - 1
+          and (lease_until is null or lease_until < now())
+        returning id, message_id, endpoint_id)
+     select e.*, c.id as delivery_id, m.id as message_id, m.body
+       from claimed c
+       join webhook_messages m on m.id = c.message_id
+       join webhook_endpoints e on e.id = c.endpoint_id`,
     [job.deliveryId, job.attempt, LEASE_SECONDS],
   );
-  if (!delivery) return undefined;
-  const [endpoint] = await db.query<EndpointRow>('select * from webhook_endpoints where id = $1', [
-    delivery.endpoint_id,
-  ]);
-  const [message] = await db.query<{ id: string; body: string }>(
-    'select id, body from webhook_messages where id = $1',
-    [delivery.message_id],
-  );
-  if (!endpoint || !message) return undefined;
-  return {
-    deliveryId: delivery.id,
-    attempt: job.attempt,
-    messageId: message.id,
-    body: message.body,
-    endpoint,
-  };
+  if (!row) return undefined;
+  const { delivery_id, message_id, body, ...endpoint } = row;
+  return { deliveryId: delivery_id, attempt: job.attempt, messageId: message_id, body, endpoint };
 }
 
 /** One signed POST; every way it can go wrong is an outcome, never an exception. */
@@ -144,16 +139,42 @@ async function attempt(platform: DeliveryPlatform, claimed: Claimed): Promise<At
   }
 }
 
-async function recordOutcome(
+/** The attempt, the delivery done and the endpoint's run of failures ended: one statement. */
+async function recordSuccess(db: Sql, claimed: Claimed, outcome: AttemptOutcome): Promise<void> {
+  await db.query(
+    `with delivery as (
+       update webhook_deliveries
+          set attempts = $2, state = 'succeeded', lease_until = null, next_attempt_at = null, last_error = null
+        where id = $1 and attempts = $2 - 1
+        returning id),
+     logged as (
+       insert into webhook_attempts (id, delivery_id, endpoint_id, message_id, attempt, status, response_status,
+                                     latency_ms, response_excerpt)
+       select $3, id, $4, $5, $2, 'succeeded', $6, $7, $8 from delivery)
+     update webhook_endpoints set failing_since = null
+      where id = $4 and failing_since is not null and exists (select 1 from delivery)`,
+    [
+      claimed.deliveryId,
+      claimed.attempt,
+      randomUUID(),
+      claimed.endpoint.id,
+      claimed.messageId,
+      outcome.responseStatus,
+      outcome.latencyMs,
+      outcome.responseExcerpt,
+    ],
+  );
+}
+
+/** The attempt, then the next one scheduled or the delivery given up, and the endpoint's failing days. */
+async function recordFailure(
   platform: DeliveryPlatform,
   tx: Sql,
   claimed: Claimed,
   outcome: AttemptOutcome,
 ): Promise<void> {
   const { deliveryId, attempt: number } = claimed;
-  const lastError = outcome.succeeded
-    ? null
-    : (outcome.error ?? `HTTP ${outcome.responseStatus ?? 'status unknown'}`);
+  const lastError = outcome.error ?? `HTTP ${outcome.responseStatus ?? 'status unknown'}`;
   const [delivery] = await tx.query<{ remaining_seconds: number }>(
     `update webhook_deliveries set attempts = $2, lease_until = null, last_error = $3
       where id = $1 and attempts = $2 - 1
@@ -165,31 +186,19 @@ async function recordOutcome(
   await tx.query(
     `insert into webhook_attempts (id, delivery_id, endpoint_id, message_id, attempt, status, response_status,
                                    latency_ms, response_excerpt, error)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+     values ($1, $2, $3, $4, $5, 'failed', $6, $7, $8, $9)`,
     [
       randomUUID(),
       deliveryId,
       claimed.endpoint.id,
       claimed.messageId,
       number,
-      outcome.succeeded ? 'succeeded' : 'failed',
       outcome.responseStatus,
       outcome.latencyMs,
       outcome.responseExcerpt,
       outcome.error,
     ],
   );
-  if (outcome.succeeded) {
-    await tx.query(
-      `update webhook_deliveries set state = 'succeeded', next_attempt_at = null where id = $1`,
-      [deliveryId],
-    );
-    await tx.query(
-      'update webhook_endpoints set failing_since = null where id = $1 and failing_since is not null',
-      [claimed.endpoint.id],
-    );
-    return;
-  }
   const delay = nextRetryDelay(number, delivery.remaining_seconds);
   if (delay === null) {
     await tx.query(`update webhook_deliveries set state = 'failed', next_attempt_at = null where id = $1`, [
