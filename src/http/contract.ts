@@ -202,7 +202,8 @@ function documentTransform(input: Parameters<typeof zodTransform>[0]) {
     | undefined;
   const withoutBody = body?.content ? { ...schema, body: undefined } : schema;
   const transformed = zodTransform({ ...input, schema: withoutBody } as typeof input);
-  const out = transformed.schema as Record<string, unknown>;
+  // A route without a schema (/healthz) has none to transform; it is documented bare.
+  const out = (transformed.schema ?? {}) as Record<string, unknown>;
   if (body?.content) {
     out.body = {
       content: Object.fromEntries(

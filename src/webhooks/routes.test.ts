@@ -276,6 +276,30 @@ for (const kind of databaseKinds()) {
       assert.equal((await apiClient(signet.app).get('/api/v1/webhooks')).status, 401);
     });
 
+    it('documents every webhook route in the OpenAPI document, with its scope', async () => {
+      const document = (
+        await apiClient(signet.app).get<{ paths: Record<string, Record<string, { description?: string }>> }>(
+          '/api/v1/openapi.json',
+        )
+      ).body;
+      const expected: [string, string, string][] = [
+        ['/api/v1/webhooks', 'post', 'webhooks:write'],
+        ['/api/v1/webhooks', 'get', 'webhooks:read'],
+        ['/api/v1/webhooks/{id}', 'get', 'webhooks:read'],
+        ['/api/v1/webhooks/{id}', 'patch', 'webhooks:write'],
+        ['/api/v1/webhooks/{id}', 'delete', 'webhooks:write'],
+        ['/api/v1/webhooks/{id}/rotate-secret', 'post', 'webhooks:write'],
+        ['/api/v1/webhooks/{id}/test', 'post', 'webhooks:write'],
+        ['/api/v1/webhooks/{id}/deliveries', 'get', 'webhooks:read'],
+        ['/api/v1/webhooks/{id}/messages/{messageId}/replay', 'post', 'webhooks:write'],
+      ];
+      for (const [path, method, scope] of expected) {
+        const operation = document.paths[path]?.[method];
+        assert.ok(operation, `${method} ${path}`);
+        assert.match(operation.description ?? '', new RegExp(scope), `${method} ${path}`);
+      }
+    });
+
     it(`keeps an organisation to ${MAX_ENDPOINTS_PER_ORGANIZATION} webhooks`, async () => {
       const { apiKey } = await createTestOrganization(signet, 'Busy Ltd');
       const busy = apiClient(signet.app, apiKey);

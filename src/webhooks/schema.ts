@@ -43,7 +43,7 @@ export const createWebhookBody = z
     events: eventList.optional().describe('The event types to send; every type (later ones too) when absent'),
     description: description.default(''),
   })
-  .meta({ id: 'WebhookInput' });
+  .meta({ id: 'NewWebhook' });
 export type CreateWebhookInput = z.infer<typeof createWebhookBody>;
 
 export const updateWebhookBody = z
