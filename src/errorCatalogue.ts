@@ -103,6 +103,23 @@ export const ERROR_CATALOGUE = {
   },
   FIELD_VALUE_INVALID: { status: 400, meaning: 'A field value is not valid for its field type.' },
   FILE_UNREADABLE: { status: 400, meaning: 'A file named on the command line cannot be read.' },
+  IDEMPOTENCY_ANSWER_NOT_KEPT: {
+    status: 422,
+    meaning:
+      'The request with this Idempotency-Key was answered, but the answer was too large to keep for a replay.',
+  },
+  IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    meaning: 'A request with this Idempotency-Key is still being processed; retry after Retry-After.',
+  },
+  IDEMPOTENCY_KEY_INVALID: {
+    status: 400,
+    meaning: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    meaning: 'This Idempotency-Key was used within 24 hours for a different request.',
+  },
   IDENTITY_ALREADY_PASSED: { status: 409, meaning: 'The recipient’s identity has already been verified.' },
   IDENTITY_FAILED: { status: 422, meaning: 'The identity check did not pass.' },
   IDENTITY_LOCKED: {
@@ -152,6 +169,10 @@ export const ERROR_CATALOGUE = {
       'At least one recipient must sign, approve or view: cc recipients only receive the completed copy.',
   },
   NO_DOCUMENTS: { status: 422, meaning: 'There is no document to compose.' },
+  NOT_READY: {
+    status: 503,
+    meaning: 'The service is not ready: its database (or another store it needs) is not reachable.',
+  },
   OIDC_CONFIG_INVALID: { status: 422, meaning: 'The OpenID Connect provider configuration is not valid.' },
   OIDC_DISCOVERY_FAILED: {
     status: 502,

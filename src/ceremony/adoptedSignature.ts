@@ -1,19 +1,11 @@
-import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { parseInput } from '../http/parseInput.ts';
+import { finishBody } from './schema.ts';
 
 /** The signature a signer adopts at finish: typed text or a drawn PNG (SPEC §B). */
 export type AdoptedSignature = { kind: 'typed'; text: string } | { kind: 'drawn'; png: Buffer };
 
-const MAX_PNG_BYTES = 512 * 1024;
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-const finishBody = z.object({
-  signature: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('typed'), text: z.string().trim().min(1).max(200) }),
-    z.object({ kind: z.literal('drawn'), png: z.base64().max(Math.ceil((MAX_PNG_BYTES * 4) / 3) + 4) }),
-  ]),
-});
 
 export function parseAdoptedSignature(body: unknown): AdoptedSignature {
   const { signature } = parseInput(finishBody, body, 'SIGNATURE_INVALID');

@@ -7,7 +7,9 @@ import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
 import { completionRecord } from '../evidence/completionRecord.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { binaryAnswer, documentedOnly, errorAnswers } from '../http/contract.ts';
+import { claimIdempotencyKey } from '../http/idempotency.ts';
 import { parseInput, withoutUnstorableText } from '../http/parseInput.ts';
+import { MultipartDigest } from '../http/requestFingerprint.ts';
 import type { Platform } from '../platform.ts';
 import { loadDocuments, loadEnvelope, pdfFileName } from './records.ts';
 import {
@@ -69,7 +71,8 @@ export async function envelopeRoutes(fastify: FastifyInstance, platform: Platfor
   app.post(
     '/api/v1/envelopes',
     {
-      ...write,
+      // A multipart body is read below, and its Idempotency-Key claimed once its parts are.
+      config: { ...write.config, claimsIdempotencyKey: true },
       onRequest: refuseDeclaredOversize(sizes.request),
       // Base64 inflates documents by 4/3; the limits on the documents themselves are checked
       // after decoding (readJsonEnvelope) or while streaming (readMultipartEnvelope).
@@ -89,12 +92,17 @@ export async function envelopeRoutes(fastify: FastifyInstance, platform: Platfor
       },
     },
     async (request, reply) => {
-      const { input, documents } = request.isMultipart()
+      const { input, documents, digest } = request.isMultipart()
         ? await readMultipartEnvelope(request, sizes).catch((error: unknown) => {
             if (error instanceof SignetError && error.status === 413) closeAfterAnswering(request);
             throw error;
           })
-        : readJsonEnvelope(request.body as z.infer<typeof jsonEnvelopeInput>, sizes);
+        : {
+            ...readJsonEnvelope(request.body as z.infer<typeof jsonEnvelopeInput>, sizes),
+            digest: undefined,
+          };
+      // Idempotency-Key: a JSON body was claimed before the handler; multipart by its parts, here.
+      if (digest && (await claimIdempotencyKey(request, reply, digest.digest())) === 'replayed') return reply;
       const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
         send: request.query.send === 'true',
       });
@@ -397,6 +405,7 @@ const ENVELOPE_PART_LIMIT = 1024 * 1024;
 async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes) {
   const documents: UploadedDocument[] = [];
   const total = { bytes: 0 };
+  const digest = new MultipartDigest();
   let envelopePart: { json: unknown } | { text: string } | undefined;
   const unknownFields: string[] = [];
   const once = () => {
@@ -417,14 +426,17 @@ async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes
             { document: ENVELOPE_PART_LIMIT, request: Number.POSITIVE_INFINITY },
             { bytes: 0 },
           );
+          digest.add(part.fieldname, part.filename, bytes);
           envelopePart = { text: bytes.toString('utf8') };
         } else {
+          digest.add(part.fieldname, undefined, part.value);
           envelopePart = typeof part.value === 'string' ? { text: part.value } : { json: part.value };
         }
       } else if (part.type === 'field') {
         unknownFields.push(part.fieldname);
       } else {
         const bytes = await readPartWithin(part, sizes, total);
+        digest.add(part.fieldname, part.filename, bytes);
         documents.push({
           name: cleanFileName(part.filename) || `document-${documents.length + 1}.pdf`,
           bytes,
@@ -448,7 +460,7 @@ async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes
     ]);
   }
   const json = 'json' in envelopePart ? envelopePart.json : parseEnvelopeText(envelopePart.text);
-  return { input: parseInput(envelopeInput, json), documents };
+  return { input: parseInput(envelopeInput, json), documents, digest };
 }
 
 function parseEnvelopeText(text: string): unknown {

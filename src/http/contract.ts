@@ -10,6 +10,7 @@ import {
 import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../errorCatalogue.ts';
 import { type FieldProblem, SignetError } from '../errors.ts';
+import { idempotencyKeyHeader } from './idempotency.ts';
 import { findUnstorableText, problemsOfZodIssues } from './parseInput.ts';
 
 /*
@@ -71,6 +72,16 @@ export function binaryAnswer(contentType: string, description: string) {
     content: { [contentType]: { schema: binary } },
   };
 }
+
+/** An HTML page for a browser (signing page, outcome pages). */
+export const htmlAnswer = (description: string) => binaryAnswer('text/html', description);
+
+/** A redirect; the body is empty and the target is in `Location`. */
+export const redirectAnswer = (description: string) => ({
+  description,
+  headers: { location: { schema: { type: 'string' } } },
+  content: {},
+});
 
 /** `{ id }` in a path, as a UUID. Another organisation's id and a malformed one are both 404s. */
 export const uuid = () => z.string().describe('UUID');
@@ -195,15 +206,18 @@ const zodTransform = createJsonSchemaTransform({
 
 /** Adds what OpenAPI needs beyond the schemas: the security requirement of scoped routes, tags, body media types. */
 function documentTransform(input: Parameters<typeof zodTransform>[0]) {
-  const { schema, url, route } = input as typeof input & { route: { config?: { scope?: string } } };
+  const { schema, url, route } = input as typeof input & {
+    route: { method?: string | string[]; config?: { scope?: string } };
+  };
   if (url.startsWith('/api/docs')) return { schema: { ...schema, hide: true }, url };
   const body = (schema as FastifySchema | undefined)?.body as
     | { content?: Record<string, { schema: z.ZodType }> }
     | undefined;
   const withoutBody = body?.content ? { ...schema, body: undefined } : schema;
   const transformed = zodTransform({ ...input, schema: withoutBody } as typeof input);
-  // A route without a schema (/healthz) has none to transform; it is documented bare.
-  const out = (transformed.schema ?? {}) as Record<string, unknown>;
+  // A route with no schema yet (/healthz) has nothing to add to.
+  if (!transformed.schema) return transformed;
+  const out = transformed.schema as Record<string, unknown>;
   if (body?.content) {
     out.body = {
       content: Object.fromEntries(
@@ -218,9 +232,16 @@ function documentTransform(input: Parameters<typeof zodTransform>[0]) {
   if (scope) {
     out.security = [{ bearer: [] }];
     out.description = [out.description, `Needs the \`${scope}\` scope.`].filter(Boolean).join('\n\n');
+    // Every POST an API key or a session makes takes an Idempotency-Key (http/idempotency.ts).
+    if ([route.method].flat().includes('POST')) out.headers = withIdempotencyKey(out.headers);
   }
   out.tags ??= [tagOf(url)];
   return { schema: out, url };
+}
+
+function withIdempotencyKey(headers: unknown): Record<string, unknown> {
+  const object = (headers ?? { type: 'object', properties: {} }) as { properties?: Record<string, unknown> };
+  return { ...object, properties: { ...object.properties, 'idempotency-key': idempotencyKeyHeader } };
 }
 
 function tagOf(url: string): string {

@@ -21,6 +21,7 @@ import { verifyRoutes } from '../verify/routes.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
 import { registerContract } from './contract.ts';
+import { registerIdempotency } from './idempotency.ts';
 import { handleError, handleNotFound, sendProblem } from './problem.ts';
 import { registerRateLimits } from './rateLimits.ts';
 
@@ -114,6 +115,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   });
   await registerContract(app, { version: SIGNET_VERSION, publicUrl: platform.config.publicUrl });
   registerApiKeyAuth(app, platform.db);
+  registerIdempotency(app, { db: platform.db, secrets: platform.secrets });
   await registerRateLimits(app, platform.db);
   await app.register(async (scope) => healthRoutes(scope, platform));
   await app.register(async (scope) => pkiRoutes(scope, platform));

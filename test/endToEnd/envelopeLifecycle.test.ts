@@ -284,7 +284,7 @@ for (const kind of databaseKinds()) {
       });
       assert.equal(surrogate.body.code, 'TEXT_INVALID');
       const noSignature = await s.post<{ code: string }>(`/api/v1/signing/${token}/finish`, {});
-      assert.equal(noSignature.body.code, 'SIGNATURE_INVALID');
+      assert.equal(noSignature.body.code, 'VALIDATION_FAILED');
 
       await s.put(`/api/v1/signing/${token}/fields`, { values: { [byType('text')]: 'ACME-42' } });
       const done = await s.post<{ recipient: { status: string } }>(`/api/v1/signing/${token}/finish`, {
