@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import Fastify from 'fastify';
 import { type ApiClient, apiClient } from '../../test/support/apiClient.ts';
 import {
   createTestOrganization,
@@ -7,8 +8,10 @@ import {
   startTestSignet,
   type TestSignet,
 } from '../../test/support/signetHarness.ts';
+import { registerContract } from '../http/contract.ts';
 import { createApiKey } from '../orgs/apiKeys.ts';
 import { MAX_ENDPOINTS_PER_ORGANIZATION } from './endpoints.ts';
+import { webhookRoutes } from './routes.ts';
 import { createdWebhook, deliveryLog, rotatedSecret, webhookList, webhookView } from './schema.ts';
 
 /*
@@ -277,26 +280,33 @@ for (const kind of databaseKinds()) {
     });
 
     it('documents every webhook route in the OpenAPI document, with its scope', async () => {
-      const document = (
-        await apiClient(signet.app).get<{ paths: Record<string, Record<string, { description?: string }>> }>(
-          '/api/v1/openapi.json',
-        )
-      ).body;
-      const expected: [string, string, string][] = [
-        ['/api/v1/webhooks', 'post', 'webhooks:write'],
-        ['/api/v1/webhooks', 'get', 'webhooks:read'],
-        ['/api/v1/webhooks/{id}', 'get', 'webhooks:read'],
-        ['/api/v1/webhooks/{id}', 'patch', 'webhooks:write'],
-        ['/api/v1/webhooks/{id}', 'delete', 'webhooks:write'],
-        ['/api/v1/webhooks/{id}/rotate-secret', 'post', 'webhooks:write'],
-        ['/api/v1/webhooks/{id}/test', 'post', 'webhooks:write'],
-        ['/api/v1/webhooks/{id}/deliveries', 'get', 'webhooks:read'],
-        ['/api/v1/webhooks/{id}/messages/{messageId}/replay', 'post', 'webhooks:write'],
-      ];
-      for (const [path, method, scope] of expected) {
-        const operation = document.paths[path]?.[method];
-        assert.ok(operation, `${method} ${path}`);
-        assert.match(operation.description ?? '', new RegExp(scope), `${method} ${path}`);
+      // The webhook plugin alone under the contract (Fastify encapsulation): its document
+      // depends on nothing else registered.
+      const app = Fastify({ logger: false });
+      try {
+        await registerContract(app, { version: 'test', publicUrl: signet.url });
+        await app.register(async (scope) => webhookRoutes(scope, signet.platform));
+        await app.ready();
+        const document = app.swagger() as { paths: Record<string, Record<string, { description?: string }>> };
+        const expected: [string, string, string][] = [
+          ['/api/v1/webhooks', 'post', 'webhooks:write'],
+          ['/api/v1/webhooks', 'get', 'webhooks:read'],
+          ['/api/v1/webhooks/{id}', 'get', 'webhooks:read'],
+          ['/api/v1/webhooks/{id}', 'patch', 'webhooks:write'],
+          ['/api/v1/webhooks/{id}', 'delete', 'webhooks:write'],
+          ['/api/v1/webhooks/{id}/rotate-secret', 'post', 'webhooks:write'],
+          ['/api/v1/webhooks/{id}/test', 'post', 'webhooks:write'],
+          ['/api/v1/webhooks/{id}/deliveries', 'get', 'webhooks:read'],
+          ['/api/v1/webhooks/{id}/messages/{messageId}/replay', 'post', 'webhooks:write'],
+        ];
+        for (const [path, method, scope] of expected) {
+          const operation = document.paths[path]?.[method];
+          assert.ok(operation, `${method} ${path}`);
+          assert.match(operation.description ?? '', new RegExp(scope), `${method} ${path}`);
+        }
+        assert.equal(Object.keys(document.paths).filter((path) => path.includes('webhooks')).length, 6);
+      } finally {
+        await app.close();
       }
     });
 
