@@ -95,12 +95,32 @@ export async function queueWebhookMessages(
   if (endpoints.length === 0) return;
   const recipientId = recipientIdOf(type, event.data);
   if (type === 'recipient.viewed' && !(await isFirstView(tx, event.envelopeId, recipientId))) return;
-  const data = await envelopeView(tx, await loadEnvelopeById(tx, event.envelopeId));
+  const data = await envelopeView(oneQueryAtATime(tx), await loadEnvelopeById(tx, event.envelopeId));
   const body = payloadBody({ type, timestamp: event.at, ...(recipientId ? { recipientId } : {}), data });
   const messageId = await insertMessage(tx, { organizationId, envelopeId: event.envelopeId, type, body });
   for (const endpoint of endpoints) {
     await insertDelivery(queue, tx, organizationId, messageId, endpoint.id);
   }
+}
+
+/**
+ * `tx` asking one query at a time. A transaction is one connection, and node-postgres refuses
+ * overlapping queries on one client (deprecated, to be an error in pg 9); `envelopeView` — the
+ * very function behind GET, so `data` is what GET returns — asks for three at once.
+ */
+function oneQueryAtATime(tx: Sql): Sql {
+  let previous: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = previous.then(run, run);
+    previous = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    database: tx.database,
+    afterCommit: (callback) => tx.afterCommit(callback),
+    query: (text, params) => inTurn(() => tx.query(text, params)),
+    exec: (script) => inTurn(() => tx.exec(script)),
+  };
 }
 
 /**
