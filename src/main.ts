@@ -26,6 +26,7 @@ import { openPkcs11KeyStore } from './pki/pkcs11KeyStore.ts';
 import { loadSealingIdentityFromPkcs12 } from './pki/pkcs12.ts';
 import { createPlatformPki, type PlatformPki } from './pki/services.ts';
 import type { Platform } from './platform.ts';
+import { startWebhooks } from './webhooks/start.ts';
 import { createPdfWorkPool, type PdfWork } from './workers/pdfWorkPool.ts';
 
 /**
@@ -126,6 +127,11 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
   let stalledSeals: NodeJS.Timeout | undefined;
   let rateLimits: RateLimitStore | undefined;
   const outbound = createOutboundClient(config.outbound);
+  // Webhook endpoints: their own switch for private networks; link-local (metadata) never.
+  const webhookOutbound = createOutboundClient({
+    allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+    refuseLinkLocal: true,
+  });
   try {
     const applied = await migrate(db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
@@ -149,6 +155,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       pdfWork,
       outbound,
       rateLimits,
+      webhookOutbound,
       log,
     };
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
@@ -173,6 +180,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       await eraseExpiredSmsBodies(db);
     });
     await queue.schedule('outbox.sweep', '* * * * *');
+    const stopWebhookMessages = await startWebhooks(platform);
 
     // Every instance looks for seals whose process died; the lease makes that safe (sealing.ts).
     stalledSeals = setInterval(() => {
@@ -197,11 +205,13 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
         clearInterval(stalledSeals);
         await app.close(); // stops accepting requests, finishes in-flight ones
         await queue.stop(); // lets running jobs finish
+        stopWebhookMessages();
         await platform.pdfWork.close();
         platform.mail.close();
         await pki.keyStore.close();
         await outbound.close();
         await platform.rateLimits.close();
+        await webhookOutbound.close();
         await db.close();
       })();
       return closing;
@@ -212,6 +222,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     await pdfWork?.close().catch(() => undefined);
     await outbound.close().catch(() => undefined);
     await rateLimits?.close().catch(() => undefined);
+    await webhookOutbound.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

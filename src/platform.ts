@@ -27,5 +27,10 @@ export interface Platform {
   outbound: OutboundClient;
   /** Where rate limits are counted: Redis, the database or memory (http/rateLimitStores.ts). */
   rateLimits: RateLimitStore;
+  /**
+   * Webhook deliveries' own client (src/webhooks/): public addresses only unless
+   * WEBHOOKS_ALLOW_PRIVATE_NETWORKS, link-local and metadata addresses never.
+   */
+  webhookOutbound: OutboundClient;
   log: FastifyBaseLogger;
 }

@@ -187,4 +187,22 @@ describe('configuration from the environment', () => {
       /OUTBOUND_ALLOW_PRIVATE_NETWORKS/,
     );
   });
+
+  it('keeps webhook endpoints on public addresses unless WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true, apart from OUTBOUND_*', () => {
+    assert.deepEqual(loadConfig({}).webhooks, { allowPrivateNetworks: false });
+    assert.deepEqual(loadConfig({ OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true' }).webhooks, {
+      allowPrivateNetworks: false,
+    });
+    assert.deepEqual(loadConfig({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' }).webhooks, {
+      allowPrivateNetworks: true,
+    });
+    assert.equal(
+      loadConfig({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' }).outbound.allowPrivateNetworks,
+      false,
+    );
+    assert.throws(
+      () => loadConfig({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'sometimes' }),
+      /WEBHOOKS_ALLOW_PRIVATE_NETWORKS/,
+    );
+  });
 });

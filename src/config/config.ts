@@ -115,6 +115,9 @@ const envSchema = z.object({
   // at that rate (~100 ms each) keeps a 2-core server about busy; see the README.
   RATE_LIMIT_API_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   RATE_LIMIT_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
+  // Webhook endpoints an organisation registers may be on loopback, private or unique-local
+  // networks (a receiver beside Signet); link-local and cloud metadata addresses never.
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -167,6 +170,8 @@ export interface Config {
   rateLimits: { apiPerMinute: number; publicPerMinute: number };
   /** Where requests for a tenant may go besides public addresses (src/outbound/). */
   outbound: { allowPrivateNetworks: boolean; allowedNetworks: string[] };
+  /** Where webhook endpoints may be besides public addresses (src/webhooks/). */
+  webhooks: { allowPrivateNetworks: boolean };
   logLevel: string;
   /** Worker threads for heavy PDF work, and what one job may cost. */
   pdfWork: {
@@ -258,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
       allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS ?? [],
     },
+    webhooks: { allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
     logLevel: e.LOG_LEVEL,
     pdfWork: pdfWorkOf(e),
   };

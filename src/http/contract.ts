@@ -219,7 +219,10 @@ function withoutUnusedComponents(document: OpenApiDocument): OpenApiDocument {
   if (!schemas) return document;
   const used = new Set<string>();
   const visit = (value: unknown): void => {
-    if (Array.isArray(value)) return value.forEach(visit);
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
     if (typeof value !== 'object' || value === null) return;
     for (const [key, inner] of Object.entries(value)) {
       if (key === '$ref' && typeof inner === 'string' && inner.startsWith('#/components/schemas/')) {

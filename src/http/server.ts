@@ -18,6 +18,7 @@ import { ssoRoutes } from '../orgs/ssoRoutes.ts';
 import { pkiRoutes } from '../pki/routes.ts';
 import type { Platform } from '../platform.ts';
 import { verifyRoutes } from '../verify/routes.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
 import { registerContract } from './contract.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -148,6 +149,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => samlRoutes(scope, platform));
   await app.register(async (scope) => verifyRoutes(scope, platform));
   await app.register(async (scope) => outboxRoutes(scope, platform));
+  await app.register(async (scope) => webhookRoutes(scope, platform));
   await app.register(signingPageRoutes);
   return app;
 }
