@@ -233,6 +233,7 @@ export async function registerContract(app: FastifyInstance, info: { version: st
           200: z
             .array(z.object({ code: z.string(), status: z.number().int(), meaning: z.string() }))
             .meta({ id: 'ErrorCatalogue' }),
+          ...errorAnswers,
         },
       },
     },
