@@ -38,6 +38,9 @@ export function documentText(document: OpenAPI3): string {
 export async function sdkTypesText(document: OpenAPI3): Promise<string> {
   const ast = await openapiTS(structuredClone(document), {
     silent: true,
+    // A property with a default may be left out of a request (the server fills it in); answers
+    // list their properties as required anyway, so nothing is lost there.
+    defaultNonNullable: false,
     // A multipart file part or a binary answer: `Blob` (a `File` or a `Blob` in a FormData).
     transform(schema) {
       if (schema.type === 'string' && schema.format === 'binary') {

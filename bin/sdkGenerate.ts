@@ -9,6 +9,4 @@ const document = await currentServerDocument();
 writeFileSync(SDK_DOCUMENT, documentText(document));
 writeFileSync(SDK_TYPES, await sdkTypesText(document));
 const paths = Object.keys(document.paths ?? {}).length;
-process.stderr.write(
-  `sdk: ${paths} paths → ${fileURLToPath(SDK_DOCUMENT)}, ${fileURLToPath(SDK_TYPES)}\n`,
-);
+process.stderr.write(`sdk: ${paths} paths → ${fileURLToPath(SDK_DOCUMENT)}, ${fileURLToPath(SDK_TYPES)}\n`);

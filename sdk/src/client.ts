@@ -28,7 +28,9 @@ export type SignetClientOptions = {
 
 /** openapi-fetch's own rule: the init argument is optional when nothing in it is required. */
 type InitParam<Init> =
-  RequiredKeysOf<Init> extends never ? [(Init & { [key: string]: unknown })?] : [Init & { [key: string]: unknown }];
+  RequiredKeysOf<Init> extends never
+    ? [(Init & { [key: string]: unknown })?]
+    : [Init & { [key: string]: unknown }];
 
 /** What a route answers on success (2xx), as the generated types describe it. */
 export type Answer<Path extends keyof paths, Method extends HttpMethod, Init = object> = Exclude<
@@ -59,7 +61,8 @@ export type ListPath = {
 }[PathsWithMethod<paths, 'get'>];
 
 /** One item of a list route's pages. */
-export type ListItem<Path extends ListPath> = Answer<Path, 'get'> extends { data: (infer Item)[] } ? Item : never;
+export type ListItem<Path extends ListPath> =
+  Answer<Path, 'get'> extends { data: (infer Item)[] } ? Item : never;
 
 type GetParameters<Path extends ListPath> = paths[Path]['get']['parameters'];
 /** A list route's parameters, but `cursor`, which `paginate` sets. */
@@ -151,6 +154,22 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
     return new Uint8Array(answerOf(result) as ArrayBuffer);
   };
 
+  async function* paginate<Path extends ListPath>(
+    path: Path,
+    params?: ListParams<Path>,
+  ): AsyncGenerator<ListItem<Path>, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const query = { ...(params?.query ?? {}), ...(cursor === undefined ? {} : { cursor }) };
+      const page = answerOf(await request('get', path, { params: { ...params, query } })) as {
+        data: ListItem<Path>[];
+        nextCursor: string | null;
+      };
+      yield* page.data;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
   return {
     api,
     get,
@@ -176,22 +195,11 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
       return answerOf(result) as Envelope;
     },
 
-    async *paginate(path, ...[params]) {
-      let cursor: string | undefined;
-      do {
-        const query = { ...(params?.query ?? {}), ...(cursor === undefined ? {} : { cursor }) };
-        const page = answerOf(await request('get', path, { params: { ...params, query } })) as {
-          data: unknown[];
-          nextCursor: string | null;
-        };
-        // biome-ignore lint/suspicious/noExplicitAny: each item is typed by the generator's ListItem<Path>
-        for (const item of page.data) yield item as any;
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
-    },
+    paginate,
 
     downloadSealedPdf: (id) => bytes('/api/v1/envelopes/{id}/download', { id }),
-    downloadDocument: (id, documentId) => bytes('/api/v1/envelopes/{id}/documents/{documentId}', { id, documentId }),
+    downloadDocument: (id, documentId) =>
+      bytes('/api/v1/envelopes/{id}/documents/{documentId}', { id, documentId }),
     downloadCertificate: (id) => bytes('/api/v1/envelopes/{id}/certificate', { id }),
     downloadSigningDocument: (token, documentId) =>
       bytes('/api/v1/signing/{token}/documents/{documentId}', { token, documentId }),

@@ -17,4 +17,9 @@ export {
 export { SignetApiError } from './errors.js';
 export type { components, operations, paths } from './schema.js';
 export type * from './types.js';
-export { verifyWebhook, type WebhookHeaders, WebhookVerificationError } from './webhooks.js';
+export {
+  type StandardWebhookHeaders,
+  verifyWebhook,
+  type WebhookHeaders,
+  WebhookVerificationError,
+} from './webhooks.js';

@@ -4384,7 +4384,7 @@ export interface components {
         EnvelopeDraftInput: {
             title: string;
             /** @default  */
-            message: string;
+            message?: string;
             recipients: {
                 name: string;
                 /** Format: email */
@@ -4393,9 +4393,9 @@ export interface components {
                  * @default signer
                  * @enum {string}
                  */
-                role: "signer" | "approver" | "viewer" | "cc";
+                role?: "signer" | "approver" | "viewer" | "cc";
                 /** @default 1 */
-                routingOrder: number;
+                routingOrder?: number;
                 /**
                  * @default [
                  *       {
@@ -4403,7 +4403,7 @@ export interface components {
                  *       }
                  *     ]
                  */
-                identity: ({
+                identity?: ({
                     /** @constant */
                     kind: "email";
                 } | {
@@ -4431,19 +4431,19 @@ export interface components {
                     /** @constant */
                     kind: "oidc";
                     /** @default true */
-                    matchEmail: boolean;
+                    matchEmail?: boolean;
                 })[];
             }[];
             /** @default [] */
-            fields: {
+            fields?: {
                 /** Format: email */
                 recipient: string;
                 /** @enum {string} */
                 type: "signature" | "initials" | "dateSigned" | "name" | "email" | "text" | "checkbox";
                 /** @default 0 */
-                document: number | string;
+                document?: number | string;
                 /** @default 1 */
-                page: number;
+                page?: number;
                 x: number;
                 y: number;
                 width: number;
@@ -4456,7 +4456,7 @@ export interface components {
             /** @description The event types to send; every type (later ones too) when absent */
             events?: ("envelope.created" | "envelope.sent" | "envelope.completed" | "envelope.declined" | "envelope.voided" | "envelope.expired" | "recipient.invited" | "recipient.viewed" | "recipient.signed" | "recipient.approved" | "recipient.acknowledged" | "recipient.declined")[];
             /** @default  */
-            description: string;
+            description?: string;
         };
         WebhookChangeInput: {
             url?: string;

@@ -9,8 +9,15 @@ import type { EnvelopeEventType, SignetWebhookEvent } from './types.js';
 
 export { WebhookVerificationError };
 
+/** The three headers Standard Webhooks signs with. */
+export interface StandardWebhookHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+}
+
 /** Request headers as a fetch `Headers`, or as Node's `IncomingHttpHeaders` / Express's `req.headers`. */
-export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
+export type WebhookHeaders = Headers | StandardWebhookHeaders | Record<string, string | string[] | undefined>;
 
 /**
  * Verifies a webhook and returns its event. `payload` is the body exactly as received (not
@@ -46,7 +53,7 @@ function headersRecord(headers: WebhookHeaders): Record<string, string> {
     });
     return record;
   }
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of Object.entries(headers) as [string, string | string[] | undefined][]) {
     const first = Array.isArray(value) ? value[0] : value;
     if (first !== undefined) record[name.toLowerCase()] = first;
   }

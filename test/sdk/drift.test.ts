@@ -49,7 +49,10 @@ describe('the SDK is generated from the routes as they are now', () => {
     const document = sdkDocument(served);
     const grown = {
       ...document,
-      paths: { ...document.paths, '/api/v1/not-yet-generated': { get: { responses: { 204: { description: 'x' } } } } },
+      paths: {
+        ...document.paths,
+        '/api/v1/not-yet-generated': { get: { responses: { 204: { description: 'x' } } } },
+      },
     };
     assert.notEqual(await sdkTypesText(grown), readFileSync(SDK_TYPES, 'utf8'));
   });
