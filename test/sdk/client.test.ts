@@ -8,7 +8,7 @@ import {
   type SignetClient,
   verifyWebhook,
   WebhookVerificationError,
-} from '../../sdk/src/index.ts';
+} from '@signet/sdk';
 import { payloadBody } from '../../src/webhooks/events.ts';
 import { generateSecret, signedHeaders } from '../../src/webhooks/signing.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
