@@ -18,7 +18,7 @@ import { startSignet } from '../src/main.ts';
 
 export const SDK_DIR = new URL('../sdk/', import.meta.url);
 export const SDK_DOCUMENT = new URL('openapi.json', SDK_DIR);
-export const SDK_TYPES = new URL('src/schema.d.ts', SDK_DIR);
+export const SDK_TYPES = new URL('src/schema.ts', SDK_DIR);
 
 /**
  * The served document as the SDK keeps it: `servers` names the installation that answered (its

@@ -1,5 +1,5 @@
 // `npm run sdk:generate`: boots Signet without listening, writes its OpenAPI document to
-// sdk/openapi.json and the types openapi-typescript makes of it to sdk/src/schema.d.ts. Commit
+// sdk/openapi.json and the types openapi-typescript makes of it to sdk/src/schema.ts. Commit
 // both: test/sdk/drift.test.ts fails while they differ from what the routes produce.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 /**
  * @signet/sdk — a typed client for the Signet API, generated from its OpenAPI document
- * (`openapi.json` beside this package; `schema.d.ts` is what openapi-typescript makes of it).
+ * (`openapi.json` beside this package; `schema.ts` is what openapi-typescript makes of it).
  */
 export {
   type Answer,

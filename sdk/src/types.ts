@@ -2,7 +2,7 @@ import type { components, paths } from './schema.js';
 
 /*
  * Names for the schemas integrators handle most, all taken from the generated document
- * (schema.d.ts), so they change when the API does.
+ * (schema.ts), so they change when the API does.
  */
 type Schemas = components['schemas'];
 
