@@ -30,6 +30,24 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorCatalogue"];
                     };
                 };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2770,7 +2788,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        signature: {
+                        /** @description Required for a signer; approvers and viewers finish without one */
+                        signature?: {
                             /** @enum {string} */
                             kind: "typed";
                             text: string;
