@@ -59,9 +59,23 @@ function trustedProxies(setting: false | number | string[]) {
   return (_address: string, hop: number) => hop < setting;
 }
 
-const SIGNET_VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** Signet's version from its package.json: two folders up from src/http, three from dist/src/http. */
+function signetVersion(): string {
+  for (let up = new URL('../../', import.meta.url); up.pathname !== '/'; up = new URL('../', up)) {
+    try {
+      const found = JSON.parse(readFileSync(new URL('package.json', up), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (found.name === 'signet') return found.version;
+    } catch {
+      // no package.json here: look one folder up
+    }
+  }
+  return '0.0.0';
+}
+
+const SIGNET_VERSION = signetVersion();
 
 /** Browsers keep to HTTPS for a year once they have seen Signet over TLS (PUBLIC_URL https://). */
 const HSTS = 'max-age=31536000';
