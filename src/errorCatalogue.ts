@@ -69,6 +69,10 @@ export const ERROR_CATALOGUE = {
     status: 409,
     meaning: 'The envelope is not completed, so it has no sealed document or certificate yet.',
   },
+  ENVELOPE_NOT_DUE_TO_EXPIRE: {
+    status: 409,
+    meaning: 'The envelope cannot expire yet: its expiry time has not passed (the expiry job skips it).',
+  },
   ENVELOPE_NOT_DRAFT: { status: 409, meaning: 'Only drafts can be deleted; void a sent envelope instead.' },
   ENVELOPE_NOT_FOUND: { status: 404, meaning: 'No envelope with that id in this organisation.' },
   ENVELOPE_NOT_IN_PROGRESS: {
@@ -277,6 +281,22 @@ export const ERROR_CATALOGUE = {
   SAML_NOT_CONFIGURED: { status: 409, meaning: 'The sender has no identity provider configured.' },
   SAML_RELAY_STATE_INVALID: { status: 422, meaning: 'RelayState may be at most 80 bytes.' },
   SCOPE_UNKNOWN: { status: 400, meaning: 'An API key scope that does not exist was named.' },
+  SEAL_ALREADY_DONE: {
+    status: 409,
+    meaning: 'The envelope is already sealed, so this seal attempt has nothing to do.',
+  },
+  SEAL_LEASED: {
+    status: 409,
+    meaning: 'Another process holds a live lease on this envelope’s seal and is sealing it.',
+  },
+  SEAL_NOT_RUNNING: {
+    status: 409,
+    meaning: 'The envelope’s seal is not running, so it has no lease to renew and cannot fail.',
+  },
+  SEAL_NOT_STALLED: {
+    status: 409,
+    meaning: 'The envelope’s seal has not stalled (it is not running, or its lease is live).',
+  },
   SECOND_FACTOR_FAILED: { status: 401, meaning: 'That code is not right.' },
   SERVER_BUSY: {
     status: 503,

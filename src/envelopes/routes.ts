@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
 import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
-import { completionRecord } from '../evidence/completionRecord.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput, withoutUnstorableText } from '../http/parseInput.ts';
 import type { Platform } from '../platform.ts';
-import { loadDocuments, loadEnvelope, pdfFileName } from './records.ts';
+import { loadDocuments, loadEnvelope } from './aggregate/store.ts';
+import { completionRecord } from './completionRecord.ts';
+import { pdfFileName } from './records.ts';
 import {
   type EnvelopeInput,
   envelopeInput,

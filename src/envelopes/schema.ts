@@ -1,23 +1,12 @@
 import { z } from 'zod';
 import { identityMethodsInput } from '../identity/schema.ts';
-import { ENVELOPE_STATUSES } from './state.ts';
+import { ENVELOPE_STATUSES, FIELD_TYPES, RECIPIENT_ROLES } from './aggregate/statuses.ts';
 
 /** Request shapes of the envelope API: one source for parsing (and, later, OpenAPI). */
-export const FIELD_TYPES = [
-  'signature',
-  'initials',
-  'dateSigned',
-  'name',
-  'email',
-  'text',
-  'checkbox',
-] as const;
-export type FieldType = (typeof FIELD_TYPES)[number];
-
 export const recipientInput = z.object({
   name: z.string().trim().min(1).max(200),
   email: z.email().max(254),
-  role: z.enum(['signer', 'approver', 'viewer', 'cc']).default('signer'),
+  role: z.enum(RECIPIENT_ROLES).default('signer'),
   routingOrder: z.number().int().min(1).max(1000).default(1),
   /** Identity checks the recipient must pass before seeing the documents (SPEC §E). */
   identity: identityMethodsInput.default([{ kind: 'email' }]),

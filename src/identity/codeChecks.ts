@@ -1,9 +1,15 @@
-import { assertMayAct, openSession, recipientActor, type Session } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
-import { loadEnvelope, loadMailFacts, loadRecipients } from '../envelopes/records.ts';
+import {
+  assertMayAct,
+  openSession,
+  recipientActor,
+  type Session,
+} from '../envelopes/aggregate/signerSession.ts';
+import { loadEnvelope, loadRecipients } from '../envelopes/aggregate/store.ts';
 import { SignetError } from '../errors.ts';
 import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
 import type { Who } from '../http/who.ts';
+import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { oneTimeCodeMail } from '../notify/messages.ts';
 import { eraseCodeMailBodies, queueMail } from '../notify/outbox.ts';
 import type { Platform } from '../platform.ts';
