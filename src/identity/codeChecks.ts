@@ -12,6 +12,7 @@ import type { Who } from '../http/who.ts';
 import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { oneTimeCodeMail } from '../notify/messages.ts';
 import { eraseCodeMailBodies, queueMail } from '../notify/outbox.ts';
+import { eraseCodeSmsBodies, queueSms } from '../notify/sms.ts';
 import type { Platform } from '../platform.ts';
 import { findCheck, type IdentityCheckRow, loadIdentityChecks, updateCheck } from './checks.ts';
 import {
@@ -23,7 +24,6 @@ import {
   secondsUntilResend,
 } from './policy.ts';
 import { generateOneTimeCode, hashSecret, secretMatches } from './secrets.ts';
-import { eraseCodeSmsBodies, queueSms } from './sms.ts';
 
 /*
  * The checks a signer passes by typing a code: the access code the sender gave them out of

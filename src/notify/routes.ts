@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { parseInput } from '../http/parseInput.ts';
-import { listSmsOutbox } from '../identity/sms.ts';
 import type { Platform } from '../platform.ts';
 import { listOutbox } from './outbox.ts';
+import { listSmsOutbox } from './sms.ts';
 
 const outboxQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
