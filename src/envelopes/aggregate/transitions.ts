@@ -151,8 +151,6 @@ export function transition(state: EnvelopeState, event: EnvelopeEvent): Transiti
   }
 }
 
-export const isAllowed = (state: EnvelopeState, event: EnvelopeEvent) => transition(state, event).allowed;
-
 // The sender's actions, each allowed in some envelope states only.
 
 type SenderAction = 'send' | 'void' | 'remind' | 'delete' | 'issueSigningUrl';
