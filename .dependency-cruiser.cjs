@@ -29,9 +29,12 @@ const LAYERS = [
   { name: 'pki', paths: ['^src/pki/'] },
   { name: 'SAML protocol core', paths: ['^src/identity/saml/'] },
   { name: 'message transports', paths: ['^src/notify/(mailer|smsTransport)\\.ts$'] },
+  {
+    name: 'HTTP plumbing (input parsing, problems, contract, idempotency, rate limits, who)',
+    paths: ['^src/http/'],
+  },
   { name: 'jobs', paths: ['^src/jobs/'] },
   { name: 'blobs', paths: ['^src/blobs/'] },
-  { name: 'HTTP plumbing (input parsing, problems, rate limits, who)', paths: ['^src/http/'] },
   { name: 'db', paths: ['^src/db/'] },
   { name: 'config', paths: ['^src/config/'] },
   { name: 'outbound', paths: ['^src/outbound/'] },

@@ -9,7 +9,8 @@ import { buildIsCurrent } from './buildState.mjs';
 if (buildIsCurrent()) {
   await import('../dist/src/cli/main.js');
 } else {
-  if (process.argv[2] === 'serve') {
+  const help = process.argv.includes('--help') || process.argv.includes('-h');
+  if (process.argv[2] === 'serve' && !help) {
     process.stderr.write(
       'signet: dist/ is missing or older than src/; running the sources through tsx (`npm run build` compiles them)\n',
     );

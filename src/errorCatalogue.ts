@@ -107,6 +107,23 @@ export const ERROR_CATALOGUE = {
   },
   FIELD_VALUE_INVALID: { status: 400, meaning: 'A field value is not valid for its field type.' },
   FILE_UNREADABLE: { status: 400, meaning: 'A file named on the command line cannot be read.' },
+  IDEMPOTENCY_ANSWER_NOT_KEPT: {
+    status: 422,
+    meaning:
+      'The request with this Idempotency-Key was answered, but the answer was too large to keep for a replay.',
+  },
+  IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    meaning: 'A request with this Idempotency-Key is still being processed; retry after Retry-After.',
+  },
+  IDEMPOTENCY_KEY_INVALID: {
+    status: 400,
+    meaning: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    meaning: 'This Idempotency-Key was used within 24 hours for a different request.',
+  },
   IDENTITY_ALREADY_PASSED: { status: 409, meaning: 'The recipient’s identity has already been verified.' },
   IDENTITY_FAILED: { status: 422, meaning: 'The identity check did not pass.' },
   IDENTITY_LOCKED: {
@@ -116,6 +133,11 @@ export const ERROR_CATALOGUE = {
   IDENTITY_METHOD_NOT_REQUIRED: {
     status: 404,
     meaning: 'This recipient is not asked for that identity check.',
+  },
+  IDENTITY_PROVIDER_REMOVED: {
+    status: 409,
+    meaning:
+      'The identity provider a recipient’s check needs was removed after the envelope was sent; the sender must configure it again.',
   },
   IDENTITY_REQUIRED: { status: 403, meaning: 'The recipient must pass their identity checks first.' },
   INTERNAL_ERROR: { status: 500, meaning: 'Something went wrong on our side.' },
@@ -151,6 +173,10 @@ export const ERROR_CATALOGUE = {
       'At least one recipient must sign, approve or view: cc recipients only receive the completed copy.',
   },
   NO_DOCUMENTS: { status: 422, meaning: 'There is no document to compose.' },
+  NOT_READY: {
+    status: 503,
+    meaning: 'The service is not ready: its database (or another store it needs) is not reachable.',
+  },
   OIDC_CONFIG_INVALID: { status: 422, meaning: 'The OpenID Connect provider configuration is not valid.' },
   OIDC_DISCOVERY_FAILED: {
     status: 502,
@@ -160,7 +186,11 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: "The OpenID provider's discovery URL leads somewhere Signet does not connect to.",
   },
-  OIDC_NOT_CONFIGURED: { status: 409, meaning: 'The sender has no OpenID provider configured.' },
+  OIDC_NOT_CONFIGURED: {
+    status: 422,
+    meaning:
+      'A recipient needs an OpenID Connect check, but the organisation has no OpenID provider configured.',
+  },
   ORGANIZATION_NOT_FOUND: { status: 404, meaning: 'No such organization.' },
   ORGANIZATION_REQUIRED: {
     status: 400,
@@ -278,7 +308,10 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'The identity provider’s metadata URL could not be fetched.',
   },
-  SAML_NOT_CONFIGURED: { status: 409, meaning: 'The sender has no identity provider configured.' },
+  SAML_NOT_CONFIGURED: {
+    status: 422,
+    meaning: 'A recipient needs a SAML check, but the organisation has no SAML identity provider configured.',
+  },
   SAML_RELAY_STATE_INVALID: { status: 422, meaning: 'RelayState may be at most 80 bytes.' },
   SCOPE_UNKNOWN: { status: 400, meaning: 'An API key scope that does not exist was named.' },
   SEAL_ALREADY_DONE: {

@@ -8,10 +8,16 @@ export type { ErrorCode } from './errorCatalogue.ts';
  * The HTTP layer turns them into RFC 9457 problem+json; the CLI prints `code: detail`.
  */
 export interface FieldProblem {
-  /** JSON-pointer-like path of the offending input, e.g. `recipients.0.email`. */
+  /** JSON pointer (RFC 6901) to the offending input, e.g. `/recipients/0/email`; `''` is the whole part. */
   path: string;
+  /** Which part of the request the pointer is into; the body when absent. */
+  in?: 'body' | 'query' | 'path' | 'header';
   message: string;
 }
+
+/** A JSON pointer (RFC 6901) from path segments: `pointer('recipients', 0, 'email')` → `/recipients/0/email`. */
+export const pointer = (...segments: (string | number)[]) =>
+  segments.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 
 export class SignetError extends Error {
   readonly code: ErrorCode;

@@ -10,6 +10,7 @@ import { type Database, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { recoverStalledSeals, sealEnvelope } from './envelopes/sealing.ts';
+import { sweepIdempotencyKeys } from './http/idempotencyKeys.ts';
 import { sweepRateLimitCounters } from './http/rateLimits.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
 import { startJobQueue } from './jobs/queue.ts';
@@ -158,7 +159,10 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       await expireOverdueEnvelopes(platform);
     });
     await queue.schedule('envelope.expire', '*/5 * * * *');
-    await queue.work('maintenance.sweep', () => sweepRateLimitCounters(db));
+    await queue.work('maintenance.sweep', async () => {
+      await sweepRateLimitCounters(db);
+      await sweepIdempotencyKeys(db);
+    });
     await queue.schedule('maintenance.sweep', '17 * * * *');
     // A one-time code works for 10 minutes; the message that carried it keeps its body (sealed,
     // in the local outbox) at most a minute longer.

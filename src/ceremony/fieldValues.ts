@@ -1,5 +1,5 @@
 import type { FieldRow, FieldValue } from '../envelopes/aggregate/rows.ts';
-import { type ErrorCode, type FieldProblem, SignetError } from '../errors.ts';
+import { type ErrorCode, type FieldProblem, pointer, SignetError } from '../errors.ts';
 import { assertStorableText } from '../http/parseInput.ts';
 
 /**
@@ -18,14 +18,14 @@ export function parseFieldValues(
     typeof input === 'object' && input !== null ? (input as { values?: unknown }).values : undefined;
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw new SignetError('VALIDATION_FAILED', 'Send {"values": {fieldId: value}}', [
-      { path: 'values', message: 'must be an object keyed by field id' },
+      { path: '/values', message: 'must be an object keyed by field id' },
     ]);
   }
   const problems: FieldProblem[] = [];
   const parsed: { field: FieldRow; value: FieldValue }[] = [];
   let code: ErrorCode = 'FIELD_VALUE_INVALID';
   for (const [fieldId, value] of Object.entries(values)) {
-    const path = `values.${fieldId}`;
+    const path = pointer('values', fieldId);
     const field = ownFields.find((f) => f.id === fieldId);
     if (!field) {
       code = 'FIELD_UNKNOWN';
@@ -66,7 +66,7 @@ export function checkRequiredFields(ownFields: FieldRow[]): void {
       'FIELDS_REQUIRED',
       'Fill in every required field before finishing',
       missing.map((field) => ({
-        path: `values.${field.id}`,
+        path: pointer('values', field.id),
         message: `required ${field.type} field is empty`,
       })),
     );

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { htmlAnswer } from '../http/contract.ts';
 import { rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
+import { tokenParams } from './schema.ts';
 
 /**
  * The page a signing link opens: a small, accessible, server-served page that drives the
@@ -10,18 +12,28 @@ import { rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
  * recipient who clicks the link in their mail can complete their part with it.
  */
 export async function signingPageRoutes(app: FastifyInstance) {
-  app.get('/sign/:token', { onRequest: rateLimited(app, ...SIGNER_RATE_LIMITS) }, async (_request, reply) => {
-    const nonce = randomBytes(16).toString('base64');
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('referrer-policy', 'no-referrer')
-      .header(
-        'content-security-policy',
-        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'; frame-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'`,
-      )
-      .send(page(nonce));
-  });
+  const schema = {
+    tags: ['browser'],
+    summary: 'The signing page a recipient’s link opens',
+    params: tokenParams,
+    response: { 200: htmlAnswer('The signing page') },
+  };
+  app.get(
+    '/sign/:token',
+    { onRequest: rateLimited(app, ...SIGNER_RATE_LIMITS), schema },
+    async (_request, reply) => {
+      const nonce = randomBytes(16).toString('base64');
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .header(
+          'content-security-policy',
+          `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'; frame-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'`,
+        )
+        .send(page(nonce));
+    },
+  );
 }
 
 const page = (nonce: string) => `<!doctype html>

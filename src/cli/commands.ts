@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import type { ParseArgsConfig } from 'node:util';
 import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
 import { sealedSecrets } from '../blobs/sealedSecrets.ts';
@@ -6,7 +7,6 @@ import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { SignetError } from '../errors.ts';
 import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
-import { loadSealingRootPem, openConfiguredDatabase, startSignet } from '../main.ts';
 import { listOutbox } from '../notify/outbox.ts';
 import {
   API_KEY_SCOPES,
@@ -16,13 +16,30 @@ import {
   revokeApiKey,
 } from '../orgs/apiKeys.ts';
 import { createOrganization, findOrganization, isUuid } from '../orgs/organizations.ts';
+import { makeSamplePdf } from '../pdf/samplePdf.ts';
 import { isRevocationReason, REVOCATION_REASONS, revokeCertificate } from '../pki/certificateRegistry.ts';
 import { openPkcs11KeyStore } from '../pki/pkcs11KeyStore.ts';
-import { runVerify, verifyOptions } from '../verify/cli.ts';
+import { runVerify, verifyHelp, verifyOptions } from '../verify/cli.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 
+/**
+ * The server's composition root, loaded only by the commands that need it: `verify`,
+ * `sample-pdf` and every `--help` start about a second sooner without it.
+ */
+const platformEntry = () => import('../main.ts');
+
 export interface Command {
+  /** What follows `signet` in the usage line: the command's name, arguments and options. */
+  synopsis: string;
+  /** One sentence: what the command does (`signet --help` lists these). */
+  summary: string;
+  /** More about it for `signet COMMAND --help`: what it prints, what it needs. */
+  details?: string;
+  /** Each option as it is written (`--org ID`) and what it does; one entry per option. */
+  optionHelp?: Record<string, string>;
+  /** What the exit status means, when it means more than success or failure. */
+  exitStatus?: string;
   options: NonNullable<ParseArgsConfig['options']>;
   run(config: Config, values: Values, positionals: string[]): Promise<number>;
 }
@@ -39,6 +56,7 @@ function required(values: Values, name: string): string {
 
 /** Opens the database (migrated) for one command and always closes it again. */
 async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T>): Promise<T> {
+  const { openConfiguredDatabase } = await platformEntry();
   const db = await openConfiguredDatabase(config);
   try {
     await migrate(db);
@@ -69,8 +87,14 @@ function parseScopes(value: string | boolean | undefined): ApiKeyScope[] | undef
 
 export const commands: Record<string, Command> = {
   serve: {
+    synopsis: 'serve',
+    summary:
+      'Run the platform: the HTTP API, the signing pages and the background jobs (what `npm start` does).',
+    details: `Listens on HOST:PORT (default 127.0.0.1:3000) until SIGINT or SIGTERM. Configuration comes
+from the environment (and ./.env): see the Configuration table in README.md.`,
     options: {},
     async run(config) {
+      const { startSignet } = await platformEntry();
       const signet = await startSignet(config);
       const stop = (signal: string) => {
         signet.platform.log.info({ signal }, 'shutting down');
@@ -86,8 +110,13 @@ export const commands: Record<string, Command> = {
   },
 
   migrate: {
+    synopsis: 'migrate',
+    summary: 'Apply the database migrations and exit (every start applies them too).',
+    details: `Prints {"applied": [names]}. Uses DATABASE_URL, or the embedded database in DATA_DIR (which
+a running server holds: stop it first).`,
     options: {},
     async run(config) {
+      const { openConfiguredDatabase } = await platformEntry();
       const db = await openConfiguredDatabase(config);
       try {
         const applied = await migrate(db);
@@ -100,6 +129,15 @@ export const commands: Record<string, Command> = {
   },
 
   'create-org': {
+    synopsis: 'create-org --name N --admin-email E [--admin-name A]',
+    summary: 'Create an organisation with its admin user and a first API key.',
+    details: `Prints {"organizationId", "apiKey", "adminEmail", "adminPassword"}: keep the secrets, they
+are not shown again.`,
+    optionHelp: {
+      '--name N': "the organisation's name (required)",
+      '--admin-email E': "its admin's sign-in address (required)",
+      '--admin-name A': "its admin's display name",
+    },
     options: {
       name: { type: 'string' },
       'admin-email': { type: 'string' },
@@ -122,6 +160,15 @@ export const commands: Record<string, Command> = {
   },
 
   'create-api-key': {
+    synopsis: 'create-api-key --org ID [--name N] [--scopes a,b]',
+    summary: 'Create an API key for an organisation.',
+    details: 'Prints {"id", "apiKey", "scopes"}: the key is not shown again.',
+    optionHelp: {
+      '--org ID': 'the organisation (required)',
+      '--name N': 'a name to recognise the key by',
+      '--scopes a,b': `comma-separated scopes; without it the key may send and read envelopes only
+(envelopes:read,envelopes:write): organization:admin must be asked for by name`,
+    },
     options: { org: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' } },
     async run(config, values) {
       const organizationId = required(values, 'org');
@@ -136,6 +183,12 @@ export const commands: Record<string, Command> = {
   },
 
   'revoke-api-key': {
+    synopsis: 'revoke-api-key --org ID --key KEY_ID',
+    summary: 'Revoke an API key; requests with it are refused at once.',
+    optionHelp: {
+      '--org ID': 'the organisation (required)',
+      '--key KEY_ID': "the key's id, as list-api-keys shows it (required)",
+    },
     options: { org: { type: 'string' }, key: { type: 'string' } },
     async run(config, values) {
       const organizationId = required(values, 'org');
@@ -149,6 +202,11 @@ export const commands: Record<string, Command> = {
   },
 
   'list-api-keys': {
+    synopsis: 'list-api-keys --org ID',
+    summary: "List an organisation's API keys: ids, names, scopes, dates (never the secrets).",
+    optionHelp: {
+      '--org ID': 'the organisation (required)',
+    },
     options: { org: { type: 'string' } },
     async run(config, values) {
       const organizationId = required(values, 'org');
@@ -163,6 +221,14 @@ export const commands: Record<string, Command> = {
   },
 
   outbox: {
+    synopsis: 'outbox --org ID [--limit N]',
+    summary: "Show an organisation's mail in the local outbox, newest first.",
+    details: `For an operator on the machine itself. Bodies (signing links, one-time codes) are shown
+only without SMTP_URL, when the outbox is the mailbox.`,
+    optionHelp: {
+      '--org ID': 'the organisation (required)',
+      '--limit N': 'how many messages, 1-500 (default 20)',
+    },
     options: { org: { type: 'string' }, limit: { type: 'string' } },
     async run(config, values) {
       // For an operator on the machine itself, and still one organisation at a time: the
@@ -185,6 +251,10 @@ export const commands: Record<string, Command> = {
   },
 
   'audit-verify': {
+    synopsis: 'audit-verify [ENVELOPE_ID ...]',
+    summary: "Check envelopes' audit hash chains (every envelope when no id is given).",
+    details: 'Prints OK or FAIL per envelope, with each problem found.',
+    exitStatus: '0 when every chain verifies, 1 if any event was edited, deleted or reordered.',
     options: {},
     async run(config, _values, positionals) {
       const results = await withDatabase(config, async (db) => {
@@ -217,6 +287,12 @@ export const commands: Record<string, Command> = {
   },
 
   seals: {
+    synopsis: 'seals [--all]',
+    summary: 'List envelopes whose seal failed or is stuck (pending or running for over 5 minutes).',
+    optionHelp: {
+      '--all': 'also list seals pending or running for less than 5 minutes',
+    },
+    exitStatus: '1 when any listed seal failed, 0 otherwise.',
     options: { all: { type: 'boolean' } },
     async run(config, values) {
       const rows = await withDatabase(config, (db) =>
@@ -233,14 +309,25 @@ export const commands: Record<string, Command> = {
   },
 
   'ca-root': {
+    synopsis: 'ca-root',
+    summary: 'Print the root certificate (PEM) that relying parties should trust.',
+    details: 'The same certificate as GET /pki/root.pem. Works while the server runs.',
     options: {},
     async run(config) {
+      const { loadSealingRootPem } = await platformEntry();
       process.stdout.write(await loadSealingRootPem(config));
       return 0;
     },
   },
 
   'revoke-certificate': {
+    synopsis: 'revoke-certificate SERIAL [--reason R]',
+    summary: "Revoke a certificate Signet's CA issued; OCSP and the CRL say so at once.",
+    details: "SERIAL is the certificate's serial number in hex.",
+    optionHelp: {
+      '--reason R': `an RFC 5280 reason: keyCompromise, superseded, cessationOfOperation, …
+(default unspecified)`,
+    },
     options: { reason: { type: 'string' } },
     async run(config, values, positionals) {
       const [serial, ...extra] = positionals;
@@ -261,6 +348,9 @@ export const commands: Record<string, Command> = {
   },
 
   'hsm-keys': {
+    synopsis: 'hsm-keys',
+    summary: 'Log in to the PKCS#11 token and list the labels of its private keys.',
+    details: 'Needs PKCS11_MODULE, PKCS11_TOKEN_LABEL and PKCS11_PIN. Prints {"token", "keys": [labels]}.',
     options: {},
     async run(config) {
       if (!config.pkcs11) {
@@ -280,7 +370,30 @@ export const commands: Record<string, Command> = {
   },
 
   verify: {
+    ...verifyHelp,
     options: verifyOptions,
     run: (config, values, positionals) => runVerify(config, values, positionals),
+  },
+
+  'sample-pdf': {
+    synopsis: 'sample-pdf FILE [--title T]',
+    summary: 'Write a one-page PDF to try Signet with (the README walkthrough uses it).',
+    details: `Writes FILE (replacing it): an A4 page with the title, a paragraph and two signature lines
+where the walkthrough places its signers' fields. Needs no server, database or configuration.`,
+    optionHelp: {
+      '--title T': 'the title printed on the page (default "Sample agreement")',
+    },
+    options: { title: { type: 'string' } },
+    async run(_config, values, positionals) {
+      const [file, ...extra] = positionals;
+      if (!file || extra.length > 0) {
+        throw new SignetError('CLI_OPTION_REQUIRED', 'give exactly one file to write the PDF to');
+      }
+      const title =
+        typeof values.title === 'string' && values.title.trim() !== '' ? values.title : 'Sample agreement';
+      await writeFile(file, await makeSamplePdf(title));
+      process.stdout.write(`${file}: a one-page sample PDF\n`);
+      return 0;
+    },
   },
 };

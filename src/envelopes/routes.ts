@@ -1,20 +1,33 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SignetError } from '../errors.ts';
+import { pointer, SignetError } from '../errors.ts';
 import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
 import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
+import { binaryAnswer, documentedOnly, errorAnswers } from '../http/contract.ts';
+import { claimIdempotencyKey } from '../http/idempotency.ts';
 import { parseInput, withoutUnstorableText } from '../http/parseInput.ts';
+import { MultipartDigest } from '../http/requestFingerprint.ts';
 import type { Platform } from '../platform.ts';
 import { loadDocuments, loadEnvelope } from './aggregate/store.ts';
 import { completionRecord } from './completionRecord.ts';
 import { pdfFileName } from './records.ts';
 import {
+  auditView,
+  documentParams,
   type EnvelopeInput,
+  envelopeIdParams,
   envelopeInput,
+  envelopePage,
+  envelopeView,
   jsonEnvelopeInput,
   listQuery,
+  multipartEnvelopeForm,
+  recipientParams,
+  remindedView,
   sendQuery,
+  signingUrlView,
   voidInput,
 } from './schema.ts';
 import {
@@ -30,10 +43,6 @@ import {
   voidEnvelope,
 } from './service.ts';
 
-const idParams = z.object({ id: z.string() });
-const documentParams = z.object({ id: z.string(), documentId: z.string() });
-const recipientParams = z.object({ id: z.string(), recipientId: z.string() });
-
 function senderOf(request: FastifyRequest): SenderContext {
   const principal = principalOf(request);
   return {
@@ -47,126 +56,266 @@ function senderOf(request: FastifyRequest): SenderContext {
   };
 }
 
-/** The envelope API (SPEC §A, §H): HTTP only — parse, call the service, shape the reply. */
-export async function envelopeRoutes(app: FastifyInstance, platform: Platform) {
+const pdfAnswer = (description: string) => ({
+  200: binaryAnswer('application/pdf', description),
+  ...errorAnswers,
+});
+
+/** The envelope API (SPEC §A, §H): HTTP only — declare the contract, call the service, shape the reply. */
+export async function envelopeRoutes(fastify: FastifyInstance, platform: Platform) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const read = { config: { scope: 'envelopes:read' as const } };
   const write = { config: { scope: 'envelopes:write' as const } };
 
   const sizes = { document: platform.config.maxUploadBytes, request: platform.config.maxRequestBytes };
 
-  const createOptions = {
-    ...write,
-    onRequest: refuseDeclaredOversize(sizes.request),
-    // Base64 inflates documents by 4/3; the limits on the documents themselves are checked
-    // after decoding (readJsonEnvelope) or while streaming (readMultipartEnvelope).
-    bodyLimit: jsonBodyLimit(sizes.request),
-  };
-  app.post('/api/v1/envelopes', createOptions, async (request, reply) => {
-    const { send } = parseInput(sendQuery, request.query);
-    const { input, documents } = request.isMultipart()
-      ? await readMultipartEnvelope(request, sizes).catch((error: unknown) => {
-          if (error instanceof SignetError && error.status === 413) closeAfterAnswering(request);
-          throw error;
-        })
-      : readJsonEnvelope(request.body, sizes);
-    const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
-      send: send === 'true',
-    });
-    return reply.status(201).header('location', `/api/v1/envelopes/${envelope.id}`).send(envelope);
-  });
+  app.post(
+    '/api/v1/envelopes',
+    {
+      // A multipart body is read below, and its Idempotency-Key claimed once its parts are.
+      config: { ...write.config, claimsIdempotencyKey: true },
+      onRequest: refuseDeclaredOversize(sizes.request),
+      // Base64 inflates documents by 4/3; the limits on the documents themselves are checked
+      // after decoding (readJsonEnvelope) or while streaming (readMultipartEnvelope).
+      bodyLimit: jsonBodyLimit(sizes.request),
+      schema: {
+        summary: 'Create an envelope (and send it with ?send=true)',
+        description:
+          'Send JSON with the documents in base64, or multipart/form-data with PDF file parts and an `envelope` part holding the same JSON without `documents`. The `envelope` part may be a plain field, a typed JSON part or a file part: the same input gives the same envelope.',
+        querystring: sendQuery,
+        body: {
+          content: {
+            'application/json': { schema: jsonEnvelopeInput },
+            'multipart/form-data': { schema: documentedOnly(multipartEnvelopeForm) },
+          },
+        },
+        response: { 201: envelopeView, ...errorAnswers },
+      },
+    },
+    async (request, reply) => {
+      const { input, documents, digest } = request.isMultipart()
+        ? await readMultipartEnvelope(request, sizes).catch((error: unknown) => {
+            if (error instanceof SignetError && error.status === 413) closeAfterAnswering(request);
+            throw error;
+          })
+        : {
+            ...readJsonEnvelope(request.body as z.infer<typeof jsonEnvelopeInput>, sizes),
+            digest: undefined,
+          };
+      // Idempotency-Key: a JSON body was claimed before the handler; multipart by its parts, here.
+      if (digest && (await claimIdempotencyKey(request, reply, digest.digest())) === 'replayed') return reply;
+      const envelope = await createEnvelope(platform, senderOf(request), input, documents, {
+        send: request.query.send === 'true',
+      });
+      return reply.status(201).header('location', `/api/v1/envelopes/${envelope.id}`).send(envelope);
+    },
+  );
 
-  app.get('/api/v1/envelopes', read, async (request) => {
-    return listEnvelopes(platform, principalOf(request).organizationId, parseInput(listQuery, request.query));
-  });
+  app.get(
+    '/api/v1/envelopes',
+    {
+      ...read,
+      schema: {
+        summary: 'List envelopes, newest first',
+        querystring: listQuery,
+        response: { 200: envelopePage, ...errorAnswers },
+      },
+    },
+    async (request) => listEnvelopes(platform, principalOf(request).organizationId, request.query),
+  );
 
-  app.get('/api/v1/envelopes/:id', read, async (request) => {
-    const { id } = parseInput(idParams, request.params);
-    return getEnvelope(platform, principalOf(request).organizationId, id);
-  });
+  app.get(
+    '/api/v1/envelopes/:id',
+    {
+      ...read,
+      schema: {
+        summary: 'Get an envelope',
+        params: envelopeIdParams,
+        response: { 200: envelopeView, ...errorAnswers },
+      },
+    },
+    async (request) => getEnvelope(platform, principalOf(request).organizationId, request.params.id),
+  );
 
-  app.post('/api/v1/envelopes/:id/send', write, async (request) => {
-    const { id } = parseInput(idParams, request.params);
-    return sendEnvelope(platform, senderOf(request), id);
-  });
+  app.post(
+    '/api/v1/envelopes/:id/send',
+    {
+      ...write,
+      schema: {
+        summary: 'Send a draft',
+        params: envelopeIdParams,
+        response: { 200: envelopeView, ...errorAnswers },
+      },
+    },
+    async (request) => sendEnvelope(platform, senderOf(request), request.params.id),
+  );
 
-  app.post('/api/v1/envelopes/:id/void', write, async (request) => {
-    const { id } = parseInput(idParams, request.params);
-    const { reason } = parseInput(voidInput, request.body ?? {});
-    return voidEnvelope(platform, senderOf(request), id, reason);
-  });
+  app.post(
+    '/api/v1/envelopes/:id/void',
+    {
+      ...write,
+      schema: {
+        summary: 'Void an envelope with a reason',
+        params: envelopeIdParams,
+        body: voidInput,
+        response: { 200: envelopeView, ...errorAnswers },
+      },
+    },
+    async (request) => voidEnvelope(platform, senderOf(request), request.params.id, request.body.reason),
+  );
 
-  app.post('/api/v1/envelopes/:id/remind', write, async (request) => {
-    const { id } = parseInput(idParams, request.params);
-    return remindEnvelope(platform, senderOf(request), id);
-  });
+  app.post(
+    '/api/v1/envelopes/:id/remind',
+    {
+      ...write,
+      schema: {
+        summary: 'Remind the recipients whose turn it is',
+        params: envelopeIdParams,
+        response: { 200: remindedView, ...errorAnswers },
+      },
+    },
+    async (request) => remindEnvelope(platform, senderOf(request), request.params.id),
+  );
 
-  app.delete('/api/v1/envelopes/:id', write, async (request, reply) => {
-    const { id } = parseInput(idParams, request.params);
-    await deleteDraft(platform, senderOf(request), id);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/api/v1/envelopes/:id',
+    {
+      ...write,
+      schema: {
+        summary: 'Delete a draft',
+        params: envelopeIdParams,
+        response: { 204: z.null().describe('Deleted'), ...errorAnswers },
+      },
+    },
+    async (request, reply) => {
+      await deleteDraft(platform, senderOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
 
-  app.get('/api/v1/envelopes/:id/documents/:documentId', read, async (request, reply) => {
-    const { id, documentId } = parseInput(documentParams, request.params);
-    const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
-    const document = (await loadDocuments(platform.db, envelope.id)).find((d) => d.id === documentId);
-    if (!document) throw new SignetError('DOCUMENT_NOT_FOUND', 'No such document in this envelope');
-    const bytes = await platform.blobs.get(document.sha256);
-    return reply
-      .type('application/pdf')
-      .header('content-disposition', `attachment; filename="${pdfFileName(document.name)}"`)
-      .send(bytes);
-  });
+  app.get(
+    '/api/v1/envelopes/:id/documents/:documentId',
+    {
+      ...read,
+      schema: {
+        summary: 'Download an original document',
+        params: documentParams,
+        response: pdfAnswer('The PDF as uploaded'),
+      },
+    },
+    async (request, reply) => {
+      const { id, documentId } = request.params;
+      const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
+      const document = (await loadDocuments(platform.db, envelope.id)).find((d) => d.id === documentId);
+      if (!document) throw new SignetError('DOCUMENT_NOT_FOUND', 'No such document in this envelope');
+      const bytes = await platform.blobs.get(document.sha256);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="${pdfFileName(document.name)}"`)
+        .send(bytes);
+    },
+  );
 
-  app.get('/api/v1/envelopes/:id/download', read, async (request, reply) => {
-    const { id } = parseInput(idParams, request.params);
-    const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
-    if (envelope.status !== 'completed') {
-      throw new SignetError('ENVELOPE_NOT_COMPLETED', `The envelope is ${envelope.status}, not completed`);
-    }
-    if (envelope.seal_state !== 'done' || !envelope.sealed_sha256) {
-      throw new SignetError(
-        'ENVELOPE_NOT_SEALED',
-        `The completed document is still being sealed (seal state: ${envelope.seal_state}); try again shortly`,
+  app.get(
+    '/api/v1/envelopes/:id/download',
+    {
+      ...read,
+      schema: {
+        summary: 'Download the sealed PDF of a completed envelope',
+        params: envelopeIdParams,
+        response: pdfAnswer('The sealed PDF'),
+      },
+    },
+    async (request, reply) => {
+      const envelope = await loadEnvelope(
+        platform.db,
+        principalOf(request).organizationId,
+        request.params.id,
       );
-    }
-    const bytes = await platform.blobs.get(envelope.sealed_sha256);
-    return reply
-      .type('application/pdf')
-      .header('content-disposition', `attachment; filename="${pdfFileName(envelope.title)}"`)
-      .send(bytes);
-  });
+      if (envelope.status !== 'completed') {
+        throw new SignetError('ENVELOPE_NOT_COMPLETED', `The envelope is ${envelope.status}, not completed`);
+      }
+      if (envelope.seal_state !== 'done' || !envelope.sealed_sha256) {
+        throw new SignetError(
+          'ENVELOPE_NOT_SEALED',
+          `The completed document is still being sealed (seal state: ${envelope.seal_state}); try again shortly`,
+        );
+      }
+      const bytes = await platform.blobs.get(envelope.sealed_sha256);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="${pdfFileName(envelope.title)}"`)
+        .send(bytes);
+    },
+  );
 
-  app.get('/api/v1/envelopes/:id/audit', read, async (request) => {
-    const { id } = parseInput(idParams, request.params);
-    const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
-    const verification = await verifyEnvelopeAudit(platform.db, envelope.id);
-    return {
-      envelopeId: envelope.id,
-      verified: verification.ok,
-      problems: verification.problems,
-      headHash: verification.recordedHead,
-      events: verification.checked,
-    };
-  });
+  app.get(
+    '/api/v1/envelopes/:id/audit',
+    {
+      ...read,
+      schema: {
+        summary: 'The audit trail, with its hash chain checked',
+        params: envelopeIdParams,
+        response: { 200: auditView, ...errorAnswers },
+      },
+    },
+    async (request) => {
+      const envelope = await loadEnvelope(
+        platform.db,
+        principalOf(request).organizationId,
+        request.params.id,
+      );
+      const verification = await verifyEnvelopeAudit(platform.db, envelope.id);
+      return {
+        envelopeId: envelope.id,
+        verified: verification.ok,
+        problems: verification.problems,
+        headHash: verification.recordedHead,
+        events: verification.checked,
+      };
+    },
+  );
 
-  app.get('/api/v1/envelopes/:id/certificate', read, async (request, reply) => {
-    const { id } = parseInput(idParams, request.params);
-    const envelope = await loadEnvelope(platform.db, principalOf(request).organizationId, id);
-    const results = envelope.sealed_sha256
-      ? [{ label: 'Sealed document', sha256: envelope.sealed_sha256 }]
-      : [];
-    const pdf = await renderCertificateOfCompletion(await completionRecord(platform, envelope, results));
-    return reply
-      .type('application/pdf')
-      .header('content-disposition', `attachment; filename="certificate-${envelope.id}.pdf"`)
-      .send(Buffer.from(pdf));
-  });
+  app.get(
+    '/api/v1/envelopes/:id/certificate',
+    {
+      ...read,
+      schema: {
+        summary: 'The certificate of completion',
+        params: envelopeIdParams,
+        response: pdfAnswer('The certificate of completion'),
+      },
+    },
+    async (request, reply) => {
+      const envelope = await loadEnvelope(
+        platform.db,
+        principalOf(request).organizationId,
+        request.params.id,
+      );
+      const results = envelope.sealed_sha256
+        ? [{ label: 'Sealed document', sha256: envelope.sealed_sha256 }]
+        : [];
+      const pdf = await renderCertificateOfCompletion(await completionRecord(platform, envelope, results));
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="certificate-${envelope.id}.pdf"`)
+        .send(Buffer.from(pdf));
+    },
+  );
 
-  app.post('/api/v1/envelopes/:id/recipients/:recipientId/signing-url', write, async (request) => {
-    const { id, recipientId } = parseInput(recipientParams, request.params);
-    return createEmbeddedSigningUrl(platform, senderOf(request), id, recipientId);
-  });
+  app.post(
+    '/api/v1/envelopes/:id/recipients/:recipientId/signing-url',
+    {
+      ...write,
+      schema: {
+        summary: 'A short-lived link for embedded signing',
+        params: recipientParams,
+        response: { 200: signingUrlView, ...errorAnswers },
+      },
+    },
+    async (request) =>
+      createEmbeddedSigningUrl(platform, senderOf(request), request.params.id, request.params.recipientId),
+  );
 }
 
 /** The documents in base64 (4/3 of their size) and room for the envelope JSON around them. */
@@ -206,10 +355,9 @@ function refuseDeclaredOversize(requestLimit: number) {
 }
 
 function readJsonEnvelope(
-  body: unknown,
+  parsed: z.infer<typeof jsonEnvelopeInput>,
   sizes: UploadSizes,
 ): { input: EnvelopeInput; documents: UploadedDocument[] } {
-  const parsed = parseInput(jsonEnvelopeInput, body);
   let total = 0;
   const documents = parsed.documents.map((d) => {
     const bytes = Buffer.from(d.content, 'base64');
@@ -245,46 +393,85 @@ async function readPartWithin(
   return Buffer.concat(chunks, length);
 }
 
-/** Multipart: PDF parts in order, plus a JSON part named `envelope`. */
+/** The envelope JSON is small; a part claiming more is not an envelope. */
+const ENVELOPE_PART_LIMIT = 1024 * 1024;
+
+/**
+ * Multipart: PDF parts in order, plus the envelope JSON in a part named `envelope`, however the
+ * client sent it — a plain field (curl -F envelope=<json>), a typed JSON field
+ * (`;type=application/json`, which @fastify/multipart has already parsed), or a file part (a
+ * browser FormData Blob, Python requests' `files=`, curl -F envelope=@file.json). All three give
+ * the same envelope.
+ */
 async function readMultipartEnvelope(request: FastifyRequest, sizes: UploadSizes) {
   const documents: UploadedDocument[] = [];
   const total = { bytes: 0 };
-  let envelopeJson: string | undefined;
+  const digest = new MultipartDigest();
+  let envelopePart: { json: unknown } | { text: string } | undefined;
+  const unknownFields: string[] = [];
+  const once = () => {
+    if (envelopePart !== undefined) {
+      throw new SignetError('VALIDATION_FAILED', 'Send the `envelope` part once', [
+        { path: '/envelope', message: 'appears more than once' },
+      ]);
+    }
+  };
   try {
-    const limits = { fileSize: sizes.document + 1, files: 50, fields: 10, throwFileSizeLimit: false };
+    const limits = { fileSize: sizes.document + 1, files: 51, fields: 10, throwFileSizeLimit: false };
     for await (const part of request.parts({ limits })) {
-      if (part.type === 'file') {
+      if (part.fieldname === 'envelope') {
+        once();
+        if (part.type === 'file') {
+          const bytes = await readPartWithin(
+            part,
+            { document: ENVELOPE_PART_LIMIT, request: Number.POSITIVE_INFINITY },
+            { bytes: 0 },
+          );
+          digest.add(part.fieldname, part.filename, bytes);
+          envelopePart = { text: bytes.toString('utf8') };
+        } else {
+          digest.add(part.fieldname, undefined, part.value);
+          envelopePart = typeof part.value === 'string' ? { text: part.value } : { json: part.value };
+        }
+      } else if (part.type === 'field') {
+        unknownFields.push(part.fieldname);
+      } else {
         const bytes = await readPartWithin(part, sizes, total);
+        digest.add(part.fieldname, part.filename, bytes);
         documents.push({
           name: cleanFileName(part.filename) || `document-${documents.length + 1}.pdf`,
           bytes,
         });
-      } else if (part.fieldname === 'envelope') {
-        if (envelopeJson !== undefined) {
-          throw new SignetError('VALIDATION_FAILED', 'Send the `envelope` part once', [
-            { path: 'envelope', message: 'appears more than once' },
-          ]);
-        }
-        envelopeJson = String(part.value);
       }
     }
   } catch (error) {
     throw multipartProblem(error);
   }
-  if (envelopeJson === undefined) {
-    throw new SignetError('VALIDATION_FAILED', 'Add a form field `envelope` holding the envelope JSON', [
-      { path: 'envelope', message: 'missing' },
+  if (unknownFields.length > 0) {
+    // Unknown input is refused, not ignored: a misspelt `envelope` field must not vanish.
+    throw new SignetError(
+      'VALIDATION_FAILED',
+      'Only PDF file parts and one `envelope` part are accepted',
+      unknownFields.map((name) => ({ path: pointer(name), message: 'unknown form field' })),
+    );
+  }
+  if (envelopePart === undefined) {
+    throw new SignetError('VALIDATION_FAILED', 'Add a part `envelope` holding the envelope JSON', [
+      { path: '/envelope', message: 'missing' },
     ]);
   }
-  let json: unknown;
+  const json = 'json' in envelopePart ? envelopePart.json : parseEnvelopeText(envelopePart.text);
+  return { input: parseInput(envelopeInput, json), documents, digest };
+}
+
+function parseEnvelopeText(text: string): unknown {
   try {
-    json = JSON.parse(envelopeJson);
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch {
     throw new SignetError('JSON_INVALID', 'The `envelope` part is not valid JSON', [
-      { path: 'envelope', message: 'not valid JSON' },
+      { path: '/envelope', message: 'not valid JSON' },
     ]);
   }
-  return { input: parseInput(envelopeInput, json), documents };
 }
 
 /** How long a refused upload's remaining bytes are read and thrown away before the socket closes. */
@@ -311,10 +498,15 @@ function closeAfterAnswering(request: FastifyRequest): void {
 function multipartProblem(error: unknown): SignetError {
   if (error instanceof SignetError) return error;
   const code = (error as { code?: string }).code ?? '';
+  if (code === 'FST_INVALID_JSON_FIELD_ERROR') {
+    return new SignetError('JSON_INVALID', 'The `envelope` part is not valid JSON', [
+      { path: '/envelope', message: 'not valid JSON' },
+    ]);
+  }
   if (['FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT', 'FST_REQ_FILE_TOO_LARGE'].includes(code)) {
     return new SignetError(
       'REQUEST_TOO_LARGE',
-      'Too many parts: send up to 50 PDF files and the `envelope` field',
+      'Too many parts: send up to 50 PDF files and the `envelope` part',
     );
   }
   return new SignetError('MULTIPART_INVALID', 'The multipart body is malformed or incomplete');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sha256Hex } from '../blobs/blobStore.ts';
 import type { Sql } from '../db/database.ts';
-import { type ErrorCode, type FieldProblem, SignetError } from '../errors.ts';
+import { type ErrorCode, type FieldProblem, pointer, SignetError } from '../errors.ts';
 import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
 import { createIdentityChecks, publicMethod } from '../identity/checks.ts';
 import type { IdentityMethodInput } from '../identity/schema.ts';
@@ -128,7 +128,7 @@ async function inspectDocument(platform: Platform, upload: UploadedDocument, ind
   } catch (error) {
     if (!(error instanceof SignetError)) throw error;
     throw new SignetError(error.code, `${upload.name}: ${error.detail}`, [
-      { path: `documents.${index}`, message: error.detail },
+      { path: pointer('documents', index), message: error.detail },
     ]);
   }
 }
@@ -137,7 +137,8 @@ function assertUniqueRecipients(recipients: { email: string }[]) {
   const seen = new Set<string>();
   const problems: FieldProblem[] = [];
   recipients.forEach((r, index) => {
-    if (seen.has(r.email)) problems.push({ path: `recipients.${index}.email`, message: 'appears twice' });
+    if (seen.has(r.email))
+      problems.push({ path: pointer('recipients', index, 'email'), message: 'appears twice' });
     seen.add(r.email);
   });
   if (problems.length > 0) {
@@ -168,7 +169,7 @@ function resolveFields(
   const problems: (FieldProblem & { code: ErrorCode })[] = [];
   const resolved: ResolvedField[] = [];
   fields.forEach((field, index) => {
-    const at = (key: string) => `fields.${index}.${key}`;
+    const at = (key: string) => pointer('fields', index, key);
     const recipient = recipients.find((r) => r.email === field.recipient.toLowerCase());
     if (!recipient) {
       problems.push({
@@ -206,7 +207,7 @@ function resolveFields(
     if (!fieldFitsPage(field, page)) {
       problems.push({
         code: 'FIELD_OFF_PAGE',
-        path: `fields.${index}`,
+        path: pointer('fields', index),
         message: 'the field box (x, y, width, height) does not lie within the page',
       });
       return;
@@ -268,7 +269,7 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!createdAt || !id || !isUuid(id) || Number.isNaN(Date.parse(createdAt))) {
     throw new SignetError('CURSOR_INVALID', 'The pagination cursor is not valid', [
-      { path: 'cursor', message: 'use the nextCursor of a previous page' },
+      { path: '/cursor', in: 'query', message: 'use the nextCursor of a previous page' },
     ]);
   }
   return { createdAt, id };
@@ -293,7 +294,7 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
     throw new SignetError(
       'NO_ACTIONABLE_RECIPIENT',
       'At least one recipient must sign, approve or view: cc recipients only receive the completed copy',
-      [{ path: 'recipients', message: 'only cc recipients' }],
+      [{ path: '/recipients', message: 'only cc recipients' }],
     );
   }
   const unsigned = recipients.filter(
@@ -304,7 +305,7 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
       'SIGNER_WITHOUT_SIGNATURE_FIELD',
       'Every signer needs at least one signature field before the envelope can be sent',
       unsigned.map((r) => ({
-        path: `recipients.${r.position}`,
+        path: pointer('recipients', r.position),
         message: `${r.email} has no signature field`,
       })),
     );
@@ -459,6 +460,6 @@ async function assertProviderConfiguredIfAsked(
   if (configured) return;
   const detail = `Configure the organisation's ${kind === 'saml' ? 'SAML identity provider' : 'OpenID Connect provider'} first (PUT /api/v1/identity-providers/${kind}).`;
   throw new SignetError(kind === 'saml' ? 'SAML_NOT_CONFIGURED' : 'OIDC_NOT_CONFIGURED', detail, [
-    { path: `recipients.${index}.identity`, message: detail },
+    { path: pointer('recipients', index, 'identity'), message: detail },
   ]);
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type ErrorCode, type FieldProblem, SignetError } from '../errors.ts';
+import { type ErrorCode, type FieldProblem, pointer, SignetError } from '../errors.ts';
 
 // NUL cannot be stored in PostgreSQL text, and a lone UTF-16 surrogate is not a character at
 // all (RFC 8785 canonical JSON, which the audit chain hashes, refuses it).
@@ -14,7 +14,7 @@ export const withoutUnstorableText = (value: string) =>
 export function findUnstorableText(value: unknown, path: string[] = []): FieldProblem[] {
   if (typeof value === 'string') {
     return UNSTORABLE_TEXT.test(value)
-      ? [{ path: path.join('.') || '(body)', message: 'contains a NUL character or an unpaired surrogate' }]
+      ? [{ path: pointer(...path), message: 'contains a NUL character or an unpaired surrogate' }]
       : [];
   }
   if (Array.isArray(value))
@@ -35,6 +35,27 @@ export function assertStorableText(value: unknown): void {
   }
 }
 
+/**
+ * Zod's issues as field problems with JSON-pointer paths; an unknown property (a strict object's
+ * `unrecognized_keys`) is reported at its own path, so a typo such as `rol` is named exactly.
+ */
+export function problemsOfZodIssues(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
+  return issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: pointer(...at, key), message: 'unknown property' }));
+    }
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // The branch that got furthest says the most; nested paths are relative to this one.
+      const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] ?? [];
+      return problemsOfZodIssues(best.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })));
+    }
+    return [{ path: pointer(...at), message: issue.message }];
+  });
+}
+
+const depth = (issues: readonly z.core.$ZodIssue[]) => Math.max(0, ...issues.map((i) => i.path.length));
+
 /** Parse, don't validate: untrusted input becomes a typed value here, or a 400 naming every bad field. */
 export function parseInput<Schema extends z.ZodType>(
   schema: Schema,
@@ -47,9 +68,6 @@ export function parseInput<Schema extends z.ZodType>(
   throw new SignetError(
     code,
     'The request has invalid fields; see `errors`',
-    result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.') || '(body)',
-      message: issue.message,
-    })),
+    problemsOfZodIssues(result.error.issues),
   );
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type FieldProblem, SignetError } from '../errors.ts';
+import { validationFailure } from './contract.ts';
 
 /** RFC 9457 problem details, with our stable `code` and every bad field in `errors`. */
 export interface Problem {
@@ -79,6 +80,9 @@ function fromFastifyError(error: FastifyError): SignetError | null {
 }
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // A request its route's schema refused: every problem of every part, in one answer.
+  if (error.validation || error.code === 'FST_ERR_VALIDATION')
+    return sendProblem(reply, validationFailure(request));
   const known = error instanceof SignetError ? error : fromFastifyError(error);
   if (known && known.status < 500) return sendProblem(reply, known);
   request.log.error({ err: error }, 'request failed');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { LoggerOptions } from 'pino';
@@ -18,6 +19,8 @@ import { pkiRoutes } from '../pki/routes.ts';
 import type { Platform } from '../platform.ts';
 import { verifyRoutes } from '../verify/routes.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
+import { registerContract } from './contract.ts';
+import { registerIdempotency } from './idempotency.ts';
 import { handleError, handleNotFound, sendProblem } from './problem.ts';
 import { registerRateLimits } from './rateLimits.ts';
 
@@ -54,6 +57,10 @@ function trustedProxies(setting: false | number | string[]) {
   if (typeof setting !== 'number') return setting;
   return (_address: string, hop: number) => hop < setting;
 }
+
+const SIGNET_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Browsers keep to HTTPS for a year once they have seen Signet over TLS (PUBLIC_URL https://). */
 const HSTS = 'max-age=31536000';
@@ -105,7 +112,9 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(multipart, {
     limits: { fileSize: platform.config.maxUploadBytes, files: 50 },
   });
+  await registerContract(app, { version: SIGNET_VERSION, publicUrl: platform.config.publicUrl });
   registerApiKeyAuth(app, platform.db);
+  registerIdempotency(app, { db: platform.db, secrets: platform.secrets });
   await registerRateLimits(app, platform.db);
   await app.register(async (scope) => healthRoutes(scope, platform));
   await app.register(async (scope) => pkiRoutes(scope, platform));

@@ -107,7 +107,7 @@ export function identityView(check: IdentityCheckRow) {
     reason: check.reason,
     ...(check.kind === 'otp'
       ? {
-          channel: check.settings.channel,
+          channel: check.settings.channel as 'email' | 'sms',
           sentTo: maskDestination(String(check.settings.phone ?? '')),
           codeSent: check.sends > 0,
         }

@@ -123,7 +123,11 @@ export async function sendOneTimeCode(platform: Platform, token: string, who: Wh
         send: check.sends + 1,
       },
     );
-    return { sent: true, channel, expiresInSeconds: ONE_TIME_CODE_TTL_MS / 1000 };
+    return {
+      sent: true as const,
+      channel: channel as 'email' | 'sms',
+      expiresInSeconds: ONE_TIME_CODE_TTL_MS / 1000,
+    };
   });
 }
 

@@ -1,17 +1,18 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
-import { parseInput } from '../http/parseInput.ts';
+import { errorAnswers, htmlAnswer, redirectAnswer } from '../http/contract.ts';
 import { rateLimited, SIGNER_RATE_LIMITS } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import { isUuid } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
 import { newBrowserBinding, roundTripCookie } from './browserBinding.ts';
-import { completeOidcCallback, configureOidc, oidcView, startOidcCheck } from './oidcService.ts';
+import { completeOidcCallback, configureOidc, startOidcCheck, oidcView as viewOidc } from './oidcService.ts';
 import { CHECK_STARTED_IN_ANOTHER_BROWSER, outcomePage, staffSignInOutcome } from './pages.ts';
 
-const oidcSettings = z.object({
+const oidcSettings = z.strictObject({
   issuer: z.url({ protocol: /^https?$/ }),
   clientId: z.string().min(1).max(500),
   clientSecret: z.string().min(1).max(2000),
@@ -19,8 +20,33 @@ const oidcSettings = z.object({
   responseTimeoutSeconds: z.number().int().min(30).max(3600).optional(),
   staffSignIn: z.boolean().optional(),
 });
-const tokenParams = z.object({ token: z.string().max(100) });
-const organizationParams = z.object({ organizationId: z.string().max(100) });
+const tokenParams = z.strictObject({ token: z.string().max(100) });
+const organizationParams = z.strictObject({ organizationId: z.string().max(100) });
+/** What an OpenID provider sends back; providers add parameters of their own (session_state …), so others are allowed. */
+const callbackQuery = z
+  .object({
+    code: z.string().max(4096).optional(),
+    state: z.string().max(1024).optional(),
+    iss: z.string().max(2048).optional(),
+    error: z.string().max(256).optional(),
+    error_description: z.string().max(2048).optional(),
+  })
+  .catchall(z.string().max(4096));
+const oidcView = z
+  .object({
+    redirectUri: z.string(),
+    provider: z
+      .object({
+        issuer: z.string(),
+        clientId: z.string(),
+        scopes: z.string(),
+        responseTimeoutSeconds: z.number().int(),
+        staffSignIn: z.boolean(),
+      })
+      .nullable(),
+    staffSignInUrl: z.string(),
+  })
+  .meta({ id: 'OidcProvider' });
 
 const OUTCOMES: Record<string, { title: string; message: string; next: string }> = {
   OIDC_PASSED: {
@@ -63,61 +89,108 @@ const REJECTED = {
 };
 
 /** OpenID Connect endpoints (SPEC §E): provider settings, start and the redirect back. */
-export async function oidcRoutes(app: FastifyInstance, platform: Platform) {
+export async function oidcRoutes(fastify: FastifyInstance, platform: Platform) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.addHook('onRequest', rateLimited(app, ...SIGNER_RATE_LIMITS));
   const admin = { config: { scope: 'organization:admin' as const } };
+  const tags = ['identity-providers'];
   // The round trip's nonce rides in a cookie (./browserBinding.ts).
   await app.register(cookie);
 
-  app.put('/api/v1/identity-providers/oidc', admin, async (request) => {
-    const settings = parseInput(oidcSettings, request.body ?? {});
-    return configureOidc(platform, principalOf(request).organizationId, settings);
-  });
-
-  app.get('/api/v1/identity-providers/oidc', admin, async (request) =>
-    oidcView(platform, principalOf(request).organizationId),
+  app.put(
+    '/api/v1/identity-providers/oidc',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Configure the OpenID Connect provider',
+        body: oidcSettings,
+        response: { 200: oidcView, ...errorAnswers },
+      },
+    },
+    async (request) => configureOidc(platform, principalOf(request).organizationId, request.body),
   );
 
-  app.get('/api/v1/signing/:token/identity/oidc/start', async (request, reply) => {
-    const { token } = parseInput(tokenParams, request.params);
-    const browser = newBrowserBinding();
-    const { url, organizationId } = await startOidcCheck(platform, token, whoOf(request), browser.hash);
-    const roundTrip = roundTripCookie(platform.config.publicUrl, 'oidc', organizationId);
-    return reply
-      .setCookie(roundTrip.name, browser.nonce, roundTrip.options)
-      .header('cache-control', 'no-store')
-      .header('referrer-policy', 'no-referrer')
-      .redirect(url, 302);
-  });
+  app.get(
+    '/api/v1/identity-providers/oidc',
+    {
+      ...admin,
+      schema: { tags, summary: 'The OpenID Connect provider', response: { 200: oidcView, ...errorAnswers } },
+    },
+    async (request) => viewOidc(platform, principalOf(request).organizationId),
+  );
 
-  app.get('/oidc/:organizationId/callback', async (request, reply) => {
-    const { organizationId } = parseInput(organizationParams, request.params);
-    const roundTrip = roundTripCookie(platform.config.publicUrl, 'oidc', organizationId);
-    const result = isUuid(organizationId)
-      ? await completeOidcCallback(
-          platform,
-          organizationId,
-          new URL(request.url, `${platform.config.publicUrl}/`),
-          whoOf(request),
-          request.cookies[roundTrip.name],
-        )
-      : { passed: false, reason: 'OIDC_NOT_CONFIGURED' };
-    // Only a nonce this answer used is cleared: a stray request must not end the round trip in flight.
-    if ('bindingUsed' in result && result.bindingUsed) reply.clearCookie(roundTrip.name, roundTrip.options);
-    if ('redirectTo' in result && result.redirectTo) {
+  app.get(
+    '/api/v1/signing/:token/identity/oidc/start',
+    {
+      schema: {
+        tags: ['signing'],
+        summary: 'Start the OpenID Connect check (a browser navigation)',
+        params: tokenParams,
+        response: { 302: redirectAnswer('To the provider'), ...errorAnswers },
+      },
+    },
+    async (request, reply) => {
+      const browser = newBrowserBinding();
+      const { url, organizationId } = await startOidcCheck(
+        platform,
+        request.params.token,
+        whoOf(request),
+        browser.hash,
+      );
+      const roundTrip = roundTripCookie(platform.config.publicUrl, 'oidc', organizationId);
       return reply
+        .setCookie(roundTrip.name, browser.nonce, roundTrip.options)
         .header('cache-control', 'no-store')
         .header('referrer-policy', 'no-referrer')
-        .redirect(result.redirectTo, 303);
-    }
-    const staff = 'purpose' in result && result.purpose === 'staff';
-    const shown = staff ? staffSignInOutcome(result.reason) : (OUTCOMES[result.reason] ?? REJECTED);
-    return reply
-      .code(result.passed ? 200 : 403)
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('referrer-policy', 'no-referrer')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .send(outcomePage({ ...shown, code: result.reason }));
-  });
+        .redirect(url, 302);
+    },
+  );
+
+  app.get(
+    '/oidc/:organizationId/callback',
+    {
+      schema: {
+        tags: ['browser'],
+        summary: 'Where the OpenID provider sends the browser back',
+        params: organizationParams,
+        querystring: callbackQuery,
+        response: {
+          200: htmlAnswer('The outcome page'),
+          303: redirectAnswer('Back to the signing page or the staff sign-in'),
+          403: htmlAnswer('The outcome page, when the check did not pass'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { organizationId } = request.params;
+      const roundTrip = roundTripCookie(platform.config.publicUrl, 'oidc', organizationId);
+      const result = isUuid(organizationId)
+        ? await completeOidcCallback(
+            platform,
+            organizationId,
+            new URL(request.url, `${platform.config.publicUrl}/`),
+            whoOf(request),
+            request.cookies[roundTrip.name],
+          )
+        : { passed: false, reason: 'OIDC_NOT_CONFIGURED' };
+      // Only a nonce this answer used is cleared: a stray request must not end the round trip in flight.
+      if ('bindingUsed' in result && result.bindingUsed) reply.clearCookie(roundTrip.name, roundTrip.options);
+      if ('redirectTo' in result && result.redirectTo) {
+        return reply
+          .header('cache-control', 'no-store')
+          .header('referrer-policy', 'no-referrer')
+          .redirect(result.redirectTo, 303);
+      }
+      const staff = 'purpose' in result && result.purpose === 'staff';
+      const shown = staff ? staffSignInOutcome(result.reason) : (OUTCOMES[result.reason] ?? REJECTED);
+      return reply
+        .code(result.passed ? 200 : 403)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .send(outcomePage({ ...shown, code: result.reason }));
+    },
+  );
 }

@@ -233,7 +233,7 @@ export async function startOidcCheck(
     const organizationId = session.envelope.organization_id;
     const provider = await loadProvider(tx, organizationId);
     if (!provider)
-      throw new SignetError('OIDC_NOT_CONFIGURED', 'The sender has no OpenID provider configured.');
+      throw new SignetError('IDENTITY_PROVIDER_REMOVED', 'The sender has no OpenID provider configured.');
     return { session, check, provider, organizationId };
   });
   const { session, check, provider, organizationId } = prepared;

@@ -226,7 +226,8 @@ export async function startSamlCheck(
     const { session, check } = await checkForRoundTrip(tx, token, 'saml');
     const organizationId = session.envelope.organization_id;
     const idp = await loadIdp(tx, organizationId);
-    if (!idp) throw new SignetError('SAML_NOT_CONFIGURED', 'The sender has no identity provider configured.');
+    if (!idp)
+      throw new SignetError('IDENTITY_PROVIDER_REMOVED', 'The sender has no identity provider configured.');
     const sp = await serviceProviderFor(platform, organizationId);
     // RelayState is opaque to the IdP and must not carry the signing token (a capability).
     // The level the sender requires is asked for up front, so the IdP can step up rather than

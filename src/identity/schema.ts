@@ -15,18 +15,18 @@ const isoDate = z
   .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), 'a real date');
 
 export const identityMethodInput = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('email') }),
-  z.object({
+  z.strictObject({ kind: z.literal('email') }),
+  z.strictObject({
     kind: z.literal('accessCode'),
     /** Given to the signer out of band by the sender; stored only as a hash. */
     code: z.string().min(4).max(64),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('otp'),
     channel: z.enum(['email', 'sms']),
     phone: e164.optional(),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('saml'),
     minLevel: z.enum(LEVELS_OF_ASSURANCE).optional(),
     expected: z
@@ -38,7 +38,7 @@ export const identityMethodInput = z.discriminatedUnion('kind', [
       })
       .optional(),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('oidc'),
     /** The provider's verified email must be the recipient's (default); false accepts any account. */
     matchEmail: z.boolean().default(true),

@@ -142,6 +142,8 @@ export async function deliverMail(platform: Platform, mailId: string): Promise<v
 /** A mail as the organisation's admin sees it in the outbox: the body only where it is kept. */
 export interface OutboxMail {
   id: string;
+  /** The envelope the mail is about (null for mail about none). */
+  envelopeId: string | null;
   kind: string;
   to: string;
   subject: string;
@@ -171,6 +173,7 @@ export async function listOutbox(
 ): Promise<OutboxMail[]> {
   const rows = await sql.query<{
     id: string;
+    envelope_id: string | null;
     kind: string;
     to_address: string;
     subject: string;
@@ -182,7 +185,7 @@ export async function listOutbox(
     created_at: Date | string;
     sent_at: Date | string | null;
   }>(
-    `select id, kind, to_address, subject, state, transport, message_id, last_error, created_at, sent_at,
+    `select id, envelope_id, kind, to_address, subject, state, transport, message_id, last_error, created_at, sent_at,
             case when body_expires_at is null or body_expires_at > now() then sealed_body end as live_body
        from mail_messages where organization_id = $1 order by created_at desc, id limit $2`,
     [query.organizationId, query.limit],
@@ -191,6 +194,7 @@ export async function listOutbox(
     const body = query.withBodies && r.live_body !== null ? openMailBody(secrets, r.live_body) : null;
     return {
       id: r.id,
+      envelopeId: r.envelope_id,
       kind: r.kind,
       to: r.to_address,
       subject: r.subject,

@@ -1,9 +1,15 @@
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
-import { parseInput } from '../http/parseInput.ts';
+import { errorAnswers } from '../http/contract.ts';
 import { perBodyField, perClientIp, rateLimited } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
@@ -23,13 +29,13 @@ import {
   signOut,
 } from './signIn.ts';
 
-const signInBody = z.object({
+const signInBody = z.strictObject({
   email: z.email().max(254),
   password: z.string().min(1).max(1000),
   organizationId: z.uuid().optional(),
 });
 const secondFactorBody = z
-  .object({
+  .strictObject({
     challenge: z.string().min(10).max(200),
     code: z.string().trim().min(6).max(10).optional(),
     recoveryCode: z.string().trim().min(10).max(20).optional(),
@@ -45,12 +51,43 @@ const credentialResponse = z.looseObject({
   response: z.looseObject({ clientDataJSON: z.string().max(10_000) }),
   clientExtensionResults: z.looseObject({}).default({}),
 });
-const passkeyBody = z.object({ challengeId: z.uuid(), response: credentialResponse });
-const codeBody = z.object({ code: z.string().trim().min(6).max(10) });
-const passwordBody = z.object({
+const passkeyBody = z.strictObject({ challengeId: z.uuid(), response: credentialResponse });
+const codeBody = z.strictObject({ code: z.string().trim().min(6).max(10) });
+const passwordBody = z.strictObject({
   currentPassword: z.string().min(1).max(1000),
   newPassword: z.string().max(1000),
 });
+
+const userView = z
+  .object({
+    id: z.string(),
+    organizationId: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    role: z.string(),
+    twoStepSignIn: z.boolean(),
+  })
+  .meta({ id: 'User' });
+const signedInView = z
+  .object({ status: z.literal('signed-in'), token: z.string(), expiresAt: z.string(), user: userView })
+  .meta({ id: 'SignedIn' });
+const signInAnswer = z.discriminatedUnion('status', [
+  signedInView,
+  z.object({
+    status: z.literal('second-factor-required'),
+    challenge: z.string().describe('Send it with the code to /api/v1/auth/second-factor'),
+    expiresAt: z.string(),
+  }),
+]);
+/** WebAuthn options as @simplewebauthn makes them (PublicKeyCredentialCreation/RequestOptionsJSON). */
+const passkeyOptions = z.object({
+  challengeId: z.string(),
+  options: z.custom<PublicKeyCredentialCreationOptionsJSON | PublicKeyCredentialRequestOptionsJSON>().meta({
+    type: 'object',
+    description: 'Pass to navigator.credentials.create() or .get() (WebAuthn JSON)',
+  }),
+});
+const ok = <T extends z.ZodType>(schema: T) => ({ 200: schema, ...errorAnswers });
 
 /** The staff user behind a session token; API keys have no user to enrol or sign out. */
 function userOf(request: FastifyRequest): string {
@@ -60,7 +97,8 @@ function userOf(request: FastifyRequest): string {
 }
 
 /** Staff sign-in (SPEC §E): password, then TOTP or a recovery code; session tokens for the API. */
-export async function signInRoutes(app: FastifyInstance, platform: Platform) {
+export async function signInRoutes(fastify: FastifyInstance, platform: Platform) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   // Per address, before the body is read; per account once it is (the lockout counts wrong
   // passwords; this caps how fast any account can be tried from many addresses).
   const limited = (route: string) => ({
@@ -71,67 +109,150 @@ export async function signInRoutes(app: FastifyInstance, platform: Platform) {
     ),
   });
   const signedIn = { config: { scope: 'envelopes:read' as const } };
+  const tags = ['auth'];
 
-  app.post('/api/v1/auth/sign-in', limited('sign-in'), async (request) => {
-    const input = parseInput(signInBody, request.body ?? {});
-    return signInWithPassword(platform, input, whoOf(request));
-  });
-
-  app.post('/api/v1/auth/second-factor', limited('second-factor'), async (request) => {
-    const input = parseInput(secondFactorBody, request.body ?? {});
-    return completeSecondFactor(platform, input);
-  });
-
-  app.get('/api/v1/auth/me', signedIn, async (request) => currentUser(platform, userOf(request)));
-
-  app.post('/api/v1/auth/sign-out', signedIn, async (request, reply) => {
-    userOf(request);
-    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    await signOut(platform.db, token);
-    return reply.code(204).send();
-  });
-
-  app.post('/api/v1/auth/totp', signedIn, async (request) => beginTotpEnrolment(platform, userOf(request)));
-
-  app.post('/api/v1/auth/totp/confirm', signedIn, async (request) => {
-    const { code } = parseInput(codeBody, request.body ?? {});
-    return confirmTotpEnrolment(platform, userOf(request), code);
-  });
-
-  app.post('/api/v1/auth/passkeys/registration-options', signedIn, async (request) =>
-    passkeyRegistrationOptions(platform, userOf(request)),
+  app.post(
+    '/api/v1/auth/sign-in',
+    {
+      ...limited('sign-in'),
+      schema: {
+        tags,
+        summary: 'Sign in with email and password',
+        body: signInBody,
+        response: ok(signInAnswer),
+      },
+    },
+    async (request) => signInWithPassword(platform, request.body, whoOf(request)),
   );
 
-  app.post('/api/v1/auth/passkeys', signedIn, async (request) => {
-    const { challengeId, response } = parseInput(passkeyBody, request.body ?? {});
-    return registerPasskey(
-      platform,
-      userOf(request),
-      challengeId,
-      response as unknown as RegistrationResponseJSON,
-    );
-  });
-
-  app.post('/api/v1/auth/passkeys/sign-in-options', limited('passkey-options'), async () =>
-    passkeySignInOptions(platform),
+  app.post(
+    '/api/v1/auth/second-factor',
+    {
+      ...limited('second-factor'),
+      schema: {
+        tags,
+        summary: 'Finish signing in with a TOTP or recovery code',
+        body: secondFactorBody,
+        response: ok(signInAnswer),
+      },
+    },
+    async (request) => completeSecondFactor(platform, request.body),
   );
 
-  app.post('/api/v1/auth/passkeys/sign-in', limited('passkey-sign-in'), async (request) => {
-    const { challengeId, response } = parseInput(passkeyBody, request.body ?? {});
-    return signInWithPasskey(
-      platform,
-      challengeId,
-      response as unknown as AuthenticationResponseJSON,
-      whoOf(request),
-    );
-  });
+  app.get(
+    '/api/v1/auth/me',
+    { ...signedIn, schema: { tags, summary: 'The signed-in user', response: ok(userView) } },
+    async (request) => currentUser(platform, userOf(request)),
+  );
+
+  app.post(
+    '/api/v1/auth/sign-out',
+    {
+      ...signedIn,
+      schema: {
+        tags,
+        summary: 'End this session',
+        response: { 204: z.null().describe('Signed out'), ...errorAnswers },
+      },
+    },
+    async (request, reply) => {
+      userOf(request);
+      const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      await signOut(platform.db, token);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/totp',
+    {
+      ...signedIn,
+      schema: {
+        tags,
+        summary: 'Start two-step sign-in enrolment',
+        response: ok(z.object({ secret: z.string(), otpauthUri: z.string() })),
+      },
+    },
+    async (request) => beginTotpEnrolment(platform, userOf(request)),
+  );
+
+  app.post(
+    '/api/v1/auth/totp/confirm',
+    {
+      ...signedIn,
+      schema: {
+        tags,
+        summary: 'Confirm enrolment with a code; answers the recovery codes once',
+        body: codeBody,
+        response: ok(z.object({ enabled: z.literal(true), recoveryCodes: z.array(z.string()) })),
+      },
+    },
+    async (request) => confirmTotpEnrolment(platform, userOf(request), request.body.code),
+  );
+
+  app.post(
+    '/api/v1/auth/passkeys/registration-options',
+    { ...signedIn, schema: { tags, summary: 'Options to register a passkey', response: ok(passkeyOptions) } },
+    async (request) => passkeyRegistrationOptions(platform, userOf(request)),
+  );
+
+  app.post(
+    '/api/v1/auth/passkeys',
+    {
+      ...signedIn,
+      schema: {
+        tags,
+        summary: 'Register a passkey',
+        body: passkeyBody,
+        response: ok(z.object({ registered: z.boolean(), credentialId: z.string() })),
+      },
+    },
+    async (request) =>
+      registerPasskey(
+        platform,
+        userOf(request),
+        request.body.challengeId,
+        request.body.response as unknown as RegistrationResponseJSON,
+      ),
+  );
+
+  app.post(
+    '/api/v1/auth/passkeys/sign-in-options',
+    {
+      ...limited('passkey-options'),
+      schema: { tags, summary: 'Options to sign in with a passkey', response: ok(passkeyOptions) },
+    },
+    async () => passkeySignInOptions(platform),
+  );
+
+  app.post(
+    '/api/v1/auth/passkeys/sign-in',
+    {
+      ...limited('passkey-sign-in'),
+      schema: { tags, summary: 'Sign in with a passkey', body: passkeyBody, response: ok(signedInView) },
+    },
+    async (request) =>
+      signInWithPasskey(
+        platform,
+        request.body.challengeId,
+        request.body.response as unknown as AuthenticationResponseJSON,
+        whoOf(request),
+      ),
+  );
 
   app.put(
     '/api/v1/auth/password',
-    { ...limited('password-change'), config: { scope: 'envelopes:read' as const } },
-    async (request) => {
-      const input = parseInput(passwordBody, request.body ?? {});
-      return changePassword(platform, userOf(request), input.currentPassword, input.newPassword);
+    {
+      ...limited('password-change'),
+      config: { scope: 'envelopes:read' as const },
+      schema: {
+        tags,
+        summary: 'Change your password',
+        body: passwordBody,
+        response: ok(z.object({ changed: z.boolean() })),
+      },
     },
+    async (request) =>
+      changePassword(platform, userOf(request), request.body.currentPassword, request.body.newPassword),
   );
 }

@@ -65,7 +65,7 @@ export async function exchangeSsoSignInCode(
   platform: Platform,
   code: string,
   who: Who,
-): Promise<SignInResult> {
+): Promise<Extract<SignInResult, { status: 'signed-in' }>> {
   const codeHash = hashCode(code);
   return platform.db.transaction(async (tx) => {
     const [row] = await tx.query<{
@@ -84,7 +84,7 @@ export async function exchangeSsoSignInCode(
     if (!user) throw new SignetError('SSO_CODE_INVALID', 'This sign-in link is used up or expired.');
     const session = await createSession(tx, user, false, who);
     await tx.query('update users set last_sign_in_at = now(), failed_sign_ins = 0 where id = $1', [user.id]);
-    return { status: 'signed-in', ...session, user: userView(user) };
+    return { status: 'signed-in' as const, ...session, user: userView(user) };
   });
 }
 

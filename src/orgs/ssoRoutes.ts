@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SignetError } from '../errors.ts';
-import { parseInput } from '../http/parseInput.ts';
+import { errorAnswers, htmlAnswer, redirectAnswer } from '../http/contract.ts';
 import { perClientIp, rateLimited } from '../http/rateLimits.ts';
 import { whoOf } from '../http/who.ts';
 import { newBrowserBinding, type RoundTripProtocol, roundTripCookie } from '../identity/browserBinding.ts';
@@ -14,8 +15,27 @@ import type { Platform } from '../platform.ts';
 import { isUuid } from './organizations.ts';
 import { exchangeSsoSignInCode } from './sso.ts';
 
-const organizationParams = z.object({ organizationId: z.string().max(100) });
-const exchangeBody = z.object({ code: z.string().min(10).max(200) });
+const organizationParams = z.strictObject({ organizationId: z.string().max(100) });
+const exchangeBody = z.strictObject({ code: z.string().min(10).max(200) });
+const signedIn = z.object({
+  status: z.literal('signed-in'),
+  token: z.string(),
+  expiresAt: z.string(),
+  user: z.object({
+    id: z.string(),
+    organizationId: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    role: z.string(),
+    twoStepSignIn: z.boolean(),
+  }),
+});
+const startSchema = (protocol: string) => ({
+  tags: ['browser'],
+  summary: `Staff single sign-on through the organisation's ${protocol} provider (a browser navigation)`,
+  params: organizationParams,
+  response: { 302: redirectAnswer('To the provider'), 404: htmlAnswer('SSO is not set up'), ...errorAnswers },
+});
 
 function notConfigured(reply: FastifyReply) {
   return reply
@@ -37,7 +57,8 @@ function notConfigured(reply: FastifyReply) {
  * provider's answer lands on, and the exchange of its one-time code for a session token. The
  * answer itself arrives at the organisation's ACS or OIDC callback, shared with signer checks.
  */
-export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
+export async function ssoRoutes(fastify: FastifyInstance, platform: Platform) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const limited = (route: string) => ({
     onRequest: rateLimited(app, perClientIp(`${route}-ip`, 'sign-in attempts', 20)),
   });
@@ -51,7 +72,7 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
       start: (organizationId: string, browserBindingHash: string) => Promise<string>,
     ) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
-      const { organizationId } = parseInput(organizationParams, request.params);
+      const { organizationId } = request.params as z.infer<typeof organizationParams>;
       if (!isUuid(organizationId)) return notConfigured(reply);
       const browser = newBrowserBinding();
       const roundTrip = roundTripCookie(platform.config.publicUrl, protocol, organizationId);
@@ -69,7 +90,7 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
 
   app.get(
     '/auth/sso/:organizationId/saml',
-    limited('sso-saml-start'),
+    { ...limited('sso-saml-start'), schema: startSchema('SAML') },
     toProvider('saml', async (organizationId, browserBindingHash) => {
       const started = await startStaffSamlSignIn(platform, organizationId, browserBindingHash);
       if (started.binding !== 'redirect') throw new Error('staff SAML sign-in uses the Redirect binding');
@@ -78,31 +99,50 @@ export async function ssoRoutes(app: FastifyInstance, platform: Platform) {
   );
   app.get(
     '/auth/sso/:organizationId/oidc',
-    limited('sso-oidc-start'),
+    { ...limited('sso-oidc-start'), schema: startSchema('OpenID Connect') },
     toProvider('oidc', (organizationId, browserBindingHash) =>
       startStaffOidcSignIn(platform, organizationId, browserBindingHash),
     ),
   );
 
-  app.post('/api/v1/auth/sso/exchange', limited('sso-exchange'), async (request) => {
-    const { code } = parseInput(exchangeBody, request.body ?? {});
-    return exchangeSsoSignInCode(platform, code, whoOf(request));
-  });
+  app.post(
+    '/api/v1/auth/sso/exchange',
+    {
+      ...limited('sso-exchange'),
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange the one-time code single sign-on ends with for a session',
+        body: exchangeBody,
+        response: { 200: signedIn, ...errorAnswers },
+      },
+    },
+    async (request) => exchangeSsoSignInCode(platform, request.body.code, whoOf(request)),
+  );
 
   // Where the provider's answer sends the browser: the code is in the fragment, so only this
   // page's script sees it; it exchanges it and keeps the session for the web app.
-  app.get('/auth/sso/complete', async (_request, reply) => {
-    const nonce = randomBytes(16).toString('base64');
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('referrer-policy', 'no-referrer')
-      .header(
-        'content-security-policy',
-        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'`,
-      )
-      .send(completionPage(nonce));
-  });
+  app.get(
+    '/auth/sso/complete',
+    {
+      schema: {
+        tags: ['browser'],
+        summary: 'Where single sign-on ends: exchanges the code, keeps the session',
+        response: { 200: htmlAnswer('The page') },
+      },
+    },
+    async (_request, reply) => {
+      const nonce = randomBytes(16).toString('base64');
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .header(
+          'content-security-policy',
+          `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'`,
+        )
+        .send(completionPage(nonce));
+    },
+  );
 }
 
 function completionPage(nonce: string): string {

@@ -588,14 +588,14 @@ describe('composeCompletedPdf rejections', () => {
   }
 
   it('rejects a field on a document that does not exist', async () => {
-    await expectRejection(composeWith({ documentIndex: 1 }), 'DOCUMENT_NOT_FOUND');
-    await expectRejection(composeWith({ documentIndex: -1 }), 'DOCUMENT_NOT_FOUND');
+    await expectRejection(composeWith({ documentIndex: 1 }), 'FIELD_UNKNOWN_DOCUMENT');
+    await expectRejection(composeWith({ documentIndex: -1 }), 'FIELD_UNKNOWN_DOCUMENT');
   });
 
   it('rejects a field on a page that does not exist', async () => {
-    await expectRejection(composeWith({ page: 0 }), 'DOCUMENT_NOT_FOUND');
-    await expectRejection(composeWith({ page: 3 }), 'DOCUMENT_NOT_FOUND');
-    await expectRejection(composeWith({ page: 1.5 }), 'DOCUMENT_NOT_FOUND');
+    await expectRejection(composeWith({ page: 0 }), 'FIELD_OFF_PAGE');
+    await expectRejection(composeWith({ page: 3 }), 'FIELD_OFF_PAGE');
+    await expectRejection(composeWith({ page: 1.5 }), 'FIELD_OFF_PAGE');
   });
 
   it('rejects a field whose box leaves its page', async () => {

@@ -47,7 +47,7 @@ import {
   setStrokingRgbColor,
   stroke,
 } from 'pdf-lib';
-import { type ErrorCode, type FieldProblem, SignetError } from '../errors.ts';
+import { type ErrorCode, type FieldProblem, pointer, SignetError } from '../errors.ts';
 import { flattenFormWidgets } from './composeForms.ts';
 import {
   displayedToUser,
@@ -455,16 +455,18 @@ interface Placement {
 }
 
 function placeField(field: StampField, index: number, pagesByDocument: PDFPage[][]): Placement {
-  const path = `fields.${index}`;
+  const path = pointer('fields', index);
   const pages = Number.isInteger(field.documentIndex) ? pagesByDocument[field.documentIndex] : undefined;
   if (!pages) {
     const detail = `Field ${index} refers to document ${field.documentIndex}, but there are ${pagesByDocument.length}.`;
-    throw unprocessable('DOCUMENT_NOT_FOUND', detail, [{ path: `${path}.documentIndex`, message: detail }]);
+    throw unprocessable('FIELD_UNKNOWN_DOCUMENT', detail, [
+      { path: `${path}/documentIndex`, message: detail },
+    ]);
   }
   const page = Number.isInteger(field.page) ? pages[field.page - 1] : undefined;
   if (!page) {
     const detail = `Field ${index} refers to page ${field.page}, but document ${field.documentIndex} has ${pages.length}.`;
-    throw unprocessable('DOCUMENT_NOT_FOUND', detail, [{ path: `${path}.page`, message: detail }]);
+    throw unprocessable('FIELD_OFF_PAGE', detail, [{ path: `${path}/page`, message: detail }]);
   }
   const geometry = pageGeometry(page);
   if (!fieldFitsPage(field, geometry.size)) {
@@ -623,7 +625,7 @@ async function embedSignatureImage(stamper: Stamper, png: Uint8Array, fieldIndex
     const reason = error instanceof Error ? error.message : String(error);
     const detail = `The image of field ${fieldIndex} is not a readable PNG: ${reason}`;
     throw unprocessable('INVALID_SIGNATURE_IMAGE', detail, [
-      { path: `fields.${fieldIndex}.value.png`, message: detail },
+      { path: pointer('fields', fieldIndex, 'value', 'png'), message: detail },
     ]);
   }
   stamper.images.set(key, image);

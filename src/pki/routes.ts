@@ -1,4 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SignetError } from '../errors.ts';
+import { binary, binaryAnswer, documentedOnly, errorAnswers } from '../http/contract.ts';
 import { perClientIp, rateLimited } from '../http/rateLimits.ts';
 import type { Platform } from '../platform.ts';
 
@@ -18,7 +22,17 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 /** OCSP and CRL answers are fresh for an hour; caches may keep them for a few minutes. */
 const REVOCATION_CACHE = 'public, max-age=300';
 
-export async function pkiRoutes(app: FastifyInstance, platform: Platform) {
+const file = (contentType: string, summary: string) => ({
+  tags: ['pki'],
+  summary,
+  response: { 200: binaryAnswer(contentType, summary), ...errorAnswers },
+});
+const derBody = (contentType: string) => ({ content: { [contentType]: { schema: documentedOnly(binary) } } });
+const unsupported = () =>
+  new SignetError('UNSUPPORTED_MEDIA_TYPE', 'Send the DER request with its own content type');
+
+export async function pkiRoutes(fastify: FastifyInstance, platform: Platform) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const authority = platform.pki.authority;
   // Relying parties fetch certificates, CRLs and OCSP answers often (and cache them); a
   // time-stamp costs a signature, so it is counted apart and more tightly.
@@ -33,47 +47,91 @@ export async function pkiRoutes(app: FastifyInstance, platform: Platform) {
     (_request, body, done) => done(null, body),
   );
 
-  app.get('/pki/root.pem', async (_request, reply) =>
-    reply
-      .type('application/x-pem-file')
-      .header('cache-control', 'public, max-age=3600')
-      .send(platform.pki.rootPem),
+  app.get(
+    '/pki/root.pem',
+    { schema: file('application/x-pem-file', 'The root CA relying parties trust (PEM)') },
+    async (_request, reply) =>
+      reply
+        .type('application/x-pem-file')
+        .header('cache-control', 'public, max-age=3600')
+        .send(platform.pki.rootPem),
   );
-  app.get('/pki/root-ca.crt', async (_request, reply) =>
-    sendDer(reply, 'application/pkix-cert', authority.rootDer),
+  app.get(
+    '/pki/root-ca.crt',
+    { schema: file('application/pkix-cert', 'The root CA certificate (DER)') },
+    async (_request, reply) => sendDer(reply, 'application/pkix-cert', authority.rootDer),
   );
-  app.get('/pki/issuing-ca.crt', async (_request, reply) =>
-    sendDer(reply, 'application/pkix-cert', authority.issuingDer),
+  app.get(
+    '/pki/issuing-ca.crt',
+    { schema: file('application/pkix-cert', 'The issuing CA certificate (DER)') },
+    async (_request, reply) => sendDer(reply, 'application/pkix-cert', authority.issuingDer),
   );
-  app.get('/pki/crl/root.crl', async (_request, reply) =>
-    sendDer(reply, 'application/pkix-crl', await authority.crl('root'), REVOCATION_CACHE),
+  app.get(
+    '/pki/crl/root.crl',
+    { schema: file('application/pkix-crl', 'The root CA’s CRL') },
+    async (_request, reply) =>
+      sendDer(reply, 'application/pkix-crl', await authority.crl('root'), REVOCATION_CACHE),
   );
-  app.get('/pki/crl/issuing.crl', async (_request, reply) =>
-    sendDer(reply, 'application/pkix-crl', await authority.crl('issuing'), REVOCATION_CACHE),
+  app.get(
+    '/pki/crl/issuing.crl',
+    { schema: file('application/pkix-crl', 'The issuing CA’s CRL') },
+    async (_request, reply) =>
+      sendDer(reply, 'application/pkix-crl', await authority.crl('issuing'), REVOCATION_CACHE),
   );
 
-  app.post('/pki/ocsp', async (request, reply) => {
-    if (!Buffer.isBuffer(request.body)) return reply.code(415).send();
-    return sendDer(
-      reply,
-      'application/ocsp-response',
-      await authority.ocsp.respond(request.body),
-      'no-store',
-    );
-  });
+  app.post(
+    '/pki/ocsp',
+    {
+      schema: {
+        ...file('application/ocsp-response', 'OCSP (RFC 6960), POST'),
+        body: derBody('application/ocsp-request'),
+      },
+    },
+    async (request, reply) => {
+      if (!Buffer.isBuffer(request.body)) throw unsupported();
+      return sendDer(
+        reply,
+        'application/ocsp-response',
+        await authority.ocsp.respond(request.body),
+        'no-store',
+      );
+    },
+  );
   // RFC 6960 §A.1.1: GET {url}/{url-encoding of base-64 encoding of the DER OCSPRequest}. The
   // base64 may hold '/', hence the wildcard.
-  app.get('/pki/ocsp/*', async (request, reply) => {
-    const encoded = (request.params as { '*': string })['*'];
-    const der = Buffer.from(safeDecode(encoded), 'base64');
-    return sendDer(reply, 'application/ocsp-response', await authority.ocsp.respond(der), REVOCATION_CACHE);
-  });
+  app.get(
+    '/pki/ocsp/*',
+    {
+      schema: {
+        ...file(
+          'application/ocsp-response',
+          'OCSP (RFC 6960 §A.1.1), GET with the base64 request in the path',
+        ),
+        params: z.strictObject({ '*': z.string().max(4096) }),
+      },
+    },
+    async (request, reply) => {
+      const encoded = request.params['*'];
+      const der = Buffer.from(safeDecode(encoded), 'base64');
+      return sendDer(reply, 'application/ocsp-response', await authority.ocsp.respond(der), REVOCATION_CACHE);
+    },
+  );
 
-  app.post('/pki/tsa', timestamping, async (request, reply) => {
-    if (!Buffer.isBuffer(request.body)) return reply.code(415).send();
-    const response = await authority.timeStampAuthority.respond(request.body);
-    return sendDer(reply, 'application/timestamp-reply', response, 'no-store');
-  });
+  app.post(
+    '/pki/tsa',
+    {
+      ...timestamping,
+      schema: {
+        ...file('application/timestamp-reply', 'Time-stamping (RFC 3161 §3.4)'),
+        body: derBody('application/timestamp-query'),
+      },
+    },
+    async (request, reply) => {
+      if (!Buffer.isBuffer(request.body)) throw unsupported();
+      const response = await authority.timeStampAuthority.respond(request.body);
+      return sendDer(reply, 'application/timestamp-reply', response, 'no-store');
+    },
+  );
 }
 
 function sendDer(reply: FastifyReply, type: string, der: Uint8Array, cache = 'public, max-age=3600') {

@@ -22,7 +22,23 @@ export const verifyOptions: NonNullable<ParseArgsConfig['options']> = {
   live: { type: 'boolean' },
 };
 
-const USAGE = 'usage: signet verify FILE [--trust root.pem ...] [--json] [--live]';
+/** `signet verify --help`; the usage line is also the answer to a call without FILE. */
+export const verifyHelp = {
+  synopsis: 'verify FILE [--trust root.pem ...] [--json] [--live]',
+  summary: "Check a PDF's signatures and time-stamps and what each later revision changed.",
+  details: `Needs no running server and no database. Trusts this installation's root
+(DATA_DIR/pki/root-ca.crt.pem) when it exists, and every certificate given with --trust: to
+verify away from the server's DATA_DIR, fetch its root first (GET /pki/root.pem).`,
+  optionHelp: {
+    '--trust FILE': 'also trust the certificate(s) in FILE (PEM or DER) as roots; repeatable',
+    '--json': 'print the whole report as JSON instead of text',
+    '--live': `for a certificate the PDF holds no revocation data for, ask the OCSP responder
+or CRL server it names (public addresses only, unless OUTBOUND_* allow more)`,
+  },
+  exitStatus: '0 only when the file is valid, 1 when it is not, 2 for unreadable input or usage.',
+};
+
+const USAGE = `usage: signet ${verifyHelp.synopsis}`;
 
 export async function runVerify(
   config: Config,

@@ -1,8 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { SignetError } from '../errors.ts';
+import { binary, documentedOnly, errorAnswers } from '../http/contract.ts';
 import { perClientIp, rateLimited } from '../http/rateLimits.ts';
 import type { Platform } from '../platform.ts';
+import { verificationReportSchema } from './reportSchema.ts';
 import { findSealedDocument } from './sealedDocuments.ts';
 
 /*
@@ -19,10 +23,11 @@ export interface VerifyRoutesOptions {
 }
 
 export async function verifyRoutes(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   platform: Platform,
   options: VerifyRoutesOptions = {},
 ) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const maxUpload = platform.config.maxUploadBytes;
   const trustAnchors = [new Uint8Array(new X509Certificate(platform.pki.rootPem).raw)];
   app.addContentTypeParser(
@@ -39,6 +44,17 @@ export async function verifyRoutes(
         app,
         perClientIp('verify-ip', 'verification requests', options.ratePerMinute ?? 30),
       ),
+      schema: {
+        tags: ['verify'],
+        summary: 'Check a signed PDF’s signatures (no API key)',
+        body: {
+          content: {
+            'application/pdf': { schema: documentedOnly(binary) },
+            'multipart/form-data': { schema: documentedOnly(z.strictObject({ file: binary })) },
+          },
+        },
+        response: { 200: verificationReportSchema, ...errorAnswers },
+      },
     },
     async (request) => {
       const pdf = await readPdf(request, maxUpload);

@@ -60,7 +60,7 @@ for (const kind of databaseKinds()) {
       envelopeJson(pdf, { documents: [{ name: 'x.pdf', content: bytes.toString('base64') }] });
 
     it('rejects a file that is not a PDF', () =>
-      expectRejected(asDocument(Buffer.from('hello, not a pdf at all')), 400, 'PDF_NOT_PDF', 'documents.0'));
+      expectRejected(asDocument(Buffer.from('hello, not a pdf at all')), 400, 'PDF_NOT_PDF', '/documents/0'));
     it('rejects an empty file', async () => {
       const response = await api.post<{ code: string }>('/api/v1/envelopes', asDocument(Buffer.alloc(0)));
       assert.equal(response.status, 400);
@@ -110,7 +110,7 @@ for (const kind of databaseKinds()) {
         }),
         422,
         'FIELD_OFF_PAGE',
-        'fields.0',
+        '/fields/0',
       ));
     it('rejects a field on a page the document does not have', () =>
       expectRejected(
@@ -121,7 +121,7 @@ for (const kind of databaseKinds()) {
         }),
         422,
         'FIELD_OFF_PAGE',
-        'fields.0.page',
+        '/fields/0/page',
       ));
     it('rejects a field for an unknown recipient', () =>
       expectRejected(
@@ -140,7 +140,7 @@ for (const kind of databaseKinds()) {
         }),
         422,
         'FIELD_UNKNOWN_RECIPIENT',
-        'fields.0.recipient',
+        '/fields/0/recipient',
       ));
     it('names every bad field of a malformed request', async () => {
       const response = await api.post<{ code: string; errors: { path: string }[] }>('/api/v1/envelopes', {
@@ -151,7 +151,7 @@ for (const kind of databaseKinds()) {
       assert.equal(response.status, 400);
       assert.equal(response.body.code, 'VALIDATION_FAILED');
       const paths = response.body.errors.map((e) => e.path).sort();
-      for (const expected of ['documents', 'recipients.0.email', 'recipients.0.role', 'title']) {
+      for (const expected of ['/documents', '/recipients/0/email', '/recipients/0/role', '/title']) {
         assert.ok(paths.includes(expected), `${expected} in ${paths.join(', ')}`);
       }
     });
@@ -180,12 +180,12 @@ for (const kind of databaseKinds()) {
     });
 
     it('rejects text no database can store — NUL and unpaired surrogates — naming the field', async () => {
-      await expectRejected(envelopeJson(pdf, { title: 'a\u0000b' }), 400, 'TEXT_INVALID', 'title');
+      await expectRejected(envelopeJson(pdf, { title: 'a\u0000b' }), 400, 'TEXT_INVALID', '/title');
       await expectRejected(
         envelopeJson(pdf, { recipients: [{ name: 'x\ud800y', email: 'sam@client.test' }] }),
         400,
         'TEXT_INVALID',
-        'recipients.0.name',
+        '/recipients/0/name',
       );
     });
 
@@ -232,7 +232,7 @@ for (const kind of databaseKinds()) {
       );
       assert.equal(twice.statusCode, 400);
       assert.deepEqual(JSON.parse(twice.body).errors, [
-        { path: 'envelope', message: 'appears more than once' },
+        { path: '/envelope', message: 'appears more than once' },
       ]);
     });
 

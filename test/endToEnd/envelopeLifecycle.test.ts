@@ -247,7 +247,7 @@ for (const kind of databaseKinds()) {
       );
       assert.equal(unknown.status, 400);
       assert.equal(unknown.body.code, 'FIELD_UNKNOWN');
-      assert.equal(unknown.body.errors[0]!.path, 'values.not-a-field');
+      assert.equal(unknown.body.errors[0]!.path, '/values/not-a-field');
       const wrongType = await s.put<{ code: string }>(`/api/v1/signing/${token}/fields`, {
         values: { [byType('checkbox')]: 'yes' },
       });
@@ -267,7 +267,7 @@ for (const kind of databaseKinds()) {
       assert.equal(missing.body.code, 'FIELDS_REQUIRED');
       assert.deepEqual(
         missing.body.errors.map((e) => e.path),
-        [`values.${byType('text')}`],
+        [`/values/${byType('text')}`],
       );
 
       const badPng = await s.post<{ code: string }>(`/api/v1/signing/${token}/finish`, {
@@ -284,7 +284,7 @@ for (const kind of databaseKinds()) {
       });
       assert.equal(surrogate.body.code, 'TEXT_INVALID');
       const noSignature = await s.post<{ code: string }>(`/api/v1/signing/${token}/finish`, {});
-      assert.equal(noSignature.body.code, 'SIGNATURE_INVALID');
+      assert.equal(noSignature.body.code, 'VALIDATION_FAILED');
 
       await s.put(`/api/v1/signing/${token}/fields`, { values: { [byType('text')]: 'ACME-42' } });
       const done = await s.post<{ recipient: { status: string } }>(`/api/v1/signing/${token}/finish`, {

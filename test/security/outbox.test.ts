@@ -22,6 +22,7 @@ import { type SmtpReceiver, startSmtpReceiver } from '../support/smtpReceiver.ts
  */
 
 interface MailView {
+  envelopeId: string | null;
   to: string;
   kind: string;
   subject: string;
@@ -45,7 +46,7 @@ for (const kind of databaseKinds()) {
     const anyone = () => apiClient(signet.app);
 
     /** Sends an envelope to `email` whose signer must pass an SMS code, and has the code sent. */
-    async function inviteWithSmsCode(api: ApiClient, email: string, phone: string) {
+    async function inviteWithSmsCode(api: ApiClient, email: string, phone: string): Promise<string> {
       const created = await api.post<{ id: string }>(
         '/api/v1/envelopes?send=true',
         envelopeJson(await makePdf(), {
@@ -67,7 +68,9 @@ for (const kind of databaseKinds()) {
         const outbox = await api.get<{ messages: SmsView[] }>('/api/v1/outbox/sms?limit=500');
         return outbox.body.messages?.find((m) => m.to === phone && m.state === 'sent');
       }, `the text message to ${phone}`);
+      return created.body.id;
     }
+    let aliceEnvelopeId: string;
 
     before(async () => {
       signet = await startTestSignet(kind);
@@ -75,7 +78,7 @@ for (const kind of databaseKinds()) {
       const b = await createTestOrganization(signet, 'Bob Ltd');
       alice = { organizationId: a.organizationId, api: apiClient(signet.app, a.apiKey) };
       bob = { organizationId: b.organizationId, api: apiClient(signet.app, b.apiKey) };
-      await inviteWithSmsCode(alice.api, 'ada@alice.test', '+447700900111');
+      aliceEnvelopeId = await inviteWithSmsCode(alice.api, 'ada@alice.test', '+447700900111');
       await inviteWithSmsCode(bob.api, 'bert@bob.test', '+447700900222');
     });
     after(() => signet?.stop());
@@ -145,6 +148,35 @@ for (const kind of databaseKinds()) {
         [...new Set(ofBob.body.messages.map((m) => m.to))],
         ['bert@bob.test'],
         'and the other way round',
+      );
+    });
+
+    it('names the envelope each mail is about, so a reader can pick one envelope’s invitation', async () => {
+      const second = await alice.api.post<{ id: string }>(
+        '/api/v1/envelopes?send=true',
+        envelopeJson(await makePdf(), {
+          recipients: [{ name: 'Ada', email: 'ada@alice.test', role: 'signer' }],
+          fields: [
+            {
+              recipient: 'ada@alice.test',
+              type: 'signature',
+              page: 1,
+              x: 50,
+              y: 600,
+              width: 150,
+              height: 40,
+            },
+          ],
+        }),
+      );
+      assert.equal(second.status, 201, JSON.stringify(second.body));
+      const { messages } = (await alice.api.get<{ messages: MailView[] }>('/api/v1/outbox/mail?limit=500'))
+        .body;
+      const invitations = messages.filter((m) => m.to === 'ada@alice.test' && m.kind === 'invitation');
+      assert.deepEqual(
+        invitations.map((m) => m.envelopeId).sort(),
+        [aliceEnvelopeId, second.body.id].sort(),
+        'one invitation per envelope, each naming its own',
       );
     });
 

@@ -53,7 +53,7 @@ for (const kind of databaseKinds()) {
       const problem = (await response.json()) as { code: string; errors: { path: string }[] };
       assert.equal(response.status, 422);
       assert.equal(problem.code, 'PDF_TOO_COMPLEX');
-      assert.equal(problem.errors[0]?.path, 'documents.0');
+      assert.equal(problem.errors[0]?.path, '/documents/0');
       const [count] = await signet.platform.db.query<{ n: number }>(
         'select count(*)::int as n from envelopes',
       );
