@@ -15,6 +15,7 @@ const LAYERS = [
     name: 'HTTP edges: each domain’s routes (parse, call the service, shape the reply) and API-key auth',
     paths: ['^src/[^/]+/(routes|[a-zA-Z]+Routes|signingPage)\\.ts$', '^src/http/apiKeyAuth\\.ts$'],
   },
+  { name: 'webhooks: endpoints, messages from audit events, delivery', paths: ['^src/webhooks/'] },
   { name: 'ceremony: what a signer does by link', paths: ['^src/ceremony/'] },
   { name: 'envelopes: the sender’s use cases, sealing, expiry', paths: ['^src/envelopes/(?!aggregate/)'] },
   { name: 'identity: signer identity checks', paths: ['^src/identity/(?!saml/)'] },

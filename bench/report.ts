@@ -18,6 +18,7 @@ import {
   type Row,
 } from './table.ts';
 import type { VerifyLatencyReport } from './verifyLatency.ts';
+import { type WebhookDeliveryResult, webhookDeliveryRows } from './webhookDelivery.ts';
 
 /*
  * Turns the measurements into table rows, each next to the peer or ceiling it should be read
@@ -38,6 +39,8 @@ export interface BenchResults {
   levels?: { services: string; results: LevelMeasurement[] } | { error: string };
   /** The public verify route with an ordinary and a hostile PDF, /healthz meanwhile. */
   verifyLatency?: VerifyLatencyReport | { error: string };
+  /** Webhook events signed and delivered to a loopback receiver, beside the raw HMAC rate. */
+  webhooks?: WebhookDeliveryResult[];
 }
 
 /**
@@ -78,6 +81,7 @@ export function resultRows(results: BenchResults): Row[] {
     ...results.pipelines.flatMap((pipeline) => pipelineRows(pipeline, results.sealing)),
     ...results.throughput.flatMap((run) => throughputRows(run, results.pipelines)),
     ...verifyLatencyRows(results.verifyLatency),
+    ...(results.webhooks ?? []).flatMap(webhookDeliveryRows),
   ];
 }
 

@@ -20,23 +20,27 @@ import {
   type PeerMeasurement,
   writeMutoolInput,
 } from './peers.ts';
+import { measureRateLimitStores, type RateLimitBench, rateLimitRows } from './rateLimitStores.ts';
 import { type BenchResults, pagesLabel, resultRows } from './report.ts';
 import { measureSealing } from './sealing.ts';
 import { measureSealMemory, type SealMemoryInput } from './sealMemory.ts';
 import type { RunPlan } from './stats.ts';
 import { renderMarkdownTable } from './table.ts';
 import { measureVerifyLatency } from './verifyLatency.ts';
+import { measureWebhookDelivery, type WebhookDeliveryPlan } from './webhookDelivery.ts';
 
 /*
  * `npm run bench`: PAdES B-B seal throughput (1 page, 100 pages, a 50 MB scan) next to the
  * ceilings measured in the same run (RSA-2048 and P-256 signs/s, SHA-256 MB/s) and the peers on
  * the same documents (@signpdf/signpdf in Node, mutool sign in C); the 50 MB seal's peak RSS;
- * seal latency per PAdES level; the completion pipeline; API throughput. Reports only — no
+ * seal latency per PAdES level; the completion pipeline; API throughput; webhook delivery beside
+ * the raw HMAC-SHA256 rate. Reports only — no
  * timed assertions — and prints progress to stderr so stdout is just the table.
  *
  * While developing, run it reduced (the machine is shared):
  *   BENCH_QUICK=1      a fifth of the runs;
- *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm, verify.
+ *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm, verify,
+ *                      ratelimits, webhooks.
  */
 
 const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -99,6 +103,9 @@ const DOCUMENTS: DocumentPlan[] = [
 const THROUGHPUT = QUICK
   ? { envelopes: 6, concurrency: 4, warmup: 1 }
   : { envelopes: 20, concurrency: 4, warmup: 2 };
+const WEBHOOKS: WebhookDeliveryPlan = QUICK
+  ? { events: 200, batch: 25, warmup: 50 }
+  : { events: 1000, batch: 25, warmup: 100 };
 const HSM: HsmBenchPlan = { durationMs: QUICK ? 300 : 1000, inFlight: 16 };
 const LEVELS = runs(3, 15);
 
@@ -164,13 +171,26 @@ async function main(): Promise<void> {
     }
   }
 
+  let rateLimits: RateLimitBench | undefined;
+  if (!SKIP.has('ratelimits')) {
+    progress('rate-limit stores: one hit in memory, the database, Redis');
+    rateLimits = await measureRateLimitStores(runs(200, 2000), QUICK ? 1000 : 5000);
+  }
+  if (!SKIP.has('webhooks')) {
+    results.webhooks = [];
+    for (const database of databaseKinds()) {
+      progress(`webhook delivery on ${database}`);
+      results.webhooks.push(await measureWebhookDelivery(database, WEBHOOKS));
+    }
+  }
+
   let hsm: Awaited<ReturnType<typeof measureHsmSigning>>;
   if (!SKIP.has('hsm')) {
     progress('HSM signing (SoftHSM2 through Pkcs11KeyStore)');
     hsm = await measureHsmSigning(HSM);
   }
 
-  const rows = [...resultRows(results), ...(hsm ? hsmRows(hsm, HSM) : [])];
+  const rows = [...resultRows(results), ...rateLimitRows(rateLimits), ...(hsm ? hsmRows(hsm, HSM) : [])];
   process.stdout.write(`${renderMarkdownTable(rows, machine)}\n`);
   const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000;
   // A reduced run says so in the file, so nobody compares it with a full one unawares.
@@ -178,7 +198,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   writeFileSync(
     RESULTS_FILE,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, hsm }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, rateLimits, hsm }, null, 2)}\n`,
   );
   progress(`done in ${elapsedSeconds.toFixed(0)} s; wrote ${RESULTS_FILE}`);
 }

@@ -384,6 +384,23 @@ export const ERROR_CATALOGUE = {
     status: 400,
     meaning: 'Some input is invalid; `errors` lists every problem with its path.',
   },
+  WEBHOOK_DISABLED: {
+    status: 409,
+    meaning: 'The webhook is disabled; enable it before sending it a test or a replay.',
+  },
+  WEBHOOK_LIMIT_REACHED: { status: 409, meaning: 'The organisation has as many webhooks as it may have.' },
+  WEBHOOK_MESSAGE_NOT_FOUND: { status: 404, meaning: 'No message with that id was sent to this webhook.' },
+  WEBHOOK_NOT_FOUND: { status: 404, meaning: 'No webhook with that id in this organisation.' },
+  WEBHOOK_URL_INVALID: {
+    status: 422,
+    meaning: 'A webhook URL must be an absolute http or https URL without user name or password.',
+  },
+  WEBHOOK_URL_REFUSED: {
+    status: 422,
+    meaning:
+      'The webhook URL leads to an address webhooks are not sent to (loopback, private, link-local, metadata).',
+  },
+  WEBHOOK_URL_UNRESOLVABLE: { status: 422, meaning: "The webhook URL's host name does not resolve." },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

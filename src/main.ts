@@ -11,7 +11,7 @@ import { migrate } from './db/migrate.ts';
 import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { recoverStalledSeals, sealEnvelope } from './envelopes/sealing.ts';
 import { sweepIdempotencyKeys } from './http/idempotencyKeys.ts';
-import { sweepRateLimitCounters } from './http/rateLimits.ts';
+import { openRateLimitStore, type RateLimitStore, sweepRateLimitCounters } from './http/rateLimitStores.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
 import { startJobQueue } from './jobs/queue.ts';
 import { createMailTransport } from './notify/mailer.ts';
@@ -27,6 +27,7 @@ import { openPkcs11KeyStore } from './pki/pkcs11KeyStore.ts';
 import { loadSealingIdentityFromPkcs12 } from './pki/pkcs12.ts';
 import { createPlatformPki, type PlatformPki } from './pki/services.ts';
 import type { Platform } from './platform.ts';
+import { startWebhooks } from './webhooks/start.ts';
 import { createPdfWorkPool, type PdfWork } from './workers/pdfWorkPool.ts';
 
 /**
@@ -125,7 +126,13 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
   const db = await openConfiguredDatabase(config, options.pgliteTemplate);
   let pdfWork: PdfWork | undefined;
   let stalledSeals: NodeJS.Timeout | undefined;
+  let rateLimits: RateLimitStore | undefined;
   const outbound = createOutboundClient(config.outbound);
+  // Webhook endpoints: their own switch for private networks; link-local (metadata) never.
+  const webhookOutbound = createOutboundClient({
+    allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+    refuseLinkLocal: true,
+  });
   try {
     const applied = await migrate(db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
@@ -136,6 +143,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       log.error({ err: error }, 'job queue error'),
     );
     pdfWork = createPdfWorkPool(config.pdfWork);
+    rateLimits = await openRateLimitStore(config, db, log);
     const platform: Platform = {
       config,
       db,
@@ -147,6 +155,8 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       pki,
       pdfWork,
       outbound,
+      rateLimits,
+      webhookOutbound,
       log,
     };
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
@@ -171,6 +181,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       await eraseExpiredSmsBodies(db);
     });
     await queue.schedule('outbox.sweep', '* * * * *');
+    const stopWebhookMessages = await startWebhooks(platform);
 
     // Every instance looks for seals whose process died; the lease makes that safe (sealing.ts).
     stalledSeals = setInterval(() => {
@@ -184,7 +195,10 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     if (options.bootstrap !== false) await bootstrapFirstOrganization(db, config.dataDir, process.stdout);
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
-    log.info({ url, database: db.kind, mail: platform.mail.kind }, 'Signet is listening');
+    log.info(
+      { url, database: db.kind, mail: platform.mail.kind, rateLimits: platform.rateLimits.kind },
+      'Signet is listening',
+    );
 
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -192,10 +206,13 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
         clearInterval(stalledSeals);
         await app.close(); // stops accepting requests, finishes in-flight ones
         await queue.stop(); // lets running jobs finish
+        stopWebhookMessages();
         await platform.pdfWork.close();
         platform.mail.close();
         await pki.keyStore.close();
         await outbound.close();
+        await platform.rateLimits.close();
+        await webhookOutbound.close();
         await db.close();
       })();
       return closing;
@@ -205,6 +222,8 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     clearInterval(stalledSeals);
     await pdfWork?.close().catch(() => undefined);
     await outbound.close().catch(() => undefined);
+    await rateLimits?.close().catch(() => undefined);
+    await webhookOutbound.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

@@ -3,6 +3,7 @@ import type { BlobStore } from './blobs/blobStore.ts';
 import type { SealedSecrets } from './blobs/sealedSecrets.ts';
 import type { Config } from './config/config.ts';
 import type { Database } from './db/database.ts';
+import type { RateLimitStore } from './http/rateLimitStores.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { MailTransport } from './notify/mailer.ts';
 import type { SmsTransport } from './notify/smsTransport.ts';
@@ -24,5 +25,12 @@ export interface Platform {
   pdfWork: PdfWork;
   /** Every request to another server goes through it (src/outbound/). */
   outbound: OutboundClient;
+  /** Where rate limits are counted: Redis, the database or memory (http/rateLimitStores.ts). */
+  rateLimits: RateLimitStore;
+  /**
+   * Webhook deliveries' own client (src/webhooks/): public addresses only unless
+   * WEBHOOKS_ALLOW_PRIVATE_NETWORKS, link-local and metadata addresses never.
+   */
+  webhookOutbound: OutboundClient;
   log: FastifyBaseLogger;
 }

@@ -32,6 +32,37 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('limits 600 API requests a minute per key and 1200 per address on public routes, counting in Redis only when REDIS_URL is set', () => {
+    const defaults = loadConfig({});
+    assert.deepEqual(defaults.rateLimits, { apiPerMinute: 600, publicPerMinute: 1200 });
+    assert.equal(defaults.redis, undefined);
+    const configured = loadConfig({
+      REDIS_URL: 'rediss://:s3cret@redis.internal:6380/2',
+      REDIS_KEY_PREFIX: 'acme:',
+      RATE_LIMIT_API_PER_MINUTE: '6000',
+      RATE_LIMIT_PUBLIC_PER_MINUTE: '300',
+    });
+    assert.deepEqual(configured.redis, { url: 'rediss://:s3cret@redis.internal:6380/2', keyPrefix: 'acme:' });
+    assert.deepEqual(configured.rateLimits, { apiPerMinute: 6000, publicPerMinute: 300 });
+    assert.equal(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redis?.keyPrefix, 'signet:');
+  });
+
+  it('refuses a REDIS_URL that is not redis:// or rediss://, and limits that are not positive whole numbers, without echoing the URL', () => {
+    try {
+      loadConfig({
+        REDIS_URL: 'http://:s3cret@redis.internal',
+        RATE_LIMIT_API_PER_MINUTE: '0',
+        RATE_LIMIT_PUBLIC_PER_MINUTE: '1.5',
+      });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      const vars = error.problems.map((p) => p.split(':')[0]).sort();
+      assert.deepEqual(vars, ['RATE_LIMIT_API_PER_MINUTE', 'RATE_LIMIT_PUBLIC_PER_MINUTE', 'REDIS_URL']);
+      assert.ok(!error.message.includes('s3cret'));
+    }
+  });
+
   it('requires a master key in production', () => {
     assert.throws(
       () => loadConfig({ NODE_ENV: 'production' }),
@@ -154,6 +185,24 @@ describe('configuration from the environment', () => {
     assert.throws(
       () => loadConfig({ OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'maybe' }),
       /OUTBOUND_ALLOW_PRIVATE_NETWORKS/,
+    );
+  });
+
+  it('keeps webhook endpoints on public addresses unless WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true, apart from OUTBOUND_*', () => {
+    assert.deepEqual(loadConfig({}).webhooks, { allowPrivateNetworks: false });
+    assert.deepEqual(loadConfig({ OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true' }).webhooks, {
+      allowPrivateNetworks: false,
+    });
+    assert.deepEqual(loadConfig({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' }).webhooks, {
+      allowPrivateNetworks: true,
+    });
+    assert.equal(
+      loadConfig({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' }).outbound.allowPrivateNetworks,
+      false,
+    );
+    assert.throws(
+      () => loadConfig({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'sometimes' }),
+      /WEBHOOKS_ALLOW_PRIVATE_NETWORKS/,
     );
   });
 });

@@ -106,6 +106,17 @@ const envSchema = z.object({
         }),
     )
     .optional(),
+  // Rate limits (src/http/rateLimits.ts): counted in Redis when REDIS_URL is set, so every
+  // instance shares one count; otherwise in PostgreSQL, or in memory on PGlite (one process).
+  REDIS_URL: urlFromEnv(['redis:', 'rediss:']).optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('signet:'),
+  // 600 a minute per key: far above polling and syncing (reads take ms), while envelope creation
+  // at that rate (~100 ms each) keeps a 2-core server about busy; see the README.
+  RATE_LIMIT_API_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  RATE_LIMIT_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
+  // Webhook endpoints an organisation registers may be on loopback, private or unique-local
+  // networks (a receiver beside Signet); link-local and cloud metadata addresses never.
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -159,8 +170,17 @@ export interface Config {
    * (also `loopback`, `linklocal`, `uniquelocal`), or the number of proxy hops in front.
    */
   trustProxy: false | number | string[];
+  /** Redis, when REDIS_URL is set: where rate limits are counted. The URL may hold a password: never logged. */
+  redis: { url: string; keyPrefix: string } | undefined;
+  /**
+   * Requests a minute per API key or staff session on the authenticated API, and per client
+   * address on public routes (besides each public route's own, tighter rules).
+   */
+  rateLimits: { apiPerMinute: number; publicPerMinute: number };
   /** Where requests for a tenant may go besides public addresses (src/outbound/). */
   outbound: { allowPrivateNetworks: boolean; allowedNetworks: string[] };
+  /** Where webhook endpoints may be besides public addresses (src/webhooks/). */
+  webhooks: { allowPrivateNetworks: boolean };
   logLevel: string;
   /** Worker threads for heavy PDF work, and what one job may cost. */
   pdfWork: {
@@ -243,10 +263,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     trustProxy: e.TRUST_PROXY,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
+    rateLimits: {
+      apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE,
+      publicPerMinute: e.RATE_LIMIT_PUBLIC_PER_MINUTE,
+    },
     outbound: {
       allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
       allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS ?? [],
     },
+    webhooks: { allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
     logLevel: e.LOG_LEVEL,
     pdfWork: pdfWorkOf(e),
   };

@@ -13,6 +13,11 @@ export interface Sql {
    * commits (never, if it rolls back), or at once outside a transaction.
    */
   afterCommit(callback: () => void): void;
+  /**
+   * The database this runs on: the same object for the database and each of its transactions,
+   * so a module can keep what belongs to one database (evidence/auditLog.ts: its subscribers).
+   */
+  readonly database: Database;
 }
 
 export interface Database extends Sql {
@@ -44,6 +49,9 @@ async function openPostgres(url: string): Promise<Database> {
   pool.on('error', () => undefined);
   const runOn = (client: pg.Pool | pg.PoolClient, afterCommit: Sql['afterCommit'] = runNow): Sql => ({
     afterCommit,
+    get database() {
+      return database;
+    },
     async query<Row>(text: string, params: unknown[] = []) {
       const result = await client.query(text, params);
       return result.rows as Row[];
@@ -56,9 +64,15 @@ async function openPostgres(url: string): Promise<Database> {
     },
   });
   await pool.query('select 1');
-  return {
+  const direct = runOn(pool);
+  const database: Database = {
     kind: 'postgres',
-    ...runOn(pool),
+    query: direct.query,
+    exec: direct.exec,
+    afterCommit: direct.afterCommit,
+    get database() {
+      return database;
+    },
     async transaction(work) {
       const client = await pool.connect();
       const callbacks: (() => void)[] = [];
@@ -79,6 +93,7 @@ async function openPostgres(url: string): Promise<Database> {
       await pool.end();
     },
   };
+  return database;
 }
 
 export class DataDirectoryBusyError extends Error {
@@ -108,6 +123,9 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
   }
   const runOn = (client: Pick<PGlite, 'query' | 'exec'>, afterCommit: Sql['afterCommit'] = runNow): Sql => ({
     afterCommit,
+    get database() {
+      return database;
+    },
     async query<Row>(text: string, params: unknown[] = []) {
       const result = await client.query<Row>(text, params);
       return result.rows;
@@ -117,9 +135,15 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
       return (results.at(-1)?.rows ?? []) as Record<string, unknown>[];
     },
   });
-  return {
+  const direct = runOn(db);
+  const database: Database = {
     kind: 'pglite',
-    ...runOn(db),
+    query: direct.query,
+    exec: direct.exec,
+    afterCommit: direct.afterCommit,
+    get database() {
+      return database;
+    },
     async transaction(work) {
       const callbacks: (() => void)[] = [];
       const value = await db.transaction((tx) => work(runOn(tx, (callback) => callbacks.push(callback))));
@@ -132,6 +156,7 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
       releaseLock();
     },
   };
+  return database;
 }
 
 /**

@@ -86,7 +86,11 @@ export async function envelopeRoutes(fastify: FastifyInstance, platform: Platfor
         body: {
           content: {
             'application/json': { schema: jsonEnvelopeInput },
-            'multipart/form-data': { schema: documentedOnly(multipartEnvelopeForm) },
+            'multipart/form-data': {
+              schema: documentedOnly(multipartEnvelopeForm, {
+                envelope: { contentType: 'application/json' },
+              }),
+            },
           },
         },
         response: { 201: envelopeView, ...errorAnswers },

@@ -36,12 +36,17 @@ export const documentInput = z.strictObject({
   content: z.base64(),
 });
 
-export const envelopeInput = z.strictObject({
-  title: z.string().trim().min(1).max(500),
-  message: z.string().max(10_000).default(''),
-  recipients: z.array(recipientInput).min(1).max(100),
-  fields: z.array(fieldInput).max(2000).default([]),
-});
+export const envelopeInput = z
+  .strictObject({
+    title: z.string().trim().min(1).max(500),
+    message: z.string().max(10_000).default(''),
+    recipients: z.array(recipientInput).min(1).max(100),
+    fields: z.array(fieldInput).max(2000).default([]),
+  })
+  .meta({
+    id: 'EnvelopeDraft',
+    description: 'An envelope without its documents: the multipart `envelope` part',
+  });
 export type EnvelopeInput = z.infer<typeof envelopeInput>;
 
 export const jsonEnvelopeInput = envelopeInput.extend({
@@ -185,10 +190,10 @@ export const recipientParams = z.strictObject({ id: z.string(), recipientId: z.s
 
 /** The multipart form of POST /api/v1/envelopes, for the document only (the handler reads it as a stream). */
 export const multipartEnvelopeForm = z.strictObject({
-  envelope: z
-    .string()
-    .describe(
-      'The envelope JSON (title, message, recipients, fields) as a text field, a JSON part (`application/json`) or a file part',
-    ),
-  documents: z.array(z.string().meta({ format: 'binary' })).describe('PDF files, in order; any part name'),
+  envelope: envelopeInput.describe(
+    'The envelope JSON as a text field, a JSON part (`application/json`) or a file part',
+  ),
+  file: z
+    .array(z.custom<Uint8Array>().meta({ type: 'string', format: 'binary' }))
+    .describe('PDF files, in order (any part name but `envelope`)'),
 });

@@ -19,6 +19,26 @@ export interface AuditActor {
 export const SYSTEM_ACTOR: AuditActor = { actor: 'system' };
 
 /**
+ * Told of every event appended to a database's chains, inside the transaction that makes the
+ * change, after the event is stored: what follows from a transition (a webhook message and its
+ * delivery job) commits or rolls back with it. The composition root subscribes (webhooks:
+ * src/webhooks/events.ts); evidence/ knows nothing of who listens.
+ */
+export type AuditSubscriber = (tx: Sql, event: ChainedAuditEvent, organizationId: string) => Promise<void>;
+
+const subscribers = new WeakMap<Database, AuditSubscriber[]>();
+
+/** Subscribes to the events appended on `db`; returns the unsubscribe. */
+export function subscribeToAuditEvents(db: Database, subscriber: AuditSubscriber): () => void {
+  subscribers.set(db, [...(subscribers.get(db) ?? []), subscriber]);
+  return () =>
+    subscribers.set(
+      db,
+      (subscribers.get(db) ?? []).filter((other) => other !== subscriber),
+    );
+}
+
+/**
  * Appends one event to an envelope's chain. Must run inside the transaction that makes the
  * change it records; the row lock on the envelope serialises concurrent appends.
  */
@@ -61,7 +81,11 @@ export async function appendAuditEvent(
     ],
   );
   await recordAuditHead(tx, envelopeId, content.seq, hash);
-  return { ...content, prevHash, hash };
+  const event: ChainedAuditEvent = { ...content, prevHash, hash };
+  for (const subscriber of subscribers.get(tx.database) ?? []) {
+    await subscriber(tx, event, head.organization_id);
+  }
+  return event;
 }
 
 interface AuditRow {

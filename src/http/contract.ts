@@ -76,24 +76,24 @@ export function binaryAnswer(contentType: string, description: string) {
 /** An HTML page for a browser (signing page, outcome pages). */
 export const htmlAnswer = (description: string) => binaryAnswer('text/html', description);
 
-/** A redirect; the body is empty and the target is in `Location`. */
-export const redirectAnswer = (description: string) => ({
-  description,
-  headers: { location: { schema: { type: 'string' } } },
-  content: {},
-});
+/** A redirect: no body, the target in `Location`. */
+export const redirectAnswer = (description: string) => z.null().describe(`${description} (see Location)`);
 
 /** `{ id }` in a path, as a UUID. Another organisation's id and a malformed one are both 404s. */
 export const uuid = () => z.string().describe('UUID');
 
-const documentationOnly = new WeakSet<object>();
+const documentationOnly = new WeakMap<object, Record<string, { contentType: string }>>();
 
 /**
  * Marks a schema that documents a body Fastify does not parse (multipart, streamed by the
- * handler, which validates the parts itself), so it appears in OpenAPI but is not applied.
+ * handler, which validates the parts itself), so it appears in OpenAPI but is not applied;
+ * `encoding` says which multipart parts are JSON (OpenAPI's Encoding Object).
  */
-export function documentedOnly<Schema extends z.ZodType>(schema: Schema): Schema {
-  documentationOnly.add(schema);
+export function documentedOnly<Schema extends z.ZodType>(
+  schema: Schema,
+  encoding: Record<string, { contentType: string }> = {},
+): Schema {
+  documentationOnly.set(schema, encoding);
   return schema;
 }
 
@@ -189,14 +189,59 @@ export async function registerContract(app: FastifyInstance, info: { version: st
       },
     },
     transform: documentTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) =>
+      withoutUnusedComponents(jsonSchemaTransformObject(document) as OpenApiDocument) as ReturnType<
+        typeof jsonSchemaTransformObject
+      >,
   });
   await app.register(swaggerUi, {
     routePrefix: '/api/docs',
-    staticCSP: true,
-    uiConfig: { url: '/api/v1/openapi.json', deepLinking: true },
+    uiConfig: { url: '/api/v1/openapi.json', deepLinking: true, validatorUrl: null },
+    // Everything the page loads comes from this server (the package's own files): no CDN, no
+    // validator badge fetched from swagger.io, never framed.
+    staticCSP:
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+/**
+ * zod-to-OpenAPI registers every named schema twice, as read (input) and as written (output);
+ * only the ones an operation reaches are kept, so the SDK does not carry `EnvelopeInput` twins
+ * of answers nobody sends.
+ */
+interface OpenApiDocument {
+  components?: { schemas?: Record<string, unknown> };
+}
+
+function withoutUnusedComponents(document: OpenApiDocument): OpenApiDocument {
+  const schemas = document.components?.schemas;
+  if (!schemas) return document;
+  const used = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === '$ref' && typeof inner === 'string' && inner.startsWith('#/components/schemas/')) {
+        const name = inner.slice('#/components/schemas/'.length);
+        if (!used.has(name)) {
+          used.add(name);
+          visit(schemas[name]);
+        }
+      } else visit(inner);
+    }
+  };
+  visit({ ...document, components: { ...document.components, schemas: {} } });
+  return {
+    ...document,
+    components: {
+      ...document.components,
+      schemas: Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name))),
+    },
+  };
 }
 
 const zodTransform = createJsonSchemaTransform({
@@ -223,7 +268,15 @@ function documentTransform(input: Parameters<typeof zodTransform>[0]) {
       content: Object.fromEntries(
         Object.entries(body.content).map(([mediaType, { schema: part }]) => [
           mediaType,
-          { schema: z.toJSONSchema(part, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) },
+          {
+            // Through the same transform as every other schema, so named parts become component $refs.
+            schema: (
+              zodTransform({ ...input, schema: { body: part } } as typeof input).schema as { body: unknown }
+            ).body,
+            ...(Object.keys(documentationOnly.get(part) ?? {}).length > 0
+              ? { encoding: documentationOnly.get(part) }
+              : {}),
+          },
         ]),
       ),
     };

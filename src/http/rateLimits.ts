@@ -1,21 +1,31 @@
 import { createHash } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { Database, Sql } from '../db/database.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Config } from '../config/config.ts';
 import { SignetError } from '../errors.ts';
+import {
+  type PolicyLimit,
+  rateLimitField,
+  rateLimitPolicyField,
+  type ServiceLimit,
+} from './rateLimitFields.ts';
+import type { RateLimitStore, WindowCount } from './rateLimitStores.ts';
 
 /*
- * Rate limits counted in the database (SPEC §L: they must hold across instances and under
- * parallel requests). @fastify/rate-limit does the HTTP side (key generation, windows,
- * headers); its pluggable store is this one, where each hit is one atomic upsert, so twenty
- * parallel requests are twenty hits on every instance, never a lost update.
+ * Rate limits (SPEC §L: they must hold across instances and under parallel requests), counted
+ * in the store the configuration chooses (rateLimitStores.ts: Redis, the database or memory).
  *
- * A route may be limited by several keys at once — per client IP, and per recipient (the
- * signing link) or per account — each its own named rule with its own count.
+ * Every request is limited once by who is asking — per API key or staff session on the
+ * authenticated API ("api", RATE_LIMIT_API_PER_MINUTE), per client address on every other
+ * route ("public", RATE_LIMIT_PUBLIC_PER_MINUTE) — and public routes add tighter rules of
+ * their own (`rateLimited`): per address, per signing link, per account. Each rule is a named
+ * policy with its own count, and every answer says where each stands (rateLimitFields.ts):
+ *   RateLimit-Policy: "public";q=1200;w=60, "verify-ip";q=30;w=60
+ *   RateLimit: "public";r=1187;t=42, "verify-ip";r=29;t=42
+ * Over a limit: 429 RATE_LIMITED with Retry-After, the seconds until that window ends.
  */
 
 export interface RateRule {
-  /** Names the counter (with the key). */
+  /** Names the counter (with the key) and the policy in the response fields. */
   name: string;
   /** What the 429 says there were too many of, e.g. "sign-in attempts from this address". */
   what: string;
@@ -25,79 +35,107 @@ export interface RateRule {
   key: (request: FastifyRequest) => string | undefined;
 }
 
-interface StoreResult {
-  current: number;
-  ttl: number;
-}
-
-/** What the plugin hands a store's `child`: a rule's options merged into the route's. */
-interface RuleOptions {
-  namespace?: string;
-}
-
-/** Registers the limiter once for the whole app, counting in `db`. */
-export async function registerRateLimits(app: FastifyInstance, db: Database): Promise<void> {
-  class DatabaseStore {
-    readonly #namespace: string;
-    constructor(options: RuleOptions = {}) {
-      this.#namespace = options.namespace ?? 'global';
-    }
-    incr(key: string, callback: (error: Error | null, result?: StoreResult) => void, timeWindowMs: number) {
-      countHit(db, `${this.#namespace}:${key}`, timeWindowMs).then(
-        (result) => callback(null, result),
-        (error: Error) => callback(error),
-      );
-    }
-    child(options: object) {
-      return new DatabaseStore(options as RuleOptions);
-    }
+declare module 'fastify' {
+  interface FastifyInstance {
+    rateLimitStore: RateLimitStore;
   }
-  await app.register(rateLimit, { global: false, store: DatabaseStore });
-}
-
-/** One hit on `key` in a fixed window of `windowMs`: the window's count so far, and its time left. */
-export async function countHit(sql: Sql, key: string, windowMs: number): Promise<StoreResult> {
-  const [row] = await sql.query<{ hits: number; ttl_ms: number }>(
-    `insert into rate_limit_counters as c (key, window_started_at, hits) values ($1, now(), 1)
-     on conflict (key) do update set
-       window_started_at = case when c.window_started_at <= now() - make_interval(secs => $2::float8)
-                                then now() else c.window_started_at end,
-       hits = case when c.window_started_at <= now() - make_interval(secs => $2::float8)
-                   then 1 else c.hits + 1 end
-     returning hits,
-       greatest(0, extract(epoch from (window_started_at + make_interval(secs => $2::float8) - now())) * 1000)::float8 as ttl_ms`,
-    [key, windowMs / 1000],
-  );
-  return { current: Number(row?.hits ?? 1), ttl: Math.ceil(Number(row?.ttl_ms ?? windowMs)) };
-}
-
-/** Deletes counters whose window ended long ago (the longest rule is an hour). */
-export async function sweepRateLimitCounters(sql: Sql): Promise<void> {
-  await sql.query(`delete from rate_limit_counters where window_started_at < now() - interval '1 day'`);
+  interface FastifyContextConfig {
+    /** `false`: not limited at all — health checks, which a load balancer must always reach. */
+    rateLimit?: false;
+  }
 }
 
 /**
- * A preHandler that applies every rule in turn and answers 429 (with Retry-After) at the first
- * one exceeded. Needs `registerRateLimits` on an ancestor of `app`.
+ * Registers the limits every request gets, counted in `store`: per API key or session on
+ * authenticated routes (after authentication: in preParsing, so before the body is read, and
+ * whichever order the onRequest hooks were added in), per client address on all others.
+ */
+export function registerRateLimits(
+  app: FastifyInstance,
+  store: RateLimitStore,
+  limits: Config['rateLimits'],
+): void {
+  app.decorate('rateLimitStore', store);
+  const perAddress = perClientIp('public', 'requests', limits.publicPerMinute);
+  const perCaller = perPrincipal('api', 'API requests', limits.apiPerMinute);
+  app.addHook('onRequest', async (request, reply) => {
+    const config = request.routeOptions.config;
+    if (config?.rateLimit === false || config?.scope) return;
+    await enforce(store, request, reply, [perAddress]);
+  });
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (request.principal && request.routeOptions.config?.rateLimit !== false) {
+      await enforce(store, request, reply, [perCaller]);
+    }
+    return payload;
+  });
+}
+
+/**
+ * A hook that applies every rule in turn and answers 429 (with Retry-After) at the first one
+ * exceeded. Needs `registerRateLimits` on an ancestor of `app`.
  */
 export function rateLimited(app: FastifyInstance, ...rules: RateRule[]): preHandlerAsyncHookHandler {
-  const limiters = rules.map((rule) => ({
-    rule,
-    check: app.createRateLimit({
-      max: rule.max,
-      timeWindow: rule.perSeconds * 1000,
-      keyGenerator: (request: FastifyRequest) => rule.key(request) ?? '',
-      namespace: rule.name,
-    } as Parameters<FastifyInstance['createRateLimit']>[0]),
-  }));
-  return async (request, reply) => {
-    for (const { rule, check } of limiters) {
-      if (rule.key(request) === undefined) continue;
-      const result = await check(request);
-      if (result.isAllowed || !result.isExceeded) continue;
-      reply.header('retry-after', String(result.ttlInSeconds));
-      throw new SignetError('RATE_LIMITED', `Too many ${rule.what}; try again in ${result.ttlInSeconds} s.`);
-    }
+  return async (request, reply) => enforce(app.rateLimitStore, request, reply, rules);
+}
+
+/** The policies applied to a request so far, for its response fields. */
+interface Applied {
+  policy: PolicyLimit;
+  /** Undefined when the store could not count (failing open): the policy is named, not its state. */
+  state: ServiceLimit | undefined;
+}
+const appliedTo = new WeakMap<FastifyRequest, Applied[]>();
+
+async function enforce(
+  store: RateLimitStore,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  rules: readonly RateRule[],
+): Promise<void> {
+  for (const rule of rules) {
+    const key = rule.key(request);
+    if (key === undefined) continue;
+    const window = await store.hit(`${rule.name}:${key}`, rule.perSeconds * 1000);
+    report(request, reply, rule, window);
+    if (window === undefined || window.count <= rule.max) continue;
+    // draft-ietf-httpapi-ratelimit-headers §6: Retry-After no earlier than the window's end.
+    const retryAfter = Math.max(1, Math.ceil(window.resetMs / 1000));
+    reply.header('retry-after', String(retryAfter));
+    throw new SignetError('RATE_LIMITED', `Too many ${rule.what}; try again in ${retryAfter} s.`);
+  }
+}
+
+/** Adds the rule's policy and state to the request's RateLimit-Policy and RateLimit fields. */
+function report(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  rule: RateRule,
+  window: WindowCount | undefined,
+): void {
+  const applied = appliedTo.get(request) ?? [];
+  appliedTo.set(request, applied);
+  applied.push({
+    policy: { name: rule.name, quota: rule.max, windowSeconds: rule.perSeconds },
+    state: window && {
+      name: rule.name,
+      remaining: rule.max - window.count,
+      resetSeconds: Math.ceil(window.resetMs / 1000),
+    },
+  });
+  reply.header('ratelimit-policy', rateLimitPolicyField(applied.map((entry) => entry.policy)));
+  const states = applied.flatMap((entry) => (entry.state ? [entry.state] : []));
+  if (states.length > 0) reply.header('ratelimit', rateLimitField(states));
+}
+
+/** Counted per API key or signed-in staff user (the principal authentication found). */
+export function perPrincipal(name: string, what: string, max: number, perSeconds = 60): RateRule {
+  return {
+    name,
+    what: `${what} for this API key or session`,
+    max,
+    perSeconds,
+    key: (request) => request.principal?.actor,
   };
 }
 

@@ -18,6 +18,7 @@ import { ssoRoutes } from '../orgs/ssoRoutes.ts';
 import { pkiRoutes } from '../pki/routes.ts';
 import type { Platform } from '../platform.ts';
 import { verifyRoutes } from '../verify/routes.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
 import { registerContract } from './contract.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -82,6 +83,13 @@ function forbidFraming(reply: FastifyReply): void {
   reply.header('x-frame-options', 'DENY');
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route this app registered: method, URL and whether OpenAPI hides it. */
+    registeredRoutes: { method: string; url: string; hidden: boolean }[];
+  }
+}
+
 /** Assembles the HTTP app from feature plugins; `app.inject()` drives it in tests with no network. */
 export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -97,6 +105,19 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     // problem+json like every other error.
     frameworkErrors: (error, _request, reply) =>
       sendProblem(reply, new SignetError('URL_INVALID', `The request URL cannot be used: ${error.message}`)),
+  });
+  // Every route as registered, for the contract test (each must be in the OpenAPI document).
+  const routes: { method: string; url: string; hidden: boolean }[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD' && route.exposeHeadRoute !== false) continue;
+      routes.push({
+        method,
+        url: route.url,
+        hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide),
+      });
+    }
   });
   const servedOverTls = platform.config.publicUrl.startsWith('https:');
   app.addHook('onSend', async (request, reply) => {
@@ -115,7 +136,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await registerContract(app, { version: SIGNET_VERSION, publicUrl: platform.config.publicUrl });
   registerApiKeyAuth(app, platform.db);
   registerIdempotency(app, { db: platform.db, secrets: platform.secrets });
-  await registerRateLimits(app, platform.db);
+  registerRateLimits(app, platform.rateLimits, platform.config.rateLimits);
   await app.register(async (scope) => healthRoutes(scope, platform));
   await app.register(async (scope) => pkiRoutes(scope, platform));
   await app.register(async (scope) => envelopeRoutes(scope, platform));
@@ -128,6 +149,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => samlRoutes(scope, platform));
   await app.register(async (scope) => verifyRoutes(scope, platform));
   await app.register(async (scope) => outboxRoutes(scope, platform));
+  await app.register(async (scope) => webhookRoutes(scope, platform));
   await app.register(signingPageRoutes);
   return app;
 }

@@ -2,7 +2,7 @@ import PgBoss from 'pg-boss';
 import type { Database, Sql } from '../db/database.ts';
 
 /**
- * Durable background jobs in PostgreSQL through pg-boss (SPEC §J): mail and sealing.
+ * Durable background jobs in PostgreSQL through pg-boss (SPEC §J): mail, sealing, webhooks.
  * On PGlite pg-boss runs through its `db` adapter over the same embedded database, so both
  * modes share one queue implementation. Jobs are enqueued inside the transaction that causes
  * them (pg-boss `send` with a transaction-bound `db`), so a rolled-back change never leaves a
@@ -14,7 +14,9 @@ export type JobName =
   | 'envelope.seal'
   | 'envelope.expire'
   | 'maintenance.sweep'
-  | 'outbox.sweep';
+  | 'outbox.sweep'
+  | 'webhook.deliver'
+  | 'webhook.sweep';
 
 /** Retries after the first attempt, unless a job says otherwise. */
 export const DEFAULT_RETRY_LIMIT = 8;
@@ -22,6 +24,8 @@ export const DEFAULT_RETRY_LIMIT = 8;
 export interface JobOptions {
   retryLimit?: number;
   retryDelaySeconds?: number;
+  /** Not before this many seconds after the enqueuing transaction's `now()` (webhook retries). */
+  startAfterSeconds?: number;
 }
 
 export interface JobQueue {
@@ -44,6 +48,8 @@ const QUEUES: JobName[] = [
   'envelope.expire',
   'maintenance.sweep',
   'outbox.sweep',
+  'webhook.deliver',
+  'webhook.sweep',
 ];
 
 function executorFor(sql: Sql) {
@@ -82,13 +88,15 @@ export async function startJobQueue(
         retryLimit: options.retryLimit ?? DEFAULT_RETRY_LIMIT,
         retryDelay: options.retryDelaySeconds ?? 5,
         retryBackoff: true,
+        ...(options.startAfterSeconds ? { startAfter: Math.ceil(options.startAfterSeconds) } : {}),
         db: executorFor(tx),
       });
-      tx.afterCommit(() => wake(name));
+      if (!options.startAfterSeconds) tx.afterCommit(() => wake(name));
     },
     async work(name, handler, options = {}) {
       const batchSize = options.concurrency ?? 1;
-      const id = await boss.work(name, { pollingIntervalSeconds: 0.5, batchSize }, async (jobs) => {
+      let id = '';
+      id = await boss.work(name, { pollingIntervalSeconds: 0.5, batchSize }, async (jobs) => {
         // Each job succeeds or fails on its own: a failed one is marked for retry here, and
         // pg-boss then completes only the jobs still active.
         await Promise.all(
@@ -98,6 +106,9 @@ export async function startJobQueue(
             ),
           ),
         );
+        // pg-boss sleeps out the polling interval after a batch; a full batch says more may be
+        // waiting (a backlog of webhook deliveries), so the worker fetches again at once.
+        if (jobs.length === batchSize && id) boss.notifyWorker(id);
       });
       workerIds.set(name, [...(workerIds.get(name) ?? []), id]);
     },

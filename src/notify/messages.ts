@@ -9,7 +9,8 @@ export type MailKind =
   | 'declined'
   | 'voided'
   | 'expired'
-  | 'one-time-code';
+  | 'one-time-code'
+  | 'webhook-disabled';
 
 export interface ComposedMail {
   kind: MailKind;
@@ -130,5 +131,18 @@ export function expiredMail(facts: EnvelopeFacts, to: string, pending: string[])
     `"${facts.title}" expired before everyone had acted.`,
     `Still waiting for: ${pending.join(', ') || 'nobody'}`,
     'Its signing links no longer work. Send a new envelope if it is still needed.',
+  ]);
+}
+
+/** To the organisation's owner: a webhook endpoint failed for days and stopped (src/webhooks/). */
+export function webhookDisabledMail(
+  to: string,
+  webhook: { organizationName: string; id: string; url: string; failingSince: Date },
+): ComposedMail {
+  // The URL without its query: some receivers put a token there.
+  const url = new URL(webhook.url);
+  return render('webhook-disabled', to, `Webhook disabled: ${url.host}`, [
+    `Every attempt to deliver ${webhook.organizationName}'s webhook events to ${url.origin}${url.pathname} has failed since ${webhook.failingSince.toISOString().slice(0, 16).replace('T', ' ')} UTC, so Signet has stopped sending to it.`,
+    `The failed attempts are in its delivery log (GET /api/v1/webhooks/${webhook.id}/deliveries). Once the receiver answers again, enable the webhook (PATCH /api/v1/webhooks/${webhook.id} with {"enabled": true}) and replay the messages it needs; nothing is sent to it for events while it is disabled.`,
   ]);
 }

@@ -17,6 +17,7 @@ const mailOutbox = z
       z.object({
         id: z.string(),
         kind: z.string(),
+        envelopeId: z.string().nullable().describe('The envelope the message is about, if any'),
         to: z.string(),
         subject: z.string(),
         state: z.string(),

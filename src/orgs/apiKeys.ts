@@ -5,7 +5,20 @@ import type { Sql } from '../db/database.ts';
  * API keys (SPEC §F): 256 random bits, shown once, stored as SHA-256 (a slow password hash
  * adds nothing for a secret this long), scoped, revocable, with a last-used time.
  */
-export const API_KEY_SCOPES = ['envelopes:read', 'envelopes:write', 'organization:admin'] as const;
+/*
+ * Webhooks have scopes of their own rather than riding on `organization:admin`, so an
+ * integration can manage the endpoints it listens on without being able to change identity
+ * providers or keys. They are not among the defaults: an endpoint goes on receiving every
+ * envelope of the organisation after the key that made it is revoked, so creating one is asked
+ * for by name. Keys and roles that administer the organisation hold both (migration 012).
+ */
+export const API_KEY_SCOPES = [
+  'envelopes:read',
+  'envelopes:write',
+  'organization:admin',
+  'webhooks:read',
+  'webhooks:write',
+] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /**

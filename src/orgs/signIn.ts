@@ -27,8 +27,8 @@ export const MIN_PASSWORD_LENGTH = 12;
 const TOTP_TOLERANCE_SECONDS = 30;
 
 const ROLE_SCOPES: Record<string, ApiKeyScope[]> = {
-  owner: ['envelopes:read', 'envelopes:write', 'organization:admin'],
-  admin: ['envelopes:read', 'envelopes:write', 'organization:admin'],
+  owner: ['envelopes:read', 'envelopes:write', 'organization:admin', 'webhooks:read', 'webhooks:write'],
+  admin: ['envelopes:read', 'envelopes:write', 'organization:admin', 'webhooks:read', 'webhooks:write'],
   sender: ['envelopes:read', 'envelopes:write'],
   viewer: ['envelopes:read'],
 };

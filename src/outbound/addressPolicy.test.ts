@@ -99,6 +99,19 @@ describe('address policy (isAddressAllowed)', () => {
     assert.equal(isAddressAllowed('8.8.8.8', rules), true, 'public addresses stay allowed');
   });
 
+  it('keeps link-local shut with private networks allowed when told to (webhooks)', () => {
+    const rules: AddressRules = { allowPrivateNetworks: true, allowedNetworks: [], refuseLinkLocal: true };
+    for (const address of ['169.254.1.1', '169.254.169.254', 'fe80::1', 'fe80::1%lo', '::ffff:169.254.0.1']) {
+      assert.equal(isAddressAllowed(address, rules), false, address);
+    }
+    for (const address of ['127.0.0.1', '::1', '10.1.2.3', '192.168.1.1', 'fd12:3456::1', '8.8.8.8']) {
+      assert.equal(isAddressAllowed(address, rules), true, address);
+    }
+    for (const address of ['fd00:ec2::254', '100.100.100.200']) {
+      assert.equal(isAddressAllowed(address, rules), false, `${address}: metadata`);
+    }
+  });
+
   it('reaches a metadata address only when an operator lists it', () => {
     const rules: AddressRules = { allowPrivateNetworks: true, allowedNetworks: networks('169.254.169.254') };
     assert.equal(isAddressAllowed('169.254.169.254', rules), true);

@@ -15,7 +15,8 @@ import ipaddr from 'ipaddr.js';
  *
  * An operator widens this in two ways: `allowPrivateNetworks` (loopback, private, CGNAT,
  * link-local and unique-local, but never a cloud metadata address) and `allowedNetworks`
- * (exact CIDRs, which win over everything, metadata addresses included).
+ * (exact CIDRs, which win over everything, metadata addresses included). `refuseLinkLocal`
+ * narrows the first: link-local stays shut even with private networks allowed (webhooks).
  */
 
 export interface AddressRules {
@@ -23,6 +24,11 @@ export interface AddressRules {
   allowPrivateNetworks: boolean;
   /** CIDRs reachable whatever they are (parsed by `parseNetwork`). */
   allowedNetworks: readonly Network[];
+  /**
+   * Link-local (169.254.0.0/16, fe80::/10) stays refused even with `allowPrivateNetworks`: the
+   * range of the cloud metadata services, whatever address a provider picks next in it.
+   */
+  refuseLinkLocal?: boolean;
 }
 
 export type Network = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -84,6 +90,7 @@ export function isAddressAllowed(text: string, rules: AddressRules): boolean {
   const { address } = classified;
   if (rules.allowedNetworks.some((network) => matches(address, network))) return true;
   if (classified.kind === 'public') return true;
+  if (rules.refuseLinkLocal && classified.range === 'linkLocal') return false;
   return rules.allowPrivateNetworks && PRIVATE_RANGES.has(classified.range) && !classified.metadata;
 }
 

@@ -240,6 +240,75 @@ describe('outbound requests (createOutboundClient)', () => {
     assert.equal(answer.headers.get('location'), '/loop');
   });
 
+  it('keeps the first maxBytes of a longer body when told to truncate, and closes the connection', async () => {
+    const long = await startPeer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(10_000));
+    });
+    try {
+      const answer = await client.request({
+        url: `${long.base}/`,
+        policy: 'tenant',
+        maxBytes: 1000,
+        timeoutMs: 5000,
+        overflow: 'truncate',
+      });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.truncated, true);
+      assert.equal(Buffer.from(answer.body).toString(), 'x'.repeat(1000));
+      const short = await client.request({
+        url: `${peer.base}/hello`,
+        policy: 'tenant',
+        maxBytes: 1000,
+        timeoutMs: 5000,
+        overflow: 'truncate',
+      });
+      assert.equal(short.truncated, false);
+      await assert.rejects(
+        client.request({ url: `${long.base}/`, policy: 'tenant', maxBytes: 1000, timeoutMs: 5000 }),
+        rejectsWith('OUTBOUND_TOO_LARGE'),
+      );
+    } finally {
+      await long.close();
+    }
+  });
+
+  it('checks a URL without connecting: its form and every address of its host', async () => {
+    const before = other.seen.length;
+    await client.checkUrl(`${peer.base}/hello`, 'tenant');
+    await assert.rejects(
+      client.checkUrl(`${other.base}/`, 'tenant'),
+      rejectsWith('OUTBOUND_ADDRESS_REFUSED'),
+    );
+    await client.checkUrl(`${other.base}/`, 'operator');
+    await assert.rejects(client.checkUrl('ftp://127.0.0.1/', 'tenant'), rejectsWith('OUTBOUND_URL_INVALID'));
+    const named = createOutboundClient({
+      allowedNetworks: ['127.0.0.1/32'],
+      resolve: async (hostname) =>
+        hostname === 'mixed.example.test'
+          ? [
+              { address: '127.0.0.1', family: 4 },
+              { address: '127.0.0.2', family: 4 },
+            ]
+          : hostname === 'nowhere.invalid'
+            ? []
+            : [{ address: '127.0.0.1', family: 4 }],
+    });
+    try {
+      await named.checkUrl('http://fine.example.test/', 'tenant');
+      await assert.rejects(
+        named.checkUrl('http://mixed.example.test/', 'tenant'),
+        rejectsWith('OUTBOUND_ADDRESS_REFUSED'),
+      );
+      await assert.rejects(
+        named.checkUrl('http://nowhere.invalid/', 'tenant'),
+        rejectsWith('OUTBOUND_UNREACHABLE'),
+      );
+    } finally {
+      await named.close();
+    }
+    assert.equal(other.seen.length, before, 'nothing was fetched');
+  });
+
   it('refuses headers the client sets itself or that could split a request', async () => {
     const invalid: Record<string, string>[] = [
       { host: 'elsewhere' },

@@ -7,13 +7,14 @@ import { type AddressRules, isAddressAllowed, type Network, parseNetwork } from 
 
 /*
  * Every HTTP request Signet makes to another server goes through here: IdP metadata, OIDC
- * discovery, JWKS, token and UserInfo, TSA, OCSP and CRL fetches, the SMS provider (and
- * webhooks, when they come). The caller names whose URL it is:
+ * discovery, JWKS, token and UserInfo, TSA, OCSP and CRL fetches, the SMS provider, webhooks.
+ * The caller names whose URL it is:
  *
  * - `tenant`: a URL an organisation gave (IdP metadata, an OIDC issuer and everything its
- *   discovery names, the URLs inside a PDF sent for verification). Only public addresses are
- *   reachable unless the operator allows more (OUTBOUND_ALLOW_PRIVATE_NETWORKS,
- *   OUTBOUND_ALLOWED_NETWORKS; see addressPolicy.ts). The host is resolved once, every answer
+ *   discovery names, the URLs inside a PDF sent for verification, a webhook endpoint). Only
+ *   public addresses are reachable unless the operator allows more (OUTBOUND_ALLOW_PRIVATE_NETWORKS,
+ *   OUTBOUND_ALLOWED_NETWORKS; webhooks have a client of their own, WEBHOOKS_ALLOW_PRIVATE_NETWORKS;
+ *   see addressPolicy.ts). The host is resolved once, every answer
  *   checked, and the socket connects to exactly the checked answers — no second resolution
  *   that DNS rebinding could turn — and the connected socket's peer is checked again.
  * - `operator`: a URL from the environment (TSA_URLS, TWILIO_API_URL, the AIA/CRL/OCSP URLs of
@@ -41,6 +42,8 @@ export interface OutboundClientOptions {
   allowPrivateNetworks?: boolean;
   /** OUTBOUND_ALLOWED_NETWORKS: CIDRs tenant URLs may reach whatever they are. */
   allowedNetworks?: readonly string[];
+  /** Link-local stays refused for tenant URLs even with private networks allowed (webhooks). */
+  refuseLinkLocal?: boolean;
   /** The system resolver (getaddrinfo, as every program on the machine) unless given. */
   resolve?: Resolver;
 }
@@ -54,6 +57,11 @@ export interface OutboundRequest {
   body?: string | Uint8Array;
   /** The largest body accepted; a longer one is cut off while it streams in. */
   maxBytes: number;
+  /**
+   * What a longer body is: `refuse` (default) fails with OUTBOUND_TOO_LARGE; `truncate` keeps
+   * its first `maxBytes` as the answer (`truncated: true`) and closes the connection.
+   */
+  overflow?: 'refuse' | 'truncate';
   /** For the whole exchange, redirects included. */
   timeoutMs: number;
   /** Redirects followed (default 3). With 0 a redirect is an answer like any other. */
@@ -67,6 +75,8 @@ export interface OutboundResponse {
   status: number;
   headers: Headers;
   body: Uint8Array;
+  /** The body was longer than `maxBytes` and cut there (`overflow: 'truncate'`). */
+  truncated: boolean;
   /** The URL that answered, after redirects. */
   url: string;
 }
@@ -91,6 +101,11 @@ export interface OutboundFetchDefaults {
 
 export interface OutboundClient {
   request(request: OutboundRequest): Promise<OutboundResponse>;
+  /**
+   * Whether `url` could be fetched under `policy`, without connecting: its form, and every
+   * address its host resolves to. A request checks again when it connects (DNS may change).
+   */
+  checkUrl(url: string | URL, policy: OutboundPolicy): Promise<void>;
   /** A `fetch` over `request`: any status is an answer, `redirect: 'manual'` honoured. */
   fetch(defaults: OutboundFetchDefaults): OutboundFetch;
   close(): Promise<void>;
@@ -193,6 +208,7 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
   const rules: AddressRules = {
     allowPrivateNetworks: options.allowPrivateNetworks ?? false,
     allowedNetworks: (options.allowedNetworks ?? []).map(networkOf),
+    refuseLinkLocal: options.refuseLinkLocal ?? false,
   };
   const resolve = options.resolve ?? systemResolver;
   const allowedBy: Record<OutboundPolicy, (address: string) => boolean> = {
@@ -248,11 +264,12 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
           discard(answer);
           throw new OutboundError('OUTBOUND_HTTP_STATUS', { httpStatus: answer.statusCode });
         }
-        const bytes = await readCapped(answer, input.maxBytes);
+        const { bytes, truncated } = await readCapped(answer, input.maxBytes, input.overflow ?? 'refuse');
         return {
           status: answer.statusCode,
           headers: responseHeaders(answer.headers),
           body: bytes,
+          truncated,
           url: url.href,
         };
       }
@@ -291,8 +308,27 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
     };
   }
 
+  async function checkUrl(value: string | URL, policy: OutboundPolicy): Promise<void> {
+    const allowed = allowedBy[policy];
+    try {
+      const url = fetchableUrl(value, 'OUTBOUND_URL_INVALID');
+      refuseAddressLiteral(url, allowed);
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      if (isIP(host) !== 0) return;
+      const answers = await resolve(host);
+      if (answers.length === 0) throw new OutboundError('OUTBOUND_UNREACHABLE');
+      if (!answers.every((answer) => allowed(answer.address))) {
+        throw new OutboundError('OUTBOUND_ADDRESS_REFUSED');
+      }
+    } catch (error) {
+      if (error instanceof OutboundError) throw error;
+      throw new OutboundError('OUTBOUND_UNREACHABLE', { cause: error });
+    }
+  }
+
   return {
     request,
+    checkUrl,
     fetch: fetchOver,
     async close() {
       await Promise.all([agents.tenant.close(), agents.operator.close()]);
@@ -465,10 +501,17 @@ function responseHeaders(headers: IncomingHttpHeaders): Headers {
   return result;
 }
 
-/** The body, up to `maxBytes`: a longer one is cut off while it streams (and its socket closed). */
-async function readCapped(answer: Dispatcher.ResponseData, maxBytes: number): Promise<Uint8Array> {
+/**
+ * The body, up to `maxBytes`: a longer one is cut off while it streams (and its socket closed),
+ * then refused, or kept up to the cap when `overflow` is `truncate`.
+ */
+async function readCapped(
+  answer: Dispatcher.ResponseData,
+  maxBytes: number,
+  overflow: 'refuse' | 'truncate',
+): Promise<{ bytes: Uint8Array; truncated: boolean }> {
   const declared = Number(headerOf(answer.headers, 'content-length') || 0);
-  if (declared > maxBytes) {
+  if (declared > maxBytes && overflow === 'refuse') {
     discard(answer);
     throw new OutboundError('OUTBOUND_TOO_LARGE');
   }
@@ -476,14 +519,16 @@ async function readCapped(answer: Dispatcher.ResponseData, maxBytes: number): Pr
   let size = 0;
   for await (const chunk of answer.body) {
     const bytes = chunk as Buffer;
-    size += bytes.length;
-    if (size > maxBytes) {
+    if (size + bytes.length > maxBytes) {
       discard(answer);
-      throw new OutboundError('OUTBOUND_TOO_LARGE');
+      if (overflow === 'refuse') throw new OutboundError('OUTBOUND_TOO_LARGE');
+      chunks.push(bytes.subarray(0, maxBytes - size));
+      return { bytes: new Uint8Array(Buffer.concat(chunks, maxBytes)), truncated: true };
     }
+    size += bytes.length;
     chunks.push(bytes);
   }
-  return new Uint8Array(Buffer.concat(chunks, size));
+  return { bytes: new Uint8Array(Buffer.concat(chunks, size)), truncated: false };
 }
 
 /** Drops an answer's body unread (its socket is closed, not reused). */

@@ -9,7 +9,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
+import { registerContract } from '../http/contract.ts';
 import { handleError, handleNotFound } from '../http/problem.ts';
+import { memoryRateLimitStore } from '../http/rateLimitStores.ts';
 import { registerRateLimits } from '../http/rateLimits.ts';
 import { DEFAULT_PDF_LIMITS } from '../pdf/limits/pdfBudget.ts';
 import { sealPdf } from '../pdf/seal.ts';
@@ -63,7 +65,9 @@ describe('POST /api/v1/verify', () => {
     app.setErrorHandler(handleError);
     app.setNotFoundHandler(handleNotFound);
     await app.register(multipart);
-    await registerRateLimits(app, db);
+    // The route's zod schemas need the contract's compilers, as in the assembled server.
+    await registerContract(app, { version: 'test', publicUrl: 'http://127.0.0.1' });
+    registerRateLimits(app, memoryRateLimitStore(), { apiPerMinute: 600, publicPerMinute: 1200 });
     await app.register(async (scope) => verifyRoutes(scope, platform, { ratePerMinute: 8 }));
     await app.ready();
   });

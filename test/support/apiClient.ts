@@ -10,7 +10,7 @@ export interface ApiResponse<T = Record<string, unknown>> {
 
 export function apiClient(app: FastifyInstance, apiKey?: string) {
   const call = async <T = Record<string, unknown>>(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     payload?: unknown,
     headers: Record<string, string> = {},
@@ -32,6 +32,8 @@ export function apiClient(app: FastifyInstance, apiKey?: string) {
     get: <T = Record<string, unknown>>(url: string) => call<T>('GET', url),
     post: <T = Record<string, unknown>>(url: string, payload: unknown = {}) => call<T>('POST', url, payload),
     put: <T = Record<string, unknown>>(url: string, payload: unknown = {}) => call<T>('PUT', url, payload),
+    patch: <T = Record<string, unknown>>(url: string, payload: unknown = {}) =>
+      call<T>('PATCH', url, payload),
     delete: <T = Record<string, unknown>>(url: string) => call<T>('DELETE', url),
   };
 }

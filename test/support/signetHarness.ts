@@ -95,7 +95,8 @@ export async function startTestSignet(
   publicHost = '127.0.0.1',
 ): Promise<TestSignet> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signet-test-'));
-  const postgres = kind === 'postgres' ? await createPostgresDatabase() : undefined;
+  // A DATABASE_URL in `env` is another instance's database, shared rather than created (and dropped).
+  const postgres = kind === 'postgres' && !env.DATABASE_URL ? await createPostgresDatabase() : undefined;
   const port = await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -105,6 +106,9 @@ export async function startTestSignet(
     PUBLIC_URL: `http://${publicHost}:${port}`,
     DATABASE_URL: postgres?.url,
     LOG_LEVEL: 'silent',
+    // Suites poll the API every 100 ms while a seal runs, for as long as a loaded CI machine
+    // takes: the per-key limit is not what they test. test/security/rateLimits.test.ts sets its own.
+    RATE_LIMIT_API_PER_MINUTE: '100000',
     ...env,
   });
   const signet = await startSignet(config, {
@@ -115,7 +119,7 @@ export async function startTestSignet(
   return {
     ...signet,
     dataDir,
-    databaseUrl: postgres?.url,
+    databaseUrl: postgres?.url ?? (kind === 'postgres' ? env.DATABASE_URL : undefined),
     async stop() {
       await signet.close();
       await postgres?.drop();
