@@ -275,6 +275,10 @@ export const ERROR_CATALOGUE = {
   PKCS12_INVALID: { status: 422, meaning: 'The PKCS#12 file cannot be read, or the password is wrong.' },
   RATE_LIMITED: { status: 429, meaning: 'Too many requests: wait as long as Retry-After says.' },
   RECIPIENT_ALREADY_COMPLETED: { status: 409, meaning: 'You have already completed this envelope.' },
+  RECIPIENT_ALREADY_INVITED: {
+    status: 409,
+    meaning: 'The recipient was invited already; a reminder sends them a fresh link.',
+  },
   RECIPIENT_CANNOT_SIGN: {
     status: 409,
     meaning: 'You receive a copy of this envelope; there is nothing to sign.',

@@ -18,7 +18,7 @@ import {
   saveFieldValues as saveFieldValueRows,
 } from '../envelopes/aggregate/store.ts';
 import { documentView, fieldView } from '../envelopes/records.ts';
-import { inviteRecipients } from '../envelopes/service.ts';
+import { moveRoutingOn } from '../envelopes/service.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
 import { allPassed, assertIdentityVerified, identityView, loadIdentityChecks } from '../identity/checks.ts';
@@ -229,7 +229,7 @@ export async function finishSigning(
     assertAllowed(session, { type: 'finish', recipientId: recipient.id });
     const own = (await loadFields(tx, envelope.id)).filter((f) => f.recipient_id === recipient.id);
     checkRequiredFields(own);
-    const effects = await recordFinish(tx, session, recipient.id, {
+    await recordFinish(tx, session, recipient.id, {
       signature: adoptedSignatureRecord(signature, pngSha256),
       automaticValues: automaticValues(own, recipient),
       client: who,
@@ -249,12 +249,7 @@ export async function finishSigning(
         evidence: c.evidence,
       })),
     });
-    // The routing moves on: the next group is invited, or the last recipient completed the envelope.
-    await inviteRecipients(platform, tx, session, effects);
-    if (effects.some((effect) => effect.kind === 'queueSeal')) {
-      await appendAuditEvent(tx, envelope.id, 'envelope.completed', { actor: 'system' }, {});
-      await platform.queue.enqueue(tx, 'envelope.seal', { envelopeId: envelope.id });
-    }
+    await moveRoutingOn(platform, tx, envelope.id);
   });
   return openSigningSessionQuietly(platform, token);
 }

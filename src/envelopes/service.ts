@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sha256Hex } from '../blobs/blobStore.ts';
 import type { Sql } from '../db/database.ts';
 import { type ErrorCode, type FieldProblem, pointer, SignetError } from '../errors.ts';
-import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
+import { type AuditActor, appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
 import { createIdentityChecks, publicMethod } from '../identity/checks.ts';
 import type { IdentityMethodInput } from '../identity/schema.ts';
 import { loadMailFacts } from '../notify/envelopeFacts.ts';
@@ -17,6 +17,7 @@ import { issueSigningToken } from './aggregate/signingTokens.ts';
 import type { EnvelopeStatus } from './aggregate/statuses.ts';
 import {
   type Aggregate,
+  advanceRouting,
   assertAllowed,
   deleteDraft as deleteDraftRows,
   insertEnvelope,
@@ -24,10 +25,10 @@ import {
   loadAggregate,
   loadEnvelope,
   loadFields,
+  markInvited,
   markSent,
   markVoided,
 } from './aggregate/store.ts';
-import type { Effect } from './aggregate/transitions.ts';
 import { envelopeSummaryView, envelopeView, expiryFromNow } from './records.ts';
 import type { EnvelopeInput } from './schema.ts';
 
@@ -310,44 +311,51 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
       })),
     );
   }
-  const effects = await markSent(tx, aggregate, expiresAt);
+  await markSent(tx, aggregate, expiresAt);
   await appendAuditEvent(tx, envelopeId, 'envelope.sent', sender.who, { expiresAt: expiresAt.toISOString() });
-  await inviteRecipients(
-    platform,
-    tx,
-    { ...aggregate, envelope: { ...envelope, expires_at: expiresAt } },
-    effects,
-  );
+  await moveRoutingOn(platform, tx, envelopeId);
 }
 
 /**
- * Invites the recipients a transition made due (SPEC §A routing): the store has marked them
- * invited; each gets a fresh signing link and an invitation mail, audited.
+ * Moves the routing on after a send or a finish (SPEC §A routing): invites the group that is now
+ * due, each recipient with a fresh signing link and an invitation mail; or, everyone who acts
+ * having completed, records the completed envelope and queues its seal.
  */
-export async function inviteRecipients(platform: Platform, tx: Sql, aggregate: Aggregate, effects: Effect[]) {
-  const due = effects.flatMap((effect) => (effect.kind === 'invite' ? effect.recipientIds : []));
-  if (due.length === 0) return;
+export async function moveRoutingOn(platform: Platform, tx: Sql, envelopeId: string): Promise<void> {
+  const { aggregate, effects } = await advanceRouting(tx, envelopeId);
+  for (const effect of effects) {
+    if (effect.kind === 'invite') await inviteRecipients(platform, tx, aggregate, effect.recipientIds);
+    if (effect.kind === 'queueSeal') {
+      await appendAuditEvent(tx, envelopeId, 'envelope.completed', SYSTEM_ACTOR, {});
+      await platform.queue.enqueue(tx, 'envelope.seal', { envelopeId });
+    }
+  }
+}
+
+async function inviteRecipients(platform: Platform, tx: Sql, aggregate: Aggregate, recipientIds: string[]) {
   const facts = await loadMailFacts(tx, aggregate.envelope);
-  for (const recipientId of due) {
+  for (const recipientId of recipientIds) {
     const recipient = aggregate.recipients.find((r) => r.id === recipientId)!;
-    await inviteRecipient(platform, tx, aggregate.envelope, recipient, facts, false);
+    await inviteRecipient(platform, tx, aggregate, recipient, facts, false);
   }
 }
 
 async function inviteRecipient(
   platform: Platform,
   tx: Sql,
-  envelope: EnvelopeRow,
+  aggregate: Aggregate,
   recipient: RecipientRow,
   facts: EnvelopeFacts,
   reminder: boolean,
 ) {
+  const { envelope } = aggregate;
   const token = await issueSigningToken(tx, {
     envelopeId: envelope.id,
     recipientId: recipient.id,
     purpose: 'email',
     expiresAt: envelope.expires_at ?? expiryFromNow(platform.config),
   });
+  if (!reminder) await markInvited(tx, aggregate, recipient.id);
   const mail = invitationMail(
     {
       ...facts,
@@ -406,7 +414,7 @@ export async function remindEnvelope(platform: Platform, sender: SenderContext, 
       (r) => r.role !== 'cc' && (r.status === 'sent' || r.status === 'delivered'),
     );
     for (const recipient of pending) {
-      await inviteRecipient(platform, tx, envelope, recipient, facts, true);
+      await inviteRecipient(platform, tx, aggregate, recipient, facts, true);
     }
     await appendAuditEvent(tx, envelopeId, 'envelope.reminded', sender.who, { recipients: pending.length });
     return { reminded: pending.map((r) => ({ id: r.id, email: r.email })) };

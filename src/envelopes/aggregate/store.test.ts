@@ -14,12 +14,14 @@ import { RowShapeError } from './rows.ts';
 import { issueSigningToken, resolveSigningToken } from './signingTokens.ts';
 import {
   type Aggregate,
+  advanceRouting,
   claimSeal,
   insertEnvelope,
   loadAggregate,
   loadEnvelopeById,
   loadFields,
   markExpired,
+  markInvited,
   markSent,
   markVoided,
   type NewEnvelope,
@@ -142,6 +144,17 @@ for (const kind of databaseKinds()) {
         work(tx, await loadAggregate(tx, await loadEnvelopeById(tx, envelopeId, { lock: true }))),
       );
 
+    /** Moves the routing on and invites whoever is due, as envelopes/service.ts#moveRoutingOn does. */
+    const route = (envelopeId: string) =>
+      db.transaction(async (tx) => {
+        const { aggregate, effects } = await advanceRouting(tx, envelopeId);
+        for (const effect of effects) {
+          if (effect.kind !== 'invite') continue;
+          for (const recipientId of effect.recipientIds) await markInvited(tx, aggregate, recipientId);
+        }
+        return effects;
+      });
+
     it('carries an envelope from draft to sealed, writing each state the transition decided', async () => {
       const draft = await created();
       const [ada, bob] = draft.recipients.map((r) => r.id) as [string, string];
@@ -158,8 +171,8 @@ for (const kind of databaseKinds()) {
       );
 
       const expiresAt = new Date(Date.now() + 86_400_000);
-      const sent = await change(draft.id, (tx, aggregate) => markSent(tx, aggregate, expiresAt));
-      assert.deepEqual(sent, [{ kind: 'invite', recipientIds: [ada] }]);
+      await change(draft.id, (tx, aggregate) => markSent(tx, aggregate, expiresAt));
+      assert.deepEqual(await route(draft.id), [{ kind: 'invite', recipientIds: [ada] }]);
       let now = await change(draft.id, async (_tx, aggregate) => aggregate);
       assert.equal(now.envelope.status, 'sent');
       assert.equal(now.envelope.expires_at?.getTime(), expiresAt.getTime());
@@ -189,14 +202,16 @@ for (const kind of databaseKinds()) {
       });
 
       const dateField = fields.find((f) => f.recipient_id === ada && f.type === 'dateSigned')!;
-      const adaDone = await change(draft.id, (tx, aggregate) =>
+      await change(draft.id, (tx, aggregate) =>
         recordFinish(tx, aggregate, ada, {
           signature: { kind: 'typed', text: 'Ada' },
           automaticValues: [{ field: dateField, value: '2026-12-01' }],
           client,
         }),
       );
-      assert.deepEqual(adaDone, [{ kind: 'invite', recipientIds: [bob] }]);
+      now = await change(draft.id, async (_tx, aggregate) => aggregate);
+      assert.equal(now.recipients[1]?.status, 'created', 'the routing moves on only when asked');
+      assert.deepEqual(await route(draft.id), [{ kind: 'invite', recipientIds: [bob] }]);
       now = await change(draft.id, async (_tx, aggregate) => aggregate);
       assert.equal(now.envelope.status, 'sent');
       assert.deepEqual(
@@ -211,14 +226,16 @@ for (const kind of databaseKinds()) {
       });
 
       await change(draft.id, (tx, aggregate) => recordConsent(tx, aggregate, bob, client));
-      const bobDone = await change(draft.id, (tx, aggregate) =>
+      await change(draft.id, (tx, aggregate) =>
         recordFinish(tx, aggregate, bob, {
           signature: { kind: 'drawn', pngSha256: 'b'.repeat(64) },
           automaticValues: [],
           client,
         }),
       );
-      assert.deepEqual(bobDone, [{ kind: 'queueSeal' }]);
+      now = await change(draft.id, async (_tx, aggregate) => aggregate);
+      assert.equal(now.envelope.status, 'sent', 'the last finish alone does not complete the envelope');
+      assert.deepEqual(await route(draft.id), [{ kind: 'queueSeal' }]);
       now = await change(draft.id, async (_tx, aggregate) => aggregate);
       assert.equal(now.envelope.status, 'completed');
       assert.equal(now.envelope.seal_state, 'pending');
@@ -332,6 +349,7 @@ for (const kind of databaseKinds()) {
     async function completed(): Promise<string> {
       const draft = await created();
       await change(draft.id, (tx, aggregate) => markSent(tx, aggregate, new Date(Date.now() + 86_400_000)));
+      await route(draft.id);
       for (const recipient of draft.recipients) {
         await change(draft.id, (tx, aggregate) => recordConsent(tx, aggregate, recipient.id, client));
         await change(draft.id, (tx, aggregate) =>
@@ -341,6 +359,7 @@ for (const kind of databaseKinds()) {
             client,
           }),
         );
+        await route(draft.id);
       }
       assert.equal((await loadEnvelopeById(db, draft.id)).status, 'completed');
       return draft.id;

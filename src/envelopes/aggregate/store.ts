@@ -192,20 +192,11 @@ const recipientOf = (state: EnvelopeState, recipientId: string) => {
 };
 
 /**
- * Writes what every transition may bring beyond its own columns: recipients it invited, and the
- * effects that touch only the aggregate's tables. Returns the effects for the caller, who
- * invites (links, mails, audit) and queues the seal.
+ * Carries out the effects that touch only the aggregate's tables; returns every effect, for the
+ * caller to do the rest (invite: links, mails, audit; queue the seal).
  */
 async function applyCommonEffects(tx: Sql, envelopeId: string, decided: Allowed): Promise<Effect[]> {
   for (const effect of decided.effects) {
-    if (effect.kind === 'invite') {
-      for (const recipientId of effect.recipientIds) {
-        await tx.query('update recipients set status = $2, invited_at = now() where id = $1', [
-          recipientId,
-          recipientOf(decided.state, recipientId).status,
-        ]);
-      }
-    }
     if (effect.kind === 'revokeSigningLinks') await revokeEnvelopeTokens(tx, envelopeId);
     if (effect.kind === 'deleteEnvelope') await tx.query('delete from envelopes where id = $1', [envelopeId]);
   }
@@ -332,15 +323,43 @@ export async function insertEnvelope(tx: Sql, draft: NewEnvelope): Promise<void>
 
 // The sender.
 
-/** Sends the envelope; returns the effects (the first routing group to invite). */
-export async function markSent(tx: Sql, aggregate: Aggregate, expiresAt: Date): Promise<Effect[]> {
+/** Sends the envelope; `advanceRouting` then names the first group to invite. */
+export async function markSent(tx: Sql, aggregate: Aggregate, expiresAt: Date): Promise<void> {
   const decided = decide(aggregate, { type: 'send', expiresAt });
   await tx.query('update envelopes set status = $2, sent_at = now(), expires_at = $3 where id = $1', [
     aggregate.envelope.id,
     decided.state.status,
     decided.state.expiresAt,
   ]);
-  return applyCommonEffects(tx, aggregate.envelope.id, decided);
+}
+
+/**
+ * Moves the routing on, on the envelope as it now stands (re-read under the caller's lock):
+ * completes it once everyone who acts has completed, or returns the group due for invitation.
+ */
+export async function advanceRouting(
+  tx: Sql,
+  envelopeId: string,
+): Promise<{ aggregate: Aggregate; effects: Effect[] }> {
+  const aggregate = await loadAggregate(tx, await loadEnvelopeById(tx, envelopeId, { lock: true }));
+  const decided = decide(aggregate, { type: 'advanceRouting' });
+  if (decided.state.status !== aggregate.envelope.status) {
+    await tx.query(
+      `update envelopes set status = $2, completed_at = now(), seal_state = $3, seal_requested_at = now()
+        where id = $1`,
+      [envelopeId, decided.state.status, decided.state.seal],
+    );
+  }
+  return { aggregate, effects: decided.effects };
+}
+
+/** Marks one recipient of the group that is due as invited. */
+export async function markInvited(tx: Sql, aggregate: Aggregate, recipientId: string): Promise<void> {
+  const decided = decide(aggregate, { type: 'invite', recipientId });
+  await tx.query('update recipients set status = $2, invited_at = now() where id = $1', [
+    recipientId,
+    recipientOf(decided.state, recipientId).status,
+  ]);
 }
 
 /** Voids the envelope and withdraws every signing link. */
@@ -421,17 +440,13 @@ export interface Completion {
   client: Client;
 }
 
-/**
- * The recipient finishes: their automatic fields are filled and they complete; the routing moves
- * on. Returns the effects: the next group to invite, or — the last recipient done, the envelope
- * completed — the seal to queue.
- */
+/** The recipient finishes: their automatic fields are filled and they complete (then `advanceRouting`). */
 export async function recordFinish(
   tx: Sql,
   aggregate: Aggregate,
   recipientId: string,
   completion: Completion,
-): Promise<Effect[]> {
+): Promise<void> {
   const decided = decide(aggregate, { type: 'finish', recipientId });
   for (const { field, value } of completion.automaticValues) {
     assertOwnField(field, recipientId);
@@ -454,14 +469,6 @@ export async function recordFinish(
       client.userAgent,
     ],
   );
-  if (decided.state.status !== aggregate.envelope.status) {
-    await tx.query(
-      `update envelopes set status = $2, completed_at = now(), seal_state = $3, seal_requested_at = now()
-        where id = $1`,
-      [aggregate.envelope.id, decided.state.status, decided.state.seal],
-    );
-  }
-  return applyCommonEffects(tx, aggregate.envelope.id, decided);
 }
 
 /** The recipient declines: the envelope ends for everyone. */

@@ -138,14 +138,20 @@ describe('the envelope state machine', () => {
       }
     }
 
-    it('sending sets the expiry and invites the first routing group only, never a cc', () => {
+    it('sending sets the expiry; the routing then names the first group only, never a cc', () => {
       const result = run(envelope('draft', recipients, { expiresAt: null }), { type: 'send', expiresAt });
       assert.ok(result.allowed);
       assert.equal(result.state.expiresAt, expiresAt);
       assert.deepEqual(outcome(result), {
         status: 'sent',
         seal: 'none',
-        recipients: { first: 'sent', second: 'created', copy: 'created' },
+        recipients: { first: 'created', second: 'created', copy: 'created' },
+        effects: [],
+      });
+      assert.deepEqual(outcome(run(result.state, { type: 'advanceRouting' })), {
+        status: 'sent',
+        seal: 'none',
+        recipients: { first: 'created', second: 'created', copy: 'created' },
         effects: [{ kind: 'invite', recipientIds: ['first'] }],
       });
     });
@@ -338,14 +344,22 @@ describe('the envelope state machine', () => {
     });
   });
 
-  describe('routing: what finishing leads to', () => {
+  describe('routing: what a finish leads to (advanceRouting), and invitations', () => {
+    const finishThenRoute = (state: EnvelopeState, recipientId: string) => {
+      const finished = run(state, { type: 'finish', recipientId });
+      assert.ok(finished.allowed);
+      assert.deepEqual(finished.effects, []);
+      assert.equal(finished.state.status, 'sent', 'a finish alone never completes the envelope');
+      return outcome(run(finished.state, { type: 'advanceRouting' }));
+    };
+
     it('waits for the rest of the group before inviting the next', () => {
       const state = envelope('sent', [
         recipient('a', 'delivered'),
         recipient('b', 'sent'),
         recipient('c', 'created', { routingOrder: 2 }),
       ]);
-      assert.deepEqual(outcome(run(state, { type: 'finish', recipientId: 'a' })), {
+      assert.deepEqual(finishThenRoute(state, 'a'), {
         status: 'sent',
         seal: 'none',
         recipients: { a: 'completed', b: 'sent', c: 'created' },
@@ -353,7 +367,7 @@ describe('the envelope state machine', () => {
       });
     });
 
-    it('invites the next group when the last of the current one finishes', () => {
+    it('names the next group when the last of the current one finishes', () => {
       const state = envelope('sent', [
         recipient('a', 'completed'),
         recipient('b', 'delivered'),
@@ -361,27 +375,76 @@ describe('the envelope state machine', () => {
         recipient('d', 'created', { routingOrder: 2, role: 'viewer' }),
         recipient('e', 'created', { routingOrder: 3 }),
       ]);
-      assert.deepEqual(outcome(run(state, { type: 'finish', recipientId: 'b' })), {
+      assert.deepEqual(finishThenRoute(state, 'b'), {
         status: 'sent',
         seal: 'none',
-        recipients: { a: 'completed', b: 'completed', c: 'sent', d: 'sent', e: 'created' },
+        recipients: { a: 'completed', b: 'completed', c: 'created', d: 'created', e: 'created' },
         effects: [{ kind: 'invite', recipientIds: ['c', 'd'] }],
       });
     });
 
-    it('completes the envelope and queues its seal when the last recipient who acts finishes', () => {
+    it('completes the envelope and queues its seal once the last recipient who acts has finished', () => {
       const state = envelope('sent', [
         recipient('a', 'completed'),
         recipient('b', 'delivered', { role: 'approver', routingOrder: 2 }),
         recipient('copy', 'created', { role: 'cc' }),
       ]);
-      assert.deepEqual(outcome(run(state, { type: 'finish', recipientId: 'b' })), {
+      assert.deepEqual(finishThenRoute(state, 'b'), {
         status: 'completed',
         seal: 'pending',
         recipients: { a: 'completed', b: 'completed', copy: 'created' },
         effects: [{ kind: 'queueSeal' }],
       });
     });
+
+    it('routes only an envelope in progress', () => {
+      for (const status of ENVELOPE_STATUSES.filter((s) => s !== 'sent')) {
+        const state = envelope(status, [recipient('a', 'completed')]);
+        assert.equal(outcome(run(state, { type: 'advanceRouting' })), 'ENVELOPE_NOT_IN_PROGRESS', status);
+      }
+    });
+
+    // A first group (a: created, due) and a second (b: created, not yet due), and a cc.
+    const table: [EnvelopeStatus, string, RecipientStatus, string][] = [
+      ['sent', 'a', 'created', 'sent'],
+      ['sent', 'b', 'created', 'RECIPIENT_NOT_YET_ACTIVE'],
+      ['sent', 'copy', 'created', 'RECIPIENT_CANNOT_SIGN'],
+      ['sent', 'nobody', 'created', 'RECIPIENT_NOT_FOUND'],
+      ...(['sent', 'delivered', 'completed', 'declined'] as const).map(
+        (status) =>
+          ['sent', 'a', status, 'RECIPIENT_ALREADY_INVITED'] as [
+            EnvelopeStatus,
+            string,
+            RecipientStatus,
+            string,
+          ],
+      ),
+      ...ENVELOPE_STATUSES.filter((s) => s !== 'sent').map(
+        (status) =>
+          [status, 'a', 'created', 'ENVELOPE_NOT_IN_PROGRESS'] as [
+            EnvelopeStatus,
+            string,
+            RecipientStatus,
+            string,
+          ],
+      ),
+    ];
+    for (const [status, who, whoStatus, expected] of table) {
+      it(`invite ${who} (${whoStatus}) on a ${status} envelope: ${expected}`, () => {
+        const state = envelope(status, [
+          recipient('a', who === 'a' ? whoStatus : 'created'),
+          recipient('b', 'created', { routingOrder: 2 }),
+          recipient('copy', 'created', { role: 'cc' }),
+        ]);
+        const result = run(state, { type: 'invite', recipientId: who });
+        if (!result.allowed) {
+          assert.equal(result.refusal.code, expected);
+          return;
+        }
+        assert.equal(result.state.recipients.find((r) => r.id === who)?.status, expected);
+        assert.deepEqual(result.effects, []);
+      });
+    }
   });
 
   describe('expiry (the envelope.expire tick)', () => {
@@ -565,6 +628,8 @@ describe('the envelope state machine', () => {
       fillFields: true,
       finish: true,
       decline: true,
+      advanceRouting: true,
+      invite: true,
       expire: true,
       claimSeal: true,
       renewSealLease: true,

@@ -8,12 +8,14 @@ import type { EnvelopeStatus, RecipientRole, RecipientStatus, SealState } from '
  * — the next state and the effects the store must carry out — or refused with a stable error
  * code and a human detail. `store.ts` persists what this decides; nothing else sets a status.
  *
- *   envelope   draft ──send──▶ sent ──last recipient finishes──▶ completed
+ *   envelope   draft ──send──▶ sent ──advanceRouting, everyone has acted──▶ completed
  *                │              ├──a recipient declines──▶ declined
  *              delete           ├──void──▶ voided   (a draft may be voided too)
  *                               └──expire (past expiresAt)──▶ expired
- *   recipient  created ──their routing group is due──▶ sent ──view──▶ delivered
+ *   recipient  created ──invite (their routing group is due)──▶ sent ──view──▶ delivered
  *              sent | delivered ──finish──▶ completed,  ──decline──▶ declined
+ *   routing    after send and after each finish, advanceRouting names the group due for
+ *              invitation, or — everyone who acts having completed — completes the envelope
  *   seal       none ──completion──▶ pending ──claim──▶ running ──sealed──▶ done
  *              running ──sealFailed──▶ failed ──claim (retry)──▶ running
  *              running, lease run out ──recoverStalledSeal──▶ pending;  claim takes it over too
@@ -61,7 +63,9 @@ export type EnvelopeEvent =
   | { type: 'fillFields'; recipientId: string }
   | { type: 'finish'; recipientId: string }
   | { type: 'decline'; recipientId: string }
-  // The system: the expiry tick and the seal job.
+  // The system: routing, the expiry tick and the seal job.
+  | { type: 'advanceRouting' }
+  | { type: 'invite'; recipientId: string }
   | { type: 'expire'; now: Date }
   | { type: 'claimSeal'; now: Date }
   | { type: 'renewSealLease'; now: Date }
@@ -127,6 +131,10 @@ export function transition(state: EnvelopeState, event: EnvelopeEvent): Transiti
       );
     case 'finish':
       return finish(state, event.recipientId);
+    case 'advanceRouting':
+      return advanceRouting(state);
+    case 'invite':
+      return invite(state, event.recipientId);
     case 'decline':
       return (
         signerMayAct(state, event.recipientId) ??
@@ -185,11 +193,9 @@ function senderAction(state: EnvelopeState, action: SenderAction): Transition | 
   return refuse(rule.code, `${rule.detail} (this one is ${state.status})`);
 }
 
-/** Sending invites the first routing group. */
+/** Sending opens the envelope; advanceRouting then names the first routing group to invite. */
 function send(state: EnvelopeState, expiresAt: Date): Transition {
-  const refused = senderAction(state, 'send');
-  if (refused) return refused;
-  return inviteDue({ ...state, status: 'sent', expiresAt }, []);
+  return senderAction(state, 'send') ?? allow({ ...state, status: 'sent', expiresAt });
 }
 
 function issueSigningUrl(state: EnvelopeState, recipientId: string): Transition {
@@ -254,10 +260,7 @@ function view(state: EnvelopeState, recipientId: string): Transition {
   );
 }
 
-/**
- * Finishing completes the recipient; the routing moves on to the next group, or — when every
- * recipient who acts has completed — the envelope completes and its seal is queued.
- */
+/** Finishing completes the recipient; advanceRouting then moves the routing on. */
 function finish(state: EnvelopeState, recipientId: string): Transition {
   const refused = signerMayAct(state, recipientId);
   if (refused) return refused;
@@ -268,23 +271,51 @@ function finish(state: EnvelopeState, recipientId: string): Transition {
   if (recipient.status === 'created') {
     return refuse('RECIPIENT_NOT_YET_ACTIVE', 'It is not your turn to sign yet.');
   }
-  const finished = withRecipient(state, recipientId, { status: 'completed' });
-  if (everyoneHasActed([...finished.recipients])) {
-    return allow({ ...finished, status: 'completed', seal: 'pending', sealLeaseUntil: null }, [
+  return allow(withRecipient(state, recipientId, { status: 'completed' }));
+}
+
+// Routing (SPEC §A, routing.ts): groups by routing order, each invited when the one before is done.
+
+/**
+ * The envelope completes, and its seal is queued, once every recipient who acts has completed;
+ * until then, the recipients of the current group not yet invited are due (often none).
+ */
+function advanceRouting(state: EnvelopeState): Transition {
+  if (state.status !== 'sent') {
+    return refuse(
+      'ENVELOPE_NOT_IN_PROGRESS',
+      `Only an envelope in progress is routed (this one is ${state.status})`,
+    );
+  }
+  if (everyoneHasActed([...state.recipients])) {
+    return allow({ ...state, status: 'completed', seal: 'pending', sealLeaseUntil: null }, [
       { kind: 'queueSeal' },
     ]);
   }
-  return inviteDue(finished, []);
+  const due = recipientsToInvite([...state.recipients]).map((r) => r.id);
+  return allow(state, due.length > 0 ? [{ kind: 'invite', recipientIds: due }] : []);
 }
 
-/** Marks the recipients whose routing group is now due as invited, with the effect that invites them. */
-function inviteDue(state: EnvelopeState, effects: Effect[]): Transition {
-  const due = recipientsToInvite([...state.recipients]).map((r) => r.id);
-  if (due.length === 0) return allow(state, effects);
-  const recipients = state.recipients.map((r) =>
-    due.includes(r.id) ? { ...r, status: 'sent' as const } : r,
-  );
-  return allow({ ...state, recipients }, [...effects, { kind: 'invite', recipientIds: due }]);
+/** A recipient of the group that is due is invited: created → sent. */
+function invite(state: EnvelopeState, recipientId: string): Transition {
+  if (state.status !== 'sent') {
+    return refuse(
+      'ENVELOPE_NOT_IN_PROGRESS',
+      `Only an envelope in progress invites (this one is ${state.status})`,
+    );
+  }
+  const recipient = findRecipient(state, recipientId);
+  if (!recipient) return refuse('RECIPIENT_NOT_FOUND', 'No such recipient on this envelope');
+  if (recipient.role === 'cc') {
+    return refuse('RECIPIENT_CANNOT_SIGN', 'A cc recipient only receives the completed copy');
+  }
+  if (recipient.status !== 'created') {
+    return refuse('RECIPIENT_ALREADY_INVITED', `This recipient was invited already (${recipient.status})`);
+  }
+  if (!recipientsToInvite([...state.recipients]).some((r) => r.id === recipientId)) {
+    return refuse('RECIPIENT_NOT_YET_ACTIVE', 'It is not this recipient’s turn in the routing order yet');
+  }
+  return allow(withRecipient(state, recipientId, { status: 'sent' }));
 }
 
 // The system.
