@@ -7,6 +7,7 @@ import type { SealingIdentity } from '../src/pki/signer.ts';
 import { databaseKinds, startTestSignet } from '../test/support/signetHarness.ts';
 import { measureCeilings } from './ceilings.ts';
 import { measureCompletionPipeline } from './completionPipeline.ts';
+import { type ContractBench, contractRows, measureContractOverhead } from './contractOverhead.ts';
 import { largeScanPdf, makeContractPdf, withEmptySignatureField } from './documents.ts';
 import { measureEnvelopeThroughput } from './envelopeThroughput.ts';
 import { type HsmBenchPlan, hsmRows, measureHsmSigning } from './hsm.ts';
@@ -40,7 +41,7 @@ import { measureWebhookDelivery, type WebhookDeliveryPlan } from './webhookDeliv
  * While developing, run it reduced (the machine is shared):
  *   BENCH_QUICK=1      a fifth of the runs;
  *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm, verify,
- *                      ratelimits, webhooks.
+ *                      ratelimits, webhooks, contract.
  */
 
 const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -176,6 +177,11 @@ async function main(): Promise<void> {
     progress('rate-limit stores: one hit in memory, the database, Redis');
     rateLimits = await measureRateLimitStores(runs(200, 2000), QUICK ? 1000 : 5000);
   }
+  let contract: ContractBench | undefined;
+  if (!SKIP.has('contract')) {
+    progress('the contract: route validation and answer serialization');
+    contract = await measureContractOverhead({ requests: QUICK ? 30 : 150, micro: QUICK ? 500 : 3000 });
+  }
   if (!SKIP.has('webhooks')) {
     results.webhooks = [];
     for (const database of databaseKinds()) {
@@ -190,7 +196,12 @@ async function main(): Promise<void> {
     hsm = await measureHsmSigning(HSM);
   }
 
-  const rows = [...resultRows(results), ...rateLimitRows(rateLimits), ...(hsm ? hsmRows(hsm, HSM) : [])];
+  const rows = [
+    ...resultRows(results),
+    ...contractRows(contract),
+    ...rateLimitRows(rateLimits),
+    ...(hsm ? hsmRows(hsm, HSM) : []),
+  ];
   process.stdout.write(`${renderMarkdownTable(rows, machine)}\n`);
   const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000;
   // A reduced run says so in the file, so nobody compares it with a full one unawares.
@@ -198,7 +209,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   writeFileSync(
     RESULTS_FILE,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, rateLimits, hsm }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, rateLimits, contract, hsm }, null, 2)}\n`,
   );
   progress(`done in ${elapsedSeconds.toFixed(0)} s; wrote ${RESULTS_FILE}`);
 }

@@ -51,6 +51,12 @@ export interface StartOptions {
    * DATA_DIR/first-start-credentials.txt (default true).
    */
   bootstrap?: boolean;
+  /**
+   * Whether to accept connections (default true). Without, the app is ready for `app.inject()`
+   * and `app.swagger()` and `url` is PUBLIC_URL: `npm run sdk:generate` reads the OpenAPI
+   * document so, taking no port.
+   */
+  listen?: boolean;
 }
 
 export function openConfiguredDatabase(config: Config, template?: Blob): Promise<Database> {
@@ -193,12 +199,16 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     stalledSeals.unref();
     const app = await buildHttpApp(platform, log);
     if (options.bootstrap !== false) await bootstrapFirstOrganization(db, config.dataDir, process.stdout);
-    const address = await app.listen({ port: config.port, host: config.host });
-    const url = address.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
-    log.info(
-      { url, database: db.kind, mail: platform.mail.kind, rateLimits: platform.rateLimits.kind },
-      'Signet is listening',
-    );
+    let url = config.publicUrl;
+    if (options.listen === false) await app.ready();
+    else {
+      const address = await app.listen({ port: config.port, host: config.host });
+      url = address.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
+      log.info(
+        { url, database: db.kind, mail: platform.mail.kind, rateLimits: platform.rateLimits.kind },
+        'Signet is listening',
+      );
+    }
 
     let closing: Promise<void> | undefined;
     const close = () => {

@@ -9,6 +9,14 @@ const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 export function parseAdoptedSignature(body: unknown): AdoptedSignature {
   const { signature } = parseInput(finishBody, body, 'SIGNATURE_INVALID');
+  if (!signature) {
+    throw new SignetError('VALIDATION_FAILED', 'A signer adopts a signature to finish', [
+      {
+        path: '/signature',
+        message: 'required for a signer: {"kind": "typed", "text"} or {"kind": "drawn", "png"}',
+      },
+    ]);
+  }
   if (signature.kind === 'typed') return signature;
   const png = Buffer.from(signature.png, 'base64');
   if (

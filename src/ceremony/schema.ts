@@ -21,16 +21,19 @@ export const fieldValuesBody = z.strictObject({
 const MAX_PNG_BYTES = 512 * 1024;
 
 export const finishBody = z.strictObject({
-  signature: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('typed'), text: z.string().trim().min(1).max(200) }),
-    z.strictObject({
-      kind: z.literal('drawn'),
-      png: z
-        .base64()
-        .max(Math.ceil((MAX_PNG_BYTES * 4) / 3) + 4)
-        .describe('A PNG image, base64, up to 512 KiB and 4000×4000 pixels'),
-    }),
-  ]),
+  signature: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('typed'), text: z.string().trim().min(1).max(200) }),
+      z.strictObject({
+        kind: z.literal('drawn'),
+        png: z
+          .base64()
+          .max(Math.ceil((MAX_PNG_BYTES * 4) / 3) + 4)
+          .describe('A PNG image, base64, up to 512 KiB and 4000×4000 pixels'),
+      }),
+    ])
+    .optional()
+    .describe('Required for a signer; approvers and viewers finish without one'),
 });
 
 export const declineBody = z.strictObject({ reason: z.string().trim().min(1).max(2000) });

@@ -6,6 +6,7 @@ import {
   jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
+  type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../errorCatalogue.ts';
@@ -175,8 +176,27 @@ export async function registerContract(app: FastifyInstance, info: { version: st
         version: info.version,
         description:
           'Send documents for signature, follow their progress and fetch the sealed result. ' +
-          'Errors are RFC 9457 problem+json with a stable `code` (see the error catalogue in the README).',
+          'Errors are RFC 9457 problem+json with a stable `code`: every code, its status and meaning are at `GET /api/v1/errors`. ' +
+          'POSTs take an `Idempotency-Key`; answers carry `RateLimit` and `RateLimit-Policy` headers.',
       },
+      // The order a reader needs them in: sending, signing, integrating, administering, then plumbing.
+      tags: [
+        { name: 'envelopes', description: 'Send documents for signature and follow them' },
+        { name: 'signing', description: 'What a recipient does through their signing link (no API key)' },
+        { name: 'webhooks', description: 'Signed notifications of every envelope and recipient change' },
+        { name: 'verify', description: 'Check any signed PDF' },
+        { name: 'organization', description: 'Organisation settings' },
+        {
+          name: 'identity-providers',
+          description: 'SAML and OpenID Connect providers for signer checks and staff sign-in',
+        },
+        { name: 'auth', description: 'Staff sign-in: sessions for the web app' },
+        { name: 'outbox', description: 'Mail and text messages sent for the organisation' },
+        { name: 'service', description: 'About the API itself' },
+        { name: 'pki', description: 'What Signet’s CA publishes for relying parties' },
+        { name: 'browser', description: 'Pages and redirects a browser visits' },
+        { name: 'operations', description: 'Health and readiness' },
+      ],
       servers: [{ url: info.publicUrl }],
       components: {
         securitySchemes: {
@@ -203,6 +223,22 @@ export async function registerContract(app: FastifyInstance, info: { version: st
       "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/v1/errors',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'The error catalogue: every code, its HTTP status and what it means',
+        response: {
+          200: z
+            .array(z.object({ code: z.string(), status: z.number().int(), meaning: z.string() }))
+            .meta({ id: 'ErrorCatalogue' }),
+          ...errorAnswers,
+        },
+      },
+    },
+    async () => Object.entries(ERROR_CATALOGUE).map(([code, entry]) => ({ code, ...entry })),
+  );
 }
 
 /**

@@ -104,7 +104,9 @@ for (const kind of databaseKinds()) {
         ['POST', `/api/v1/signing/${token}/consent`],
         ['POST', `/api/v1/signing/${token}/finish`],
       ] as const) {
-        const refused = method === 'GET' ? await signer().get(url) : await signer().post(url, {});
+        // A well-formed request (a malformed one is a 400 before anything else is looked at).
+        const body = url.endsWith('/finish') ? { signature: { kind: 'typed', text: 'Sam' } } : {};
+        const refused = method === 'GET' ? await signer().get(url) : await signer().post(url, body);
         assert.equal(refused.status, 403, url);
         assert.equal(refused.body.code, 'IDENTITY_REQUIRED');
       }

@@ -452,7 +452,7 @@ for (const kind of databaseKinds()) {
           clientId: 'x',
           clientSecret: 'y',
         });
-        assertProblem(answered, 'OIDC_DISCOVERY_FAILED');
+        assertProblem(answered, 'OIDC_DISCOVERY_REFUSED');
       }
       assert.equal(internal.connections, 0);
     });
