@@ -69,11 +69,11 @@ export const ERROR_CATALOGUE = {
     status: 409,
     meaning: 'The envelope is not completed, so it has no sealed document or certificate yet.',
   },
+  ENVELOPE_NOT_DRAFT: { status: 409, meaning: 'Only drafts can be deleted; void a sent envelope instead.' },
   ENVELOPE_NOT_DUE_TO_EXPIRE: {
     status: 409,
     meaning: 'The envelope cannot expire yet: its expiry time has not passed (the expiry job skips it).',
   },
-  ENVELOPE_NOT_DRAFT: { status: 409, meaning: 'Only drafts can be deleted; void a sent envelope instead.' },
   ENVELOPE_NOT_FOUND: { status: 404, meaning: 'No envelope with that id in this organisation.' },
   ENVELOPE_NOT_IN_PROGRESS: {
     status: 409,
