@@ -70,6 +70,10 @@ export const ERROR_CATALOGUE = {
     meaning: 'The envelope is not completed, so it has no sealed document or certificate yet.',
   },
   ENVELOPE_NOT_DRAFT: { status: 409, meaning: 'Only drafts can be deleted; void a sent envelope instead.' },
+  ENVELOPE_NOT_DUE_TO_EXPIRE: {
+    status: 409,
+    meaning: 'The envelope cannot expire yet: its expiry time has not passed (the expiry job skips it).',
+  },
   ENVELOPE_NOT_FOUND: { status: 404, meaning: 'No envelope with that id in this organisation.' },
   ENVELOPE_NOT_IN_PROGRESS: {
     status: 409,
@@ -271,6 +275,10 @@ export const ERROR_CATALOGUE = {
   PKCS12_INVALID: { status: 422, meaning: 'The PKCS#12 file cannot be read, or the password is wrong.' },
   RATE_LIMITED: { status: 429, meaning: 'Too many requests: wait as long as Retry-After says.' },
   RECIPIENT_ALREADY_COMPLETED: { status: 409, meaning: 'You have already completed this envelope.' },
+  RECIPIENT_ALREADY_INVITED: {
+    status: 409,
+    meaning: 'The recipient was invited already; a reminder sends them a fresh link.',
+  },
   RECIPIENT_CANNOT_SIGN: {
     status: 409,
     meaning: 'You receive a copy of this envelope; there is nothing to sign.',
@@ -310,6 +318,22 @@ export const ERROR_CATALOGUE = {
   },
   SAML_RELAY_STATE_INVALID: { status: 422, meaning: 'RelayState may be at most 80 bytes.' },
   SCOPE_UNKNOWN: { status: 400, meaning: 'An API key scope that does not exist was named.' },
+  SEAL_ALREADY_DONE: {
+    status: 409,
+    meaning: 'The envelope is already sealed, so this seal attempt has nothing to do.',
+  },
+  SEAL_LEASED: {
+    status: 409,
+    meaning: 'Another process holds a live lease on this envelope’s seal and is sealing it.',
+  },
+  SEAL_NOT_RUNNING: {
+    status: 409,
+    meaning: 'The envelope’s seal is not running, so it has no lease to renew and cannot fail.',
+  },
+  SEAL_NOT_STALLED: {
+    status: 409,
+    meaning: 'The envelope’s seal has not stalled (it is not running, or its lease is live).',
+  },
   SECOND_FACTOR_FAILED: { status: 401, meaning: 'That code is not right.' },
   SERVER_BUSY: {
     status: 503,

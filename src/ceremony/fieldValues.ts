@@ -1,4 +1,4 @@
-import type { FieldRow, FieldValue } from '../envelopes/records.ts';
+import type { FieldRow, FieldValue } from '../envelopes/aggregate/rows.ts';
 import { type ErrorCode, type FieldProblem, pointer, SignetError } from '../errors.ts';
 import { assertStorableText } from '../http/parseInput.ts';
 

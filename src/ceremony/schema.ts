@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { documentView, FIELD_TYPES } from '../envelopes/schema.ts';
+import {
+  ENVELOPE_STATUSES,
+  FIELD_TYPES,
+  RECIPIENT_ROLES,
+  RECIPIENT_STATUSES,
+} from '../envelopes/aggregate/statuses.ts';
+import { documentView } from '../envelopes/schema.ts';
 
 /** Requests and answers of the signer API (by link token, SPEC §B). */
 
@@ -49,7 +55,7 @@ export const signingSessionView = z
       id: z.string(),
       title: z.string(),
       message: z.string(),
-      status: z.enum(['draft', 'sent', 'completed', 'declined', 'voided', 'expired']),
+      status: z.enum(ENVELOPE_STATUSES),
       organizationName: z.string(),
       sealed: z.boolean(),
     }),
@@ -57,8 +63,8 @@ export const signingSessionView = z
       id: z.string(),
       name: z.string(),
       email: z.string(),
-      role: z.enum(['signer', 'approver', 'viewer', 'cc']),
-      status: z.enum(['created', 'sent', 'delivered', 'completed', 'declined']),
+      role: z.enum(RECIPIENT_ROLES),
+      status: z.enum(RECIPIENT_STATUSES),
       consentedAt: z.string().nullable(),
       completedAt: z.string().nullable(),
     }),

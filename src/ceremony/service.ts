@@ -1,32 +1,36 @@
 import type { Sql } from '../db/database.ts';
+import type { FieldRow, RecipientRow } from '../envelopes/aggregate/rows.ts';
 import {
-  documentView,
-  type EnvelopeRow,
-  type FieldRow,
-  fieldView,
+  assertMayAct,
+  openSession,
+  recipientActor,
+  type Session,
+} from '../envelopes/aggregate/signerSession.ts';
+import {
+  assertAllowed,
+  isAllowed,
   loadDocuments,
-  loadEnvelopeById,
   loadFields,
-  loadMailFacts,
-  loadRecipients,
-  type RecipientRow,
-  toRouted,
-} from '../envelopes/records.ts';
-import { everyoneHasActed } from '../envelopes/routing.ts';
-import { inviteCurrentRecipients } from '../envelopes/service.ts';
-import { assertOpenForSigning } from '../envelopes/state.ts';
+  recordConsent,
+  recordDecline,
+  recordFinish,
+  recordView,
+  saveFieldValues as saveFieldValueRows,
+} from '../envelopes/aggregate/store.ts';
+import { documentView, fieldView } from '../envelopes/records.ts';
+import { moveRoutingOn } from '../envelopes/service.ts';
 import { SignetError } from '../errors.ts';
-import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
+import { appendAuditEvent } from '../evidence/auditLog.ts';
 import { allPassed, assertIdentityVerified, identityView, loadIdentityChecks } from '../identity/checks.ts';
 import { passEmailPossession } from '../identity/emailPossession.ts';
 import { settleIdentityTimeouts } from '../identity/timeouts.ts';
+import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { declinedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import { findOrganization } from '../orgs/organizations.ts';
 import type { Platform } from '../platform.ts';
 import { type AdoptedSignature, parseAdoptedSignature } from './adoptedSignature.ts';
 import { checkRequiredFields, parseFieldValues } from './fieldValues.ts';
-import { resolveSigningToken } from './signingTokens.ts';
 
 /**
  * What a signer does through their link (SPEC §B): open, consent, fill fields, finish or
@@ -37,48 +41,6 @@ export const CONSENT_TEXT =
   'I agree to use electronic records and signatures, and I understand that my electronic signature ' +
   'is as legally binding as a handwritten one.';
 
-export interface Session {
-  envelope: EnvelopeRow;
-  recipient: RecipientRow;
-}
-
-export async function openSession(
-  sql: Sql,
-  token: string,
-  options: { lock?: boolean } = {},
-): Promise<Session> {
-  const resolved = await resolveSigningToken(sql, token);
-  const envelope = await loadEnvelopeById(sql, resolved.envelopeId, options);
-  const recipient = (await loadRecipients(sql, envelope.id)).find((r) => r.id === resolved.recipientId);
-  if (!recipient) throw new SignetError('SIGNING_LINK_INVALID', 'This signing link is not valid.');
-  return { envelope, recipient };
-}
-
-export const recipientActor = (
-  recipient: RecipientRow,
-  who: { ip: string; userAgent: string },
-): AuditActor => ({
-  actor: `recipient:${recipient.id}`,
-  ip: who.ip,
-  userAgent: who.userAgent,
-});
-
-export function assertMayAct({ envelope, recipient }: Session) {
-  assertOpenForSigning(envelope.status);
-  if (recipient.status === 'completed') {
-    throw new SignetError('RECIPIENT_ALREADY_COMPLETED', 'You have already completed this envelope.');
-  }
-  if (recipient.status === 'declined') {
-    throw new SignetError('RECIPIENT_DECLINED', 'You declined this envelope.');
-  }
-  if (recipient.role === 'cc') {
-    throw new SignetError(
-      'RECIPIENT_CANNOT_SIGN',
-      'You receive a copy of this envelope; there is nothing to sign.',
-    );
-  }
-}
-
 /** The signing session: opening it counts as a view (audited each time). */
 export async function openSigningSession(
   platform: Platform,
@@ -87,16 +49,9 @@ export async function openSigningSession(
 ) {
   const session = await platform.db.transaction(async (tx) => {
     const s = await openSession(tx, token, { lock: true });
-    if (
-      s.envelope.status === 'sent' &&
-      s.recipient.status !== 'completed' &&
-      s.recipient.status !== 'declined'
-    ) {
-      await tx.query(
-        `update recipients set status = case when status = 'sent' then 'delivered' else status end,
-                viewed_at = coalesce(viewed_at, now()), last_ip = $2, last_user_agent = $3 where id = $1`,
-        [s.recipient.id, who.ip, who.userAgent],
-      );
+    // A link opened after the envelope or the recipient is done shows its state; it is no view.
+    if (isAllowed(s, { type: 'view', recipientId: s.recipient.id })) {
+      await recordView(tx, s, s.recipient.id, who);
       await appendAuditEvent(tx, s.envelope.id, 'recipient.viewed', recipientActor(s.recipient, who), {
         recipientId: s.recipient.id,
       });
@@ -191,13 +146,10 @@ export async function readCompletedDocument(platform: Platform, token: string) {
 export async function giveConsent(platform: Platform, token: string, who: { ip: string; userAgent: string }) {
   await platform.db.transaction(async (tx) => {
     const session = await openSession(tx, token, { lock: true });
-    assertMayAct(session);
+    assertAllowed(session, { type: 'consent', recipientId: session.recipient.id });
     await requireVerifiedIdentity(tx, session, who);
     if (session.recipient.consented_at) return;
-    await tx.query(
-      'update recipients set consented_at = now(), last_ip = $2, last_user_agent = $3 where id = $1',
-      [session.recipient.id, who.ip, who.userAgent],
-    );
+    await recordConsent(tx, session, session.recipient.id, who);
     await appendAuditEvent(
       tx,
       session.envelope.id,
@@ -225,17 +177,14 @@ export async function saveFieldValues(
 ) {
   await platform.db.transaction(async (tx) => {
     const session = await openSession(tx, token, { lock: true });
-    assertMayAct(session);
+    assertAllowed(session, { type: 'fillFields', recipientId: session.recipient.id });
     await requireVerifiedIdentity(tx, session, who);
     const own = (await loadFields(tx, session.envelope.id)).filter(
       (f) => f.recipient_id === session.recipient.id,
     );
     const parsed = parseFieldValues(values, own);
+    await saveFieldValueRows(tx, session, session.recipient.id, parsed);
     for (const { field, value } of parsed) {
-      await tx.query(
-        'update fields set value = $2, filled_at = case when $3 then now() else null end where id = $1',
-        [field.id, JSON.stringify({ v: value }), value !== null],
-      );
       await appendAuditEvent(
         tx,
         session.envelope.id,
@@ -276,16 +225,15 @@ export async function finishSigning(
     assertMayAct(session);
     await requireVerifiedIdentity(tx, session, who);
     const { envelope, recipient } = session;
-    if (!recipient.consented_at) {
-      throw new SignetError('CONSENT_REQUIRED', 'Agree to sign electronically before finishing.');
-    }
-    if (recipient.status === 'created') {
-      throw new SignetError('RECIPIENT_NOT_YET_ACTIVE', 'It is not your turn to sign yet.');
-    }
+    // Consent and the recipient's turn, before the fields: the transition refuses them first.
+    assertAllowed(session, { type: 'finish', recipientId: recipient.id });
     const own = (await loadFields(tx, envelope.id)).filter((f) => f.recipient_id === recipient.id);
     checkRequiredFields(own);
-    await applyAutomaticValues(tx, own, recipient);
-    await recordCompletion(tx, recipient, signature, pngSha256, who);
+    await recordFinish(tx, session, recipient.id, {
+      signature: adoptedSignatureRecord(signature, pngSha256),
+      automaticValues: automaticValues(own, recipient),
+      client: who,
+    });
     const action =
       recipient.role === 'signer'
         ? 'recipient.signed'
@@ -301,7 +249,7 @@ export async function finishSigning(
         evidence: c.evidence,
       })),
     });
-    await advanceRouting(platform, tx, envelope);
+    await moveRoutingOn(platform, tx, envelope.id);
   });
   return openSigningSessionQuietly(platform, token);
 }
@@ -311,57 +259,24 @@ function describeSignature(signature: AdoptedSignature, pngSha256: string | null
 }
 
 /** Date signed, name and email fields are filled by the platform, never typed by the signer. */
-async function applyAutomaticValues(tx: Sql, fields: FieldRow[], recipient: RecipientRow) {
+function automaticValues(fields: FieldRow[], recipient: RecipientRow): { field: FieldRow; value: string }[] {
   const today = new Date().toISOString().slice(0, 10);
   const automatic: Partial<Record<FieldRow['type'], string>> = {
     dateSigned: today,
     name: recipient.name,
     email: recipient.email,
   };
-  for (const field of fields) {
+  return fields.flatMap((field) => {
     const value = automatic[field.type];
-    if (value === undefined) continue;
-    await tx.query('update fields set value = $2, filled_at = now() where id = $1', [
-      field.id,
-      JSON.stringify({ v: value }),
-    ]);
-  }
+    return value === undefined ? [] : [{ field, value }];
+  });
 }
 
-async function recordCompletion(
-  tx: Sql,
-  recipient: RecipientRow,
-  signature: AdoptedSignature | null,
-  pngSha256: string | null,
-  who: { ip: string; userAgent: string },
-) {
-  await tx.query(
-    `update recipients set status = 'completed', completed_at = now(), signature_kind = $2, signature_text = $3,
-            signature_png_sha256 = $4, last_ip = $5, last_user_agent = $6 where id = $1`,
-    [
-      recipient.id,
-      signature?.kind ?? null,
-      signature?.kind === 'typed' ? signature.text : null,
-      pngSha256,
-      who.ip,
-      who.userAgent,
-    ],
-  );
-}
-
-async function advanceRouting(platform: Platform, tx: Sql, envelope: EnvelopeRow) {
-  const recipients = await loadRecipients(tx, envelope.id);
-  if (!everyoneHasActed(recipients.map(toRouted))) {
-    await inviteCurrentRecipients(platform, tx, envelope);
-    return;
-  }
-  await tx.query(
-    `update envelopes set status = 'completed', completed_at = now(), seal_state = 'pending', seal_requested_at = now()
-      where id = $1`,
-    [envelope.id],
-  );
-  await appendAuditEvent(tx, envelope.id, 'envelope.completed', { actor: 'system' }, {});
-  await platform.queue.enqueue(tx, 'envelope.seal', { envelopeId: envelope.id });
+function adoptedSignatureRecord(signature: AdoptedSignature | null, pngSha256: string | null) {
+  if (!signature) return null;
+  if (signature.kind === 'typed') return signature;
+  if (!pngSha256) throw new Error('a drawn signature without its stored image');
+  return { kind: 'drawn' as const, pngSha256 };
 }
 
 export async function declineSigning(
@@ -372,28 +287,19 @@ export async function declineSigning(
 ) {
   await platform.db.transaction(async (tx) => {
     const session = await openSession(tx, token, { lock: true });
-    assertMayAct(session);
+    assertAllowed(session, { type: 'decline', recipientId: session.recipient.id });
     // Declining ends the envelope for everyone and mails the reason to them: only the person
     // the sender meant may do it, so their identity checks come first, as for signing.
     await requireVerifiedIdentity(tx, session, who);
     const { envelope, recipient } = session;
-    await tx.query(
-      `update recipients set status = 'declined', declined_at = now(), decline_reason = $2, last_ip = $3, last_user_agent = $4
-        where id = $1`,
-      [recipient.id, reason, who.ip, who.userAgent],
-    );
-    await tx.query(`update envelopes set status = 'declined', declined_at = now() where id = $1`, [
-      envelope.id,
-    ]);
+    await recordDecline(tx, session, recipient.id, reason, who);
     await appendAuditEvent(tx, envelope.id, 'recipient.declined', recipientActor(recipient, who), {
       recipientId: recipient.id,
       reason,
     });
     await appendAuditEvent(tx, envelope.id, 'envelope.declined', { actor: 'system' }, { by: recipient.id });
     const facts = await loadMailFacts(tx, envelope);
-    const others = (await loadRecipients(tx, envelope.id)).filter(
-      (r) => r.id !== recipient.id && r.invited_at !== null,
-    );
+    const others = session.recipients.filter((r) => r.id !== recipient.id && r.invited_at !== null);
     const notify = [envelope.sender_email, ...others.map((r) => r.email)].filter((address) => address !== '');
     for (const address of new Set(notify)) {
       await queueMail(

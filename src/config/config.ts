@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { TwilioConfig } from '../identity/sms.ts';
 import { formatNetwork, parseNetwork } from '../outbound/addressPolicy.ts';
 
 const booleanFromEnv = z
@@ -129,6 +128,16 @@ export interface Pkcs11Config {
   tokenLabel: string;
   /** User PIN. A secret: never logged, never part of an error message. */
   pin: string;
+}
+
+/** Twilio's Messages API for one-time codes by text message (SMS_PROVIDER=twilio). */
+export interface TwilioConfig {
+  accountSid: string;
+  authToken: string;
+  from: string;
+  /** https://api.twilio.com, or a compatible endpoint. */
+  apiUrl: string;
+  timeoutMs: number;
 }
 
 export interface Config {

@@ -1,9 +1,16 @@
-import { revokeEnvelopeTokens } from '../ceremony/signingTokens.ts';
 import { appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
+import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { expiredMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import type { Platform } from '../platform.ts';
-import { loadEnvelopeById, loadMailFacts, loadRecipients } from './records.ts';
+import {
+  databaseNow,
+  isAllowed,
+  loadAggregate,
+  loadEnvelopeById,
+  markExpired,
+  overdueEnvelopeIds,
+} from './aggregate/store.ts';
 
 /**
  * The `envelope.expire` job (every 5 minutes): envelopes still in progress past their expiry
@@ -11,23 +18,19 @@ import { loadEnvelopeById, loadMailFacts, loadRecipients } from './records.ts';
  * it expired.
  */
 export async function expireOverdueEnvelopes(platform: Platform): Promise<string[]> {
-  const overdue = await platform.db.query<{ id: string }>(
-    `select id from envelopes where status = 'sent' and expires_at < now() order by expires_at limit 500`,
-  );
+  const overdue = await overdueEnvelopeIds(platform.db, 500);
   const expired: string[] = [];
-  for (const { id } of overdue) {
+  for (const id of overdue) {
     const done = await platform.db.transaction(async (tx) => {
-      const envelope = await loadEnvelopeById(tx, id, { lock: true });
-      // Re-checked under the lock: the last signer may have finished a moment ago.
-      if (envelope.status !== 'sent' || !envelope.expires_at || new Date(envelope.expires_at) >= new Date())
-        return false;
-      await tx.query(`update envelopes set status = 'expired' where id = $1`, [id]);
-      await revokeEnvelopeTokens(tx, id);
-      const pending = (await loadRecipients(tx, id)).filter(
-        (r) => r.role !== 'cc' && r.status !== 'completed',
-      );
+      const aggregate = await loadAggregate(tx, await loadEnvelopeById(tx, id, { lock: true }));
+      const { envelope } = aggregate;
+      // Re-decided under the lock: the last signer may have finished a moment ago.
+      const now = await databaseNow(tx);
+      if (!isAllowed(aggregate, { type: 'expire', now }) || !envelope.expires_at) return false;
+      await markExpired(tx, aggregate, now);
+      const pending = aggregate.recipients.filter((r) => r.role !== 'cc' && r.status !== 'completed');
       await appendAuditEvent(tx, id, 'envelope.expired', SYSTEM_ACTOR, {
-        expiresAt: new Date(envelope.expires_at).toISOString(),
+        expiresAt: envelope.expires_at.toISOString(),
         pending: pending.map((r) => r.id),
       });
       if (envelope.sender_email) {

@@ -4,14 +4,15 @@ import { z } from 'zod';
 import { pointer, SignetError } from '../errors.ts';
 import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
 import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
-import { completionRecord } from '../evidence/completionRecord.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { binaryAnswer, documentedOnly, errorAnswers } from '../http/contract.ts';
 import { claimIdempotencyKey } from '../http/idempotency.ts';
 import { parseInput, withoutUnstorableText } from '../http/parseInput.ts';
 import { MultipartDigest } from '../http/requestFingerprint.ts';
 import type { Platform } from '../platform.ts';
-import { loadDocuments, loadEnvelope, pdfFileName } from './records.ts';
+import { loadDocuments, loadEnvelope } from './aggregate/store.ts';
+import { completionRecord } from './completionRecord.ts';
+import { pdfFileName } from './records.ts';
 import {
   auditView,
   documentParams,

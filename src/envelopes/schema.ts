@@ -1,23 +1,18 @@
 import { z } from 'zod';
 import { identityMethodsInput } from '../identity/schema.ts';
-import { ENVELOPE_STATUSES } from './state.ts';
+import {
+  ENVELOPE_STATUSES,
+  FIELD_TYPES,
+  RECIPIENT_ROLES,
+  RECIPIENT_STATUSES,
+  SEAL_STATES,
+} from './aggregate/statuses.ts';
 
 /** Request shapes of the envelope API: one source for parsing (and, later, OpenAPI). */
-export const FIELD_TYPES = [
-  'signature',
-  'initials',
-  'dateSigned',
-  'name',
-  'email',
-  'text',
-  'checkbox',
-] as const;
-export type FieldType = (typeof FIELD_TYPES)[number];
-
 export const recipientInput = z.strictObject({
   name: z.string().trim().min(1).max(200),
   email: z.email().max(254),
-  role: z.enum(['signer', 'approver', 'viewer', 'cc']).default('signer'),
+  role: z.enum(RECIPIENT_ROLES).default('signer'),
   routingOrder: z.number().int().min(1).max(1000).default(1),
   /** Identity checks the recipient must pass before seeing the documents (SPEC §E). */
   identity: identityMethodsInput.default([{ kind: 'email' }]),
@@ -89,9 +84,9 @@ export const recipientView = z
     id: z.string(),
     name: z.string(),
     email: z.string(),
-    role: z.enum(['signer', 'approver', 'viewer', 'cc']),
+    role: z.enum(RECIPIENT_ROLES),
     routingOrder: z.number().int(),
-    status: z.enum(['created', 'sent', 'delivered', 'completed', 'declined']),
+    status: z.enum(RECIPIENT_STATUSES),
     invitedAt: instant,
     viewedAt: instant,
     consentedAt: instant,
@@ -119,7 +114,7 @@ export const fieldView = z
 
 export const sealView = z
   .object({
-    state: z.enum(['none', 'pending', 'running', 'failed', 'done']),
+    state: z.enum(SEAL_STATES),
     attempts: z.number().int(),
     lastError: z.string().nullable(),
     sealedAt: instant,

@@ -1,27 +1,28 @@
 import { sha256Hex } from '../blobs/blobStore.ts';
-import { issueSigningToken } from '../ceremony/signingTokens.ts';
-import type { Sql } from '../db/database.ts';
 import { appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
 import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
-import { completionRecord } from '../evidence/completionRecord.ts';
+import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { completedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import { loadSignaturePolicy, type SignaturePolicy } from '../orgs/signaturePolicy.ts';
 import { locateComposedFields, type StampField, type StampValue } from '../pdf/compose.ts';
 import { type PadesSignature, signPades } from '../pdf/pades.ts';
 import type { Platform } from '../platform.ts';
+import type { EnvelopeRow, FieldRow, RecipientRow } from './aggregate/rows.ts';
+import { issueSigningToken } from './aggregate/signingTokens.ts';
 import {
-  type EnvelopeRow,
-  expiryFromNow,
-  type FieldRow,
+  claimSeal,
   loadDocuments,
   loadEnvelopeById,
   loadFields,
-  loadMailFacts,
   loadRecipients,
-  pdfFileName,
-  type RecipientRow,
-} from './records.ts';
+  recordSealed,
+  recordSealFailure,
+  recoverStalledSeals as recoverStalledSealRows,
+  renewSealLease,
+} from './aggregate/store.ts';
+import { completionRecord } from './completionRecord.ts';
+import { expiryFromNow, pdfFileName } from './records.ts';
 import { signingUrl } from './service.ts';
 
 /** Completed copies above this size are linked rather than attached: many relays refuse ~25 MB. */
@@ -51,44 +52,15 @@ export async function sealEnvelope(platform: Platform, envelopeId: string): Prom
       signerCertificates: sealed.signerCertificates,
     });
   } catch (error) {
-    await platform.db.query(
-      `update envelopes set seal_state = 'failed', seal_last_error = $2, seal_lease_until = null where id = $1`,
-      [envelopeId, String((error as Error).message).slice(0, 1000)],
-    );
+    await recordSealFailure(platform.db, envelopeId, String((error as Error).message));
     throw error;
   } finally {
     clearInterval(renewal);
   }
 }
 
-/** A running seal renews its lease this often; the lease lasts three times as long. */
+/** A running seal renews its lease this often; the lease lasts three times as long (SEAL_LEASE_MS). */
 const SEAL_LEASE_RENEW_MS = 10_000;
-const SEAL_LEASE_SECONDS = 30;
-
-/**
- * Takes the envelope's seal for this process, in one statement: only a completed envelope not
- * yet sealed, and not while another process holds a live lease on it (two instances picking up
- * the same job, or a retry racing the original, must not both seal).
- */
-async function claimSeal(sql: Sql, envelopeId: string): Promise<boolean> {
-  const claimed = await sql.query(
-    `update envelopes set seal_state = 'running', seal_attempts = seal_attempts + 1,
-            seal_lease_until = now() + make_interval(secs => $2)
-      where id = $1 and status = 'completed' and seal_state <> 'done'
-        and (seal_state <> 'running' or seal_lease_until is null or seal_lease_until < now())
-      returning id`,
-    [envelopeId, SEAL_LEASE_SECONDS],
-  );
-  return claimed.length > 0;
-}
-
-async function renewSealLease(sql: Sql, envelopeId: string): Promise<void> {
-  await sql.query(
-    `update envelopes set seal_lease_until = now() + make_interval(secs => $2)
-      where id = $1 and seal_state = 'running'`,
-    [envelopeId, SEAL_LEASE_SECONDS],
-  );
-}
 
 /**
  * Seals whose process died (the lease ran out unrenewed) are queued again at once. pg-boss
@@ -97,14 +69,9 @@ async function renewSealLease(sql: Sql, envelopeId: string): Promise<void> {
  */
 export async function recoverStalledSeals(platform: Platform): Promise<string[]> {
   return platform.db.transaction(async (tx) => {
-    const stalled = await tx.query<{ id: string }>(
-      `update envelopes set seal_state = 'pending', seal_lease_until = null,
-              seal_last_error = 'the sealing process stopped before it finished; sealing again'
-        where status = 'completed' and seal_state = 'running' and seal_lease_until < now()
-        returning id`,
-    );
-    for (const { id } of stalled) await platform.queue.enqueue(tx, 'envelope.seal', { envelopeId: id });
-    return stalled.map((row) => row.id);
+    const stalled = await recoverStalledSealRows(tx);
+    for (const id of stalled) await platform.queue.enqueue(tx, 'envelope.seal', { envelopeId: id });
+    return stalled;
   });
 }
 
@@ -276,12 +243,7 @@ async function recordSeal(
 ) {
   await platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelopeById(tx, envelopeId, { lock: true });
-    if (envelope.seal_state === 'done') return;
-    await tx.query(
-      `update envelopes set seal_state = 'done', sealed_at = now(), sealed_sha256 = $2, sealed_size = $3,
-              seal_last_error = null, seal_lease_until = null where id = $1`,
-      [envelopeId, stored.sha256, stored.size],
-    );
+    if (!(await recordSealed(tx, envelope, stored))) return;
     await appendAuditEvent(tx, envelopeId, 'envelope.sealed', SYSTEM_ACTOR, {
       sha256: stored.sha256,
       size: stored.size,

@@ -1,32 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { sha256Hex } from '../blobs/blobStore.ts';
-import { issueSigningToken, revokeEnvelopeTokens } from '../ceremony/signingTokens.ts';
 import type { Sql } from '../db/database.ts';
 import { type ErrorCode, type FieldProblem, pointer, SignetError } from '../errors.ts';
-import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
+import { type AuditActor, appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
 import { createIdentityChecks, publicMethod } from '../identity/checks.ts';
 import type { IdentityMethodInput } from '../identity/schema.ts';
+import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { type EnvelopeFacts, invitationMail, voidedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import { findOwner, isUuid } from '../orgs/organizations.ts';
 import { fieldFitsPage } from '../pdf/compose.ts';
 import type { UploadedPdfInfo } from '../pdf/inspect.ts';
 import type { Platform } from '../platform.ts';
+import type { EnvelopeRow, RecipientRow } from './aggregate/rows.ts';
+import { issueSigningToken } from './aggregate/signingTokens.ts';
+import type { EnvelopeStatus } from './aggregate/statuses.ts';
 import {
-  type EnvelopeRow,
-  envelopeSummaryView,
-  envelopeView,
-  expiryFromNow,
+  type Aggregate,
+  advanceRouting,
+  assertAllowed,
+  deleteDraft as deleteDraftRows,
+  insertEnvelope,
+  listEnvelopeRows,
+  loadAggregate,
   loadEnvelope,
   loadFields,
-  loadMailFacts,
-  loadRecipients,
-  type RecipientRow,
-  toRouted,
-} from './records.ts';
-import { recipientsToInvite } from './routing.ts';
+  markInvited,
+  markSent,
+  markVoided,
+} from './aggregate/store.ts';
+import { envelopeSummaryView, envelopeView, expiryFromNow } from './records.ts';
 import type { EnvelopeInput } from './schema.ts';
-import { assertSenderAction, type EnvelopeStatus } from './state.ts';
 
 /** Who is asking: an API key of one organisation, from some address. */
 export interface SenderContext {
@@ -84,77 +88,23 @@ export async function createEnvelope(
   const owner = await findOwner(platform.db, sender.organizationId);
   const envelopeId = randomUUID();
   await platform.db.transaction(async (tx) => {
-    await tx.query(
-      `insert into envelopes (id, organization_id, title, message, status, sender_name, sender_email, created_by_key)
-       values ($1, $2, $3, $4, 'draft', $5, $6, $7)`,
-      [
-        envelopeId,
-        sender.organizationId,
-        input.title,
-        input.message,
-        owner?.name ?? '',
-        owner?.email ?? '',
-        sender.apiKeyId,
-      ],
-    );
-    for (const d of documents) {
-      await tx.query(
-        `insert into documents (id, envelope_id, organization_id, position, name, sha256, size, page_count, pages)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          d.id,
-          envelopeId,
-          sender.organizationId,
-          d.position,
-          d.name,
-          d.sha256,
-          d.bytes.length,
-          d.pages.length,
-          JSON.stringify(d.pages),
-        ],
-      );
-    }
+    await insertEnvelope(tx, {
+      id: envelopeId,
+      organizationId: sender.organizationId,
+      title: input.title,
+      message: input.message,
+      senderName: owner?.name ?? '',
+      senderEmail: owner?.email ?? '',
+      createdByKey: sender.apiKeyId,
+      documents: documents.map((d) => ({ ...d, size: d.bytes.length })),
+      recipients: recipients.map((r) => ({ ...r, identity: r.identity.map(publicMethod) })),
+      fields,
+    });
     for (const r of recipients) {
-      await tx.query(
-        `insert into recipients (id, envelope_id, organization_id, position, name, email, role, routing_order, identity)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          r.id,
-          envelopeId,
-          sender.organizationId,
-          r.position,
-          r.name,
-          r.email,
-          r.role,
-          r.routingOrder,
-          JSON.stringify(r.identity.map(publicMethod)),
-        ],
-      );
       await createIdentityChecks(
         tx,
         { id: r.id, envelopeId, organizationId: sender.organizationId },
         r.identity,
-      );
-    }
-    for (const f of fields) {
-      await tx.query(
-        `insert into fields (id, envelope_id, organization_id, recipient_id, document_id, position, type, page, x, y, width, height, required)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [
-          f.id,
-          envelopeId,
-          sender.organizationId,
-          f.recipientId,
-          f.documentId,
-          f.position,
-          f.type,
-          f.page,
-          f.x,
-          f.y,
-          f.width,
-          f.height,
-          f.required,
-        ],
       );
     }
     await appendAuditEvent(tx, envelopeId, 'envelope.created', sender.who, {
@@ -300,22 +250,11 @@ export async function listEnvelopes(
   organizationId: string,
   query: { status?: EnvelopeStatus; cursor?: string; limit: number },
 ) {
-  const params: unknown[] = [organizationId];
-  let where = 'organization_id = $1';
-  if (query.status) {
-    params.push(query.status);
-    where += ` and status = $${params.length}`;
-  }
-  if (query.cursor) {
-    const after = decodeCursor(query.cursor);
-    params.push(after.createdAt, after.id);
-    where += ` and (created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
-  }
-  params.push(query.limit + 1);
-  const rows = await platform.db.query<EnvelopeRow>(
-    `select * from envelopes where ${where} order by created_at desc, id desc limit $${params.length}`,
-    params,
-  );
+  const rows = await listEnvelopeRows(platform.db, organizationId, {
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
+    limit: query.limit + 1,
+  });
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
@@ -325,7 +264,7 @@ export async function listEnvelopes(
 }
 
 const encodeCursor = (row: EnvelopeRow) =>
-  Buffer.from(`${new Date(row.created_at).toISOString()}|${row.id}`).toString('base64url');
+  Buffer.from(`${row.created_at.toISOString()}|${row.id}`).toString('base64url');
 
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
@@ -347,11 +286,11 @@ export async function sendEnvelope(platform: Platform, sender: SenderContext, en
 
 async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string, sender: SenderContext) {
   const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
-  assertSenderAction(envelope.status, 'send');
-  const [recipients, fields] = await Promise.all([
-    loadRecipients(tx, envelopeId),
-    loadFields(tx, envelopeId),
-  ]);
+  const expiresAt = expiryFromNow(platform.config);
+  const aggregate = await loadAggregate(tx, envelope);
+  assertAllowed(aggregate, { type: 'send', expiresAt });
+  const { recipients } = aggregate;
+  const fields = await loadFields(tx, envelopeId);
   if (recipients.every((r) => r.role === 'cc')) {
     throw new SignetError(
       'NO_ACTIONABLE_RECIPIENT',
@@ -372,43 +311,51 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
       })),
     );
   }
-  const expiresAt = expiryFromNow(platform.config);
-  await tx.query(`update envelopes set status = 'sent', sent_at = now(), expires_at = $2 where id = $1`, [
-    envelopeId,
-    expiresAt,
-  ]);
+  await markSent(tx, aggregate, expiresAt);
   await appendAuditEvent(tx, envelopeId, 'envelope.sent', sender.who, { expiresAt: expiresAt.toISOString() });
-  await inviteCurrentRecipients(platform, tx, { ...envelope, expires_at: expiresAt });
+  await moveRoutingOn(platform, tx, envelopeId);
 }
 
-/** Invites the recipients whose routing-order group is now due (SPEC §A routing). */
-export async function inviteCurrentRecipients(platform: Platform, tx: Sql, envelope: EnvelopeRow) {
-  const recipients = await loadRecipients(tx, envelope.id);
-  const due = recipientsToInvite(recipients.map(toRouted));
-  const facts = await loadMailFacts(tx, envelope);
-  for (const routed of due) {
-    const recipient = recipients.find((r) => r.id === routed.id)!;
-    await inviteRecipient(platform, tx, envelope, recipient, facts, false);
+/**
+ * Moves the routing on after a send or a finish (SPEC §A routing): invites the group that is now
+ * due, each recipient with a fresh signing link and an invitation mail; or, everyone who acts
+ * having completed, records the completed envelope and queues its seal.
+ */
+export async function moveRoutingOn(platform: Platform, tx: Sql, envelopeId: string): Promise<void> {
+  const { aggregate, effects } = await advanceRouting(tx, envelopeId);
+  for (const effect of effects) {
+    if (effect.kind === 'invite') await inviteRecipients(platform, tx, aggregate, effect.recipientIds);
+    if (effect.kind === 'queueSeal') {
+      await appendAuditEvent(tx, envelopeId, 'envelope.completed', SYSTEM_ACTOR, {});
+      await platform.queue.enqueue(tx, 'envelope.seal', { envelopeId });
+    }
+  }
+}
+
+async function inviteRecipients(platform: Platform, tx: Sql, aggregate: Aggregate, recipientIds: string[]) {
+  const facts = await loadMailFacts(tx, aggregate.envelope);
+  for (const recipientId of recipientIds) {
+    const recipient = aggregate.recipients.find((r) => r.id === recipientId)!;
+    await inviteRecipient(platform, tx, aggregate, recipient, facts, false);
   }
 }
 
 async function inviteRecipient(
   platform: Platform,
   tx: Sql,
-  envelope: EnvelopeRow,
+  aggregate: Aggregate,
   recipient: RecipientRow,
   facts: EnvelopeFacts,
   reminder: boolean,
 ) {
+  const { envelope } = aggregate;
   const token = await issueSigningToken(tx, {
     envelopeId: envelope.id,
     recipientId: recipient.id,
     purpose: 'email',
     expiresAt: envelope.expires_at ?? expiryFromNow(platform.config),
   });
-  if (!reminder) {
-    await tx.query(`update recipients set status = 'sent', invited_at = now() where id = $1`, [recipient.id]);
-  }
+  if (!reminder) await markInvited(tx, aggregate, recipient.id);
   const mail = invitationMail(
     {
       ...facts,
@@ -444,16 +391,11 @@ export async function voidEnvelope(
 ) {
   await platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
-    assertSenderAction(envelope.status, 'void');
-    await tx.query(
-      `update envelopes set status = 'voided', voided_at = now(), void_reason = $2 where id = $1`,
-      [envelopeId, reason],
-    );
-    await revokeEnvelopeTokens(tx, envelopeId);
+    const aggregate = await loadAggregate(tx, envelope);
+    await markVoided(tx, aggregate, reason);
     await appendAuditEvent(tx, envelopeId, 'envelope.voided', sender.who, { reason });
     const facts = await loadMailFacts(tx, envelope);
-    const recipients = await loadRecipients(tx, envelopeId);
-    for (const recipient of recipients.filter((r) => r.invited_at !== null)) {
+    for (const recipient of aggregate.recipients.filter((r) => r.invited_at !== null)) {
       const mail = voidedMail(facts, recipient.email, reason);
       await queueMail(platform, tx, { organizationId: sender.organizationId, envelopeId }, mail);
     }
@@ -465,13 +407,14 @@ export async function voidEnvelope(
 export async function remindEnvelope(platform: Platform, sender: SenderContext, envelopeId: string) {
   return platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
-    assertSenderAction(envelope.status, 'remind');
+    const aggregate = await loadAggregate(tx, envelope);
+    assertAllowed(aggregate, { type: 'remind' });
     const facts = await loadMailFacts(tx, envelope);
-    const pending = (await loadRecipients(tx, envelopeId)).filter(
+    const pending = aggregate.recipients.filter(
       (r) => r.role !== 'cc' && (r.status === 'sent' || r.status === 'delivered'),
     );
     for (const recipient of pending) {
-      await inviteRecipient(platform, tx, envelope, recipient, facts, true);
+      await inviteRecipient(platform, tx, aggregate, recipient, facts, true);
     }
     await appendAuditEvent(tx, envelopeId, 'envelope.reminded', sender.who, { recipients: pending.length });
     return { reminded: pending.map((r) => ({ id: r.id, email: r.email })) };
@@ -481,9 +424,8 @@ export async function remindEnvelope(platform: Platform, sender: SenderContext, 
 export async function deleteDraft(platform: Platform, sender: SenderContext, envelopeId: string) {
   await platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
-    assertSenderAction(envelope.status, 'delete');
     // A draft was never sent to anyone, so it carries no evidence worth keeping.
-    await tx.query('delete from envelopes where id = $1', [envelopeId]);
+    await deleteDraftRows(tx, await loadAggregate(tx, envelope));
   });
 }
 
@@ -496,21 +438,7 @@ export async function createEmbeddedSigningUrl(
 ) {
   return platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
-    assertSenderAction(envelope.status, 'signingUrl');
-    const recipient = (await loadRecipients(tx, envelopeId)).find((r) => r.id === recipientId);
-    if (!recipient) throw new SignetError('RECIPIENT_NOT_FOUND', 'No such recipient on this envelope');
-    if (recipient.role === 'cc') {
-      throw new SignetError('RECIPIENT_CANNOT_SIGN', 'A cc recipient only receives the completed copy');
-    }
-    if (recipient.status === 'created') {
-      throw new SignetError(
-        'RECIPIENT_NOT_YET_ACTIVE',
-        'It is not this recipient’s turn in the routing order yet',
-      );
-    }
-    if (recipient.status === 'completed' || recipient.status === 'declined') {
-      throw new SignetError('RECIPIENT_ALREADY_COMPLETED', `This recipient has already ${recipient.status}`);
-    }
+    assertAllowed(await loadAggregate(tx, envelope), { type: 'issueSigningUrl', recipientId });
     const ttl = platform.config.signingUrlTtlSeconds * 1000;
     const expiresAt = new Date(
       Math.min(Date.now() + ttl, new Date(envelope.expires_at ?? Date.now() + ttl).getTime()),

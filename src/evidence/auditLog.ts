@@ -1,4 +1,5 @@
 import type { Database, Sql } from '../db/database.ts';
+import { lockAuditHead, recordAuditHead } from '../envelopes/aggregate/store.ts';
 import {
   type AuditEventContent,
   type ChainedAuditEvent,
@@ -48,13 +49,7 @@ export async function appendAuditEvent(
   who: AuditActor,
   data: Record<string, unknown> = {},
 ): Promise<ChainedAuditEvent> {
-  const [head] = await tx.query<{
-    audit_count: number;
-    audit_head_hash: string | null;
-    organization_id: string;
-  }>('select audit_count, audit_head_hash, organization_id from envelopes where id = $1 for update', [
-    envelopeId,
-  ]);
+  const head = await lockAuditHead(tx, envelopeId, 'update');
   if (!head) throw new Error(`audit append for unknown envelope ${envelopeId}`);
   const content: AuditEventContent = {
     envelopeId,
@@ -85,11 +80,7 @@ export async function appendAuditEvent(
       hash,
     ],
   );
-  await tx.query('update envelopes set audit_count = $2, audit_head_hash = $3 where id = $1', [
-    envelopeId,
-    content.seq,
-    hash,
-  ]);
+  await recordAuditHead(tx, envelopeId, content.seq, hash);
   const event: ChainedAuditEvent = { ...content, prevHash, hash };
   for (const subscriber of subscribers.get(tx.database) ?? []) {
     await subscriber(tx, event, head.organization_id);
@@ -145,10 +136,7 @@ export interface AuditVerification {
  */
 export async function verifyEnvelopeAudit(db: Database, envelopeId: string): Promise<AuditVerification> {
   return db.transaction(async (tx) => {
-    const [head] = await tx.query<{ audit_count: number; audit_head_hash: string | null }>(
-      'select audit_count, audit_head_hash from envelopes where id = $1 for share',
-      [envelopeId],
-    );
+    const head = await lockAuditHead(tx, envelopeId, 'share');
     if (!head) throw new Error(`unknown envelope ${envelopeId}`);
     const events = await readAuditEvents(tx, envelopeId);
     const problems = verifyAuditChain(events, { count: head.audit_count, hash: head.audit_head_hash });

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config.ts';
 import type { Database, Sql } from '../db/database.ts';
+import type { RateLimitStore, RateLimitStoreKind, WindowCount } from './rateLimitStore.ts';
 import { openRedisRateLimitStore } from './redisRateLimitStore.ts';
 
 /*
@@ -24,31 +25,12 @@ import { openRedisRateLimitStore } from './redisRateLimitStore.ts';
  * `npm run bench` (bench/rateLimitStores.ts) measures each.
  */
 
-export type RateLimitStoreKind = 'redis' | 'database' | 'memory';
-
-export interface WindowCount {
-  /** Hits on the key in the current window, this one included. */
-  count: number;
-  /** Milliseconds until the window ends. */
-  resetMs: number;
-}
-
-export interface RateLimitStoreHealth {
-  store: RateLimitStoreKind;
-  /** False while the store cannot count (Redis unreachable): requests are then let through. */
-  counting: boolean;
-}
-
-export interface RateLimitStore {
-  readonly kind: RateLimitStoreKind;
-  /**
-   * Counts one hit on `key`. Undefined when the store cannot count right now and the request
-   * is to be let through uncounted (only the Redis store fails open, see redisRateLimitStore.ts).
-   */
-  hit(key: string, windowMs: number): Promise<WindowCount | undefined>;
-  health(): RateLimitStoreHealth;
-  close(): Promise<void>;
-}
+export type {
+  RateLimitStore,
+  RateLimitStoreHealth,
+  RateLimitStoreKind,
+  WindowCount,
+} from './rateLimitStore.ts';
 
 /** Redis when configured; else the database when it is PostgreSQL (shared); else memory. */
 export function chooseRateLimitStore(

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis, type Result } from 'ioredis';
-import type { RateLimitStore, WindowCount } from './rateLimitStores.ts';
+import type { RateLimitStore, WindowCount } from './rateLimitStore.ts';
 
 /*
  * Rate limits counted in Redis (REDIS_URL), shared by every instance. One hit is one script run

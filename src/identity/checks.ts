@@ -33,7 +33,10 @@ export interface IdentityCheckRow {
 }
 
 /** What recipients.identity records: the methods, without their secrets. */
-export function publicMethod(method: IdentityMethodInput): Record<string, unknown> {
+export function publicMethod(method: IdentityMethodInput): {
+  kind: IdentityKind;
+  [setting: string]: unknown;
+} {
   if (method.kind === 'accessCode') return { kind: 'accessCode' };
   return { ...method };
 }

@@ -12,8 +12,8 @@ import {
   type TestSignet,
 } from '../../test/support/signetHarness.ts';
 import { type SmtpReceiver, startSmtpReceiver } from '../../test/support/smtpReceiver.ts';
+import { createSmsTransport } from '../notify/smsTransport.ts';
 import { ACCESS_CODE_MAX_FAILURES, ONE_TIME_CODE_MAX_ATTEMPTS } from './policy.ts';
-import { createSmsTransport } from './sms.ts';
 
 /*
  * The code-based identity checks through the real signer API (SPEC §E): an access code the

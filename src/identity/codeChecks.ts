@@ -1,11 +1,18 @@
-import { assertMayAct, openSession, recipientActor, type Session } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
-import { loadEnvelope, loadMailFacts, loadRecipients } from '../envelopes/records.ts';
+import {
+  assertMayAct,
+  openSession,
+  recipientActor,
+  type Session,
+} from '../envelopes/aggregate/signerSession.ts';
+import { loadEnvelope, loadRecipients } from '../envelopes/aggregate/store.ts';
 import { SignetError } from '../errors.ts';
 import { type AuditActor, appendAuditEvent } from '../evidence/auditLog.ts';
 import type { Who } from '../http/who.ts';
+import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { oneTimeCodeMail } from '../notify/messages.ts';
 import { eraseCodeMailBodies, queueMail } from '../notify/outbox.ts';
+import { eraseCodeSmsBodies, queueSms } from '../notify/sms.ts';
 import type { Platform } from '../platform.ts';
 import { findCheck, type IdentityCheckRow, loadIdentityChecks, updateCheck } from './checks.ts';
 import {
@@ -17,7 +24,6 @@ import {
   secondsUntilResend,
 } from './policy.ts';
 import { generateOneTimeCode, hashSecret, secretMatches } from './secrets.ts';
-import { eraseCodeSmsBodies, queueSms } from './sms.ts';
 
 /*
  * The checks a signer passes by typing a code: the access code the sender gave them out of

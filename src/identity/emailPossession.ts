@@ -1,5 +1,5 @@
-import type { Session } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
+import type { Session } from '../envelopes/aggregate/signerSession.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
 import { type IdentityCheckRow, updateCheck } from './checks.ts';
 

@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
-import { recipientActor } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
+import { recipientActor } from '../envelopes/aggregate/signerSession.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
 import type { Who } from '../http/who.ts';

@@ -1,5 +1,5 @@
-import { assertMayAct, openSession, type Session } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
+import { assertMayAct, openSession, type Session } from '../envelopes/aggregate/signerSession.ts';
 import { SignetError } from '../errors.ts';
 import { findCheck, type IdentityCheckRow, loadIdentityChecks } from './checks.ts';
 

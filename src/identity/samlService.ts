@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SealedSecrets } from '../blobs/sealedSecrets.ts';
-import { recipientActor } from '../ceremony/service.ts';
 import type { Sql } from '../db/database.ts';
+import { recipientActor } from '../envelopes/aggregate/signerSession.ts';
 import { SignetError } from '../errors.ts';
 import { appendAuditEvent } from '../evidence/auditLog.ts';
 import type { Who } from '../http/who.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LEVELS_OF_ASSURANCE } from './saml/matchingDataSet.ts';
 
 /*
  * How a sender asks for a recipient's identity to be checked (SPEC §E), as a discriminated
@@ -12,8 +13,6 @@ const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'yyyy-MM-dd')
   .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), 'a real date');
-
-export const LEVELS_OF_ASSURANCE = ['level1', 'level2', 'level3', 'level4'] as const;
 
 export const identityMethodInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('email') }),

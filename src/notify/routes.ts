@@ -3,9 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { errorAnswers } from '../http/contract.ts';
-import { listSmsOutbox } from '../identity/sms.ts';
 import type { Platform } from '../platform.ts';
 import { listOutbox } from './outbox.ts';
+import { listSmsOutbox } from './sms.ts';
 
 const outboxQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 const instant = z.string().nullable();

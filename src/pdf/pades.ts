@@ -5,7 +5,8 @@ import type { SealingIdentity } from '../pki/signer.ts';
 import { CMS_OID, createPadesCms } from './cms.ts';
 import { appendDss, type SignatureValidationMaterial, type ValidationMaterial } from './incremental/dss.ts';
 import { PdfBuffer } from './incremental/pdfBuffer.ts';
-import { appendSignatureRevision, type VisibleSignature } from './incremental/signatureRevision.ts';
+import type { VisibleSignature } from './incremental/signatureAppearance.ts';
+import { appendSignatureRevision } from './incremental/signatureRevision.ts';
 
 /*
  * PAdES baseline signatures (ETSI EN 319 142-1 §6), each level one step on the previous:

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/database.ts';
-import { envelopeView, loadEnvelopeById } from '../envelopes/records.ts';
+import { loadEnvelopeById } from '../envelopes/aggregate/store.ts';
+import { envelopeView } from '../envelopes/records.ts';
 import { SignetError } from '../errors.ts';
 import type { ChainedAuditEvent } from '../evidence/auditChain.ts';
 import type { JobQueue } from '../jobs/queue.ts';

@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { openDatabase } from '../../src/db/database.ts';
 import { listMigrations, migrate } from '../../src/db/migrate.ts';
-import { eraseExpiredSmsBodies } from '../../src/identity/sms.ts';
 import { eraseExpiredMailBodies } from '../../src/notify/outbox.ts';
+import { eraseExpiredSmsBodies } from '../../src/notify/sms.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor, outboxMail } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import {

@@ -1,5 +1,4 @@
 import type { Element } from '@xmldom/xmldom';
-import { LEVELS_OF_ASSURANCE } from '../schema.ts';
 import { type ContentNamespaces, type QNameResolver, qnameResolver } from './qnames.ts';
 import { children, hasDoctype, NS, parseXml, textOf } from './xml.ts';
 
@@ -450,6 +449,8 @@ function sortByAttribute(faults: MdsFault[]): MdsFault[] {
 // ---------------------------------------------------------------------------------------------
 // Level of assurance
 
+/** The levels a sender may require, lowest first (GOV.UK Verify; eIDAS has the same shape). */
+export const LEVELS_OF_ASSURANCE = ['level1', 'level2', 'level3', 'level4'] as const;
 export type LevelOfAssurance = (typeof LEVELS_OF_ASSURANCE)[number];
 
 /*

@@ -3,7 +3,6 @@ import type { QuarterTurn } from '../composeGeometry.ts';
 import type { IncrementalUpdate } from './incrementalUpdate.ts';
 import type { PdfFile } from './pdfFile.ts';
 import { pdfName } from './pdfName.ts';
-import type { VisibleSignature } from './signatureRevision.ts';
 
 /*
  * The normal appearance of a visible signature widget (ISO 32000-1 §12.5.5, §12.7.4.5): a thin
@@ -17,6 +16,15 @@ const MAX_FONT_SIZE = 8;
 const MIN_FONT_SIZE = 4;
 /** Helvetica's average advance is about half an em; enough to keep lines inside the box. */
 const AVERAGE_GLYPH_WIDTH_EM = 0.52;
+
+export interface VisibleSignature {
+  /** 0-based page index. */
+  pageIndex: number;
+  /** [x1, y1, x2, y2] in default user space (PDF points, origin bottom-left of the MediaBox). */
+  rect: [number, number, number, number];
+  /** Lines drawn in the widget, e.g. "Digitally signed by Ada Lovelace". */
+  lines: string[];
+}
 
 /**
  * `pageRotation` is the page's /Rotate (0, 90, 180 or 270): the appearance is drawn upright as

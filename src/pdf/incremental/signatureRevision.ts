@@ -6,7 +6,7 @@ import { IncrementalUpdate, serialize } from './incrementalUpdate.ts';
 import type { PdfBuffer } from './pdfBuffer.ts';
 import { openPdfFile, type PdfFile } from './pdfFile.ts';
 import { pdfName } from './pdfName.ts';
-import { signatureAppearanceStream } from './signatureAppearance.ts';
+import { signatureAppearanceStream, type VisibleSignature } from './signatureAppearance.ts';
 
 /*
  * Appends one signature (or document time-stamp) to a PDF as its own incremental update:
@@ -17,15 +17,6 @@ import { signatureAppearanceStream } from './signatureAppearance.ts';
  */
 
 export type SignatureKind = 'signature' | 'document-timestamp';
-
-export interface VisibleSignature {
-  /** 0-based page index. */
-  pageIndex: number;
-  /** [x1, y1, x2, y2] in default user space (PDF points, origin bottom-left of the MediaBox). */
-  rect: [number, number, number, number];
-  /** Lines drawn in the widget, e.g. "Digitally signed by Ada Lovelace". */
-  lines: string[];
-}
 
 export interface SignatureRevisionOptions {
   kind: SignatureKind;

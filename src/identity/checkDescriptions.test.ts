@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeIdentityCheck } from './completionRecord.ts';
+import { describeIdentityCheck } from './checkDescriptions.ts';
 
 describe('how the certificate of completion names each identity check', () => {
   const cases: [Parameters<typeof describeIdentityCheck>[0], string][] = [

@@ -1,13 +1,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Sql } from '../db/database.ts';
-import { SignetError } from '../errors.ts';
+import type { Sql } from '../../db/database.ts';
+import { SignetError } from '../../errors.ts';
+import { parseRows, signingTokenRowSchema } from './rows.ts';
+import type { SigningLinkPurpose } from './statuses.ts';
 
 /**
  * Signing links are capabilities (SPEC §B): 256 random bits, only their SHA-256 stored, bound
  * to one recipient, expiring, revocable. Possession opens the ceremony; it never skips the
  * recipient's configured identity checks.
  */
-export type TokenPurpose = 'email' | 'embedded' | 'copy';
+export type TokenPurpose = SigningLinkPurpose;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -40,19 +42,17 @@ const invalidLink = () =>
 
 export async function resolveSigningToken(sql: Sql, token: string): Promise<ResolvedToken> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw invalidLink();
-  const [row] = await sql.query<{
-    envelope_id: string;
-    recipient_id: string;
-    purpose: TokenPurpose;
-    expires_at: Date;
-    revoked_at: Date | null;
-  }>(
-    'select envelope_id, recipient_id, purpose, expires_at, revoked_at from signing_tokens where token_hash = $1',
-    [hashToken(token)],
+  const [row] = parseRows(
+    'signing_tokens',
+    signingTokenRowSchema,
+    await sql.query(
+      'select envelope_id, recipient_id, purpose, expires_at, revoked_at from signing_tokens where token_hash = $1',
+      [hashToken(token)],
+    ),
   );
   if (!row) throw invalidLink();
   // Expiry first: an expired envelope's links are also revoked, and "expired" is the truer reason.
-  if (new Date(row.expires_at).getTime() <= Date.now()) {
+  if (row.expires_at.getTime() <= Date.now()) {
     throw new SignetError(
       'SIGNING_LINK_EXPIRED',
       'This signing link has expired. Ask the sender to send you a new one.',
@@ -65,7 +65,7 @@ export async function resolveSigningToken(sql: Sql, token: string): Promise<Reso
     envelopeId: row.envelope_id,
     recipientId: row.recipient_id,
     purpose: row.purpose,
-    expiresAt: new Date(row.expires_at),
+    expiresAt: row.expires_at,
   };
 }
 

@@ -1,10 +1,10 @@
+import type { RecipientRole, RecipientStatus } from './statuses.ts';
+
 /**
  * Routing (SPEC §A), pure: recipients act in groups by routing order, in parallel inside a
  * group; the next group is invited only when every actionable recipient of the previous one
  * is done. CC recipients never act: they receive the completed copy.
  */
-export type RecipientRole = 'signer' | 'approver' | 'viewer' | 'cc';
-export type RecipientStatus = 'created' | 'sent' | 'delivered' | 'completed' | 'declined';
 
 export interface RoutedRecipient {
   id: string;
