@@ -4694,20 +4694,8 @@ export interface components {
             identity: components["schemas"]["IdentityCheck"][];
             identityVerified: boolean;
             documents: components["schemas"]["Document"][];
-            fields: {
-                id: string;
-                recipientId: string;
-                documentId: string;
-                /** @enum {string} */
-                type: "signature" | "initials" | "dateSigned" | "name" | "email" | "text" | "checkbox";
-                page: number;
-                x: number;
-                y: number;
-                width: number;
-                height: number;
-                required: boolean;
-                value: string | boolean | null;
-            }[];
+            /** @description This recipient’s own fields */
+            fields: components["schemas"]["Field"][];
             actions: {
                 canSign: boolean;
                 canDecline: boolean;

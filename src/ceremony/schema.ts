@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import {
   ENVELOPE_STATUSES,
-  FIELD_TYPES,
   RECIPIENT_ROLES,
   RECIPIENT_STATUSES,
 } from '../envelopes/aggregate/statuses.ts';
-import { documentView } from '../envelopes/schema.ts';
+import { documentView, fieldView } from '../envelopes/schema.ts';
 
 /** Requests and answers of the signer API (by link token, SPEC §B). */
 
@@ -72,21 +71,7 @@ export const signingSessionView = z
     identity: z.array(identityCheckView),
     identityVerified: z.boolean(),
     documents: z.array(documentView),
-    fields: z.array(
-      z.object({
-        id: z.string(),
-        recipientId: z.string(),
-        documentId: z.string(),
-        type: z.enum(FIELD_TYPES),
-        page: z.number().int(),
-        x: z.number(),
-        y: z.number(),
-        width: z.number(),
-        height: z.number(),
-        required: z.boolean(),
-        value: z.union([z.string(), z.boolean()]).nullable(),
-      }),
-    ),
+    fields: z.array(fieldView).describe('This recipient’s own fields'),
     actions: z.object({ canSign: z.boolean(), canDecline: z.boolean(), canDownloadCompleted: z.boolean() }),
   })
   .meta({ id: 'SigningSession' });
