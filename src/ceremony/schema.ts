@@ -1,9 +1,5 @@
 import { z } from 'zod';
-import {
-  ENVELOPE_STATUSES,
-  RECIPIENT_ROLES,
-  RECIPIENT_STATUSES,
-} from '../envelopes/aggregate/statuses.ts';
+import { ENVELOPE_STATUSES, RECIPIENT_ROLES, RECIPIENT_STATUSES } from '../envelopes/aggregate/statuses.ts';
 import { documentView, fieldView } from '../envelopes/schema.ts';
 
 /** Requests and answers of the signer API (by link token, SPEC §B). */
