@@ -388,6 +388,10 @@ export const ERROR_CATALOGUE = {
     status: 400,
     meaning: 'Some input is invalid; `errors` lists every problem with its path.',
   },
+  WEB_APP_NOT_BUILT: {
+    status: 503,
+    meaning: 'The web app was not built on this installation (`npm run build` builds it).',
+  },
   WEBHOOK_DISABLED: {
     status: 409,
     meaning: 'The webhook is disabled; enable it before sending it a test or a replay.',

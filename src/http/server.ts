@@ -24,6 +24,7 @@ import { registerContract } from './contract.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { handleError, handleNotFound, sendProblem } from './problem.ts';
 import { registerRateLimits } from './rateLimits.ts';
+import { webAppRoutes } from './webApp.ts';
 
 /**
  * Signing links and API keys must never reach the logs (SPEC §L: secrets never logged): tokens
@@ -165,5 +166,6 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => outboxRoutes(scope, platform));
   await app.register(async (scope) => webhookRoutes(scope, platform));
   await app.register(signingPageRoutes);
+  await app.register(async (scope) => webAppRoutes(scope));
   return app;
 }
