@@ -71,6 +71,26 @@ export async function pgliteTemplate(): Promise<Blob> {
   return new Blob([readFileSync(file)]);
 }
 
+const STOP_LIMIT_SECONDS = 120;
+
+/** Resolves as `work` does, or rejects naming what never finished. */
+export async function withinSeconds<T>(
+  seconds: number,
+  what: string,
+  work: Promise<T> | undefined,
+): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`waited ${seconds} s for ${what}`)), seconds * 1000);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -121,8 +141,9 @@ export async function startTestSignet(
     dataDir,
     databaseUrl: postgres?.url ?? (kind === 'postgres' ? env.DATABASE_URL : undefined),
     async stop() {
-      await signet.close();
-      await postgres?.drop();
+      // A stop that never ends would hold the whole run until CI's limit: fail loudly instead.
+      await withinSeconds(STOP_LIMIT_SECONDS, 'Signet to stop', signet.close());
+      await withinSeconds(STOP_LIMIT_SECONDS, 'the test database to be dropped', postgres?.drop());
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
