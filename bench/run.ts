@@ -28,6 +28,7 @@ import { measureSealMemory, type SealMemoryInput } from './sealMemory.ts';
 import type { RunPlan } from './stats.ts';
 import { renderMarkdownTable } from './table.ts';
 import { measureVerifyLatency } from './verifyLatency.ts';
+import { type CeremonyBench, ceremonyRows, measureCeremony } from './webCeremony.ts';
 import { measureWebhookDelivery, type WebhookDeliveryPlan } from './webhookDelivery.ts';
 
 /*
@@ -41,7 +42,7 @@ import { measureWebhookDelivery, type WebhookDeliveryPlan } from './webhookDeliv
  * While developing, run it reduced (the machine is shared):
  *   BENCH_QUICK=1      a fifth of the runs;
  *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm, verify,
- *                      ratelimits, webhooks, contract.
+ *                      ratelimits, webhooks, contract, ceremony.
  */
 
 const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -190,6 +191,12 @@ async function main(): Promise<void> {
     }
   }
 
+  let ceremony: CeremonyBench | undefined;
+  if (!SKIP.has('ceremony')) {
+    progress('the signing ceremony and the pdf.js viewer alone in Chromium, 20-page PDF');
+    ceremony = await measureCeremony({ pages: 20, runs: QUICK ? 3 : 10 });
+  }
+
   let hsm: Awaited<ReturnType<typeof measureHsmSigning>>;
   if (!SKIP.has('hsm')) {
     progress('HSM signing (SoftHSM2 through Pkcs11KeyStore)');
@@ -200,6 +207,7 @@ async function main(): Promise<void> {
     ...resultRows(results),
     ...contractRows(contract),
     ...rateLimitRows(rateLimits),
+    ...ceremonyRows(ceremony),
     ...(hsm ? hsmRows(hsm, HSM) : []),
   ];
   process.stdout.write(`${renderMarkdownTable(rows, machine)}\n`);
@@ -209,7 +217,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   writeFileSync(
     RESULTS_FILE,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, rateLimits, contract, hsm }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, rateLimits, contract, ceremony, hsm }, null, 2)}\n`,
   );
   progress(`done in ${elapsedSeconds.toFixed(0)} s; wrote ${RESULTS_FILE}`);
 }
