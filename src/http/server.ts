@@ -149,7 +149,11 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     limits: { fileSize: platform.config.maxUploadBytes, files: 50 },
   });
   await registerContract(app, { version: SIGNET_VERSION, publicUrl: platform.config.publicUrl });
-  registerApiKeyAuth(app, platform.db);
+  registerApiKeyAuth(app, {
+    db: platform.db,
+    secrets: platform.secrets,
+    publicUrl: platform.config.publicUrl,
+  });
   registerIdempotency(app, { db: platform.db, secrets: platform.secrets });
   registerRateLimits(app, platform.rateLimits, platform.config.rateLimits);
   await app.register(async (scope) => healthRoutes(scope, platform));
