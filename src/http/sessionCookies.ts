@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { fastifyCookie as cookie } from '@fastify/cookie';
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SealedSecrets } from '../blobs/sealedSecrets.ts';
@@ -58,9 +58,14 @@ export function sessionCookies(settings: SessionCookieSettings, token: string, e
   return [
     // Lax, not Strict: a link to the app from a mail or another site opens it signed in. A
     // cross-site request that changes anything is refused by the CSRF check, not by SameSite.
-    cookie.serialize(SESSION_COOKIE, token, { ...options, httpOnly: true, sameSite: 'lax' }),
+    stringifySetCookie({ name: SESSION_COOKIE, value: token, ...options, httpOnly: true, sameSite: 'lax' }),
     // Readable by the page's script, which sends it back as X-CSRF-Token; never sent cross-site.
-    cookie.serialize(CSRF_COOKIE, csrfTokenFor(settings.secrets, token), { ...options, sameSite: 'strict' }),
+    stringifySetCookie({
+      name: CSRF_COOKIE,
+      value: csrfTokenFor(settings.secrets, token),
+      ...options,
+      sameSite: 'strict',
+    }),
   ];
 }
 
@@ -68,8 +73,8 @@ export function sessionCookies(settings: SessionCookieSettings, token: string, e
 export function clearedSessionCookies(settings: SessionCookieSettings): string[] {
   const options = { ...cookieOptions(settings, 0), expires: new Date(0) };
   return [
-    cookie.serialize(SESSION_COOKIE, '', { ...options, httpOnly: true, sameSite: 'lax' }),
-    cookie.serialize(CSRF_COOKIE, '', { ...options, sameSite: 'strict' }),
+    stringifySetCookie({ name: SESSION_COOKIE, value: '', ...options, httpOnly: true, sameSite: 'lax' }),
+    stringifySetCookie({ name: CSRF_COOKIE, value: '', ...options, sameSite: 'strict' }),
   ];
 }
 
@@ -84,7 +89,7 @@ export function addSetCookie(reply: FastifyReply, values: string[]): void {
 export function sessionTokenFromCookie(request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
-  const token = cookie.parse(header)[SESSION_COOKIE];
+  const token = parseCookie(header)[SESSION_COOKIE];
   return token && token.length <= 200 ? token : undefined;
 }
 
