@@ -155,6 +155,9 @@ async function keepAnotherActiveOwner(tx: Sql, organizationId: string, userId: s
   }
 }
 
+/** The cursor holds milliseconds (a JS Date), so rows are ordered and compared at that precision. */
+const CREATED_MS = "date_trunc('milliseconds', created_at)";
+
 /** The organisation's users in the order they were added, optionally of one status. */
 export async function listUsers(
   sql: Sql,
@@ -168,11 +171,11 @@ export async function listUsers(
   if (query.cursor) {
     const after = decodeCursor(query.cursor);
     params.push(after.at, after.id);
-    where += ' and (created_at, id) > ($2::timestamptz, $3::uuid)';
+    where += ` and (${CREATED_MS}, id) > ($2::timestamptz, $3::uuid)`;
   }
   params.push(query.limit + 1);
   const rows = await sql.query<AccountRow>(
-    `select * from users where ${where} order by created_at, id limit $${params.length}`,
+    `select * from users where ${where} order by ${CREATED_MS}, id limit $${params.length}`,
     params,
   );
   return pageOf(rows, query, (row) => row.created_at, accountView);

@@ -163,6 +163,9 @@ function keysOf(manager: KeyManager): { maker: string | null } {
   );
 }
 
+/** The cursor holds milliseconds (a JS Date), so keys are ordered and compared at that precision. */
+const CREATED_MS = "date_trunc('milliseconds', k.created_at)";
+
 /** The organisation's active keys (or the manager's own), newest first. */
 export async function listActiveApiKeys(sql: Sql, manager: KeyManager, query: PageQuery) {
   const { maker } = keysOf(manager);
@@ -175,12 +178,12 @@ export async function listActiveApiKeys(sql: Sql, manager: KeyManager, query: Pa
   if (query.cursor) {
     const after = decodeCursor(query.cursor);
     params.push(after.at, after.id);
-    where += ` and (k.created_at, k.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
+    where += ` and (${CREATED_MS}, k.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
   }
   params.push(query.limit + 1);
   const rows = await sql.query<KeyRow>(
     `select ${KEY_COLUMNS} from api_keys k left join users u on u.id = k.created_by
-      where ${where} order by k.created_at desc, k.id desc limit $${params.length}`,
+      where ${where} order by ${CREATED_MS} desc, k.id desc limit $${params.length}`,
     params,
   );
   return pageOf(rows, query, (row) => row.created_at, summaryOf);
