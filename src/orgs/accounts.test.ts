@@ -14,6 +14,7 @@ import { listOutbox } from '../notify/outbox.ts';
 import { createUserWithPassword, sendPasswordResets } from './accounts.ts';
 import { createOrganization } from './organizations.ts';
 import type { Role } from './scopes.ts';
+import { issueSsoSignInCode } from './sso.ts';
 
 /*
  * Staff accounts through the real API (issue 11): invitations by mail, roles and their rules,
@@ -267,6 +268,14 @@ for (const kind of databaseKinds()) {
         [401, 'SIGN_IN_FAILED'],
         'answered as for no account',
       );
+      const viaSso = await signet.platform.db.transaction((tx) =>
+        issueSsoSignInCode(signet.platform, tx, {
+          organizationId: org.organizationId,
+          email: admin.user.email,
+          method: 'saml',
+        }),
+      );
+      assert.deepEqual(viaSso, { passed: false, reason: 'SSO_USER_UNKNOWN' }, 'nor through single sign-on');
       const keyRefused = await adminKey.get('/api/v1/envelopes');
       assert.deepEqual([keyRefused.status, keyRefused.body.code], [401, 'API_KEY_INVALID']);
       const again = await org.owner.post<UserView>(`/api/v1/users/${admin.user.id}/deactivate`);
