@@ -21,8 +21,6 @@ export interface Principal {
   userId: string | null;
   /** A signed-in user's role; null for an API key, which has scopes but no role. */
   role: Role | null;
-  /** How the session came: a bearer token, or the browser's session cookie. */
-  via: 'api-key' | 'bearer-session' | 'cookie-session';
   /** The session token (bearer or cookie), so sign-out can end that session; null for a key. */
   sessionToken: string | null;
 }
@@ -91,7 +89,6 @@ async function authenticate(
       ...session,
       actor: `user:${session.userId}`,
       apiKeyId: null,
-      via: 'bearer-session',
       sessionToken: match[1],
     };
   }
@@ -109,7 +106,6 @@ async function authenticate(
     apiKeyId: key.keyId,
     userId: null,
     role: null,
-    via: 'api-key',
     sessionToken: null,
   };
 }
@@ -131,7 +127,6 @@ async function cookieSession(
     ...session,
     actor: `user:${session.userId}`,
     apiKeyId: null,
-    via: 'cookie-session',
     sessionToken: token,
   };
 }

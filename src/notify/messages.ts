@@ -162,7 +162,7 @@ export function accountInvitationMail(
   return render(
     'account-invitation',
     to,
-    `You are invited to ${invitation.organizationName} on Signet`,
+    `You are invited to join ${invitation.organizationName}`,
     [
       `${who} to join ${invitation.organizationName} as ${role}.`,
       `Choose your password with the link below before ${invitation.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. It works once; do not forward it.`,
@@ -180,7 +180,7 @@ export function passwordResetMail(
   return render(
     'password-reset',
     to,
-    `Reset your ${reset.organizationName} password on Signet`,
+    `Reset your ${reset.organizationName} password`,
     [
       `Someone (we hope you) asked to reset the password of your ${reset.organizationName} account.`,
       `The link below works once, for ${reset.minutes} minutes. Choosing a new password signs you out everywhere.`,

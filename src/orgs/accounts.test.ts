@@ -110,7 +110,7 @@ for (const kind of databaseKinds()) {
         return outbox.body.messages.find((m) => m.to === 'sam.sender@acme.test');
       }, 'the invitation');
       assert.equal(mail.kind, 'account-invitation');
-      assert.match(mail.subject, /invited to Org/);
+      assert.match(mail.subject, /invited to join Org/);
       assert.match(mail.text ?? '', /Olive Owner has invited you/);
       const token = decodeURIComponent(tokenIn(mail.text, 'accept-invite') ?? '');
       assert.match(token, /^sgi_/);
