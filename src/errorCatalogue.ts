@@ -46,6 +46,11 @@ export const ERROR_CATALOGUE = {
     meaning: 'A CMS signature was asked for with a digest of the wrong length (an internal fault).',
   },
   CONSENT_REQUIRED: { status: 409, meaning: 'Agree to sign electronically before finishing.' },
+  CSRF_TOKEN_INVALID: {
+    status: 403,
+    meaning:
+      'A request signed in by the session cookie that changes something must send the signet_csrf cookie’s value as X-CSRF-Token.',
+  },
   CURSOR_INVALID: { status: 400, meaning: 'The pagination cursor is not valid.' },
   DEV_PKI_INCOMPLETE: {
     status: 500,
@@ -145,6 +150,10 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'A drawn signature image cannot be placed on the document.',
   },
+  INVITATION_INVALID: {
+    status: 410,
+    meaning: 'The invitation link is used up, expired or unknown: ask an admin for a new one.',
+  },
   JSON_INVALID: { status: 400, meaning: 'The request body, or its `envelope` part, is not valid JSON.' },
   KEYSTORE_CLOSED: { status: 500, meaning: 'The PKCS#11 key store is closed.' },
   KEY_CERTIFICATE_MISMATCH: {
@@ -165,6 +174,11 @@ export const ERROR_CATALOGUE = {
   KEY_UPGRADE_CONFLICT: {
     status: 500,
     meaning: 'A plaintext key file and its encrypted replacement disagree; an operator must choose.',
+  },
+  LAST_ACTIVE_OWNER: {
+    status: 409,
+    meaning:
+      'The organisation’s last active owner cannot be demoted or deactivated: make someone else an owner first.',
   },
   MULTIPART_INVALID: { status: 400, meaning: 'The multipart body is malformed or incomplete.' },
   NO_ACTIONABLE_RECIPIENT: {
@@ -198,6 +212,10 @@ export const ERROR_CATALOGUE = {
   },
   ORG_NAME_REQUIRED: { status: 400, meaning: 'An organisation needs a name.' },
   ORG_NOT_FOUND: { status: 404, meaning: 'No organisation has that id.' },
+  ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    meaning: 'A request with the session cookie came from a page of another origin than PUBLIC_URL’s.',
+  },
   OTP_ATTEMPTS_EXHAUSTED: {
     status: 422,
     meaning: 'Too many wrong entries for this one-time code; ask for a new one.',
@@ -231,6 +249,10 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'A URL Signet was asked to fetch is not an absolute http(s) URL without credentials.',
   },
+  OWNER_REQUIRED: {
+    status: 403,
+    meaning: 'Only an owner may make someone an owner, or change, deactivate or reactivate an owner.',
+  },
   PADES_SERVICE_MISSING: {
     status: 500,
     meaning: 'The signature level needs a service (time-stamping, revocation data) that is not configured.',
@@ -239,6 +261,10 @@ export const ERROR_CATALOGUE = {
   PASSKEY_REJECTED: { status: 422, meaning: 'The passkey was not accepted.' },
   PASSKEY_SIGN_IN_FAILED: { status: 401, meaning: 'The passkey presented at sign-in was not accepted.' },
   PASSKEY_UNKNOWN: { status: 401, meaning: 'This passkey is not registered here.' },
+  PASSWORD_RESET_INVALID: {
+    status: 410,
+    meaning: 'The password reset link is used up, expired or unknown: ask for a new one.',
+  },
   PASSWORD_TOO_SHORT: { status: 422, meaning: 'The new password is too short.' },
   PASSWORD_WRONG: { status: 403, meaning: 'The current password is not right.' },
   PDF_ALREADY_SIGNED: { status: 422, meaning: 'Only the first signature of a document can certify it.' },
@@ -300,6 +326,10 @@ export const ERROR_CATALOGUE = {
     meaning: 'The issuer of a certificate is unknown, so its revocation data cannot be checked.',
   },
   REVOCATION_REASON_UNKNOWN: { status: 400, meaning: 'The revocation reason is not one RFC 5280 defines.' },
+  ROLE_UNKNOWN: {
+    status: 400,
+    meaning: 'A role that does not exist was named (owner, admin, sender or viewer).',
+  },
   ROUTE_NOT_FOUND: { status: 404, meaning: 'No such endpoint.' },
   SAML_BINDING_UNSUPPORTED: {
     status: 409,
@@ -317,6 +347,10 @@ export const ERROR_CATALOGUE = {
     meaning: 'A recipient needs a SAML check, but the organisation has no SAML identity provider configured.',
   },
   SAML_RELAY_STATE_INVALID: { status: 422, meaning: 'RelayState may be at most 80 bytes.' },
+  SCOPE_NOT_GRANTABLE: {
+    status: 403,
+    meaning: 'An API key cannot be given a scope that whoever creates it lacks.',
+  },
   SCOPE_UNKNOWN: { status: 400, meaning: 'An API key scope that does not exist was named.' },
   SEAL_ALREADY_DONE: {
     status: 409,
@@ -335,6 +369,10 @@ export const ERROR_CATALOGUE = {
     meaning: 'The envelope’s seal has not stalled (it is not running, or its lease is live).',
   },
   SECOND_FACTOR_FAILED: { status: 401, meaning: 'That code is not right.' },
+  SELF_DEACTIVATION: {
+    status: 409,
+    meaning: 'Nobody can deactivate themselves: another admin or owner can.',
+  },
   SERVER_BUSY: {
     status: 503,
     meaning: 'Too many documents are being processed right now; try again in a minute.',
@@ -383,6 +421,7 @@ export const ERROR_CATALOGUE = {
   UNAUTHENTICATED: { status: 401, meaning: 'Send an API key as `Authorization: Bearer <key>`.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'Send JSON (application/json) or multipart/form-data.' },
   URL_INVALID: { status: 400, meaning: 'The request URL cannot be used.' },
+  USER_EXISTS: { status: 409, meaning: 'The organisation already has a user with that email address.' },
   USER_NOT_FOUND: { status: 404, meaning: 'No such user.' },
   VALIDATION_FAILED: {
     status: 400,

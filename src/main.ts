@@ -14,10 +14,12 @@ import { sweepIdempotencyKeys } from './http/idempotencyKeys.ts';
 import { openRateLimitStore, type RateLimitStore, sweepRateLimitCounters } from './http/rateLimitStores.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
 import { startJobQueue } from './jobs/queue.ts';
+import { accountMailer } from './notify/accountMail.ts';
 import { createMailTransport } from './notify/mailer.ts';
 import { deliverMail, eraseExpiredMailBodies } from './notify/outbox.ts';
 import { deliverSms, eraseExpiredSmsBodies } from './notify/sms.ts';
 import { createSmsTransport } from './notify/smsTransport.ts';
+import { sendPasswordResets } from './orgs/accounts.ts';
 import { bootstrapFirstOrganization } from './orgs/firstStart.ts';
 import { createOutboundClient, type OutboundClient } from './outbound/outboundHttp.ts';
 import { certificatePem, loadOrCreateDevPki } from './pki/devCa.ts';
@@ -168,6 +170,14 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
     await queue.work('mail.send', (data) => deliverMail(platform, String(data.mailId)), { concurrency: 8 });
     await queue.work('sms.send', (data) => deliverSms(platform, String(data.smsId)), { concurrency: 4 });
+    // Reset links are looked up and mailed here, not in the request, which so answers alike
+    // whether or not the address has an account (src/orgs/accounts.ts).
+    await queue.work('account.password-reset', async (data) => {
+      await sendPasswordResets(platform, accountMailer(platform), {
+        email: String(data.email),
+        organizationId: typeof data.organizationId === 'string' ? data.organizationId : undefined,
+      });
+    });
     await queue.work('envelope.seal', (data) => sealEnvelope(platform, String(data.envelopeId)), {
       concurrency: 2,
     });

@@ -1502,6 +1502,524 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the organisation’s users, in the order they were added
+         * @description Needs the `organization:admin` scope.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description invited: added, no password chosen and never signed in yet */
+                    status?: "active" | "invited" | "deactivated";
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserAccountPage"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Invite someone by mail with a role; only an owner invites an owner
+         * @description Needs the `organization:admin` scope.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. Retrying with the same key and the same request within 24 h replays the first answer (`Idempotent-Replayed: true`) instead of doing it again; the same key with another request is 422 IDEMPOTENCY_KEY_REUSED, while the first still runs 409 IDEMPOTENCY_KEY_IN_USE. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UserInvitationInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserAccount"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user
+         * @description Needs the `organization:admin` scope.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserAccount"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a user’s role or name; only an owner changes an owner, and the last owner stays one
+         * @description Needs the `organization:admin` scope.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UserChangeInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserAccount"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/users/{id}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deactivate a user: no sign-in, sessions ended, the API keys they made stop working
+         * @description Needs the `organization:admin` scope.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. Retrying with the same key and the same request within 24 h replays the first answer (`Idempotent-Replayed: true`) instead of doing it again; the same key with another request is 422 IDEMPOTENCY_KEY_REUSED, while the first still runs 409 IDEMPOTENCY_KEY_IN_USE. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserAccount"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Let a deactivated user sign in again
+         * @description Needs the `organization:admin` scope.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. Retrying with the same key and the same request within 24 h replays the first answer (`Idempotent-Replayed: true`) instead of doing it again; the same key with another request is 422 IDEMPOTENCY_KEY_REUSED, while the first still runs 409 IDEMPOTENCY_KEY_IN_USE. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserAccount"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List active API keys, newest first: all of them for an admin, else your own (never the secret)
+         * @description Needs the `envelopes:read` scope.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKeyPage"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create an API key with scopes you hold; the secret is answered this once
+         * @description Needs the `envelopes:read` scope.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. Retrying with the same key and the same request within 24 h replays the first answer (`Idempotent-Replayed: true`) instead of doing it again; the same key with another request is 422 IDEMPOTENCY_KEY_REUSED, while the first still runs 409 IDEMPOTENCY_KEY_IN_USE. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewApiKeyInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedApiKey"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key: requests with it are refused at once
+         * @description Needs the `envelopes:read` scope.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/sign-in": {
         parameters: {
             query?: never;
@@ -1514,7 +2032,10 @@ export interface paths {
         /** Sign in with email and password */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description cookie: set the session as the HttpOnly `signet_session` cookie (with the `signet_csrf` cookie to send back as `X-CSRF-Token`) instead of answering its token */
+                    session?: "cookie";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1584,7 +2105,10 @@ export interface paths {
         /** Finish signing in with a TOTP or recovery code */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description cookie: set the session as the HttpOnly `signet_session` cookie (with the `signet_csrf` cookie to send back as `X-CSRF-Token`) instead of answering its token */
+                    session?: "cookie";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1648,7 +2172,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The signed-in user
+         * The signed-in user and their organisation
          * @description Needs the `envelopes:read` scope.
          */
         get: {
@@ -1666,7 +2190,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["User"];
+                        "application/json": components["schemas"]["CurrentUser"];
                     };
                 };
                 /** @description Default Response */
@@ -1707,7 +2231,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * End this session
+         * End this session (and clear the session cookies)
          * @description Needs the `envelopes:read` scope.
          */
         post: {
@@ -2109,7 +2633,10 @@ export interface paths {
         /** Sign in with a passkey */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description cookie: set the session as the HttpOnly `signet_session` cookie (with the `signet_csrf` cookie to send back as `X-CSRF-Token`) instead of answering its token */
+                    session?: "cookie";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -2235,6 +2762,205 @@ export interface paths {
             };
         };
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/accept-invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation: choose a password (and give your name) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                        /** @description At least 12 characters */
+                        password: string;
+                        name?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user: components["schemas"]["UserAccount"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail a link to choose a new password (answered alike whether or not the account exists) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: email */
+                        email: string;
+                        /**
+                         * Format: uuid
+                         * @description Only the account in this organisation
+                         */
+                        organizationId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description If the address has an account, a link is on its way */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            accepted: true;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Choose a new password with the link from the mail; ends every session */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                        /** @description At least 12 characters */
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            changed: true;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2379,7 +3105,10 @@ export interface paths {
         /** Exchange the one-time code single sign-on ends with for a session */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description cookie: set the session as the HttpOnly `signet_session` cookie (with the `signet_csrf` cookie to send back as `X-CSRF-Token`) instead of answering its token */
+                    session?: "cookie";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -2398,20 +3127,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            status: "signed-in";
-                            token: string;
-                            expiresAt: string;
-                            user: {
-                                id: string;
-                                organizationId: string;
-                                email: string;
-                                name: string | null;
-                                role: string;
-                                twoStepSignIn: boolean;
-                            };
-                        };
+                        "application/json": components["schemas"]["SignedIn"];
                     };
                 };
                 /** @description Default Response */
@@ -4652,6 +5368,22 @@ export interface components {
                 required?: boolean;
             }[];
         };
+        UserInvitationInput: {
+            /** Format: email */
+            email: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "sender" | "viewer";
+            name?: string;
+        };
+        UserChangeInput: {
+            /** @enum {string} */
+            role?: "owner" | "admin" | "sender" | "viewer";
+            name?: string;
+        };
+        NewApiKeyInput: {
+            name: string;
+            scopes: ("envelopes:read" | "envelopes:write" | "organization:admin" | "webhooks:read" | "webhooks:write")[];
+        };
         NewWebhookInput: {
             url: string;
             /** @description The event types to send; every type (later ones too) when absent */
@@ -4685,7 +5417,7 @@ export interface components {
              * @description Stable error code: see the catalogue
              * @enum {string}
              */
-            code: "ACCESS_CODE_WRONG" | "API_KEY_INVALID" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE_MISSING" | "BAD_REQUEST" | "BLOB_ADDRESS_INVALID" | "BLOB_CORRUPT" | "BLOB_KEY_UNKNOWN" | "BLOB_MISSING" | "BLOB_TAMPERED" | "CERTIFICATE_ALREADY_REVOKED" | "CERTIFICATE_AMBIGUOUS" | "CERTIFICATE_ISSUER_MISMATCH" | "CERTIFICATE_NOT_FOUND" | "CERTIFICATE_REVOKED" | "CERTIFICATE_SERIAL_INVALID" | "CLI_OPTION_REQUIRED" | "CMS_DIGEST_INVALID" | "CONSENT_REQUIRED" | "CURSOR_INVALID" | "DEV_PKI_INCOMPLETE" | "DEV_PKI_LEGACY_LAYOUT" | "DOCUMENT_ENCRYPTED" | "DOCUMENT_NOT_FOUND" | "DOCUMENT_REQUIRED" | "DOCUMENT_UNREADABLE" | "EMAIL_INVALID" | "ENVELOPE_ALREADY_SENT" | "ENVELOPE_COMPLETED" | "ENVELOPE_DECLINED" | "ENVELOPE_EXPIRED" | "ENVELOPE_NOT_COMPLETED" | "ENVELOPE_NOT_DRAFT" | "ENVELOPE_NOT_DUE_TO_EXPIRE" | "ENVELOPE_NOT_FOUND" | "ENVELOPE_NOT_IN_PROGRESS" | "ENVELOPE_NOT_SEALED" | "ENVELOPE_NOT_SENT" | "ENVELOPE_NOT_VOIDABLE" | "ENVELOPE_VOIDED" | "FIELDS_REQUIRED" | "FIELD_NOT_EDITABLE" | "FIELD_OFF_PAGE" | "FIELD_RECIPIENT_NOT_SIGNER" | "FIELD_UNKNOWN" | "FIELD_UNKNOWN_DOCUMENT" | "FIELD_UNKNOWN_RECIPIENT" | "FIELD_VALUE_INVALID" | "FILE_UNREADABLE" | "IDEMPOTENCY_ANSWER_NOT_KEPT" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDENTITY_ALREADY_PASSED" | "IDENTITY_FAILED" | "IDENTITY_LOCKED" | "IDENTITY_METHOD_NOT_REQUIRED" | "IDENTITY_PROVIDER_REMOVED" | "IDENTITY_REQUIRED" | "INTERNAL_ERROR" | "INVALID_SIGNATURE_IMAGE" | "JSON_INVALID" | "KEYSTORE_CLOSED" | "KEY_CERTIFICATE_MISMATCH" | "KEY_DECRYPTION_FAILED" | "KEY_DESTROYED" | "KEY_LABEL_AMBIGUOUS" | "KEY_LABEL_INVALID" | "KEY_LABEL_TAKEN" | "KEY_PUBLIC_HALF_MISSING" | "KEY_UNREADABLE" | "KEY_UNSUPPORTED" | "KEY_UPGRADE_CONFLICT" | "MULTIPART_INVALID" | "NO_ACTIONABLE_RECIPIENT" | "NO_DOCUMENTS" | "NOT_READY" | "OIDC_CONFIG_INVALID" | "OIDC_DISCOVERY_FAILED" | "OIDC_DISCOVERY_REFUSED" | "OIDC_NOT_CONFIGURED" | "ORGANIZATION_NOT_FOUND" | "ORGANIZATION_REQUIRED" | "ORG_NAME_REQUIRED" | "ORG_NOT_FOUND" | "OTP_ATTEMPTS_EXHAUSTED" | "OTP_EXPIRED" | "OTP_NOT_SENT" | "OTP_RESEND_TOO_SOON" | "OTP_SEND_LIMIT" | "OTP_WRONG" | "OUTBOUND_ADDRESS_REFUSED" | "OUTBOUND_HTTP_STATUS" | "OUTBOUND_REDIRECT_REFUSED" | "OUTBOUND_REQUEST_INVALID" | "OUTBOUND_TIMEOUT" | "OUTBOUND_TOO_LARGE" | "OUTBOUND_UNREACHABLE" | "OUTBOUND_URL_INVALID" | "PADES_SERVICE_MISSING" | "PASSKEY_CHALLENGE_INVALID" | "PASSKEY_REJECTED" | "PASSKEY_SIGN_IN_FAILED" | "PASSKEY_UNKNOWN" | "PASSWORD_TOO_SHORT" | "PASSWORD_WRONG" | "PDF_ALREADY_SIGNED" | "PDF_CERTIFIED" | "PDF_DAMAGED" | "PDF_EMPTY" | "PDF_ENCRYPTED" | "PDF_MISSING" | "PDF_NOT_PDF" | "PDF_PAGE_MISSING" | "PDF_TOO_COMPLEX" | "PDF_TOO_LARGE" | "PDF_TOO_MANY_SIGNATURES" | "PKCS11_LOGIN_FAILED" | "PKCS11_MODULE_UNAVAILABLE" | "PKCS11_NOT_CONFIGURED" | "PKCS11_TOKEN_AMBIGUOUS" | "PKCS11_TOKEN_NOT_FOUND" | "PKCS12_INVALID" | "RATE_LIMITED" | "RECIPIENT_ALREADY_COMPLETED" | "RECIPIENT_ALREADY_INVITED" | "RECIPIENT_CANNOT_SIGN" | "RECIPIENT_DECLINED" | "RECIPIENT_DUPLICATE" | "RECIPIENT_NOT_FOUND" | "RECIPIENT_NOT_YET_ACTIVE" | "REQUEST_TOO_LARGE" | "REVOCATION_DATA_UNAVAILABLE" | "REVOCATION_ISSUER_UNKNOWN" | "REVOCATION_REASON_UNKNOWN" | "ROUTE_NOT_FOUND" | "SAML_BINDING_UNSUPPORTED" | "SAML_CONFIG_INVALID" | "SAML_METADATA_INVALID" | "SAML_METADATA_REQUIRED" | "SAML_METADATA_UNREACHABLE" | "SAML_NOT_CONFIGURED" | "SAML_RELAY_STATE_INVALID" | "SCOPE_UNKNOWN" | "SEAL_ALREADY_DONE" | "SEAL_LEASED" | "SEAL_NOT_RUNNING" | "SEAL_NOT_STALLED" | "SECOND_FACTOR_FAILED" | "SERVER_BUSY" | "SESSION_INVALID" | "SESSION_REQUIRED" | "SIGNATURE_INVALID" | "SIGNATURE_TOO_LARGE" | "SIGNER_EMAIL_UNSUPPORTED" | "SIGNER_WITHOUT_SIGNATURE_FIELD" | "SIGNING_LINK_EXPIRED" | "SIGNING_LINK_INVALID" | "SIGNING_LINK_REVOKED" | "SIGN_IN_CHALLENGE_INVALID" | "SIGN_IN_FAILED" | "SIGN_IN_LOCKED" | "SSO_CODE_INVALID" | "SSO_NOT_CONFIGURED" | "TEXT_INVALID" | "TOTP_ALREADY_ENABLED" | "TOTP_CODE_WRONG" | "TOTP_NOT_STARTED" | "TRUST_ANCHOR_INVALID" | "TSA_IMPRINT_INVALID" | "TSA_NOT_CONFIGURED" | "TSA_UNAVAILABLE" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "URL_INVALID" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WEB_APP_NOT_BUILT" | "WEBHOOK_DISABLED" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_MESSAGE_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_REFUSED" | "WEBHOOK_URL_UNRESOLVABLE";
+            code: "ACCESS_CODE_WRONG" | "API_KEY_INVALID" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE_MISSING" | "BAD_REQUEST" | "BLOB_ADDRESS_INVALID" | "BLOB_CORRUPT" | "BLOB_KEY_UNKNOWN" | "BLOB_MISSING" | "BLOB_TAMPERED" | "CERTIFICATE_ALREADY_REVOKED" | "CERTIFICATE_AMBIGUOUS" | "CERTIFICATE_ISSUER_MISMATCH" | "CERTIFICATE_NOT_FOUND" | "CERTIFICATE_REVOKED" | "CERTIFICATE_SERIAL_INVALID" | "CLI_OPTION_REQUIRED" | "CMS_DIGEST_INVALID" | "CONSENT_REQUIRED" | "CSRF_TOKEN_INVALID" | "CURSOR_INVALID" | "DEV_PKI_INCOMPLETE" | "DEV_PKI_LEGACY_LAYOUT" | "DOCUMENT_ENCRYPTED" | "DOCUMENT_NOT_FOUND" | "DOCUMENT_REQUIRED" | "DOCUMENT_UNREADABLE" | "EMAIL_INVALID" | "ENVELOPE_ALREADY_SENT" | "ENVELOPE_COMPLETED" | "ENVELOPE_DECLINED" | "ENVELOPE_EXPIRED" | "ENVELOPE_NOT_COMPLETED" | "ENVELOPE_NOT_DRAFT" | "ENVELOPE_NOT_DUE_TO_EXPIRE" | "ENVELOPE_NOT_FOUND" | "ENVELOPE_NOT_IN_PROGRESS" | "ENVELOPE_NOT_SEALED" | "ENVELOPE_NOT_SENT" | "ENVELOPE_NOT_VOIDABLE" | "ENVELOPE_VOIDED" | "FIELDS_REQUIRED" | "FIELD_NOT_EDITABLE" | "FIELD_OFF_PAGE" | "FIELD_RECIPIENT_NOT_SIGNER" | "FIELD_UNKNOWN" | "FIELD_UNKNOWN_DOCUMENT" | "FIELD_UNKNOWN_RECIPIENT" | "FIELD_VALUE_INVALID" | "FILE_UNREADABLE" | "IDEMPOTENCY_ANSWER_NOT_KEPT" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDENTITY_ALREADY_PASSED" | "IDENTITY_FAILED" | "IDENTITY_LOCKED" | "IDENTITY_METHOD_NOT_REQUIRED" | "IDENTITY_PROVIDER_REMOVED" | "IDENTITY_REQUIRED" | "INTERNAL_ERROR" | "INVALID_SIGNATURE_IMAGE" | "INVITATION_INVALID" | "JSON_INVALID" | "KEYSTORE_CLOSED" | "KEY_CERTIFICATE_MISMATCH" | "KEY_DECRYPTION_FAILED" | "KEY_DESTROYED" | "KEY_LABEL_AMBIGUOUS" | "KEY_LABEL_INVALID" | "KEY_LABEL_TAKEN" | "KEY_PUBLIC_HALF_MISSING" | "KEY_UNREADABLE" | "KEY_UNSUPPORTED" | "KEY_UPGRADE_CONFLICT" | "LAST_ACTIVE_OWNER" | "MULTIPART_INVALID" | "NO_ACTIONABLE_RECIPIENT" | "NO_DOCUMENTS" | "NOT_READY" | "OIDC_CONFIG_INVALID" | "OIDC_DISCOVERY_FAILED" | "OIDC_DISCOVERY_REFUSED" | "OIDC_NOT_CONFIGURED" | "ORGANIZATION_NOT_FOUND" | "ORGANIZATION_REQUIRED" | "ORG_NAME_REQUIRED" | "ORG_NOT_FOUND" | "ORIGIN_NOT_ALLOWED" | "OTP_ATTEMPTS_EXHAUSTED" | "OTP_EXPIRED" | "OTP_NOT_SENT" | "OTP_RESEND_TOO_SOON" | "OTP_SEND_LIMIT" | "OTP_WRONG" | "OUTBOUND_ADDRESS_REFUSED" | "OUTBOUND_HTTP_STATUS" | "OUTBOUND_REDIRECT_REFUSED" | "OUTBOUND_REQUEST_INVALID" | "OUTBOUND_TIMEOUT" | "OUTBOUND_TOO_LARGE" | "OUTBOUND_UNREACHABLE" | "OUTBOUND_URL_INVALID" | "OWNER_REQUIRED" | "PADES_SERVICE_MISSING" | "PASSKEY_CHALLENGE_INVALID" | "PASSKEY_REJECTED" | "PASSKEY_SIGN_IN_FAILED" | "PASSKEY_UNKNOWN" | "PASSWORD_RESET_INVALID" | "PASSWORD_TOO_SHORT" | "PASSWORD_WRONG" | "PDF_ALREADY_SIGNED" | "PDF_CERTIFIED" | "PDF_DAMAGED" | "PDF_EMPTY" | "PDF_ENCRYPTED" | "PDF_MISSING" | "PDF_NOT_PDF" | "PDF_PAGE_MISSING" | "PDF_TOO_COMPLEX" | "PDF_TOO_LARGE" | "PDF_TOO_MANY_SIGNATURES" | "PKCS11_LOGIN_FAILED" | "PKCS11_MODULE_UNAVAILABLE" | "PKCS11_NOT_CONFIGURED" | "PKCS11_TOKEN_AMBIGUOUS" | "PKCS11_TOKEN_NOT_FOUND" | "PKCS12_INVALID" | "RATE_LIMITED" | "RECIPIENT_ALREADY_COMPLETED" | "RECIPIENT_ALREADY_INVITED" | "RECIPIENT_CANNOT_SIGN" | "RECIPIENT_DECLINED" | "RECIPIENT_DUPLICATE" | "RECIPIENT_NOT_FOUND" | "RECIPIENT_NOT_YET_ACTIVE" | "REQUEST_TOO_LARGE" | "REVOCATION_DATA_UNAVAILABLE" | "REVOCATION_ISSUER_UNKNOWN" | "REVOCATION_REASON_UNKNOWN" | "ROLE_UNKNOWN" | "ROUTE_NOT_FOUND" | "SAML_BINDING_UNSUPPORTED" | "SAML_CONFIG_INVALID" | "SAML_METADATA_INVALID" | "SAML_METADATA_REQUIRED" | "SAML_METADATA_UNREACHABLE" | "SAML_NOT_CONFIGURED" | "SAML_RELAY_STATE_INVALID" | "SCOPE_NOT_GRANTABLE" | "SCOPE_UNKNOWN" | "SEAL_ALREADY_DONE" | "SEAL_LEASED" | "SEAL_NOT_RUNNING" | "SEAL_NOT_STALLED" | "SECOND_FACTOR_FAILED" | "SELF_DEACTIVATION" | "SERVER_BUSY" | "SESSION_INVALID" | "SESSION_REQUIRED" | "SIGNATURE_INVALID" | "SIGNATURE_TOO_LARGE" | "SIGNER_EMAIL_UNSUPPORTED" | "SIGNER_WITHOUT_SIGNATURE_FIELD" | "SIGNING_LINK_EXPIRED" | "SIGNING_LINK_INVALID" | "SIGNING_LINK_REVOKED" | "SIGN_IN_CHALLENGE_INVALID" | "SIGN_IN_FAILED" | "SIGN_IN_LOCKED" | "SSO_CODE_INVALID" | "SSO_NOT_CONFIGURED" | "TEXT_INVALID" | "TOTP_ALREADY_ENABLED" | "TOTP_CODE_WRONG" | "TOTP_NOT_STARTED" | "TRUST_ANCHOR_INVALID" | "TSA_IMPRINT_INVALID" | "TSA_NOT_CONFIGURED" | "TSA_UNAVAILABLE" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "URL_INVALID" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WEB_APP_NOT_BUILT" | "WEBHOOK_DISABLED" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_MESSAGE_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_REFUSED" | "WEBHOOK_URL_UNRESOLVABLE";
             errors?: components["schemas"]["FieldProblem"][];
             requestId?: string;
         };
@@ -4911,11 +5643,6 @@ export interface components {
                 body: string | null;
             }[];
         };
-        SignaturePolicy: {
-            /** @enum {string} */
-            padesLevel: "B-B" | "B-T" | "B-LT" | "B-LTA";
-            perSignerSignatures: boolean;
-        };
         User: {
             id: string;
             organizationId: string;
@@ -4927,9 +5654,90 @@ export interface components {
         SignedIn: {
             /** @constant */
             status: "signed-in";
-            token: string;
+            /** @description The session token (`sgs_…`) to send as `Authorization: Bearer`; absent with `?session=cookie` */
+            token?: string;
             expiresAt: string;
             user: components["schemas"]["User"];
+        };
+        CurrentUser: {
+            id: string;
+            organizationId: string;
+            email: string;
+            name: string | null;
+            role: string;
+            twoStepSignIn: boolean;
+            organization: {
+                id: string;
+                name: string;
+            };
+        };
+        UserAccount: {
+            id: string;
+            email: string;
+            name: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "sender" | "viewer";
+            /**
+             * @description invited: added, no password chosen and never signed in yet
+             * @enum {string}
+             */
+            status: "active" | "invited" | "deactivated";
+            twoStepSignIn: boolean;
+            /** @description ISO 8601 instant */
+            createdAt: string;
+            lastSignInAt: string | null;
+            deactivatedAt: string | null;
+        };
+        UserAccountPage: {
+            data: components["schemas"]["UserAccount"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        ApiKey: {
+            id: string;
+            name: string;
+            /** @description The first characters of the key, to tell keys apart */
+            prefix: string;
+            scopes: string[];
+            /** @description ISO 8601 instant */
+            createdAt: string;
+            /** @description To the minute: recorded at most once a minute */
+            lastUsedAt: string | null;
+            /** @description Null for a key made with `signet create-api-key` */
+            createdBy: {
+                id: string;
+                email: string;
+                name: string;
+            } | null;
+        };
+        ApiKeyPage: {
+            data: components["schemas"]["ApiKey"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        CreatedApiKey: {
+            id: string;
+            name: string;
+            /** @description The first characters of the key, to tell keys apart */
+            prefix: string;
+            scopes: string[];
+            /** @description ISO 8601 instant */
+            createdAt: string;
+            /** @description To the minute: recorded at most once a minute */
+            lastUsedAt: string | null;
+            /** @description Null for a key made with `signet create-api-key` */
+            createdBy: {
+                id: string;
+                email: string;
+                name: string;
+            } | null;
+            /** @description The secret (`sgk_…`): shown this once, never again */
+            key: string;
+        };
+        SignaturePolicy: {
+            /** @enum {string} */
+            padesLevel: "B-B" | "B-T" | "B-LT" | "B-LTA";
+            perSignerSignatures: boolean;
         };
         Finding: {
             code: string;

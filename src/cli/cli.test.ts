@@ -69,6 +69,65 @@ for (const kind of databaseKinds()) {
       assert.match(badScope.stderr, /Unknown scope/);
     });
 
+    let createdUser: { userId: string; email: string; role: string; password: string };
+
+    it('creates a user with a one-time password, printed once with a warning to change it', () => {
+      const result = signet(
+        'create-user',
+        '--org',
+        organizationId,
+        '--email',
+        'Sid@Acme.test',
+        '--role',
+        'sender',
+        '--name',
+        'Sid Sender',
+      );
+      assert.equal(result.code, 0, result.stderr);
+      createdUser = JSON.parse(result.stdout);
+      assert.match(createdUser.userId, /^[0-9a-f-]{36}$/);
+      assert.deepEqual([createdUser.email, createdUser.role], ['sid@acme.test', 'sender']);
+      assert.ok(createdUser.password.length >= 20, 'a long random password');
+      assert.match(result.stderr, /warning: .*change it/);
+
+      const again = signet(
+        'create-user',
+        '--org',
+        organizationId,
+        '--email',
+        'sid@acme.test',
+        '--role',
+        'viewer',
+      );
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /USER_EXISTS/);
+      const badRole = signet(
+        'create-user',
+        '--org',
+        organizationId,
+        '--email',
+        'x@acme.test',
+        '--role',
+        'root',
+      );
+      assert.equal(badRole.code, 1);
+      assert.match(badRole.stderr, /ROLE_UNKNOWN.*owner, admin, sender, viewer/);
+      const noOrg = signet(
+        'create-user',
+        '--org',
+        '00000000-0000-4000-8000-000000000000',
+        '--email',
+        'x@acme.test',
+        '--role',
+        'viewer',
+      );
+      assert.match(noOrg.stderr, /ORG_NOT_FOUND/);
+      const noEmail = signet('create-user', '--org', organizationId, '--role', 'viewer');
+      assert.match(noEmail.stderr, /--email is required/);
+      const notAnEmail = signet('create-user', '--org', organizationId, '--email', 'sid', '--role', 'viewer');
+      assert.match(notAnEmail.stderr, /EMAIL_INVALID/);
+    });
+
     it('says what is missing or wrong in its arguments and configuration', () => {
       const noName = signet('create-org', '--admin-email', 'x@acme.test');
       assert.equal(noName.code, 1);
@@ -116,6 +175,15 @@ for (const kind of databaseKinds()) {
       const config = loadConfig({ ...env, PORT: '0', HOST: '127.0.0.1' });
       const server = await startSignet(config, { logger: pino({ level: 'silent' }), bootstrap: false });
       const api = apiClient(server.app, key.apiKey);
+      // The user the CLI made signs in with the printed password and acts with their role.
+      const signedIn = await apiClient(server.app).post<{ token: string }>('/api/v1/auth/sign-in', {
+        email: createdUser.email,
+        password: createdUser.password,
+      });
+      assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+      const sid = apiClient(server.app, signedIn.body.token);
+      assert.equal((await sid.get<{ role: string }>('/api/v1/auth/me')).body.role, 'sender');
+      assert.equal((await sid.get('/api/v1/users')).status, 403, 'a sender manages no users');
       const created = await api.post<{ id: string }>(
         '/api/v1/envelopes?send=true',
         envelopeJson(await makePdf()),

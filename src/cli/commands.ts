@@ -8,6 +8,7 @@ import { migrate } from '../db/migrate.ts';
 import { SignetError } from '../errors.ts';
 import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
 import { listOutbox } from '../notify/outbox.ts';
+import { createUserWithPassword } from '../orgs/accounts.ts';
 import {
   API_KEY_SCOPES,
   type ApiKeyScope,
@@ -16,6 +17,7 @@ import {
   revokeApiKey,
 } from '../orgs/apiKeys.ts';
 import { createOrganization, findOrganization, isUuid } from '../orgs/organizations.ts';
+import { isRole, ROLES } from '../orgs/scopes.ts';
 import { makeSamplePdf } from '../pdf/samplePdf.ts';
 import { isRevocationReason, REVOCATION_REASONS, revokeCertificate } from '../pki/certificateRegistry.ts';
 import { openPkcs11KeyStore } from '../pki/pkcs11KeyStore.ts';
@@ -159,6 +161,51 @@ are not shown again.`,
     },
   },
 
+  'create-user': {
+    synopsis: 'create-user --org ID --email E --role R [--name N]',
+    summary: 'Add a user to an organisation with a one-time password, printed once.',
+    details: `Prints {"userId", "email", "role", "password"}. Give the password to the person over a
+channel you trust and have them change it at once (PUT /api/v1/auth/password, or the web app's
+account page): Signet cannot yet force a change at first sign-in, so until then whoever saw
+the password can sign in as them. An admin can instead invite people by mail from the web app
+or POST /api/v1/users, so that no password ever passes through other hands.`,
+    optionHelp: {
+      '--org ID': 'the organisation (required)',
+      '--email E': "the user's sign-in address (required)",
+      '--role R': `${ROLES.join(', ')} (required)`,
+      '--name N': "the user's display name",
+    },
+    options: {
+      org: { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
+    },
+    async run(config, values) {
+      const organizationId = required(values, 'org');
+      const email = required(values, 'email');
+      const role = required(values, 'role');
+      if (!isRole(role)) {
+        throw new SignetError('ROLE_UNKNOWN', `Unknown role ${role}; known: ${ROLES.join(', ')}`);
+      }
+      if (!isUuid(organizationId))
+        throw new SignetError('ORG_NOT_FOUND', `No organisation with id ${organizationId}`);
+      const created = await withDatabase(config, (db) =>
+        createUserWithPassword(db, { organizationId, email, role, name: values.name as string | undefined }),
+      );
+      print({
+        userId: created.user.id,
+        email: created.user.email,
+        role: created.user.role,
+        password: created.password,
+      });
+      process.stderr.write(
+        'warning: this password is shown once and is not forced to change: have the user change it at first sign-in.\n',
+      );
+      return 0;
+    },
+  },
+
   'create-api-key': {
     synopsis: 'create-api-key --org ID [--name N] [--scopes a,b]',
     summary: 'Create an API key for an organisation.',
@@ -239,7 +286,7 @@ only without SMTP_URL, when the outbox is the mailbox.`,
       const secrets = sealedSecrets(loadOrCreateMasterKey(config.dataDir, config.masterKey));
       const messages = await withDatabase(config, async (db) => {
         await requireOrganization(db, organizationId);
-        return listOutbox(db, secrets, { organizationId, limit, withBodies });
+        return listOutbox(db, secrets, { organizationId, limit, withBodies, reader: 'operator' });
       });
       for (const m of messages) {
         const body = m.text === null ? '   (no body kept)' : m.text.replace(/^/gm, '   ');

@@ -191,6 +191,8 @@ export async function registerContract(app: FastifyInstance, info: { version: st
           description: 'SAML and OpenID Connect providers for signer checks and staff sign-in',
         },
         { name: 'auth', description: 'Staff sign-in: sessions for the web app' },
+        { name: 'users', description: 'The organisation’s people: invitations, roles, deactivation' },
+        { name: 'api-keys', description: 'API keys: scoped, shown once, revocable' },
         { name: 'outbox', description: 'Mail and text messages sent for the organisation' },
         { name: 'service', description: 'About the API itself' },
         { name: 'pki', description: 'What Signet’s CA publishes for relying parties' },
@@ -203,7 +205,14 @@ export async function registerContract(app: FastifyInstance, info: { version: st
           bearer: {
             type: 'http',
             scheme: 'bearer',
-            description: 'An API key (`sk_…`) or a staff session token (`ss_…`)',
+            description: 'An API key (`sgk_…`) or a staff session token (`sgs_…`)',
+          },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'signet_session',
+            description:
+              'A browser session (sign-in with `?session=cookie`), used when no Authorization header is sent. Every request but GET, HEAD and OPTIONS must also send the `signet_csrf` cookie’s value as the `X-CSRF-Token` header (else 403 CSRF_TOKEN_INVALID), from PUBLIC_URL’s origin (else 403 ORIGIN_NOT_ALLOWED).',
           },
         },
       },
@@ -319,7 +328,7 @@ function documentTransform(input: Parameters<typeof zodTransform>[0]) {
   }
   const scope = route?.config?.scope;
   if (scope) {
-    out.security = [{ bearer: [] }];
+    out.security = [{ bearer: [] }, { sessionCookie: [] }];
     out.description = [out.description, `Needs the \`${scope}\` scope.`].filter(Boolean).join('\n\n');
     // Every POST an API key or a session makes takes an Idempotency-Key (http/idempotency.ts).
     if ([route.method].flat().includes('POST')) out.headers = withIdempotencyKey(out.headers);

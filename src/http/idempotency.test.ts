@@ -65,8 +65,9 @@ for (const kind of databaseKinds()) {
       app.addHook('onSend', async () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
       });
-      registerApiKeyAuth(app, db);
-      registerIdempotency(app, { db, secrets: sealedSecrets(masterKeyFrom(randomBytes(32))) });
+      const secrets = sealedSecrets(masterKeyFrom(randomBytes(32)));
+      registerApiKeyAuth(app, { db, secrets, publicUrl: 'http://127.0.0.1:3000' });
+      registerIdempotency(app, { db, secrets });
       const write = { config: { scope: 'envelopes:write' as const } };
 
       app.post('/api/v1/things', write, async (request, reply) => {

@@ -98,10 +98,18 @@ function forbidFraming(reply: FastifyReply): void {
   reply.header('x-frame-options', 'DENY');
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  hidden: boolean;
+  /** `config.scope`: what a key or role needs (http/apiKeyAuth.ts); null on public routes. */
+  scope: string | null;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every route this app registered: method, URL and whether OpenAPI hides it. */
-    registeredRoutes: { method: string; url: string; hidden: boolean }[];
+    /** Every route this app registered: method, URL, whether OpenAPI hides it, the scope it needs. */
+    registeredRoutes: RegisteredRoute[];
   }
 }
 
@@ -121,8 +129,9 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     frameworkErrors: (error, _request, reply) =>
       sendProblem(reply, new SignetError('URL_INVALID', `The request URL cannot be used: ${error.message}`)),
   });
-  // Every route as registered, for the contract test (each must be in the OpenAPI document).
-  const routes: { method: string; url: string; hidden: boolean }[] = [];
+  // Every route as registered, for the contract test (each must be in the OpenAPI document) and
+  // the roles test (each needs the scope it is meant to).
+  const routes: RegisteredRoute[] = [];
   app.decorate('registeredRoutes', routes);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
@@ -131,6 +140,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
         method,
         url: route.url,
         hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide),
+        scope: (route.config as { scope?: string } | undefined)?.scope ?? null,
       });
     }
   });
@@ -149,7 +159,11 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
     limits: { fileSize: platform.config.maxUploadBytes, files: 50 },
   });
   await registerContract(app, { version: SIGNET_VERSION, publicUrl: platform.config.publicUrl });
-  registerApiKeyAuth(app, platform.db);
+  registerApiKeyAuth(app, {
+    db: platform.db,
+    secrets: platform.secrets,
+    publicUrl: platform.config.publicUrl,
+  });
   registerIdempotency(app, { db: platform.db, secrets: platform.secrets });
   registerRateLimits(app, platform.rateLimits, platform.config.rateLimits);
   await app.register(async (scope) => healthRoutes(scope, platform));

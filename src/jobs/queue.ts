@@ -16,7 +16,8 @@ export type JobName =
   | 'maintenance.sweep'
   | 'outbox.sweep'
   | 'webhook.deliver'
-  | 'webhook.sweep';
+  | 'webhook.sweep'
+  | 'account.password-reset';
 
 /** Retries after the first attempt, unless a job says otherwise. */
 export const DEFAULT_RETRY_LIMIT = 8;
@@ -50,6 +51,7 @@ const QUEUES: JobName[] = [
   'outbox.sweep',
   'webhook.deliver',
   'webhook.sweep',
+  'account.password-reset',
 ];
 
 function executorFor(sql: Sql) {

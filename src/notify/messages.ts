@@ -10,7 +10,9 @@ export type MailKind =
   | 'voided'
   | 'expired'
   | 'one-time-code'
-  | 'webhook-disabled';
+  | 'webhook-disabled'
+  | 'account-invitation'
+  | 'password-reset';
 
 export interface ComposedMail {
   kind: MailKind;
@@ -145,4 +147,45 @@ export function webhookDisabledMail(
     `Every attempt to deliver ${webhook.organizationName}'s webhook events to ${url.origin}${url.pathname} has failed since ${webhook.failingSince.toISOString().slice(0, 16).replace('T', ' ')} UTC, so Signet has stopped sending to it.`,
     `The failed attempts are in its delivery log (GET /api/v1/webhooks/${webhook.id}/deliveries). Once the receiver answers again, enable the webhook (PATCH /api/v1/webhooks/${webhook.id} with {"enabled": true}) and replay the messages it needs; nothing is sent to it for events while it is disabled.`,
   ]);
+}
+
+/** To someone an admin added to the organisation: a link to set their password (src/orgs/accounts.ts). */
+export function accountInvitationMail(
+  to: string,
+  invitation: { organizationName: string; invitedBy: string; role: string; url: string; expiresAt: Date },
+): ComposedMail {
+  const who = invitation.invitedBy ? `${invitation.invitedBy} has invited you` : 'You have been invited';
+  const role =
+    invitation.role === 'admin' || invitation.role === 'owner'
+      ? `an ${invitation.role}`
+      : `a ${invitation.role}`;
+  return render(
+    'account-invitation',
+    to,
+    `You are invited to join ${invitation.organizationName}`,
+    [
+      `${who} to join ${invitation.organizationName} as ${role}.`,
+      `Choose your password with the link below before ${invitation.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC. It works once; do not forward it.`,
+      'If you did not expect this, ignore this message.',
+    ],
+    { label: 'Accept the invitation', url: invitation.url },
+  );
+}
+
+/** The link to choose a new password; the subject and body never say whether an account exists elsewhere. */
+export function passwordResetMail(
+  to: string,
+  reset: { organizationName: string; url: string; minutes: number },
+): ComposedMail {
+  return render(
+    'password-reset',
+    to,
+    `Reset your ${reset.organizationName} password`,
+    [
+      `Someone (we hope you) asked to reset the password of your ${reset.organizationName} account.`,
+      `The link below works once, for ${reset.minutes} minutes. Choosing a new password signs you out everywhere.`,
+      'If you did not ask for this, ignore this message: your password stays as it is.',
+    ],
+    { label: 'Choose a new password', url: reset.url },
+  );
 }

@@ -13,9 +13,12 @@ export interface MailAttachmentRef {
   contentType: string;
 }
 
-/** A message that carries a one-time code keeps its body no longer than the code works. */
+/**
+ * A message that carries a one-time code or link keeps its body no longer than that works: a
+ * signer's code (its identity check erases it early once used), a staff account link.
+ */
 export interface OneTimeCodeLifetime {
-  identityCheckId: string;
+  identityCheckId?: string;
   expiresAt: Date;
 }
 
@@ -162,14 +165,25 @@ export interface OutboxMail {
 }
 
 /**
+ * Who reads the outbox: the operator on the machine (`signet outbox`), or through the API an
+ * owner or an admin (an admin's API key included) of the organisation.
+ */
+export type OutboxReader = 'operator' | 'owner' | 'admin';
+
+/**
  * One organisation's mail, newest first. With the local outbox the table is the mailbox and
  * bodies are opened and shown (a code's only while the code works); with a relay it is the
  * delivery log, and bodies are never shown.
+ *
+ * A staff account's link is a way into that account, so the outbox shows it only to someone who
+ * may already do what the account can: a password-reset link only to the operator (through the
+ * API, an admin could otherwise ask for an owner's reset and take the account over), and an
+ * invitation to become an owner only to an owner or the operator.
  */
 export async function listOutbox(
   sql: Sql,
   secrets: SealedSecrets,
-  query: { organizationId: string; limit: number; withBodies: boolean },
+  query: { organizationId: string; limit: number; withBodies: boolean; reader: OutboxReader },
 ): Promise<OutboxMail[]> {
   const rows = await sql.query<{
     id: string;
@@ -184,14 +198,22 @@ export async function listOutbox(
     last_error: string | null;
     created_at: Date | string;
     sent_at: Date | string | null;
+    to_owner: boolean;
   }>(
     `select id, envelope_id, kind, to_address, subject, state, transport, message_id, last_error, created_at, sent_at,
-            case when body_expires_at is null or body_expires_at > now() then sealed_body end as live_body
-       from mail_messages where organization_id = $1 order by created_at desc, id limit $2`,
+            case when body_expires_at is null or body_expires_at > now() then sealed_body end as live_body,
+            exists (select 1 from users u where u.organization_id = m.organization_id and u.email = m.to_address
+                      and u.role = 'owner') as to_owner
+       from mail_messages m where organization_id = $1 order by created_at desc, id limit $2`,
     [query.organizationId, query.limit],
   );
+  const withheld = (r: { kind: string; to_owner: boolean }) =>
+    query.reader !== 'operator' &&
+    (r.kind === 'password-reset' ||
+      (r.kind === 'account-invitation' && r.to_owner && query.reader !== 'owner'));
   return rows.map((r) => {
-    const body = query.withBodies && r.live_body !== null ? openMailBody(secrets, r.live_body) : null;
+    const body =
+      query.withBodies && r.live_body !== null && !withheld(r) ? openMailBody(secrets, r.live_body) : null;
     return {
       id: r.id,
       envelopeId: r.envelope_id,

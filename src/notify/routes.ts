@@ -74,14 +74,15 @@ export async function outboxRoutes(fastify: FastifyInstance, platform: Platform)
       },
     },
     async (request) => {
-      const organizationId = principalOf(request).organizationId;
+      const principal = principalOf(request);
       const withBodies = platform.mail.kind === 'outbox';
       return {
         transport: platform.mail.kind,
         messages: await listOutbox(platform.db, platform.secrets, {
-          organizationId,
+          organizationId: principal.organizationId,
           limit: request.query.limit,
           withBodies,
+          reader: principal.role === 'owner' ? 'owner' : 'admin',
         }),
       };
     },

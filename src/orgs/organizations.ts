@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { API_KEY_SCOPES, createApiKey } from './apiKeys.ts';
+import { isUuid } from './pages.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
 
 export interface Organization {
@@ -85,5 +86,4 @@ export async function findOwner(
   return row ?? null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: string) => UUID.test(value);
+export { isUuid } from './pages.ts';

@@ -170,6 +170,9 @@ export async function signInWithPasskey(
   );
   const [user] = await platform.db.query<UserRow>('select * from users where id = $1', [stored.user_id]);
   if (!user) throw new SignetError('PASSKEY_UNKNOWN', 'This passkey is not registered here.');
+  if (user.deactivated_at) {
+    throw new SignetError('PASSKEY_SIGN_IN_FAILED', 'This account is deactivated: ask an administrator.');
+  }
   if (user.locked_until && new Date(user.locked_until).getTime() > Date.now()) {
     throw new SignetError('SIGN_IN_LOCKED', 'Too many failed sign-ins: try again later.');
   }

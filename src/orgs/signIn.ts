@@ -4,8 +4,8 @@ import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import type { Who } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
-import type { ApiKeyScope } from './apiKeys.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
+import { type ApiKeyScope, isRole, ROLE_SCOPES, type Role } from './scopes.ts';
 
 /*
  * Staff sign-in (SPEC §E): email and password (scrypt), then a TOTP code (RFC 6238, otplib) or
@@ -26,12 +26,7 @@ export const MIN_PASSWORD_LENGTH = 12;
 /** ±1 step of 30 s: a phone clock a little off still works (RFC 6238 §5.2). */
 const TOTP_TOLERANCE_SECONDS = 30;
 
-const ROLE_SCOPES: Record<string, ApiKeyScope[]> = {
-  owner: ['envelopes:read', 'envelopes:write', 'organization:admin', 'webhooks:read', 'webhooks:write'],
-  admin: ['envelopes:read', 'envelopes:write', 'organization:admin', 'webhooks:read', 'webhooks:write'],
-  sender: ['envelopes:read', 'envelopes:write'],
-  viewer: ['envelopes:read'],
-};
+export { isRole, ROLE_SCOPES, ROLES, type Role } from './scopes.ts';
 
 export interface UserRow {
   id: string;
@@ -45,12 +40,13 @@ export interface UserRow {
   totp_last_step: string | number | null;
   failed_sign_ins: number;
   locked_until: Date | string | null;
+  deactivated_at: Date | string | null;
 }
 
 export interface SessionPrincipal {
   userId: string;
   organizationId: string;
-  role: string;
+  role: Role;
   scopes: ApiKeyScope[];
 }
 
@@ -70,8 +66,9 @@ export async function signInWithPassword(
   input: { email: string; password: string; organizationId?: string | undefined },
   who: Who,
 ): Promise<SignInResult> {
+  // A deactivated account is no account: same work, same answer.
   const users = await platform.db.query<UserRow>(
-    `select * from users where email = $1 ${input.organizationId ? 'and organization_id = $2' : ''}`,
+    `select * from users where email = $1 and deactivated_at is null ${input.organizationId ? 'and organization_id = $2' : ''}`,
     input.organizationId ? [input.email.toLowerCase(), input.organizationId] : [input.email.toLowerCase()],
   );
   if (users.length > 1) {
@@ -134,9 +131,10 @@ export async function completeSecondFactor(
       if (!session || new Date(session.expires_at).getTime() <= Date.now()) {
         throw new SignetError('SIGN_IN_CHALLENGE_INVALID', 'Sign in again: this step has expired.');
       }
-      const [user] = await tx.query<UserRow>('select * from users where id = $1 for update', [
-        session.user_id,
-      ]);
+      const [user] = await tx.query<UserRow>(
+        'select * from users where id = $1 and deactivated_at is null for update',
+        [session.user_id],
+      );
       if (!user) throw new SignetError('SIGN_IN_CHALLENGE_INVALID', 'Sign in again.');
       // The challenge proves the password, so saying "locked" here tells nothing new.
       if (!(await claimSignInAttempt(tx, user.id))) {
@@ -221,20 +219,30 @@ export async function createSession(
   return { token, expiresAt: expiresAt.toISOString() };
 }
 
-/** The API principal of a session token, or null when it is unknown, expired or half-done. */
+/**
+ * The API principal of a session token, or null when it is unknown, expired or half-done, or
+ * its user is deactivated (deactivation deletes the sessions too; this is the second line).
+ * The role is read at every request, so a changed role applies at once.
+ */
 export async function authenticateSession(sql: Sql, token: string): Promise<SessionPrincipal | null> {
   const [row] = await sql.query<{ user_id: string; organization_id: string; role: string }>(
     `select s.user_id, s.organization_id, u.role from staff_sessions s join users u on u.id = s.user_id
-      where s.token_hash = $1 and not s.second_factor_pending and s.expires_at > now()`,
+      where s.token_hash = $1 and not s.second_factor_pending and s.expires_at > now()
+        and u.deactivated_at is null`,
     [hashToken(token)],
   );
-  if (!row) return null;
+  if (!row || !isRole(row.role)) return null;
   return {
     userId: row.user_id,
     organizationId: row.organization_id,
     role: row.role,
-    scopes: ROLE_SCOPES[row.role] ?? [],
+    scopes: ROLE_SCOPES[row.role],
   };
+}
+
+/** Ends every session of a user (and any sign-in waiting for its second factor). */
+export async function endAllSessions(sql: Sql, userId: string): Promise<void> {
+  await sql.query('delete from staff_sessions where user_id = $1', [userId]);
 }
 
 export async function signOut(sql: Sql, token: string): Promise<void> {
@@ -285,10 +293,14 @@ export async function confirmTotpEnrolment(platform: Platform, userId: string, c
     });
 }
 
-export async function changePassword(platform: Platform, userId: string, current: string, next: string) {
-  if (next.length < MIN_PASSWORD_LENGTH) {
+export function checkNewPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) {
     throw new SignetError('PASSWORD_TOO_SHORT', `Use at least ${MIN_PASSWORD_LENGTH} characters.`);
   }
+}
+
+export async function changePassword(platform: Platform, userId: string, current: string, next: string) {
+  checkNewPassword(next);
   const [user] = await platform.db.query<UserRow>('select * from users where id = $1', [userId]);
   if (!user?.password_hash || !(await verifyPassword(current, user.password_hash))) {
     throw new SignetError('PASSWORD_WRONG', 'The current password is not right.');
@@ -298,14 +310,19 @@ export async function changePassword(platform: Platform, userId: string, current
     await hashPassword(next),
   ]);
   // Every other session ends: whoever knew the old password is out.
-  await platform.db.query('delete from staff_sessions where user_id = $1', [userId]);
+  await endAllSessions(platform.db, userId);
   return { changed: true };
 }
 
+/** The signed-in user and their organisation (GET /api/v1/auth/me). */
 export async function currentUser(platform: Platform, userId: string) {
-  const [user] = await platform.db.query<UserRow>('select * from users where id = $1', [userId]);
+  const [user] = await platform.db.query<UserRow & { organization_name: string }>(
+    `select u.*, o.name as organization_name from users u join organizations o on o.id = u.organization_id
+      where u.id = $1`,
+    [userId],
+  );
   if (!user) throw new SignetError('USER_NOT_FOUND', 'No such user');
-  return userView(user);
+  return { ...userView(user), organization: { id: user.organization_id, name: user.organization_name } };
 }
 
 export function userView(

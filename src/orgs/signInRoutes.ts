@@ -11,14 +11,31 @@ import { SignetError } from '../errors.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { errorAnswers } from '../http/contract.ts';
 import { perBodyField, perClientIp, rateLimited } from '../http/rateLimits.ts';
+import {
+  addSetCookie,
+  checkCookieSignIn,
+  clearedSessionCookies,
+  deliverSession,
+  type SessionCookieSettings,
+  sessionQuery,
+} from '../http/sessionCookies.ts';
 import { whoOf } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
+import { acceptInvitation, completePasswordReset } from './accounts.ts';
 import {
   passkeyRegistrationOptions,
   passkeySignInOptions,
   registerPasskey,
   signInWithPasskey,
 } from './passkeys.ts';
+import {
+  acceptInviteBody,
+  currentUserView,
+  passwordResetBody,
+  passwordResetCompleteBody,
+  signedInView,
+  userAccountView,
+} from './schema.ts';
 import {
   beginTotpEnrolment,
   changePassword,
@@ -58,19 +75,6 @@ const passwordBody = z.strictObject({
   newPassword: z.string().max(1000),
 });
 
-const userView = z
-  .object({
-    id: z.string(),
-    organizationId: z.string(),
-    email: z.string(),
-    name: z.string().nullable(),
-    role: z.string(),
-    twoStepSignIn: z.boolean(),
-  })
-  .meta({ id: 'User' });
-const signedInView = z
-  .object({ status: z.literal('signed-in'), token: z.string(), expiresAt: z.string(), user: userView })
-  .meta({ id: 'SignedIn' });
 const signInAnswer = z.discriminatedUnion('status', [
   signedInView,
   z.object({
@@ -110,6 +114,11 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
   });
   const signedIn = { config: { scope: 'envelopes:read' as const } };
   const tags = ['auth'];
+  const cookies: SessionCookieSettings = { publicUrl: platform.config.publicUrl, secrets: platform.secrets };
+  /** A sign-in asked to set cookies must come from PUBLIC_URL's origin (sessionCookies.ts). */
+  const cookieSignIn = (request: FastifyRequest) => {
+    if ((request.query as { session?: string }).session === 'cookie') checkCookieSignIn(cookies, request);
+  };
 
   app.post(
     '/api/v1/auth/sign-in',
@@ -118,11 +127,16 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
       schema: {
         tags,
         summary: 'Sign in with email and password',
+        querystring: sessionQuery,
         body: signInBody,
         response: ok(signInAnswer),
       },
     },
-    async (request) => signInWithPassword(platform, request.body, whoOf(request)),
+    async (request, reply) => {
+      cookieSignIn(request);
+      const result = await signInWithPassword(platform, request.body, whoOf(request));
+      return deliverSession(cookies, request, reply, result);
+    },
   );
 
   app.post(
@@ -132,16 +146,23 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
       schema: {
         tags,
         summary: 'Finish signing in with a TOTP or recovery code',
+        querystring: sessionQuery,
         body: secondFactorBody,
         response: ok(signInAnswer),
       },
     },
-    async (request) => completeSecondFactor(platform, request.body),
+    async (request, reply) => {
+      cookieSignIn(request);
+      return deliverSession(cookies, request, reply, await completeSecondFactor(platform, request.body));
+    },
   );
 
   app.get(
     '/api/v1/auth/me',
-    { ...signedIn, schema: { tags, summary: 'The signed-in user', response: ok(userView) } },
+    {
+      ...signedIn,
+      schema: { tags, summary: 'The signed-in user and their organisation', response: ok(currentUserView) },
+    },
     async (request) => currentUser(platform, userOf(request)),
   );
 
@@ -151,14 +172,14 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
       ...signedIn,
       schema: {
         tags,
-        summary: 'End this session',
+        summary: 'End this session (and clear the session cookies)',
         response: { 204: z.null().describe('Signed out'), ...errorAnswers },
       },
     },
     async (request, reply) => {
       userOf(request);
-      const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-      await signOut(platform.db, token);
+      await signOut(platform.db, principalOf(request).sessionToken ?? '');
+      addSetCookie(reply, clearedSessionCookies(cookies));
       return reply.code(204).send(null);
     },
   );
@@ -229,15 +250,24 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
     '/api/v1/auth/passkeys/sign-in',
     {
       ...limited('passkey-sign-in'),
-      schema: { tags, summary: 'Sign in with a passkey', body: passkeyBody, response: ok(signedInView) },
+      schema: {
+        tags,
+        summary: 'Sign in with a passkey',
+        querystring: sessionQuery,
+        body: passkeyBody,
+        response: ok(signedInView),
+      },
     },
-    async (request) =>
-      signInWithPasskey(
+    async (request, reply) => {
+      cookieSignIn(request);
+      const result = await signInWithPasskey(
         platform,
         request.body.challengeId,
         request.body.response as unknown as AuthenticationResponseJSON,
         whoOf(request),
-      ),
+      );
+      return deliverSession(cookies, request, reply, result);
+    },
   );
 
   app.put(
@@ -254,5 +284,71 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
     },
     async (request) =>
       changePassword(platform, userOf(request), request.body.currentPassword, request.body.newPassword),
+  );
+
+  // Links from mail: the token is the credential, so they are limited per address like sign-in,
+  // and a reset request per account too (each one mails the account).
+  const linkLimited = (route: string) => ({
+    onRequest: rateLimited(app, perClientIp(`${route}-ip`, 'attempts', 20)),
+  });
+
+  app.post(
+    '/api/v1/auth/accept-invite',
+    {
+      ...linkLimited('accept-invite'),
+      schema: {
+        tags,
+        summary: 'Accept an invitation: choose a password (and give your name)',
+        body: acceptInviteBody,
+        response: ok(z.object({ user: userAccountView })),
+      },
+    },
+    async (request) => ({ user: await acceptInvitation(platform.db, request.body) }),
+  );
+
+  app.post(
+    '/api/v1/auth/password-reset',
+    {
+      onRequest: rateLimited(app, perClientIp('password-reset-ip', 'password reset requests', 20)),
+      preHandler: rateLimited(
+        app,
+        perBodyField('password-reset-account', 'password reset requests for this address', 'email', 5, 3600),
+      ),
+      schema: {
+        tags,
+        summary: 'Mail a link to choose a new password (answered alike whether or not the account exists)',
+        body: passwordResetBody,
+        response: {
+          202: z
+            .object({ accepted: z.literal(true) })
+            .describe('If the address has an account, a link is on its way'),
+          ...errorAnswers,
+        },
+      },
+    },
+    async (request, reply) => {
+      // The job finds the accounts and mails them; here nothing depends on whether one exists.
+      await platform.db.transaction((tx) =>
+        platform.queue.enqueue(tx, 'account.password-reset', {
+          email: request.body.email.toLowerCase(),
+          ...(request.body.organizationId ? { organizationId: request.body.organizationId } : {}),
+        }),
+      );
+      return reply.code(202).send({ accepted: true as const });
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/password-reset/complete',
+    {
+      ...linkLimited('password-reset-complete'),
+      schema: {
+        tags,
+        summary: 'Choose a new password with the link from the mail; ends every session',
+        body: passwordResetCompleteBody,
+        response: ok(z.object({ changed: z.literal(true) })),
+      },
+    },
+    async (request) => completePasswordReset(platform.db, request.body),
   );
 }

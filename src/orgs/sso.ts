@@ -42,10 +42,11 @@ export async function issueSsoSignInCode(
 ): Promise<StaffSsoResult> {
   const email = input.email?.trim().toLowerCase();
   if (!email) return { passed: false, reason: 'SSO_EMAIL_MISSING' };
-  const [user] = await tx.query<UserRow>('select * from users where organization_id = $1 and email = $2', [
-    input.organizationId,
-    email,
-  ]);
+  // A deactivated user is refused as an unknown one: the provider's word does not reactivate them.
+  const [user] = await tx.query<UserRow>(
+    'select * from users where organization_id = $1 and email = $2 and deactivated_at is null',
+    [input.organizationId, email],
+  );
   if (!user) return { passed: false, reason: 'SSO_USER_UNKNOWN' };
   const code = `${CODE_PREFIX}${randomBytes(32).toString('base64url')}`;
   await tx.query(
@@ -80,7 +81,9 @@ export async function exchangeSsoSignInCode(
     }
     await tx.query('update sso_sign_in_codes set used_at = now() where code_hash = $1', [codeHash]);
     await tx.query("delete from sso_sign_in_codes where expires_at < now() - interval '1 day'");
-    const [user] = await tx.query<UserRow>('select * from users where id = $1', [row.user_id]);
+    const [user] = await tx.query<UserRow>('select * from users where id = $1 and deactivated_at is null', [
+      row.user_id,
+    ]);
     if (!user) throw new SignetError('SSO_CODE_INVALID', 'This sign-in link is used up or expired.');
     const session = await createSession(tx, user, false, who);
     await tx.query('update users set last_sign_in_at = now(), failed_sign_ins = 0 where id = $1', [user.id]);

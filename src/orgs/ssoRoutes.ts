@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { SignetError } from '../errors.ts';
 import { errorAnswers, htmlAnswer, redirectAnswer } from '../http/contract.ts';
 import { perClientIp, rateLimited } from '../http/rateLimits.ts';
+import { checkCookieSignIn, deliverSession, sessionQuery } from '../http/sessionCookies.ts';
 import { whoOf } from '../http/who.ts';
 import { newBrowserBinding, type RoundTripProtocol, roundTripCookie } from '../identity/browserBinding.ts';
 import { startStaffOidcSignIn } from '../identity/oidcService.ts';
@@ -13,23 +14,11 @@ import { outcomePage } from '../identity/pages.ts';
 import { startStaffSamlSignIn } from '../identity/samlService.ts';
 import type { Platform } from '../platform.ts';
 import { isUuid } from './organizations.ts';
+import { signedInView } from './schema.ts';
 import { exchangeSsoSignInCode } from './sso.ts';
 
 const organizationParams = z.strictObject({ organizationId: z.string().max(100) });
 const exchangeBody = z.strictObject({ code: z.string().min(10).max(200) });
-const signedIn = z.object({
-  status: z.literal('signed-in'),
-  token: z.string(),
-  expiresAt: z.string(),
-  user: z.object({
-    id: z.string(),
-    organizationId: z.string(),
-    email: z.string(),
-    name: z.string().nullable(),
-    role: z.string(),
-    twoStepSignIn: z.boolean(),
-  }),
-});
 const startSchema = (protocol: string) => ({
   tags: ['browser'],
   summary: `Staff single sign-on through the organisation's ${protocol} provider (a browser navigation)`,
@@ -112,11 +101,17 @@ export async function ssoRoutes(fastify: FastifyInstance, platform: Platform) {
       schema: {
         tags: ['auth'],
         summary: 'Exchange the one-time code single sign-on ends with for a session',
+        querystring: sessionQuery,
         body: exchangeBody,
-        response: { 200: signedIn, ...errorAnswers },
+        response: { 200: signedInView, ...errorAnswers },
       },
     },
-    async (request) => exchangeSsoSignInCode(platform, request.body.code, whoOf(request)),
+    async (request, reply) => {
+      const cookies = { publicUrl: platform.config.publicUrl, secrets: platform.secrets };
+      if (request.query.session === 'cookie') checkCookieSignIn(cookies, request);
+      const result = await exchangeSsoSignInCode(platform, request.body.code, whoOf(request));
+      return deliverSession(cookies, request, reply, result);
+    },
   );
 
   // Where the provider's answer sends the browser: the code is in the fragment, so only this

@@ -4,6 +4,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { createOrganization } from '../../src/orgs/organizations.ts';
 import { hasTool } from '../peers/pdfValidators.ts';
 import { apiClient } from '../support/apiClient.ts';
+import { CookieJar } from '../support/cookieJar.ts';
 import { startTestSignet, type TestSignet } from '../support/signetHarness.ts';
 
 /*
@@ -127,5 +128,37 @@ describe('passkeys for staff in a real browser', () => {
     });
     assert.equal(mismatched.status, 401);
     assert.equal(mismatched.body.code, 'PASSKEY_SIGN_IN_FAILED');
+
+    // For the web app: the session in the cookies, not in the answer.
+    const jar = new CookieJar();
+    const forCookie = await anonymous.post<{ challengeId: string; options: Record<string, unknown> }>(
+      '/api/v1/auth/passkeys/sign-in-options',
+    );
+    const cookieAssertion = await page.evaluate(`(${GET})(${JSON.stringify(forCookie.body.options)})`);
+    const cookieSignIn = await jar.inject(signet.app, {
+      method: 'POST',
+      url: '/api/v1/auth/passkeys/sign-in?session=cookie',
+      payload: {
+        challengeId: forCookie.body.challengeId,
+        response: cookieAssertion as Record<string, unknown>,
+      },
+    });
+    assert.equal(cookieSignIn.statusCode, 200, cookieSignIn.body);
+    assert.equal((cookieSignIn.json() as { token?: string }).token, undefined);
+    const me = await jar.inject(signet.app, { method: 'GET', url: '/api/v1/auth/me' });
+    assert.equal((me.json() as { email: string }).email, org.adminEmail);
+
+    // A deactivated user's passkey signs nobody in.
+    await signet.platform.db.query('update users set deactivated_at = now() where email = $1', [
+      org.adminEmail,
+    ]);
+    const later = await anonymous.post<{ challengeId: string; options: Record<string, unknown> }>(
+      '/api/v1/auth/passkeys/sign-in-options',
+    );
+    const deactivated = await anonymous.post('/api/v1/auth/passkeys/sign-in', {
+      challengeId: later.body.challengeId,
+      response: await page.evaluate(`(${GET})(${JSON.stringify(later.body.options)})`),
+    });
+    assert.deepEqual([deactivated.status, deactivated.body.code], [401, 'PASSKEY_SIGN_IN_FAILED']);
   });
 });
