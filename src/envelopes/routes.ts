@@ -48,6 +48,7 @@ function senderOf(request: FastifyRequest): SenderContext {
   return {
     organizationId: principal.organizationId,
     apiKeyId: principal.apiKeyId,
+    userId: principal.userId,
     who: {
       actor: principal.actor,
       ip: request.ip,

@@ -251,7 +251,7 @@ async function recordSeal(
       level: signing.level,
       ...(signing.signerCertificates.length > 0 ? { signerCertificates: signing.signerCertificates } : {}),
     });
-    const facts = await loadMailFacts(tx, envelope);
+    const facts = await loadMailFacts(tx, envelope, platform.config.publicUrl);
     const attach = stored.size <= MAX_ATTACHMENT_BYTES;
     const attachments = attach
       ? [
@@ -275,7 +275,13 @@ async function recordSeal(
         platform,
         tx,
         { organizationId: envelope.organization_id, envelopeId },
-        completedMail(facts, recipient.email, recipient.name, signingUrl(platform, token), attach),
+        completedMail(
+          facts,
+          recipient.email,
+          recipient.name,
+          await signingUrl(platform, tx, envelope.organization_id, token),
+          attach,
+        ),
         attachments,
       );
     }

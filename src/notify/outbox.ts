@@ -44,8 +44,8 @@ export async function queueMail(
   const id = randomUUID();
   await tx.query(
     `insert into mail_messages (id, organization_id, envelope_id, kind, to_address, subject, sealed_body,
-                                attachments, identity_check_id, body_expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+                                attachments, identity_check_id, body_expires_at, from_name, reply_to)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       id,
       target.organizationId,
@@ -57,6 +57,8 @@ export async function queueMail(
       JSON.stringify(attachments),
       code?.identityCheckId ?? null,
       code?.expiresAt ?? null,
+      mail.fromName ?? null,
+      mail.replyTo ?? null,
     ],
   );
   await platform.queue.enqueue(tx, 'mail.send', { mailId: id });
@@ -72,6 +74,8 @@ interface MailRow {
   sealed_body: string | null;
   attachments: MailAttachmentRef[];
   state: string;
+  from_name: string | null;
+  reply_to: string | null;
 }
 
 /**
@@ -81,7 +85,7 @@ interface MailRow {
  */
 export async function deliverMail(platform: Platform, mailId: string): Promise<void> {
   const [row] = await platform.db.query<MailRow>(
-    'select id, envelope_id, kind, to_address, subject, sealed_body, attachments, state from mail_messages where id = $1',
+    'select id, envelope_id, kind, to_address, subject, sealed_body, attachments, state, from_name, reply_to from mail_messages where id = $1',
     [mailId],
   );
   if (row?.state !== 'queued') return;
@@ -105,6 +109,8 @@ export async function deliverMail(platform: Platform, mailId: string): Promise<v
     const { messageId } = await platform.mail.deliver({
       id: row.id,
       from: platform.config.mailFrom,
+      fromName: row.from_name,
+      replyTo: row.reply_to,
       to: row.to_address,
       subject: row.subject,
       text: body.text,
@@ -146,6 +152,8 @@ export interface OutboxMail {
   envelopeId: string | null;
   kind: string;
   to: string;
+  fromName: string | null;
+  replyTo: string | null;
   subject: string;
   state: string;
   transport: string | null;
@@ -176,6 +184,8 @@ export async function listOutbox(
     envelope_id: string | null;
     kind: string;
     to_address: string;
+    from_name: string | null;
+    reply_to: string | null;
     subject: string;
     live_body: string | null;
     state: string;
@@ -185,7 +195,7 @@ export async function listOutbox(
     created_at: Date | string;
     sent_at: Date | string | null;
   }>(
-    `select id, envelope_id, kind, to_address, subject, state, transport, message_id, last_error, created_at, sent_at,
+    `select id, envelope_id, kind, to_address, from_name, reply_to, subject, state, transport, message_id, last_error, created_at, sent_at,
             case when body_expires_at is null or body_expires_at > now() then sealed_body end as live_body
        from mail_messages where organization_id = $1 order by created_at desc, id limit $2`,
     [query.organizationId, query.limit],
@@ -197,6 +207,8 @@ export async function listOutbox(
       envelopeId: r.envelope_id,
       kind: r.kind,
       to: r.to_address,
+      fromName: r.from_name,
+      replyTo: r.reply_to,
       subject: r.subject,
       state: r.state,
       transport: r.transport,
