@@ -209,6 +209,32 @@ export const auditView = z
   })
   .meta({ id: 'AuditTrail' });
 
+export const timelineView = z
+  .object({
+    envelopeId: z.string(),
+    language: z.enum(LANGUAGES),
+    entries: z.array(
+      z.object({
+        seq: z.number().int().describe('The audit event it tells of'),
+        at: z.string(),
+        action: z.string().describe('The audit event type, e.g. `recipient.viewed`'),
+        actor: z.object({
+          kind: z.enum(['recipient', 'user', 'api-key', 'system']),
+          name: z.string(),
+          email: z.string().nullable(),
+        }),
+        text: z.string().describe('In plain words, e.g. “Ada Lovelace opened the document”'),
+        device: z.string().nullable().describe('e.g. “Safari on iPhone”; null: no browser'),
+        ip: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'Timeline' });
+
+export const timelineQuery = z.strictObject({
+  language: z.enum(LANGUAGES).optional().describe('Default: the organisation’s default language'),
+});
+
 export const envelopeIdParams = z.strictObject({ id: z.string() });
 export const documentParams = z.strictObject({ id: z.string(), documentId: z.string() });
 export const recipientParams = z.strictObject({ id: z.string(), recipientId: z.string() });

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sendDueReminders } from '../../src/envelopes/reminders.ts';
 import { createApiKey } from '../../src/orgs/apiKeys.ts';
+import { hasTool, makeNssTrustStore, runPdfsig, runTool } from '../peers/pdfValidators.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import { encodePng, solidPng } from '../support/png.ts';
@@ -61,6 +65,9 @@ async function mailTo(api: ApiClient, to: string, kind: string): Promise<Mail> {
   }, `${kind} mail to ${to}`);
 }
 
+const IPHONE_SAFARI =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+
 /** Noise does not compress: a PNG this size is well over the 256 kB limit. */
 const noisyPng = (side: number) => {
   const noise = randomBytes(side * side * 4);
@@ -75,6 +82,8 @@ for (const kind of databaseKinds()) {
     let signet: TestSignet;
     let admin: ApiClient;
     let organizationId: string;
+    /** Ada's envelope, signed by her, with Carl in cc: the certificate and timeline tests read it. */
+    let signedEnvelopeId = '';
 
     before(async () => {
       signet = await startTestSignet(kind);
@@ -356,11 +365,18 @@ for (const kind of databaseKinds()) {
       // The signer signs; the cc recipient receives a copy; every mail carries the brand alone.
       const token = await latestTokenFor(admin, 'ada@client.test');
       const signer = apiClient(signet.app);
+      const opened = await signet.app.inject({
+        method: 'GET',
+        url: `/api/v1/signing/${token}`,
+        headers: { 'user-agent': IPHONE_SAFARI },
+      });
+      assert.equal(opened.statusCode, 200, opened.body);
       await signer.post(`/api/v1/signing/${token}/consent`);
       const finished = await signer.post(`/api/v1/signing/${token}/finish`, {
         signature: { kind: 'typed', text: 'Ada Lovelace' },
       });
       assert.equal(finished.status, 200, JSON.stringify(finished.body));
+      signedEnvelopeId = created.body.id;
       const copy = await mailTo(admin, 'carl@client.test', 'completed');
       assert.equal(copy.subject, 'Completed: Supply <b>agreement</b>');
       assert.match(copy.text ?? '', /Hello Carl Copy,/);
@@ -373,6 +389,94 @@ for (const kind of databaseKinds()) {
         assert.doesNotMatch(whole, /Signet|Default organisation|Administrator/, `${mail.kind} to ${mail.to}`);
         assert.match(mail.fromName ?? '', /Acme Sign$/);
       }
+    });
+
+    it('tells the envelope’s story in plain words, naming people and their devices (en, de)', async () => {
+      const timeline = await admin.get<{
+        language: string;
+        entries: {
+          action: string;
+          text: string;
+          device: string | null;
+          ip: string | null;
+          actor: { name: string };
+        }[];
+      }>(`/api/v1/envelopes/${signedEnvelopeId}/timeline`);
+      assert.equal(timeline.status, 200, JSON.stringify(timeline.body));
+      assert.equal(timeline.body.language, 'en');
+      const texts = timeline.body.entries.map((e) => e.text);
+      assert.equal(
+        texts[0],
+        'Olive Owner (API key “initial key”) created the envelope “Supply <b>agreement</b>”',
+      );
+      for (const expected of [
+        'Olive Owner (API key “initial key”) sent the envelope',
+        'Ada Lovelace was invited to sign',
+        'Ada Lovelace opened the document',
+        'Ada Lovelace agreed to sign electronically',
+        'Ada Lovelace signed',
+        'Everyone has completed the envelope',
+        'The completed document was sealed',
+        'Carl Copy received a copy',
+        'The invitation was emailed to Ada Lovelace',
+        'The completed document was emailed to Olive Owner',
+      ]) {
+        assert.ok(texts.includes(expected), `"${expected}" in ${JSON.stringify(texts, null, 1)}`);
+      }
+      assert.ok(!texts.some((t) => /[0-9a-f]{8}-[0-9a-f]{4}-/.test(t)), 'no ids');
+      const opened = timeline.body.entries.find((e) => e.action === 'recipient.viewed');
+      assert.equal(opened?.actor.name, 'Ada Lovelace');
+      assert.equal(opened?.device, 'Safari on iPhone');
+      assert.ok(opened?.ip, 'the address it came from');
+
+      const german = await admin.get<{ entries: { text: string }[] }>(
+        `/api/v1/envelopes/${signedEnvelopeId}/timeline?language=de`,
+      );
+      const germanTexts = german.body.entries.map((e) => e.text);
+      assert.ok(germanTexts.includes('Ada Lovelace hat das Dokument geöffnet'), JSON.stringify(germanTexts));
+      assert.ok(germanTexts.includes('Carl Copy hat eine Kopie erhalten'));
+    });
+
+    it('downloads a certificate of completion sealed like the document, naming people and what they agreed to', async (t) => {
+      await eventually(async () => {
+        const envelope = await admin.get<{ seal: { state: string } }>(
+          `/api/v1/envelopes/${signedEnvelopeId}`,
+        );
+        return envelope.body.seal.state === 'done' ? true : undefined;
+      }, 'the seal');
+      const download = await admin.get(`/api/v1/envelopes/${signedEnvelopeId}/certificate`);
+      assert.equal(download.status, 200);
+      assert.equal(download.headers['content-type'], 'application/pdf');
+      const dir = mkdtempSync(join(tmpdir(), 'signet-certificate-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'certificate.pdf');
+      writeFileSync(file, download.raw);
+      if (!hasTool('pdfsig') || !hasTool('certutil') || !hasTool('pdftotext')) {
+        return t.skip('apt-get install -y poppler-utils libnss3-tools');
+      }
+      const store = await makeNssTrustStore(signet.platform.pki.rootPem);
+      try {
+        // The seal, and at B-LTA the document time-stamp after it.
+        const signatures = await runPdfsig(file, store.dir);
+        assert.ok(signatures.length >= 1, 'sealed');
+        const [seal] = signatures;
+        assert.match(seal?.raw ?? '', /Signature Field Name: Signet seal/);
+        assert.ok(seal?.signatureValid, seal?.raw);
+        assert.ok(seal.certificateTrusted, seal.raw);
+        assert.ok(signatures.at(-1)?.totalDocumentSigned, signatures.at(-1)?.raw);
+      } finally {
+        await store.cleanup();
+      }
+      const text = (await runTool('pdftotext', ['-layout', file, '-'])).stdout;
+      assert.match(text, /ACME SIGN/);
+      assert.match(text, /Ada Lovelace opened the document/);
+      assert.match(text, /Olive Owner \(API key “initial key”\) sent the envelope/);
+      assert.match(text, /Agreed to\s+“I agree to use electronic records and signatures/);
+      assert.match(text, /Carl Copy[\s\S]*RECEIVED A COPY/);
+      assert.match(text, /Completed document sent\s+\d{4}-\d{2}-\d{2}T/);
+      assert.doesNotMatch(text, /recipient:[0-9a-f]{8}|api-key:|Signet|Default organisation/);
+      const info = (await runTool('pdfinfo', [file])).stdout;
+      assert.match(info, /^Producer:\s+Acme Sign$/m);
     });
 
     it('writes to a German recipient in German', async () => {
