@@ -723,7 +723,7 @@ async function drawSignaturePanel(
     const note = recipient.role === 'cc' ? 'Receives a copy; no signature' : 'No signature adopted';
     canvas.drawLines([note], inner.left, bottom + height / 2 + 6, { ...canvas.type.label });
   }
-  canvas.drawLines(['Adopted signature'], left, bottom - 1, canvas.type.footer);
+  if (recipient.role !== 'cc') canvas.drawLines(['Adopted signature'], left, bottom - 1, canvas.type.footer);
 }
 
 function drawTypedSignature(
