@@ -294,7 +294,7 @@ async function recordSeal(
         platform,
         tx,
         { organizationId: envelope.organization_id, envelopeId },
-        completedMail(facts, envelope.sender_email, envelope.sender_name || 'sender', null, attach),
+        completedMail(facts, envelope.sender_email, envelope.sender_name, null, attach),
         attachments,
       );
     }

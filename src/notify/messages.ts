@@ -78,6 +78,13 @@ interface Composition {
   template?: MailTemplate;
 }
 
+/** Whom "Hello …," greets: the name we know for the address, else the address itself. */
+function recipientNameOf(c: Composition): string {
+  const to = c.to.toLowerCase();
+  const toSender = c.facts.senderEmail.toLowerCase() === to ? c.facts.senderName : '';
+  return c.recipientName || c.facts.people.get(to)?.name || toSender || c.to;
+}
+
 /** Renders one mail: the template (the organisation's, else the catalogue's) in the brand's layout. */
 export function composeMail(c: Composition): ComposedMail {
   const { facts } = c;
@@ -90,7 +97,7 @@ export function composeMail(c: Composition): ComposedMail {
     productName: facts.brand.productName,
     organizationName: facts.organizationName,
     senderName,
-    recipientName: c.recipientName ?? facts.people.get(c.to.toLowerCase())?.name ?? '',
+    recipientName: recipientNameOf(c),
     envelopeTitle: facts.title,
     ...c.values,
   };
