@@ -17,6 +17,7 @@ import {
   startTestSignet,
   type TestSignet,
 } from '../support/signetHarness.ts';
+import { type SmtpReceiver, startSmtpReceiver } from '../support/smtpReceiver.ts';
 
 /*
  * Organisation settings and white-label branding (issue #11, items 3, 5, 6 and 8's mail): what
@@ -665,6 +666,39 @@ for (const kind of databaseKinds()) {
         headers: { host: 'sign.acme.test' },
       });
       assert.equal(gone.json<{ organizationId: string | null }>().organizationId, null);
+    });
+  });
+}
+
+for (const kind of databaseKinds()) {
+  describe(`branded mail through a real SMTP relay on ${kind}`, () => {
+    let smtp: SmtpReceiver;
+    let signet: TestSignet;
+
+    before(async () => {
+      smtp = await startSmtpReceiver();
+      signet = await startTestSignet(kind, { SMTP_URL: smtp.url, MAIL_FROM: 'Mailer <sign@platform.test>' });
+    });
+    after(async () => {
+      await signet?.stop();
+      await smtp?.close();
+    });
+
+    it('sends as "Name via Brand" from the platform’s address, with the organisation’s Reply-To', async () => {
+      const created = await createTestOrganization(signet, 'Initech');
+      const admin = apiClient(signet.app, created.apiKey);
+      await admin.patch('/api/v1/organization', {
+        branding: { emailSenderName: 'Initech Contracts', replyTo: 'legal@initech.test' },
+      });
+      await admin.post('/api/v1/envelopes?send=true', envelopeJson(await makePdf()));
+      const mail = await smtp.waitFor((m) => m.to.includes('sam@client.test'), 'the invitation');
+      assert.deepEqual(mail.fromHeader, {
+        name: 'Olive Owner via Initech Contracts',
+        address: 'sign@platform.test',
+      });
+      assert.equal(mail.from, 'sign@platform.test', 'the envelope sender stays the platform’s (SPF, DKIM)');
+      assert.deepEqual(mail.replyTo, ['legal@initech.test']);
+      assert.doesNotMatch(`${mail.subject}\n${mail.text}\n${mail.html}`, /Signet|Mailer/);
     });
   });
 }
