@@ -124,7 +124,6 @@ function completionFacts(
   stampedSha256: string,
 ): CertificateOfCompletion {
   const at = (minute: number) => new Date(Date.UTC(2025, 0, 15, 9, minute)).toISOString();
-  const signer = 'recipient:sam@client.test';
   return {
     envelopeId: '6f1c9e7a-3b2d-4c5e-9f8a-1b2c3d4e5f60',
     title: 'Master services agreement',
@@ -152,13 +151,22 @@ function completionFacts(
       },
     ],
     events: [
-      { at: at(0), type: 'envelope.created', actor: 'api-key:bench', ip: '198.51.100.4' },
-      { at: at(0), type: 'envelope.sent', actor: 'api-key:bench', ip: '198.51.100.4' },
-      { at: at(1), type: 'mail.sent', actor: 'system' },
-      { at: at(3), type: 'recipient.viewed', actor: signer, ip: '203.0.113.7' },
-      { at: at(4), type: 'recipient.consented', actor: signer, ip: '203.0.113.7' },
-      { at: at(6), type: 'recipient.signed', actor: signer, ip: '203.0.113.7' },
-      { at: at(6), type: 'envelope.completed', actor: 'system' },
+      {
+        at: at(0),
+        text: 'API key “bench” created the envelope “Master services agreement”',
+        ip: '198.51.100.4',
+      },
+      { at: at(0), text: 'API key “bench” sent the envelope', ip: '198.51.100.4' },
+      { at: at(1), text: 'The invitation was emailed to Sam Signer' },
+      { at: at(3), text: 'Sam Signer opened the document', device: 'Chrome on Linux', ip: '203.0.113.7' },
+      {
+        at: at(4),
+        text: 'Sam Signer agreed to sign electronically',
+        device: 'Chrome on Linux',
+        ip: '203.0.113.7',
+      },
+      { at: at(6), text: 'Sam Signer signed', device: 'Chrome on Linux', ip: '203.0.113.7' },
+      { at: at(6), text: 'Everyone has completed the envelope' },
     ],
     auditHeadHash: sha256Hex(Buffer.from(stampedSha256)),
     generatedAt: at(7),

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run build` (also run by `npm install`, through `prepare`): compiles src/ to dist/ with
 // tsc — the imports' .ts extensions rewritten to .js — and copies what is not TypeScript (the
-// SQL migrations) beside it. bin/signet.mjs runs dist/ while it is current: plain JavaScript
-// starts faster and holds less memory than the sources through the tsx loader.
+// SQL migrations, the mail catalogues) beside it. bin/signet.mjs runs dist/ while it is current:
+// plain JavaScript starts faster and holds less memory than the sources through the tsx loader.
 // It only transpiles (tsconfig.build.json sets noCheck): type checking is `npm test`'s job, so
 // the build needs no @types packages and works after `npm install --omit=dev` too.
 import { spawnSync } from 'node:child_process';
@@ -18,8 +18,10 @@ const compiled = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.bu
 });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
-const migrations = join('src', 'db', 'migrations');
-cpSync(join(ROOT, migrations), join(ROOT, 'dist', migrations), { recursive: true });
+// What is read from files beside the code: the SQL migrations and the mail message catalogues.
+for (const folder of [join('src', 'db', 'migrations'), join('src', 'notify', 'messages')]) {
+  cpSync(join(ROOT, folder), join(ROOT, 'dist', folder), { recursive: true });
+}
 
 mkdirSync(dirname(BUILD_STAMP), { recursive: true });
 writeFileSync(BUILD_STAMP, `${new Date().toISOString()}\n`);

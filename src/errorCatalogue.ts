@@ -25,6 +25,11 @@ export const ERROR_CATALOGUE = {
   BLOB_KEY_UNKNOWN: { status: 500, meaning: 'Stored document was encrypted under a different master key.' },
   BLOB_MISSING: { status: 500, meaning: 'A stored document is missing from the blob store.' },
   BLOB_TAMPERED: { status: 500, meaning: 'A stored document does not match its recorded hash.' },
+  BRANDING_COLOR_LOW_CONTRAST: {
+    status: 422,
+    meaning:
+      'White text on the primary colour would be hard to read: it needs a contrast of at least 4.5:1 (WCAG 2.1 AA).',
+  },
   CERTIFICATE_ALREADY_REVOKED: { status: 409, meaning: 'The certificate is already revoked.' },
   CERTIFICATE_AMBIGUOUS: {
     status: 409,
@@ -52,6 +57,11 @@ export const ERROR_CATALOGUE = {
       'A request signed in by the session cookie that changes something must send the signet_csrf cookie’s value as X-CSRF-Token.',
   },
   CURSOR_INVALID: { status: 400, meaning: 'The pagination cursor is not valid.' },
+  CUSTOM_DOMAIN_INVALID: {
+    status: 400,
+    meaning: 'The custom domain is not a host name an organisation can use.',
+  },
+  CUSTOM_DOMAIN_TAKEN: { status: 409, meaning: 'Another organisation already uses this custom domain.' },
   DEV_PKI_INCOMPLETE: {
     status: 500,
     meaning:
@@ -66,6 +76,11 @@ export const ERROR_CATALOGUE = {
   DOCUMENT_REQUIRED: { status: 400, meaning: 'Attach at least one PDF document.' },
   DOCUMENT_UNREADABLE: { status: 422, meaning: 'A stored document cannot be read as a PDF.' },
   EMAIL_INVALID: { status: 400, meaning: 'The email address is not valid.' },
+  EMAIL_TEMPLATE_INVALID: {
+    status: 400,
+    meaning:
+      'The mail template cannot be used: a placeholder this kind of mail does not have, or tags other than {{placeholder}}.',
+  },
   ENVELOPE_ALREADY_SENT: { status: 409, meaning: 'Only a draft envelope can be sent.' },
   ENVELOPE_COMPLETED: { status: 409, meaning: 'The envelope is already completed.' },
   ENVELOPE_DECLINED: { status: 409, meaning: 'The envelope was declined and can no longer be signed.' },
@@ -180,6 +195,10 @@ export const ERROR_CATALOGUE = {
     meaning:
       'The organisation’s last active owner cannot be demoted or deactivated: make someone else an owner first.',
   },
+  LOGO_DIMENSIONS_INVALID: { status: 422, meaning: 'The logo is too small or too large in pixels.' },
+  LOGO_NOT_FOUND: { status: 404, meaning: 'The organisation has no logo.' },
+  LOGO_TOO_LARGE: { status: 413, meaning: 'The logo file is larger than 256 kB.' },
+  LOGO_UNSUPPORTED: { status: 415, meaning: 'The logo must be a readable PNG or JPEG image.' },
   MULTIPART_INVALID: { status: 400, meaning: 'The multipart body is malformed or incomplete.' },
   NO_ACTIONABLE_RECIPIENT: {
     status: 422,

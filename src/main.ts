@@ -9,6 +9,7 @@ import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
+import { sendDueReminders } from './envelopes/reminders.ts';
 import { recoverStalledSeals, sealEnvelope } from './envelopes/sealing.ts';
 import { sweepIdempotencyKeys } from './http/idempotencyKeys.ts';
 import { openRateLimitStore, type RateLimitStore, sweepRateLimitCounters } from './http/rateLimitStores.ts';
@@ -185,6 +186,10 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       await expireOverdueEnvelopes(platform);
     });
     await queue.schedule('envelope.expire', '*/5 * * * *');
+    await queue.work('envelope.remind', async () => {
+      await sendDueReminders(platform);
+    });
+    await queue.schedule('envelope.remind', '*/5 * * * *');
     await queue.work('maintenance.sweep', async () => {
       await sweepRateLimitCounters(db);
       await sweepIdempotencyKeys(db);
@@ -208,7 +213,8 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     }, STALLED_SEAL_CHECK_MS);
     stalledSeals.unref();
     const app = await buildHttpApp(platform, log);
-    if (options.bootstrap !== false) await bootstrapFirstOrganization(db, config.dataDir, process.stdout);
+    if (options.bootstrap !== false)
+      await bootstrapFirstOrganization(db, config.dataDir, process.stdout, config.firstOrganizationName);
     let url = config.publicUrl;
     if (options.listen === false) await app.ready();
     else {

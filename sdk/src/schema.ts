@@ -733,6 +733,8 @@ export interface paths {
                                 /** @default true */
                                 matchEmail?: boolean;
                             })[];
+                            /** @enum {string} */
+                            language?: "en" | "de";
                         }[];
                         /** @default [] */
                         fields?: {
@@ -750,6 +752,10 @@ export interface paths {
                             height: number;
                             required?: boolean;
                         }[];
+                        /** @description Days from sending until the envelope expires; absent: the organisation's default */
+                        expiryDays?: number;
+                        /** @description Automatic reminders; null: none; absent: the organisation's default schedule */
+                        reminders?: components["schemas"]["ReminderScheduleInput"] | null;
                         documents: {
                             name: string;
                             /** Format: byte */
@@ -1274,6 +1280,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/envelopes/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail in plain words: who did what, when, from which device
+         * @description Needs the `envelopes:read` scope.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Default: the organisation’s default language */
+                    language?: "en" | "de";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Timeline"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/envelopes/{id}/certificate": {
         parameters: {
             query?: never;
@@ -1282,7 +1350,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The certificate of completion
+         * The certificate of completion, sealed like the completed document
          * @description Needs the `envelopes:read` scope.
          */
         get: {
@@ -1296,7 +1364,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The certificate of completion */
+                /** @description The certificate of completion, with the platform seal */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2015,6 +2083,650 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organisation’s settings
+         * @description Needs the `envelopes:read` scope.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Organization"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the name, branding, consent text, language, custom domain or defaults
+         * @description Give only what changes; `null` puts a setting back to its default. The primary colour must give white text a contrast of at least 4.5:1. Defaults apply to envelopes created afterwards.
+         *
+         *     Needs the `organization:admin` scope.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        branding?: {
+                            productName?: string | null;
+                            primaryColor?: string | null;
+                            emailSenderName?: string | null;
+                            replyTo?: string | null;
+                        };
+                        consentText?: string | null;
+                        /** @enum {string} */
+                        defaultLanguage?: "en" | "de";
+                        customDomain?: string | null;
+                        defaults?: {
+                            expiryDays?: number | null;
+                            reminders?: components["schemas"]["ReminderScheduleInput"] | null;
+                            /** @enum {string} */
+                            padesLevel?: "B-B" | "B-T" | "B-LT" | "B-LTA";
+                            perSignerSignatures?: boolean;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Organization"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/organization/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload the logo (PNG or JPEG, at most 256 kB, 16 to 2000 pixels a side)
+         * @description Needs the `organization:admin` scope.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "image/png": Blob;
+                    "image/jpeg": Blob;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrganizationLogo"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /**
+         * Remove the logo
+         * @description Needs the `organization:admin` scope.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/branding/{organizationId}/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An organisation’s logo (public: mail and signing pages show it) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    organizationId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The logo */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/png": Blob;
+                        "image/jpeg": Blob;
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/branding/{organizationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An organisation’s brand: product name, colour and logo (public) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description UUID */
+                    organizationId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Branding"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The brand of the organisation this host belongs to (its custom domain), for its sign-in page */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HostBranding"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organization/email-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every kind of mail in every language, with its placeholders
+         * @description Needs the `organization:admin` scope.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            templates: components["schemas"]["EmailTemplate"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organization/email-templates/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the subject and body of a kind of mail in one language
+         * @description Templates are plain text with {{placeholder}} tags only (see `placeholders`); values are inserted as text and escaped in the HTML part. The link button is always added.
+         *
+         *     Needs the `organization:admin` scope.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    kind: "invitation" | "reminder" | "completed" | "declined" | "voided" | "expired" | "one-time-code";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        language: "en" | "de";
+                        subject: string;
+                        body: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailTemplate"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /**
+         * Go back to the standard wording of a kind of mail in one language
+         * @description Needs the `organization:admin` scope.
+         */
+        delete: {
+            parameters: {
+                query: {
+                    language: "en" | "de";
+                };
+                header?: never;
+                path: {
+                    kind: "invitation" | "reminder" | "completed" | "declined" | "voided" | "expired" | "one-time-code";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailTemplate"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organization/email-templates/{kind}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The mail as a recipient would get it, about a sample envelope
+         * @description Previews the saved wording, or the `subject` and `body` given (a draft, not saved).
+         *
+         *     Needs the `organization:admin` scope.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. Retrying with the same key and the same request within 24 h replays the first answer (`Idempotent-Replayed: true`) instead of doing it again; the same key with another request is 422 IDEMPOTENCY_KEY_REUSED, while the first still runs 409 IDEMPOTENCY_KEY_IN_USE. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    kind: "invitation" | "reminder" | "completed" | "declined" | "voided" | "expired" | "one-time-code";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Default: the organisation’s default language
+                         * @enum {string}
+                         */
+                        language?: "en" | "de";
+                        /** @description A draft to preview instead of the saved one */
+                        subject?: string;
+                        body?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailPreview"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -5297,6 +6009,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ReminderScheduleInput: {
+            /** @description Days after sending until the first reminder */
+            firstAfterDays: number;
+            /** @description Days between later reminders; null: only the first */
+            everyDays: number | null;
+        };
         /** @description An envelope without its documents: the multipart `envelope` part */
         EnvelopeDraftInput: {
             title: string;
@@ -5350,6 +6068,8 @@ export interface components {
                     /** @default true */
                     matchEmail?: boolean;
                 })[];
+                /** @enum {string} */
+                language?: "en" | "de";
             }[];
             /** @default [] */
             fields?: {
@@ -5367,6 +6087,10 @@ export interface components {
                 height: number;
                 required?: boolean;
             }[];
+            /** @description Days from sending until the envelope expires; absent: the organisation's default */
+            expiryDays?: number;
+            /** @description Automatic reminders; null: none; absent: the organisation's default schedule */
+            reminders?: components["schemas"]["ReminderScheduleInput"] | null;
         };
         UserInvitationInput: {
             /** Format: email */
@@ -5397,6 +6121,12 @@ export interface components {
             description?: string;
             enabled?: boolean;
         };
+        ReminderSchedule: {
+            /** @description Days after sending until the first reminder */
+            firstAfterDays: number;
+            /** @description Days between later reminders; null: only the first */
+            everyDays: number | null;
+        };
         FieldProblem: {
             /** @description JSON pointer (RFC 6901) into the part named by `in`, e.g. `/recipients/0/email` */
             path: string;
@@ -5417,7 +6147,7 @@ export interface components {
              * @description Stable error code: see the catalogue
              * @enum {string}
              */
-            code: "ACCESS_CODE_WRONG" | "API_KEY_INVALID" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE_MISSING" | "BAD_REQUEST" | "BLOB_ADDRESS_INVALID" | "BLOB_CORRUPT" | "BLOB_KEY_UNKNOWN" | "BLOB_MISSING" | "BLOB_TAMPERED" | "CERTIFICATE_ALREADY_REVOKED" | "CERTIFICATE_AMBIGUOUS" | "CERTIFICATE_ISSUER_MISMATCH" | "CERTIFICATE_NOT_FOUND" | "CERTIFICATE_REVOKED" | "CERTIFICATE_SERIAL_INVALID" | "CLI_OPTION_REQUIRED" | "CMS_DIGEST_INVALID" | "CONSENT_REQUIRED" | "CSRF_TOKEN_INVALID" | "CURSOR_INVALID" | "DEV_PKI_INCOMPLETE" | "DEV_PKI_LEGACY_LAYOUT" | "DOCUMENT_ENCRYPTED" | "DOCUMENT_NOT_FOUND" | "DOCUMENT_REQUIRED" | "DOCUMENT_UNREADABLE" | "EMAIL_INVALID" | "ENVELOPE_ALREADY_SENT" | "ENVELOPE_COMPLETED" | "ENVELOPE_DECLINED" | "ENVELOPE_EXPIRED" | "ENVELOPE_NOT_COMPLETED" | "ENVELOPE_NOT_DRAFT" | "ENVELOPE_NOT_DUE_TO_EXPIRE" | "ENVELOPE_NOT_FOUND" | "ENVELOPE_NOT_IN_PROGRESS" | "ENVELOPE_NOT_SEALED" | "ENVELOPE_NOT_SENT" | "ENVELOPE_NOT_VOIDABLE" | "ENVELOPE_VOIDED" | "FIELDS_REQUIRED" | "FIELD_NOT_EDITABLE" | "FIELD_OFF_PAGE" | "FIELD_RECIPIENT_NOT_SIGNER" | "FIELD_UNKNOWN" | "FIELD_UNKNOWN_DOCUMENT" | "FIELD_UNKNOWN_RECIPIENT" | "FIELD_VALUE_INVALID" | "FILE_UNREADABLE" | "IDEMPOTENCY_ANSWER_NOT_KEPT" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDENTITY_ALREADY_PASSED" | "IDENTITY_FAILED" | "IDENTITY_LOCKED" | "IDENTITY_METHOD_NOT_REQUIRED" | "IDENTITY_PROVIDER_REMOVED" | "IDENTITY_REQUIRED" | "INTERNAL_ERROR" | "INVALID_SIGNATURE_IMAGE" | "INVITATION_INVALID" | "JSON_INVALID" | "KEYSTORE_CLOSED" | "KEY_CERTIFICATE_MISMATCH" | "KEY_DECRYPTION_FAILED" | "KEY_DESTROYED" | "KEY_LABEL_AMBIGUOUS" | "KEY_LABEL_INVALID" | "KEY_LABEL_TAKEN" | "KEY_PUBLIC_HALF_MISSING" | "KEY_UNREADABLE" | "KEY_UNSUPPORTED" | "KEY_UPGRADE_CONFLICT" | "LAST_ACTIVE_OWNER" | "MULTIPART_INVALID" | "NO_ACTIONABLE_RECIPIENT" | "NO_DOCUMENTS" | "NOT_READY" | "OIDC_CONFIG_INVALID" | "OIDC_DISCOVERY_FAILED" | "OIDC_DISCOVERY_REFUSED" | "OIDC_NOT_CONFIGURED" | "ORGANIZATION_NOT_FOUND" | "ORGANIZATION_REQUIRED" | "ORG_NAME_REQUIRED" | "ORG_NOT_FOUND" | "ORIGIN_NOT_ALLOWED" | "OTP_ATTEMPTS_EXHAUSTED" | "OTP_EXPIRED" | "OTP_NOT_SENT" | "OTP_RESEND_TOO_SOON" | "OTP_SEND_LIMIT" | "OTP_WRONG" | "OUTBOUND_ADDRESS_REFUSED" | "OUTBOUND_HTTP_STATUS" | "OUTBOUND_REDIRECT_REFUSED" | "OUTBOUND_REQUEST_INVALID" | "OUTBOUND_TIMEOUT" | "OUTBOUND_TOO_LARGE" | "OUTBOUND_UNREACHABLE" | "OUTBOUND_URL_INVALID" | "OWNER_REQUIRED" | "PADES_SERVICE_MISSING" | "PASSKEY_CHALLENGE_INVALID" | "PASSKEY_REJECTED" | "PASSKEY_SIGN_IN_FAILED" | "PASSKEY_UNKNOWN" | "PASSWORD_RESET_INVALID" | "PASSWORD_TOO_SHORT" | "PASSWORD_WRONG" | "PDF_ALREADY_SIGNED" | "PDF_CERTIFIED" | "PDF_DAMAGED" | "PDF_EMPTY" | "PDF_ENCRYPTED" | "PDF_MISSING" | "PDF_NOT_PDF" | "PDF_PAGE_MISSING" | "PDF_TOO_COMPLEX" | "PDF_TOO_LARGE" | "PDF_TOO_MANY_SIGNATURES" | "PKCS11_LOGIN_FAILED" | "PKCS11_MODULE_UNAVAILABLE" | "PKCS11_NOT_CONFIGURED" | "PKCS11_TOKEN_AMBIGUOUS" | "PKCS11_TOKEN_NOT_FOUND" | "PKCS12_INVALID" | "RATE_LIMITED" | "RECIPIENT_ALREADY_COMPLETED" | "RECIPIENT_ALREADY_INVITED" | "RECIPIENT_CANNOT_SIGN" | "RECIPIENT_DECLINED" | "RECIPIENT_DUPLICATE" | "RECIPIENT_NOT_FOUND" | "RECIPIENT_NOT_YET_ACTIVE" | "REQUEST_TOO_LARGE" | "REVOCATION_DATA_UNAVAILABLE" | "REVOCATION_ISSUER_UNKNOWN" | "REVOCATION_REASON_UNKNOWN" | "ROLE_UNKNOWN" | "ROUTE_NOT_FOUND" | "SAML_BINDING_UNSUPPORTED" | "SAML_CONFIG_INVALID" | "SAML_METADATA_INVALID" | "SAML_METADATA_REQUIRED" | "SAML_METADATA_UNREACHABLE" | "SAML_NOT_CONFIGURED" | "SAML_RELAY_STATE_INVALID" | "SCOPE_NOT_GRANTABLE" | "SCOPE_UNKNOWN" | "SEAL_ALREADY_DONE" | "SEAL_LEASED" | "SEAL_NOT_RUNNING" | "SEAL_NOT_STALLED" | "SECOND_FACTOR_FAILED" | "SELF_DEACTIVATION" | "SERVER_BUSY" | "SESSION_INVALID" | "SESSION_REQUIRED" | "SIGNATURE_INVALID" | "SIGNATURE_TOO_LARGE" | "SIGNER_EMAIL_UNSUPPORTED" | "SIGNER_WITHOUT_SIGNATURE_FIELD" | "SIGNING_LINK_EXPIRED" | "SIGNING_LINK_INVALID" | "SIGNING_LINK_REVOKED" | "SIGN_IN_CHALLENGE_INVALID" | "SIGN_IN_FAILED" | "SIGN_IN_LOCKED" | "SSO_CODE_INVALID" | "SSO_NOT_CONFIGURED" | "TEXT_INVALID" | "TOTP_ALREADY_ENABLED" | "TOTP_CODE_WRONG" | "TOTP_NOT_STARTED" | "TRUST_ANCHOR_INVALID" | "TSA_IMPRINT_INVALID" | "TSA_NOT_CONFIGURED" | "TSA_UNAVAILABLE" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "URL_INVALID" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WEB_APP_NOT_BUILT" | "WEBHOOK_DISABLED" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_MESSAGE_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_REFUSED" | "WEBHOOK_URL_UNRESOLVABLE";
+            code: "ACCESS_CODE_WRONG" | "API_KEY_INVALID" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE_MISSING" | "BAD_REQUEST" | "BLOB_ADDRESS_INVALID" | "BLOB_CORRUPT" | "BLOB_KEY_UNKNOWN" | "BLOB_MISSING" | "BLOB_TAMPERED" | "BRANDING_COLOR_LOW_CONTRAST" | "CERTIFICATE_ALREADY_REVOKED" | "CERTIFICATE_AMBIGUOUS" | "CERTIFICATE_ISSUER_MISMATCH" | "CERTIFICATE_NOT_FOUND" | "CERTIFICATE_REVOKED" | "CERTIFICATE_SERIAL_INVALID" | "CLI_OPTION_REQUIRED" | "CMS_DIGEST_INVALID" | "CONSENT_REQUIRED" | "CSRF_TOKEN_INVALID" | "CURSOR_INVALID" | "CUSTOM_DOMAIN_INVALID" | "CUSTOM_DOMAIN_TAKEN" | "DEV_PKI_INCOMPLETE" | "DEV_PKI_LEGACY_LAYOUT" | "DOCUMENT_ENCRYPTED" | "DOCUMENT_NOT_FOUND" | "DOCUMENT_REQUIRED" | "DOCUMENT_UNREADABLE" | "EMAIL_INVALID" | "EMAIL_TEMPLATE_INVALID" | "ENVELOPE_ALREADY_SENT" | "ENVELOPE_COMPLETED" | "ENVELOPE_DECLINED" | "ENVELOPE_EXPIRED" | "ENVELOPE_NOT_COMPLETED" | "ENVELOPE_NOT_DRAFT" | "ENVELOPE_NOT_DUE_TO_EXPIRE" | "ENVELOPE_NOT_FOUND" | "ENVELOPE_NOT_IN_PROGRESS" | "ENVELOPE_NOT_SEALED" | "ENVELOPE_NOT_SENT" | "ENVELOPE_NOT_VOIDABLE" | "ENVELOPE_VOIDED" | "FIELDS_REQUIRED" | "FIELD_NOT_EDITABLE" | "FIELD_OFF_PAGE" | "FIELD_RECIPIENT_NOT_SIGNER" | "FIELD_UNKNOWN" | "FIELD_UNKNOWN_DOCUMENT" | "FIELD_UNKNOWN_RECIPIENT" | "FIELD_VALUE_INVALID" | "FILE_UNREADABLE" | "IDEMPOTENCY_ANSWER_NOT_KEPT" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDENTITY_ALREADY_PASSED" | "IDENTITY_FAILED" | "IDENTITY_LOCKED" | "IDENTITY_METHOD_NOT_REQUIRED" | "IDENTITY_PROVIDER_REMOVED" | "IDENTITY_REQUIRED" | "INTERNAL_ERROR" | "INVALID_SIGNATURE_IMAGE" | "INVITATION_INVALID" | "JSON_INVALID" | "KEYSTORE_CLOSED" | "KEY_CERTIFICATE_MISMATCH" | "KEY_DECRYPTION_FAILED" | "KEY_DESTROYED" | "KEY_LABEL_AMBIGUOUS" | "KEY_LABEL_INVALID" | "KEY_LABEL_TAKEN" | "KEY_PUBLIC_HALF_MISSING" | "KEY_UNREADABLE" | "KEY_UNSUPPORTED" | "KEY_UPGRADE_CONFLICT" | "LAST_ACTIVE_OWNER" | "LOGO_DIMENSIONS_INVALID" | "LOGO_NOT_FOUND" | "LOGO_TOO_LARGE" | "LOGO_UNSUPPORTED" | "MULTIPART_INVALID" | "NO_ACTIONABLE_RECIPIENT" | "NO_DOCUMENTS" | "NOT_READY" | "OIDC_CONFIG_INVALID" | "OIDC_DISCOVERY_FAILED" | "OIDC_DISCOVERY_REFUSED" | "OIDC_NOT_CONFIGURED" | "ORGANIZATION_NOT_FOUND" | "ORGANIZATION_REQUIRED" | "ORG_NAME_REQUIRED" | "ORG_NOT_FOUND" | "ORIGIN_NOT_ALLOWED" | "OTP_ATTEMPTS_EXHAUSTED" | "OTP_EXPIRED" | "OTP_NOT_SENT" | "OTP_RESEND_TOO_SOON" | "OTP_SEND_LIMIT" | "OTP_WRONG" | "OUTBOUND_ADDRESS_REFUSED" | "OUTBOUND_HTTP_STATUS" | "OUTBOUND_REDIRECT_REFUSED" | "OUTBOUND_REQUEST_INVALID" | "OUTBOUND_TIMEOUT" | "OUTBOUND_TOO_LARGE" | "OUTBOUND_UNREACHABLE" | "OUTBOUND_URL_INVALID" | "OWNER_REQUIRED" | "PADES_SERVICE_MISSING" | "PASSKEY_CHALLENGE_INVALID" | "PASSKEY_REJECTED" | "PASSKEY_SIGN_IN_FAILED" | "PASSKEY_UNKNOWN" | "PASSWORD_RESET_INVALID" | "PASSWORD_TOO_SHORT" | "PASSWORD_WRONG" | "PDF_ALREADY_SIGNED" | "PDF_CERTIFIED" | "PDF_DAMAGED" | "PDF_EMPTY" | "PDF_ENCRYPTED" | "PDF_MISSING" | "PDF_NOT_PDF" | "PDF_PAGE_MISSING" | "PDF_TOO_COMPLEX" | "PDF_TOO_LARGE" | "PDF_TOO_MANY_SIGNATURES" | "PKCS11_LOGIN_FAILED" | "PKCS11_MODULE_UNAVAILABLE" | "PKCS11_NOT_CONFIGURED" | "PKCS11_TOKEN_AMBIGUOUS" | "PKCS11_TOKEN_NOT_FOUND" | "PKCS12_INVALID" | "RATE_LIMITED" | "RECIPIENT_ALREADY_COMPLETED" | "RECIPIENT_ALREADY_INVITED" | "RECIPIENT_CANNOT_SIGN" | "RECIPIENT_DECLINED" | "RECIPIENT_DUPLICATE" | "RECIPIENT_NOT_FOUND" | "RECIPIENT_NOT_YET_ACTIVE" | "REQUEST_TOO_LARGE" | "REVOCATION_DATA_UNAVAILABLE" | "REVOCATION_ISSUER_UNKNOWN" | "REVOCATION_REASON_UNKNOWN" | "ROLE_UNKNOWN" | "ROUTE_NOT_FOUND" | "SAML_BINDING_UNSUPPORTED" | "SAML_CONFIG_INVALID" | "SAML_METADATA_INVALID" | "SAML_METADATA_REQUIRED" | "SAML_METADATA_UNREACHABLE" | "SAML_NOT_CONFIGURED" | "SAML_RELAY_STATE_INVALID" | "SCOPE_NOT_GRANTABLE" | "SCOPE_UNKNOWN" | "SEAL_ALREADY_DONE" | "SEAL_LEASED" | "SEAL_NOT_RUNNING" | "SEAL_NOT_STALLED" | "SECOND_FACTOR_FAILED" | "SELF_DEACTIVATION" | "SERVER_BUSY" | "SESSION_INVALID" | "SESSION_REQUIRED" | "SIGNATURE_INVALID" | "SIGNATURE_TOO_LARGE" | "SIGNER_EMAIL_UNSUPPORTED" | "SIGNER_WITHOUT_SIGNATURE_FIELD" | "SIGNING_LINK_EXPIRED" | "SIGNING_LINK_INVALID" | "SIGNING_LINK_REVOKED" | "SIGN_IN_CHALLENGE_INVALID" | "SIGN_IN_FAILED" | "SIGN_IN_LOCKED" | "SSO_CODE_INVALID" | "SSO_NOT_CONFIGURED" | "TEXT_INVALID" | "TOTP_ALREADY_ENABLED" | "TOTP_CODE_WRONG" | "TOTP_NOT_STARTED" | "TRUST_ANCHOR_INVALID" | "TSA_IMPRINT_INVALID" | "TSA_NOT_CONFIGURED" | "TSA_UNAVAILABLE" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "URL_INVALID" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WEB_APP_NOT_BUILT" | "WEBHOOK_DISABLED" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_MESSAGE_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_REFUSED" | "WEBHOOK_URL_UNRESOLVABLE";
             errors?: components["schemas"]["FieldProblem"][];
             requestId?: string;
         };
@@ -5443,6 +6173,8 @@ export interface components {
             completedAt: string | null;
             declinedAt: string | null;
             declineReason: string | null;
+            /** @description The language of the recipient's mail; null: the organisation's */
+            language: ("en" | "de") | null;
         };
         Field: {
             id: string;
@@ -5496,6 +6228,11 @@ export interface components {
             voidReason: string | null;
             expiresAt: string | null;
             seal: components["schemas"]["Seal"];
+            /** @description Days from sending until expiry; null: the platform's default */
+            expiryDays: number | null;
+            /** @description The automatic reminder schedule; null: none */
+            reminders: components["schemas"]["ReminderSchedule"] | null;
+            nextReminderAt: string | null;
             documents: components["schemas"]["Document"][];
             recipients: components["schemas"]["Recipient"][];
             fields: components["schemas"]["Field"][];
@@ -5531,6 +6268,29 @@ export interface components {
                 };
                 prevHash: string;
                 hash: string;
+            }[];
+        };
+        Timeline: {
+            envelopeId: string;
+            /** @enum {string} */
+            language: "en" | "de";
+            entries: {
+                /** @description The audit event it tells of */
+                seq: number;
+                at: string;
+                /** @description The audit event type, e.g. `recipient.viewed` */
+                action: string;
+                actor: {
+                    /** @enum {string} */
+                    kind: "recipient" | "user" | "api-key" | "system";
+                    name: string;
+                    email: string | null;
+                };
+                /** @description In plain words, e.g. “Ada Lovelace opened the document” */
+                text: string;
+                /** @description e.g. “Safari on iPhone”; null: no browser */
+                device: string | null;
+                ip: string | null;
             }[];
         };
         IdentityCheck: {
@@ -5608,6 +6368,25 @@ export interface components {
             } | null;
             staffSignInUrl: string;
         };
+        EmailTemplate: {
+            /** @enum {string} */
+            kind: "invitation" | "reminder" | "completed" | "declined" | "voided" | "expired" | "one-time-code";
+            /** @enum {string} */
+            language: "en" | "de";
+            subject: string;
+            /** @description Plain text; paragraphs are separated by a blank line */
+            body: string;
+            /** @description False: the standard wording */
+            custom: boolean;
+            /** @description What {{placeholder}} this kind of mail may use */
+            placeholders: string[];
+        };
+        EmailPreview: {
+            subject: string;
+            text: string;
+            html: string;
+            fromName: string;
+        };
         MailOutbox: {
             /** @description `outbox` on an install without SMTP_URL, else the relay */
             transport: string;
@@ -5617,6 +6396,9 @@ export interface components {
                 /** @description The envelope the message is about, if any */
                 envelopeId: string | null;
                 to: string;
+                /** @description The display name the mail is sent under */
+                fromName: string | null;
+                replyTo: string | null;
                 subject: string;
                 state: string;
                 transport: string | null;
@@ -5738,6 +6520,67 @@ export interface components {
             /** @enum {string} */
             padesLevel: "B-B" | "B-T" | "B-LT" | "B-LTA";
             perSignerSignatures: boolean;
+        };
+        OrganizationLogo: {
+            /** @description Public, cache-busted path of the logo on the organisation’s host */
+            url: string;
+            /** @enum {string} */
+            contentType: "image/png" | "image/jpeg";
+            width: number;
+            height: number;
+            sha256: string;
+        };
+        Organization: {
+            id: string;
+            name: string;
+            /** @description False while the first start’s organisation still has its placeholder name: ask for the real one */
+            nameConfirmed: boolean;
+            branding: {
+                /** @description What signers see as the product; null: the organisation’s name */
+                productName: string | null;
+                /** @description #rrggbb for buttons and links; null: the default */
+                primaryColor: string | null;
+                /** @description The From name of mail; null: the product name */
+                emailSenderName: string | null;
+                /** @description Where replies to mail go; null: the sender’s address */
+                replyTo: string | null;
+                logo: components["schemas"]["OrganizationLogo"] | null;
+            };
+            /** @description What signers agree to; null: `standardConsentText` */
+            consentText: string | null;
+            standardConsentText: string;
+            /**
+             * @description Mail language for recipients who have none of their own
+             * @enum {string}
+             */
+            defaultLanguage: "en" | "de";
+            /** @description Host name whose requests and links are this organisation’s */
+            customDomain: string | null;
+            defaults: {
+                /** @description Days from sending until a new envelope expires */
+                expiryDays: number;
+                /** @description True: the platform’s ENVELOPE_EXPIRY_DAYS, not set here */
+                expiryDaysIsDefault: boolean;
+                /** @description Automatic reminders of new envelopes; null: none */
+                reminders: components["schemas"]["ReminderSchedule"] | null;
+                /** @enum {string} */
+                padesLevel: "B-B" | "B-T" | "B-LT" | "B-LTA";
+                perSignerSignatures: boolean;
+            };
+        };
+        Branding: {
+            organizationId: string;
+            productName: string;
+            primaryColor: string;
+            /** @description Path of the logo on the organisation’s host; null: none */
+            logoUrl: string | null;
+        };
+        /** @description The brand of the organisation whose custom domain the request came to; all null on any other host */
+        HostBranding: {
+            organizationId: string | null;
+            productName: string | null;
+            primaryColor: string | null;
+            logoUrl: string | null;
         };
         Finding: {
             code: string;

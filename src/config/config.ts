@@ -42,6 +42,8 @@ const envSchema = z.object({
   // All documents of one request together (a request may carry up to 50).
   MAX_REQUEST_MB: z.coerce.number().positive().max(4096).default(100),
   ENVELOPE_EXPIRY_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  // The name of the organisation the first start creates; unset: a placeholder the web app asks to replace.
+  ORGANIZATION_NAME: z.string().trim().min(1).max(200).optional(),
   SIGNING_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
   SEAL_PKCS12_PATH: z.string().min(1).optional(),
   SEAL_PKCS12_PASSWORD: z.string().optional(),
@@ -156,6 +158,8 @@ export interface Config {
   /** The documents of one request together; more is refused with 413 as soon as it is passed. */
   maxRequestBytes: number;
   envelopeExpiryDays: number;
+  /** ORGANIZATION_NAME: what the first start names its organisation. */
+  firstOrganizationName?: string | undefined;
   signingUrlTtlSeconds: number;
   sealPkcs12: { path: string; password: string } | undefined;
   pkcs11: Pkcs11Config | undefined;
@@ -242,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxUploadBytes: Math.floor(e.MAX_UPLOAD_MB * 1024 * 1024),
     maxRequestBytes: Math.floor(Math.max(e.MAX_REQUEST_MB, e.MAX_UPLOAD_MB) * 1024 * 1024),
     envelopeExpiryDays: e.ENVELOPE_EXPIRY_DAYS,
+    firstOrganizationName: e.ORGANIZATION_NAME,
     signingUrlTtlSeconds: e.SIGNING_URL_TTL_SECONDS,
     sealPkcs12: e.SEAL_PKCS12_PATH
       ? { path: e.SEAL_PKCS12_PATH, password: e.SEAL_PKCS12_PASSWORD ?? '' }

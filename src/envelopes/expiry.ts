@@ -34,7 +34,7 @@ export async function expireOverdueEnvelopes(platform: Platform): Promise<string
         pending: pending.map((r) => r.id),
       });
       if (envelope.sender_email) {
-        const facts = await loadMailFacts(tx, envelope);
+        const facts = await loadMailFacts(tx, envelope, platform.config.publicUrl);
         const mail = expiredMail(
           facts,
           envelope.sender_email,

@@ -7,8 +7,15 @@ import { loadDocuments, loadFields, loadRecipients } from './aggregate/store.ts'
 
 const DAY_MS = 86_400_000;
 
-/** When links issued now expire: the configured envelope lifetime from this moment. */
-export const expiryFromNow = (config: Config) => new Date(Date.now() + config.envelopeExpiryDays * DAY_MS);
+/**
+ * When links issued now expire: the envelope's own lifetime (`days`, chosen at creation) or the
+ * configured one, from this moment.
+ */
+export const expiryFromNow = (config: Config, days?: number | null) =>
+  new Date(Date.now() + (days ?? config.envelopeExpiryDays) * DAY_MS);
+
+/** `days` from now. */
+export const daysFromNow = (days: number) => new Date(Date.now() + days * DAY_MS);
 
 /** A safe download / attachment file name for a document or envelope title. */
 export const pdfFileName = (name: string) =>
@@ -39,6 +46,7 @@ export function recipientView(r: RecipientRow) {
     completedAt: iso(r.completed_at),
     declinedAt: iso(r.declined_at),
     declineReason: r.decline_reason,
+    language: r.language,
   };
 }
 
@@ -90,6 +98,12 @@ export async function envelopeView(sql: Sql, envelope: EnvelopeRow) {
   ]);
   return {
     ...envelopeSummaryView(envelope),
+    expiryDays: envelope.expiry_days,
+    reminders:
+      envelope.reminder_first_days === null
+        ? null
+        : { firstAfterDays: envelope.reminder_first_days, everyDays: envelope.reminder_every_days },
+    nextReminderAt: iso(envelope.next_reminder_at),
     documents: documents.map(documentView),
     recipients: recipients.map(recipientView),
     fields: fields.map(fieldView),

@@ -3,15 +3,16 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { pointer, SignetError } from '../errors.ts';
 import { verifyEnvelopeAudit } from '../evidence/auditLog.ts';
-import { renderCertificateOfCompletion } from '../evidence/certificatePdf.ts';
+import { envelopeTimeline } from '../evidence/people.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { binaryAnswer, documentedOnly, errorAnswers } from '../http/contract.ts';
 import { claimIdempotencyKey } from '../http/idempotency.ts';
 import { parseInput, withoutUnstorableText } from '../http/parseInput.ts';
 import { MultipartDigest } from '../http/requestFingerprint.ts';
+import { loadOrganizationRow } from '../orgs/settings.ts';
 import type { Platform } from '../platform.ts';
 import { loadDocuments, loadEnvelope } from './aggregate/store.ts';
-import { completionRecord } from './completionRecord.ts';
+import { sealedCertificate } from './certificate.ts';
 import { pdfFileName } from './records.ts';
 import {
   auditView,
@@ -28,6 +29,8 @@ import {
   remindedView,
   sendQuery,
   signingUrlView,
+  timelineQuery,
+  timelineView,
   voidInput,
 } from './schema.ts';
 import {
@@ -48,6 +51,7 @@ function senderOf(request: FastifyRequest): SenderContext {
   return {
     organizationId: principal.organizationId,
     apiKeyId: principal.apiKeyId,
+    userId: principal.userId,
     who: {
       actor: principal.actor,
       ip: request.ip,
@@ -281,13 +285,37 @@ export async function envelopeRoutes(fastify: FastifyInstance, platform: Platfor
   );
 
   app.get(
+    '/api/v1/envelopes/:id/timeline',
+    {
+      ...read,
+      schema: {
+        summary: 'The audit trail in plain words: who did what, when, from which device',
+        params: envelopeIdParams,
+        querystring: timelineQuery,
+        response: { 200: timelineView, ...errorAnswers },
+      },
+    },
+    async (request) => {
+      const organizationId = principalOf(request).organizationId;
+      const envelope = await loadEnvelope(platform.db, organizationId, request.params.id);
+      const language =
+        request.query.language ?? (await loadOrganizationRow(platform.db, organizationId)).default_language;
+      return {
+        envelopeId: envelope.id,
+        language,
+        entries: await envelopeTimeline(platform.db, envelope, language),
+      };
+    },
+  );
+
+  app.get(
     '/api/v1/envelopes/:id/certificate',
     {
       ...read,
       schema: {
-        summary: 'The certificate of completion',
+        summary: 'The certificate of completion, sealed like the completed document',
         params: envelopeIdParams,
-        response: pdfAnswer('The certificate of completion'),
+        response: pdfAnswer('The certificate of completion, with the platform seal'),
       },
     },
     async (request, reply) => {
@@ -296,10 +324,7 @@ export async function envelopeRoutes(fastify: FastifyInstance, platform: Platfor
         principalOf(request).organizationId,
         request.params.id,
       );
-      const results = envelope.sealed_sha256
-        ? [{ label: 'Sealed document', sha256: envelope.sealed_sha256 }]
-        : [];
-      const pdf = await renderCertificateOfCompletion(await completionRecord(platform, envelope, results));
+      const pdf = await sealedCertificate(platform, envelope);
       return reply
         .type('application/pdf')
         .header('content-disposition', `attachment; filename="certificate-${envelope.id}.pdf"`)

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { identityMethodsInput } from '../identity/schema.ts';
+import { LANGUAGES, reminderSchedule } from '../orgs/settings.ts';
 import {
   ENVELOPE_STATUSES,
   FIELD_TYPES,
@@ -16,6 +17,8 @@ export const recipientInput = z.strictObject({
   routingOrder: z.number().int().min(1).max(1000).default(1),
   /** Identity checks the recipient must pass before seeing the documents (SPEC §E). */
   identity: identityMethodsInput.default([{ kind: 'email' }]),
+  /** The language of the recipient's mail; absent: the organisation's default language. */
+  language: z.enum(LANGUAGES).optional(),
 });
 
 export const fieldInput = z.strictObject({
@@ -42,6 +45,17 @@ export const envelopeInput = z
     message: z.string().max(10_000).default(''),
     recipients: z.array(recipientInput).min(1).max(100),
     fields: z.array(fieldInput).max(2000).default([]),
+    expiryDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .optional()
+      .describe("Days from sending until the envelope expires; absent: the organisation's default"),
+    reminders: reminderSchedule
+      .nullable()
+      .optional()
+      .describe("Automatic reminders; null: none; absent: the organisation's default schedule"),
   })
   .meta({
     id: 'EnvelopeDraft',
@@ -93,6 +107,10 @@ export const recipientView = z
     completedAt: instant,
     declinedAt: instant,
     declineReason: z.string().nullable(),
+    language: z
+      .enum(LANGUAGES)
+      .nullable()
+      .describe("The language of the recipient's mail; null: the organisation's"),
   })
   .meta({ id: 'Recipient' });
 
@@ -142,6 +160,13 @@ export const envelopeSummaryView = z
 
 export const envelopeView = envelopeSummaryView
   .extend({
+    expiryDays: z
+      .number()
+      .int()
+      .nullable()
+      .describe("Days from sending until expiry; null: the platform's default"),
+    reminders: reminderSchedule.nullable().describe('The automatic reminder schedule; null: none'),
+    nextReminderAt: instant,
     documents: z.array(documentView),
     recipients: z.array(recipientView),
     fields: z.array(fieldView),
@@ -183,6 +208,32 @@ export const auditView = z
     ),
   })
   .meta({ id: 'AuditTrail' });
+
+export const timelineView = z
+  .object({
+    envelopeId: z.string(),
+    language: z.enum(LANGUAGES),
+    entries: z.array(
+      z.object({
+        seq: z.number().int().describe('The audit event it tells of'),
+        at: z.string(),
+        action: z.string().describe('The audit event type, e.g. `recipient.viewed`'),
+        actor: z.object({
+          kind: z.enum(['recipient', 'user', 'api-key', 'system']),
+          name: z.string(),
+          email: z.string().nullable(),
+        }),
+        text: z.string().describe('In plain words, e.g. “Ada Lovelace opened the document”'),
+        device: z.string().nullable().describe('e.g. “Safari on iPhone”; null: no browser'),
+        ip: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'Timeline' });
+
+export const timelineQuery = z.strictObject({
+  language: z.enum(LANGUAGES).optional().describe('Default: the organisation’s default language'),
+});
 
 export const envelopeIdParams = z.strictObject({ id: z.string() });
 export const documentParams = z.strictObject({ id: z.string(), documentId: z.string() });

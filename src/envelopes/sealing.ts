@@ -59,6 +59,18 @@ export async function sealEnvelope(platform: Platform, envelopeId: string): Prom
   }
 }
 
+/** The platform's seal (its sealing key), as the completed document and the certificate carry it. */
+export function platformSeal(platform: Platform, reason: string): PadesSignature {
+  return {
+    identity: platform.pki.sealing,
+    fieldName: 'Signet seal',
+    signingTime: new Date(),
+    name: 'Signet',
+    reason,
+    location: new URL(platform.config.publicUrl).host,
+  };
+}
+
 /** A running seal renews its lease this often; the lease lasts three times as long (SEAL_LEASE_MS). */
 const SEAL_LEASE_RENEW_MS = 10_000;
 
@@ -124,17 +136,9 @@ async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow, policy:
   const perSigner = policy.perSignerSignatures
     ? await perSignerSignatures(platform, envelope, recipients, fields, documents, combined)
     : { signatures: [], certificates: [] };
-  const seal: PadesSignature = {
-    identity: platform.pki.sealing,
-    fieldName: 'Signet seal',
-    signingTime: new Date(),
-    name: 'Signet',
-    reason: `Sealed on completion of envelope ${envelope.id}`,
-    location: new URL(platform.config.publicUrl).host,
-  };
   const bytes = await signPades(
     combined,
-    [...perSigner.signatures, seal],
+    [...perSigner.signatures, platformSeal(platform, `Sealed on completion of envelope ${envelope.id}`)],
     policy.padesLevel,
     platform.pki.pades,
   );
@@ -251,7 +255,7 @@ async function recordSeal(
       level: signing.level,
       ...(signing.signerCertificates.length > 0 ? { signerCertificates: signing.signerCertificates } : {}),
     });
-    const facts = await loadMailFacts(tx, envelope);
+    const facts = await loadMailFacts(tx, envelope, platform.config.publicUrl);
     const attach = stored.size <= MAX_ATTACHMENT_BYTES;
     const attachments = attach
       ? [
@@ -275,7 +279,13 @@ async function recordSeal(
         platform,
         tx,
         { organizationId: envelope.organization_id, envelopeId },
-        completedMail(facts, recipient.email, recipient.name, signingUrl(platform, token), attach),
+        completedMail(
+          facts,
+          recipient.email,
+          recipient.name,
+          await signingUrl(platform, tx, envelope.organization_id, token),
+          attach,
+        ),
         attachments,
       );
     }
@@ -284,7 +294,7 @@ async function recordSeal(
         platform,
         tx,
         { organizationId: envelope.organization_id, envelopeId },
-        completedMail(facts, envelope.sender_email, envelope.sender_name || 'sender', null, attach),
+        completedMail(facts, envelope.sender_email, envelope.sender_name, null, attach),
         attachments,
       );
     }

@@ -8,7 +8,10 @@ import type { IdentityMethodInput } from '../identity/schema.ts';
 import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { type EnvelopeFacts, invitationMail, voidedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
-import { findOwner, isUuid } from '../orgs/organizations.ts';
+import { publicUrlFor } from '../orgs/customDomains.ts';
+import { isUuid } from '../orgs/organizations.ts';
+import { findSender } from '../orgs/senders.ts';
+import { loadEnvelopeDefaults } from '../orgs/settings.ts';
 import { fieldFitsPage } from '../pdf/compose.ts';
 import type { UploadedPdfInfo } from '../pdf/inspect.ts';
 import type { Platform } from '../platform.ts';
@@ -29,7 +32,7 @@ import {
   markSent,
   markVoided,
 } from './aggregate/store.ts';
-import { envelopeSummaryView, envelopeView, expiryFromNow } from './records.ts';
+import { daysFromNow, envelopeSummaryView, envelopeView, expiryFromNow } from './records.ts';
 import type { EnvelopeInput } from './schema.ts';
 
 /** Who is asking: an API key of one organisation, from some address. */
@@ -37,6 +40,8 @@ export interface SenderContext {
   organizationId: string;
   /** Null when a signed-in staff user acts (the actor says who). */
   apiKeyId: string | null;
+  /** The signed-in staff user who acts; null or absent for an API key. */
+  userId?: string | null;
   who: AuditActor;
 }
 
@@ -85,7 +90,9 @@ export async function createEnvelope(
   // in between leaves at worst an unreferenced encrypted blob, never a row without its file.
   for (const document of documents) await platform.blobs.put(document.bytes);
 
-  const owner = await findOwner(platform.db, sender.organizationId);
+  // Mail names the person who sends (SPEC §G): the user, the key's maker, else the owner.
+  const person = await findSender(platform.db, sender);
+  const defaults = await loadEnvelopeDefaults(platform.db, sender.organizationId);
   const envelopeId = randomUUID();
   await platform.db.transaction(async (tx) => {
     await insertEnvelope(tx, {
@@ -93,11 +100,18 @@ export async function createEnvelope(
       organizationId: sender.organizationId,
       title: input.title,
       message: input.message,
-      senderName: owner?.name ?? '',
-      senderEmail: owner?.email ?? '',
+      senderName: person?.name ?? '',
+      senderEmail: person?.email ?? '',
       createdByKey: sender.apiKeyId,
+      // What the request does not say, the organisation's settings do (PATCH /api/v1/organization).
+      expiryDays: input.expiryDays ?? defaults.expiryDays,
+      reminders: input.reminders === undefined ? defaults.reminders : input.reminders,
       documents: documents.map((d) => ({ ...d, size: d.bytes.length })),
-      recipients: recipients.map((r) => ({ ...r, identity: r.identity.map(publicMethod) })),
+      recipients: recipients.map((r) => ({
+        ...r,
+        identity: r.identity.map(publicMethod),
+        language: r.language ?? null,
+      })),
       fields,
     });
     for (const r of recipients) {
@@ -286,7 +300,7 @@ export async function sendEnvelope(platform: Platform, sender: SenderContext, en
 
 async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string, sender: SenderContext) {
   const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
-  const expiresAt = expiryFromNow(platform.config);
+  const expiresAt = expiryFromNow(platform.config, envelope.expiry_days);
   const aggregate = await loadAggregate(tx, envelope);
   assertAllowed(aggregate, { type: 'send', expiresAt });
   const { recipients } = aggregate;
@@ -311,7 +325,9 @@ async function sendInTransaction(platform: Platform, tx: Sql, envelopeId: string
       })),
     );
   }
-  await markSent(tx, aggregate, expiresAt);
+  const firstReminderAt =
+    envelope.reminder_first_days === null ? null : daysFromNow(envelope.reminder_first_days);
+  await markSent(tx, aggregate, expiresAt, firstReminderAt);
   await appendAuditEvent(tx, envelopeId, 'envelope.sent', sender.who, { expiresAt: expiresAt.toISOString() });
   await moveRoutingOn(platform, tx, envelopeId);
 }
@@ -333,7 +349,7 @@ export async function moveRoutingOn(platform: Platform, tx: Sql, envelopeId: str
 }
 
 async function inviteRecipients(platform: Platform, tx: Sql, aggregate: Aggregate, recipientIds: string[]) {
-  const facts = await loadMailFacts(tx, aggregate.envelope);
+  const facts = await loadMailFacts(tx, aggregate.envelope, platform.config.publicUrl);
   for (const recipientId of recipientIds) {
     const recipient = aggregate.recipients.find((r) => r.id === recipientId)!;
     await inviteRecipient(platform, tx, aggregate, recipient, facts, false);
@@ -353,7 +369,7 @@ async function inviteRecipient(
     envelopeId: envelope.id,
     recipientId: recipient.id,
     purpose: 'email',
-    expiresAt: envelope.expires_at ?? expiryFromNow(platform.config),
+    expiresAt: envelope.expires_at ?? expiryFromNow(platform.config, envelope.expiry_days),
   });
   if (!reminder) await markInvited(tx, aggregate, recipient.id);
   const mail = invitationMail(
@@ -364,7 +380,7 @@ async function inviteRecipient(
       role: recipient.role,
     },
     recipient.email,
-    signingUrl(platform, token),
+    await signingUrl(platform, tx, envelope.organization_id, token),
     reminder,
   );
   await queueMail(platform, tx, { organizationId: envelope.organization_id, envelopeId: envelope.id }, mail);
@@ -381,7 +397,9 @@ async function inviteRecipient(
   );
 }
 
-export const signingUrl = (platform: Platform, token: string) => `${platform.config.publicUrl}/sign/${token}`;
+/** A signing link, on the organisation's custom domain when it has one (SPEC §G). */
+export const signingUrl = async (platform: Platform, sql: Sql, organizationId: string, token: string) =>
+  `${await publicUrlFor(sql, platform.config.publicUrl, organizationId)}/sign/${token}`;
 
 export async function voidEnvelope(
   platform: Platform,
@@ -394,7 +412,7 @@ export async function voidEnvelope(
     const aggregate = await loadAggregate(tx, envelope);
     await markVoided(tx, aggregate, reason);
     await appendAuditEvent(tx, envelopeId, 'envelope.voided', sender.who, { reason });
-    const facts = await loadMailFacts(tx, envelope);
+    const facts = await loadMailFacts(tx, envelope, platform.config.publicUrl);
     for (const recipient of aggregate.recipients.filter((r) => r.invited_at !== null)) {
       const mail = voidedMail(facts, recipient.email, reason);
       await queueMail(platform, tx, { organizationId: sender.organizationId, envelopeId }, mail);
@@ -407,18 +425,31 @@ export async function voidEnvelope(
 export async function remindEnvelope(platform: Platform, sender: SenderContext, envelopeId: string) {
   return platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
-    const aggregate = await loadAggregate(tx, envelope);
-    assertAllowed(aggregate, { type: 'remind' });
-    const facts = await loadMailFacts(tx, envelope);
-    const pending = aggregate.recipients.filter(
-      (r) => r.role !== 'cc' && (r.status === 'sent' || r.status === 'delivered'),
-    );
-    for (const recipient of pending) {
-      await inviteRecipient(platform, tx, aggregate, recipient, facts, true);
-    }
-    await appendAuditEvent(tx, envelopeId, 'envelope.reminded', sender.who, { recipients: pending.length });
-    return { reminded: pending.map((r) => ({ id: r.id, email: r.email })) };
+    return remindInTransaction(platform, tx, await loadAggregate(tx, envelope), sender.who);
   });
+}
+
+/**
+ * Reminds, in the caller's transaction on the envelope it locked: the sender's remind and the
+ * automatic reminders of the envelope's schedule (reminders.ts) are the same step.
+ */
+export async function remindInTransaction(
+  platform: Platform,
+  tx: Sql,
+  aggregate: Aggregate,
+  who: AuditActor,
+) {
+  const { envelope } = aggregate;
+  assertAllowed(aggregate, { type: 'remind' });
+  const facts = await loadMailFacts(tx, envelope, platform.config.publicUrl);
+  const pending = aggregate.recipients.filter(
+    (r) => r.role !== 'cc' && (r.status === 'sent' || r.status === 'delivered'),
+  );
+  for (const recipient of pending) {
+    await inviteRecipient(platform, tx, aggregate, recipient, facts, true);
+  }
+  await appendAuditEvent(tx, envelope.id, 'envelope.reminded', who, { recipients: pending.length });
+  return { reminded: pending.map((r) => ({ id: r.id, email: r.email })) };
 }
 
 export async function deleteDraft(platform: Platform, sender: SenderContext, envelopeId: string) {
@@ -448,7 +479,10 @@ export async function createEmbeddedSigningUrl(
       recipientId,
       expiresAt: expiresAt.toISOString(),
     });
-    return { url: signingUrl(platform, token), expiresAt: expiresAt.toISOString() };
+    return {
+      url: await signingUrl(platform, tx, envelope.organization_id, token),
+      expiresAt: expiresAt.toISOString(),
+    };
   });
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -50,7 +50,12 @@ function recipient(n: number, overrides: Partial<CertificateRecipient> = {}): Ce
 
 function event(n: number): CertificateEvent {
   const at = new Date(Date.UTC(2024, 4, 1, 9, 0, 0) + n * 1000).toISOString();
-  return { at, type: 'recipient.viewed', actor: `actor${n}@example.com`, ip: '203.0.113.7' };
+  return {
+    at,
+    text: `actor${n}@example.com opened the document`,
+    device: 'Chrome on Linux',
+    ip: '203.0.113.7',
+  };
 }
 
 function certificate(overrides: Partial<CertificateOfCompletion> = {}): CertificateOfCompletion {
@@ -74,7 +79,7 @@ function certificate(overrides: Partial<CertificateOfCompletion> = {}): Certific
         signatureText: 'Typed Signer',
       }),
     ],
-    events: [event(1), event(2), { at: '2024-05-01T10:00:00Z', type: 'envelope.completed', actor: 'system' }],
+    events: [event(1), event(2), { at: '2024-05-01T10:00:00Z', text: 'Everyone has completed the envelope' }],
     auditHeadHash: digest('d4'),
     generatedAt: '2024-05-01T10:05:00Z',
     ...overrides,
@@ -165,9 +170,13 @@ describe('renderCertificateOfCompletion', () => {
     assert.match(text, /Typed Signer/);
   });
 
-  it('lists the audit trail with times, event types, actors and IP addresses', () => {
-    assert.match(text, /2024-05-01T09:00:01Z\s+recipient\.viewed\s+actor1@example\.com\s+203\.0\.113\.7/);
-    assert.match(text, /2024-05-01T10:00:00Z\s+envelope\.completed\s+system/);
+  it('lists the audit trail in plain words, with times, devices and IP addresses', () => {
+    assert.match(
+      text,
+      /2024-05-01T09:00:01Z\s+actor1@example\.com opened the document\s+Chrome on Linux · 203\.0\.113\.7/,
+    );
+    assert.match(text, /2024-05-01T10:00:00Z\s+Everyone has completed the envelope\s+—/);
+    assert.doesNotMatch(text, /recipient\.viewed|envelope\.completed/, 'no event codes');
   });
 
   it('puts the envelope id and "Page x of y" in the footer of every page', async () => {
@@ -231,9 +240,7 @@ describe('renderCertificateOfCompletion with large envelopes', () => {
         certificate({
           title: 'Συμφωνία εμπιστευτικότητας',
           recipients: [recipient(1, { name: 'Иван Петров', signatureText: 'Иван Петров' })],
-          events: [
-            { at: '2024-05-01T10:00:00Z', type: 'recipient.signed', actor: 'Иван Петров <ip@example.com>' },
-          ],
+          events: [{ at: '2024-05-01T10:00:00Z', text: 'Иван Петров <ip@example.com> signed' }],
         }),
       ),
     );
@@ -249,7 +256,7 @@ describe('renderCertificateOfCompletion with large envelopes', () => {
         certificate({
           title: 'Vertrag über 💼 Zusammenarbeit',
           recipients: [recipient(1, { name: '张伟 Zhang 👍🏽', signatureText: '张伟' })],
-          events: [{ at: '2024-05-01T10:00:00Z', type: 'recipient.signed', actor: '张伟 <zw@example.com>' }],
+          events: [{ at: '2024-05-01T10:00:00Z', text: '张伟 <zw@example.com> signed' }],
         }),
       ),
     );
@@ -278,6 +285,63 @@ describe('renderCertificateOfCompletion with large envelopes', () => {
       assert.equal(error.code, 'INVALID_SIGNATURE_IMAGE');
       return true;
     });
+  });
+});
+
+describe('renderCertificateOfCompletion for an organisation', () => {
+  it('shows the organisation’s brand — product name, logo, colour — and never the platform’s', async () => {
+    const bytes = await renderCertificateOfCompletion(
+      certificate({
+        brand: {
+          productName: 'Northwind Sign',
+          primaryColor: '#0b5d3b',
+          logo: { bytes: solidPng(120, 30, [11, 93, 59, 255]), contentType: 'image/png' },
+        },
+      }),
+    );
+    const path = await savePdf(bytes);
+    const text = await pdfText(path);
+    assert.match(text, /NORTHWIND SIGN/);
+    const { stdout: info } = await run('pdfinfo', [path]);
+    assert.match(info, /^Producer:\s+Northwind Sign$/m);
+    assert.match(info, /^Creator:\s+Northwind Sign$/m);
+    const { stdout: images } = await run('pdfimages', ['-list', path]);
+    assert.match(images, /\bimage\s+120\s+30\b/, 'the 120 × 30 logo is embedded');
+    assert.doesNotMatch(`${text}\n${info}`, /Signet/);
+    // The brand's colour draws the title: its fill colour is in the (uncompressed) page content.
+    const plain = join(workDir, 'plain.pdf');
+    await run('qpdf', ['--qdf', '--object-streams=disable', path, plain]);
+    assert.match(await readFile(plain, 'latin1'), /0\.0431\d* 0\.3647\d* 0\.2313\d* rg/);
+  });
+
+  it('shows the consent wording each signer agreed to, and a cc recipient as receiving a copy', async () => {
+    const path = await savePdf(
+      await renderCertificateOfCompletion(
+        certificate({
+          recipients: [
+            recipient(1, { consentText: 'I agree to sign electronically with Northwind, as on paper.' }),
+            {
+              name: 'Carla Copy',
+              email: 'carla@example.com',
+              role: 'cc',
+              routingOrder: 2,
+              status: 'received a copy',
+              identityMethods: [],
+              copySentAt: '2024-05-01T10:06:00Z',
+            },
+          ],
+        }),
+      ),
+    );
+    const text = await pdfText(path);
+    assert.match(
+      text,
+      /Agreed to\s+“I agree to sign electronically with Northwind, as on\s[\s\S]{0,120}paper\.”/,
+    );
+    assert.match(text, /RECEIVED A COPY/);
+    assert.match(text, /Completed document sent 2024-05-01T10:06:00Z/);
+    assert.match(text, /Receives a copy; no signature/);
+    assert.doesNotMatch(text.slice(text.indexOf('Carla Copy')), /^\s*(Viewed|Consented|Signed)\s+—/m);
   });
 });
 

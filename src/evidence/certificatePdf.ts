@@ -40,19 +40,36 @@ export interface CertificateRecipient {
   signatureImage?: Uint8Array;
   /** A typed signature, shown in an italic face when there is no image. */
   signatureText?: string;
+  /** The consent wording the recipient agreed to, as the audit trail recorded it. */
+  consentText?: string;
+  /** A cc recipient: when the completed copy was mailed to them. */
+  copySentAt?: string;
 }
 
+/** One entry of the audit trail, in plain words (evidence/timeline.ts). */
 export interface CertificateEvent {
   at: string;
-  type: string;
-  actor: string;
+  /** e.g. "Ada Lovelace opened the document". */
+  text: string;
+  /** e.g. "Safari on iPhone". */
+  device?: string;
   ip?: string;
+}
+
+/** Whose certificate it is, to a reader: the organisation's brand, never the platform's. */
+export interface CertificateBrand {
+  productName: string;
+  /** #rrggbb: headings and rules. */
+  primaryColor?: string;
+  logo?: { bytes: Uint8Array; contentType: 'image/png' | 'image/jpeg' };
 }
 
 export interface CertificateOfCompletion {
   envelopeId: string;
   title: string;
   organizationName: string;
+  /** Absent: the organisation's name stands for the brand. */
+  brand?: CertificateBrand;
   /** e.g. `completed` */
   status: string;
   /** The originals as uploaded. */
@@ -80,7 +97,7 @@ const CELL_PADDING = 4;
 
 const INK = rgb(0.12, 0.14, 0.17);
 const MUTED = rgb(0.42, 0.45, 0.5);
-const ACCENT = rgb(0.09, 0.22, 0.4);
+const DEFAULT_ACCENT = rgb(0.09, 0.22, 0.4);
 const RULE = rgb(0.8, 0.82, 0.86);
 const ZEBRA = rgb(0.965, 0.97, 0.98);
 const HEADER_FILL = rgb(0.92, 0.94, 0.96);
@@ -108,16 +125,24 @@ interface Typography {
   script: PDFFont;
 }
 
-async function loadTypography(document: PDFDocument, unicode: boolean): Promise<Typography> {
+/** The brand's colour (#rrggbb) for headings and rules, else the default navy. */
+function accentOf(color: string | undefined): RGB {
+  const match = color ? /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color) : null;
+  if (!match) return DEFAULT_ACCENT;
+  const [red, green, blue] = match.slice(1).map((hex) => Number.parseInt(hex, 16) / 255);
+  return rgb(red ?? 0, green ?? 0, blue ?? 0);
+}
+
+async function loadTypography(document: PDFDocument, unicode: boolean, accent: RGB): Promise<Typography> {
   // One after the other, so object numbers and subset tags are the same on every render.
   const regular = await embedFontFace(document, 'regular', unicode);
   const bold = await embedFontFace(document, 'bold', unicode);
   const mono = await embedFontFace(document, 'mono', unicode);
   const script = await embedFontFace(document, 'oblique', unicode);
   return {
-    title: { font: bold, size: 20, color: ACCENT, lineHeight: 26 },
+    title: { font: bold, size: 20, color: accent, lineHeight: 26 },
     subtitle: { font: regular, size: 11.5, color: INK, lineHeight: 15 },
-    section: { font: bold, size: 10.5, color: ACCENT, lineHeight: 14 },
+    section: { font: bold, size: 10.5, color: accent, lineHeight: 14 },
     body: { font: regular, size: 9, color: INK, lineHeight: 12 },
     strong: { font: bold, size: 10.5, color: INK, lineHeight: 14 },
     label: { font: regular, size: 8, color: MUTED, lineHeight: 12 },
@@ -224,12 +249,12 @@ export async function renderCertificateOfCompletion(c: CertificateOfCompletion):
   const document = await PDFDocument.create({ updateMetadata: false });
   const canvas = new CertificateCanvas(
     document,
-    await loadTypography(document, !fitsStandardFonts(textsOf(c))),
+    await loadTypography(document, !fitsStandardFonts(textsOf(c)), accentOf(c.brand?.primaryColor)),
   );
-  writeHeader(canvas, c);
+  await writeHeader(canvas, c);
   writeSummary(canvas, c);
   writeDocuments(canvas, c);
-  await writeRecipients(canvas, c.recipients);
+  await writeRecipients(canvas, c.recipients, c.status);
   writeAuditTrail(canvas, c.events);
   writeFooters(canvas, c);
   describeDocument(document, c);
@@ -241,8 +266,9 @@ function describeDocument(document: PDFDocument, c: CertificateOfCompletion): vo
   document.setTitle(`Certificate of Completion — ${c.title}`);
   document.setSubject(`Envelope ${c.envelopeId}`);
   document.setAuthor(c.organizationName);
-  document.setProducer('Signet');
-  document.setCreator('Signet');
+  // White label: the organisation's product, not the platform, made it as far as a reader knows.
+  document.setProducer(productNameOf(c));
+  document.setCreator(productNameOf(c));
   const generated = new Date(c.generatedAt);
   if (!Number.isNaN(generated.getTime())) {
     document.setCreationDate(generated);
@@ -253,11 +279,28 @@ function describeDocument(document: PDFDocument, c: CertificateOfCompletion): vo
 // ---------------------------------------------------------------------------------------------
 // Header and summary
 
-function writeHeader(canvas: CertificateCanvas, c: CertificateOfCompletion): void {
+const productNameOf = (c: CertificateOfCompletion) => c.brand?.productName || c.organizationName;
+
+/** The logo's height on the certificate, in points; its width follows its proportions. */
+const LOGO_HEIGHT = 30;
+const LOGO_MAX_WIDTH = 180;
+
+async function writeHeader(canvas: CertificateCanvas, c: CertificateOfCompletion): Promise<void> {
   const { type } = canvas;
   const badgeWidth = drawStatusBadge(canvas, c.status, CONTENT_RIGHT, canvas.cursor);
   const textWidth = CONTENT_WIDTH - badgeWidth - 16;
-  const organization = wrap(type.label, c.organizationName.toUpperCase(), textWidth, 1);
+  const logo = c.brand?.logo ? await embedLogo(canvas.document, c.brand.logo) : undefined;
+  if (logo) {
+    const scale = Math.min(LOGO_HEIGHT / logo.height, LOGO_MAX_WIDTH / logo.width);
+    canvas.page.drawImage(logo, {
+      x: MARGIN.left,
+      y: canvas.cursor - logo.height * scale,
+      width: logo.width * scale,
+      height: logo.height * scale,
+    });
+    canvas.cursor -= logo.height * scale + 8;
+  }
+  const organization = wrap(type.label, productNameOf(c).toUpperCase(), textWidth, 1);
   canvas.drawLines(organization, MARGIN.left, canvas.cursor, type.label);
   canvas.cursor -= type.label.lineHeight;
   canvas.drawLines(['Certificate of Completion'], MARGIN.left, canvas.cursor, type.title);
@@ -265,8 +308,22 @@ function writeHeader(canvas: CertificateCanvas, c: CertificateOfCompletion): voi
   const title = wrap(type.subtitle, c.title, CONTENT_WIDTH, 3);
   canvas.drawLines(title, MARGIN.left, canvas.cursor, type.subtitle);
   canvas.cursor -= title.length * type.subtitle.lineHeight + 10;
-  canvas.rule(canvas.cursor, ACCENT, 1.2);
+  canvas.rule(canvas.cursor, canvas.type.title.color, 1.2);
   canvas.cursor -= 16;
+}
+
+/** The brand's logo; one that cannot be decoded is left out rather than failing the certificate. */
+async function embedLogo(
+  document: PDFDocument,
+  logo: NonNullable<CertificateBrand['logo']>,
+): Promise<PDFImage | undefined> {
+  try {
+    return logo.contentType === 'image/png'
+      ? await document.embedPng(logo.bytes)
+      : await document.embedJpg(logo.bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A tinted box with the status in capitals, right-aligned at `right`; returns its width. */
@@ -507,7 +564,11 @@ const BLOCK_PADDING = 9;
 const RECIPIENT_KEY_WIDTH = 96;
 const SIGNATURE_PANEL = { width: 150, height: 48, caption: 12 };
 
-async function writeRecipients(canvas: CertificateCanvas, recipients: CertificateRecipient[]): Promise<void> {
+async function writeRecipients(
+  canvas: CertificateCanvas,
+  recipients: CertificateRecipient[],
+  envelopeStatus: string,
+): Promise<void> {
   writeSectionTitle(canvas, 'Recipients', 100);
   if (recipients.length === 0) {
     writeNote(canvas, 'No recipients.');
@@ -517,7 +578,7 @@ async function writeRecipients(canvas: CertificateCanvas, recipients: Certificat
   // Routing order is the order in which recipients acted; the sort is stable within one order.
   const inOrder = recipients.toSorted((a, b) => a.routingOrder - b.routingOrder);
   for (const [index, recipient] of inOrder.entries()) {
-    await writeRecipient(canvas, recipient, index + 1, images);
+    await writeRecipient(canvas, recipient, index + 1, images, envelopeStatus);
   }
   canvas.cursor -= 8;
 }
@@ -527,6 +588,7 @@ async function writeRecipient(
   recipient: CertificateRecipient,
   number: number,
   images: Map<string, PDFImage>,
+  envelopeStatus: string,
 ): Promise<void> {
   const { type } = canvas;
   const innerLeft = MARGIN.left + BLOCK_PADDING + 6; // room for the accent bar
@@ -539,7 +601,7 @@ async function writeRecipient(
     2,
   );
   const subtitle = wrap(type.label, recipientSubtitle(recipient), detailsWidth + SIGNATURE_PANEL.width, 2);
-  const details = recipientDetails(canvas, recipient, detailsWidth);
+  const details = recipientDetails(canvas, recipient, detailsWidth, envelopeStatus);
   const headHeight = name.length * type.strong.lineHeight + subtitle.length * type.label.lineHeight + 6;
   const detailsHeight = details.reduce((sum, row) => sum + row.height, 0);
   const panelHeight = SIGNATURE_PANEL.height + SIGNATURE_PANEL.caption;
@@ -579,15 +641,31 @@ function recipientDetails(
   canvas: CertificateCanvas,
   recipient: CertificateRecipient,
   width: number,
+  envelopeStatus: string,
 ): DetailRow[] {
-  const rows: [string, string | undefined, number][] = [
-    ['Identity checks', recipient.identityMethods.join('; '), 4],
-    ['IP address', recipient.ip, 2],
-    ['User agent', recipient.userAgent, 3],
-    ['Viewed', recipient.viewedAt && formatUtc(recipient.viewedAt), 1],
-    ['Consented', recipient.consentedAt && formatUtc(recipient.consentedAt), 1],
-    ['Signed', recipient.signedAt && formatUtc(recipient.signedAt), 1],
-  ];
+  // A cc recipient acts on nothing: they receive the completed copy, which is all there is to say.
+  const rows: [string, string | undefined, number][] =
+    recipient.role === 'cc'
+      ? [
+          [
+            'Copy',
+            recipient.copySentAt
+              ? `Completed document sent ${formatUtc(recipient.copySentAt)}`
+              : envelopeStatus === 'completed'
+                ? 'Receives the completed, sealed document'
+                : 'Receives a copy once everyone has completed',
+            2,
+          ],
+        ]
+      : [
+          ['Identity checks', recipient.identityMethods.join('; '), 4],
+          ['IP address', recipient.ip, 2],
+          ['User agent', recipient.userAgent, 3],
+          ['Viewed', recipient.viewedAt && formatUtc(recipient.viewedAt), 1],
+          ['Consented', recipient.consentedAt && formatUtc(recipient.consentedAt), 1],
+          ['Signed', recipient.signedAt && formatUtc(recipient.signedAt), 1],
+        ];
+  if (recipient.consentText) rows.push(['Agreed to', `“${recipient.consentText}”`, 8]);
   if (recipient.declinedAt) rows.push(['Declined', formatUtc(recipient.declinedAt), 1]);
   if (recipient.declineReason) rows.push(['Reason for declining', recipient.declineReason, 4]);
   const { label, body } = canvas.type;
@@ -642,9 +720,10 @@ async function drawSignaturePanel(
   } else if (recipient.signatureText) {
     drawTypedSignature(canvas, recipient.signatureText, inner);
   } else {
-    canvas.drawLines(['No signature adopted'], inner.left, bottom + height / 2 + 6, { ...canvas.type.label });
+    const note = recipient.role === 'cc' ? 'Receives a copy; no signature' : 'No signature adopted';
+    canvas.drawLines([note], inner.left, bottom + height / 2 + 6, { ...canvas.type.label });
   }
-  canvas.drawLines(['Adopted signature'], left, bottom - 1, canvas.type.footer);
+  if (recipient.role !== 'cc') canvas.drawLines(['Adopted signature'], left, bottom - 1, canvas.type.footer);
 }
 
 function drawTypedSignature(
@@ -690,11 +769,14 @@ function writeAuditTrail(canvas: CertificateCanvas, events: CertificateEvent[]):
   const { cell, monoCell } = canvas.type;
   const columns = fitColumns([
     { header: 'Time (UTC)', width: 118, style: monoCell, maxLines: 2 },
-    { header: 'Event', width: 118, style: cell, maxLines: 2 },
-    { header: 'Actor', width: 0, style: cell, maxLines: 3, flexible: true },
-    { header: 'IP address', width: 92, style: cell, maxLines: 2 },
+    { header: 'What happened', width: 0, style: cell, maxLines: 4, flexible: true },
+    { header: 'Device and IP address', width: 130, style: cell, maxLines: 3 },
   ]);
-  const rows = events.map((event) => [formatUtc(event.at), event.type, event.actor, event.ip ?? '—']);
+  const rows = events.map((event) => [
+    formatUtc(event.at),
+    event.text,
+    [event.device, event.ip].filter(Boolean).join(' · ') || '—',
+  ]);
   writeTable(canvas, columns, rows);
 }
 
@@ -750,7 +832,7 @@ function plural(count: number, noun: string): string {
 
 function statusColor(status: string): RGB {
   const normalized = status.toLowerCase();
-  if (['completed', 'signed', 'sealed'].includes(normalized)) return rgb(0.1, 0.45, 0.25);
+  if (['completed', 'signed', 'sealed', 'received a copy'].includes(normalized)) return rgb(0.1, 0.45, 0.25);
   if (['declined', 'voided', 'expired', 'rejected'].includes(normalized)) return rgb(0.65, 0.15, 0.12);
   return MUTED;
 }

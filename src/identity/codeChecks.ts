@@ -107,7 +107,7 @@ export async function sendOneTimeCode(platform: Platform, token: string, who: Wh
         lifetime,
       );
     } else {
-      const facts = await loadMailFacts(tx, session.envelope);
+      const facts = await loadMailFacts(tx, session.envelope, platform.config.publicUrl);
       const mail = oneTimeCodeMail(facts, session.recipient.email, code, minutes);
       await queueMail(platform, tx, target, mail, [], lifetime);
     }

@@ -13,6 +13,7 @@ export type JobName =
   | 'sms.send'
   | 'envelope.seal'
   | 'envelope.expire'
+  | 'envelope.remind'
   | 'maintenance.sweep'
   | 'outbox.sweep'
   | 'webhook.deliver'
@@ -47,6 +48,7 @@ const QUEUES: JobName[] = [
   'sms.send',
   'envelope.seal',
   'envelope.expire',
+  'envelope.remind',
   'maintenance.sweep',
   'outbox.sweep',
   'webhook.deliver',

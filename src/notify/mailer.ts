@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import addressparser from 'nodemailer/lib/addressparser';
 
 /** Where composed mail goes: a real SMTP relay, or (development, no SMTP_URL) the local outbox. */
 export interface MailTransport {
@@ -10,6 +11,12 @@ export interface MailTransport {
 export interface OutgoingMail {
   id: string;
   from: string;
+  /**
+   * The organisation's display name for this mail ("Ada Lovelace via Acme"): it replaces the
+   * name of MAIL_FROM, whose address stays (the platform's domain is the one SPF and DKIM vouch for).
+   */
+  fromName?: string | null;
+  replyTo?: string | null;
   to: string;
   subject: string;
   text: string;
@@ -34,7 +41,8 @@ export function createMailTransport(smtpUrl: string | undefined): MailTransport 
       // A stable Message-ID per mail row lets receivers drop the duplicate if a retry re-sends it.
       const messageId = `<${message.id}@${hostname}>`;
       await transporter.sendMail({
-        from: message.from,
+        from: fromHeader(message),
+        ...(message.replyTo ? { replyTo: message.replyTo } : {}),
         to: message.to,
         subject: message.subject,
         text: message.text,
@@ -46,4 +54,13 @@ export function createMailTransport(smtpUrl: string | undefined): MailTransport 
     },
     close: () => transporter.close(),
   };
+}
+
+/** MAIL_FROM's address under the mail's own display name, when it has one. */
+export function fromHeader(
+  message: Pick<OutgoingMail, 'from' | 'fromName'>,
+): string | { name: string; address: string } {
+  if (!message.fromName) return message.from;
+  const [parsed] = addressparser(message.from, { flatten: true });
+  return parsed?.address ? { name: message.fromName, address: parsed.address } : message.from;
 }

@@ -47,8 +47,8 @@ export async function queueMail(
   const id = randomUUID();
   await tx.query(
     `insert into mail_messages (id, organization_id, envelope_id, kind, to_address, subject, sealed_body,
-                                attachments, identity_check_id, body_expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+                                attachments, identity_check_id, body_expires_at, from_name, reply_to)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       id,
       target.organizationId,
@@ -60,6 +60,8 @@ export async function queueMail(
       JSON.stringify(attachments),
       code?.identityCheckId ?? null,
       code?.expiresAt ?? null,
+      mail.fromName ?? null,
+      mail.replyTo ?? null,
     ],
   );
   await platform.queue.enqueue(tx, 'mail.send', { mailId: id });
@@ -75,6 +77,8 @@ interface MailRow {
   sealed_body: string | null;
   attachments: MailAttachmentRef[];
   state: string;
+  from_name: string | null;
+  reply_to: string | null;
 }
 
 /**
@@ -84,7 +88,7 @@ interface MailRow {
  */
 export async function deliverMail(platform: Platform, mailId: string): Promise<void> {
   const [row] = await platform.db.query<MailRow>(
-    'select id, envelope_id, kind, to_address, subject, sealed_body, attachments, state from mail_messages where id = $1',
+    'select id, envelope_id, kind, to_address, subject, sealed_body, attachments, state, from_name, reply_to from mail_messages where id = $1',
     [mailId],
   );
   if (row?.state !== 'queued') return;
@@ -108,6 +112,8 @@ export async function deliverMail(platform: Platform, mailId: string): Promise<v
     const { messageId } = await platform.mail.deliver({
       id: row.id,
       from: platform.config.mailFrom,
+      fromName: row.from_name,
+      replyTo: row.reply_to,
       to: row.to_address,
       subject: row.subject,
       text: body.text,
@@ -149,6 +155,8 @@ export interface OutboxMail {
   envelopeId: string | null;
   kind: string;
   to: string;
+  fromName: string | null;
+  replyTo: string | null;
   subject: string;
   state: string;
   transport: string | null;
@@ -190,6 +198,8 @@ export async function listOutbox(
     envelope_id: string | null;
     kind: string;
     to_address: string;
+    from_name: string | null;
+    reply_to: string | null;
     subject: string;
     live_body: string | null;
     state: string;
@@ -200,7 +210,7 @@ export async function listOutbox(
     sent_at: Date | string | null;
     to_owner: boolean;
   }>(
-    `select id, envelope_id, kind, to_address, subject, state, transport, message_id, last_error, created_at, sent_at,
+    `select id, envelope_id, kind, to_address, from_name, reply_to, subject, state, transport, message_id, last_error, created_at, sent_at,
             case when body_expires_at is null or body_expires_at > now() then sealed_body end as live_body,
             exists (select 1 from users u where u.organization_id = m.organization_id and u.email = m.to_address
                       and u.role = 'owner') as to_owner
@@ -219,6 +229,8 @@ export async function listOutbox(
       envelopeId: r.envelope_id,
       kind: r.kind,
       to: r.to_address,
+      fromName: r.from_name,
+      replyTo: r.reply_to,
       subject: r.subject,
       state: r.state,
       transport: r.transport,

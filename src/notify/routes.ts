@@ -19,6 +19,8 @@ const mailOutbox = z
         kind: z.string(),
         envelopeId: z.string().nullable().describe('The envelope the message is about, if any'),
         to: z.string(),
+        fromName: z.string().nullable().describe('The display name the mail is sent under'),
+        replyTo: z.string().nullable(),
         subject: z.string(),
         state: z.string(),
         transport: z.string().nullable(),

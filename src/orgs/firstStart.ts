@@ -19,11 +19,19 @@ import { createOrganization, hasAnyOrganization } from './organizations.ts';
  */
 export const FIRST_START_CREDENTIALS_FILE = 'first-start-credentials.txt';
 
+/**
+ * What the first start's organisation is called until someone names it (ORGANIZATION_NAME, or
+ * PATCH /api/v1/organization: the web app asks while `nameConfirmed` is false). Signers see the
+ * organisation's name as the brand, so it is never the platform's or "Default organisation".
+ */
+export const PLACEHOLDER_ORGANIZATION_NAME = 'My organisation';
+
 /** On a database with no organisation: creates the default one and writes its credentials once. */
 export async function bootstrapFirstOrganization(
   db: Database,
   dataDir: string,
   out: { write(text: string): unknown },
+  name?: string,
 ): Promise<void> {
   if (await hasAnyOrganization(db)) return;
   const file = resolve(dataDir, FIRST_START_CREDENTIALS_FILE);
@@ -48,11 +56,17 @@ export async function bootstrapFirstOrganization(
   try {
     fchmodSync(fd, 0o600); // whatever the umask
     const created = await createOrganization(db, {
-      name: 'Default organisation',
+      name: name ?? PLACEHOLDER_ORGANIZATION_NAME,
       adminEmail: 'admin@signet.localhost',
-      adminName: 'Administrator',
+      // No name rather than a made-up one: mail then names the organisation, not "Administrator".
+      adminName: '',
       isDefault: true,
     });
+    if (!name) {
+      await db.query('update organizations set name_confirmed = false where id = $1', [
+        created.organizationId,
+      ]);
+    }
     writeSync(
       fd,
       [
@@ -60,6 +74,7 @@ export async function bootstrapFirstOrganization(
         'Read this once, keep the secrets somewhere safe (a password manager), then delete this file.',
         '',
         `organization id : ${created.organizationId}`,
+        `organization    : ${name ?? `${PLACEHOLDER_ORGANIZATION_NAME} (signers see this name: give the real one in the web app's settings)`}`,
         `admin login     : ${created.adminEmail}`,
         `admin password  : ${created.adminPassword}`,
         `API key         : ${created.apiKey}`,

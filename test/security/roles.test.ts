@@ -94,6 +94,19 @@ const ROUTE_SCOPES: Record<string, string | null> = {
   'GET /api/v1/signing/:token/identity/saml/start': null,
   // Anyone may check a signed PDF.
   'POST /api/v1/verify': null,
+  // Organisation settings and branding: everyone reads their organisation; admins change it. The brand
+  // (name, colour, logo) is public: signers and sign-in pages show it before anyone is signed in.
+  'GET /api/v1/envelopes/:id/timeline': 'envelopes:read',
+  'GET /api/v1/organization': 'envelopes:read',
+  'PATCH /api/v1/organization': 'organization:admin',
+  'PUT /api/v1/organization/logo': 'organization:admin',
+  'DELETE /api/v1/organization/logo': 'organization:admin',
+  'GET /api/v1/branding/:organizationId': null,
+  'GET /api/v1/branding': null,
+  'GET /api/v1/organization/email-templates': 'organization:admin',
+  'PUT /api/v1/organization/email-templates/:kind': 'organization:admin',
+  'DELETE /api/v1/organization/email-templates/:kind': 'organization:admin',
+  'POST /api/v1/organization/email-templates/:kind/preview': 'organization:admin',
 };
 
 type Who = Role | 'nobody';

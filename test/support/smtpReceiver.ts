@@ -3,7 +3,11 @@ import { SMTPServer } from 'smtp-server';
 
 /** A real SMTP server on loopback that keeps every message it receives, parsed. */
 export interface ReceivedMail {
+  /** The envelope sender (MAIL FROM). */
   from: string;
+  /** The From header as a reader sees it: display name and address. */
+  fromHeader: { name: string; address: string };
+  replyTo: string[];
   to: string[];
   subject: string;
   text: string;
@@ -46,6 +50,8 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
           const parsed = await PostalMime.parse(Buffer.concat(chunks));
           const mail: ReceivedMail = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            fromHeader: { name: parsed.from?.name ?? '', address: parsed.from?.address ?? '' },
+            replyTo: (parsed.replyTo ?? []).flatMap((r) => (r.address ? [r.address] : [])),
             to: session.envelope.rcptTo.map((r) => r.address),
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',

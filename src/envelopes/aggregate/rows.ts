@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LANGUAGES } from '../../orgs/settings.ts';
 import {
   ENVELOPE_STATUSES,
   FIELD_TYPES,
@@ -45,6 +46,11 @@ export const envelopeRowSchema = z.object({
   sealed_size: z.number().int().nullable(),
   audit_count: z.number().int(),
   audit_head_hash: z.string().nullable(),
+  /** The lifetime and reminder schedule the envelope was created with (null: the platform's, none). */
+  expiry_days: z.number().int().nullable(),
+  reminder_first_days: z.number().int().nullable(),
+  reminder_every_days: z.number().int().nullable(),
+  next_reminder_at: timestamp.nullable(),
 });
 export type EnvelopeRow = z.infer<typeof envelopeRowSchema>;
 
@@ -81,6 +87,8 @@ export const recipientRowSchema = z.object({
   signature_png_sha256: z.string().nullable(),
   last_ip: z.string().nullable(),
   last_user_agent: z.string().nullable(),
+  /** The language mail to the recipient is written in; null: the organisation's default. */
+  language: z.enum(LANGUAGES).nullable(),
 });
 export type RecipientRow = z.infer<typeof recipientRowSchema>;
 

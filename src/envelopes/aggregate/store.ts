@@ -213,6 +213,10 @@ export interface NewEnvelope {
   senderName: string;
   senderEmail: string;
   createdByKey: string | null;
+  /** Days from sending until expiry; null: the platform's ENVELOPE_EXPIRY_DAYS. */
+  expiryDays?: number | null;
+  /** Automatic reminders: the first after N days, then every M (null: once); null: none. */
+  reminders?: { firstAfterDays: number; everyDays: number | null } | null;
   documents: {
     id: string;
     position: number;
@@ -230,6 +234,8 @@ export interface NewEnvelope {
     routingOrder: number;
     /** The identity methods asked for, without their secrets. */
     identity: { kind: string }[];
+    /** The language of the recipient's mail; null or absent: the organisation's default. */
+    language?: string | null;
   }[];
   fields: {
     id: string;
@@ -249,8 +255,9 @@ export interface NewEnvelope {
 /** Inserts a draft with its documents, recipients and fields. */
 export async function insertEnvelope(tx: Sql, draft: NewEnvelope): Promise<void> {
   await tx.query(
-    `insert into envelopes (id, organization_id, title, message, status, seal_state, sender_name, sender_email, created_by_key)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `insert into envelopes (id, organization_id, title, message, status, seal_state, sender_name, sender_email, created_by_key,
+                            expiry_days, reminder_first_days, reminder_every_days)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       draft.id,
       draft.organizationId,
@@ -261,6 +268,9 @@ export async function insertEnvelope(tx: Sql, draft: NewEnvelope): Promise<void>
       draft.senderName,
       draft.senderEmail,
       draft.createdByKey,
+      draft.expiryDays ?? null,
+      draft.reminders?.firstAfterDays ?? null,
+      draft.reminders?.everyDays ?? null,
     ],
   );
   for (const d of draft.documents) {
@@ -282,8 +292,8 @@ export async function insertEnvelope(tx: Sql, draft: NewEnvelope): Promise<void>
   }
   for (const r of draft.recipients) {
     await tx.query(
-      `insert into recipients (id, envelope_id, organization_id, position, name, email, role, routing_order, status, identity)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `insert into recipients (id, envelope_id, organization_id, position, name, email, role, routing_order, status, identity, language)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         r.id,
         draft.id,
@@ -295,6 +305,7 @@ export async function insertEnvelope(tx: Sql, draft: NewEnvelope): Promise<void>
         r.routingOrder,
         INITIAL_STATUS.recipient,
         JSON.stringify(r.identity),
+        r.language ?? null,
       ],
     );
   }
@@ -323,14 +334,36 @@ export async function insertEnvelope(tx: Sql, draft: NewEnvelope): Promise<void>
 
 // The sender.
 
-/** Sends the envelope; `advanceRouting` then names the first group to invite. */
-export async function markSent(tx: Sql, aggregate: Aggregate, expiresAt: Date): Promise<void> {
+/**
+ * Sends the envelope; `advanceRouting` then names the first group to invite. `firstReminderAt`
+ * starts its reminder schedule (null: none).
+ */
+export async function markSent(
+  tx: Sql,
+  aggregate: Aggregate,
+  expiresAt: Date,
+  firstReminderAt: Date | null = null,
+): Promise<void> {
   const decided = decide(aggregate, { type: 'send', expiresAt });
-  await tx.query('update envelopes set status = $2, sent_at = now(), expires_at = $3 where id = $1', [
-    aggregate.envelope.id,
-    decided.state.status,
-    decided.state.expiresAt,
-  ]);
+  await tx.query(
+    'update envelopes set status = $2, sent_at = now(), expires_at = $3, next_reminder_at = $4 where id = $1',
+    [aggregate.envelope.id, decided.state.status, decided.state.expiresAt, firstReminderAt],
+  );
+}
+
+/** Envelopes in progress whose next automatic reminder is due, the longest due first. */
+export async function dueReminderEnvelopeIds(sql: Sql, limit: number): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `select id from envelopes where status = 'sent' and next_reminder_at <= now() order by next_reminder_at limit $1`,
+    [limit],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** After an automatic reminder: when the next is due (null: no more). */
+export async function scheduleNextReminder(tx: Sql, aggregate: Aggregate, next: Date | null): Promise<void> {
+  decide(aggregate, { type: 'remind' });
+  await tx.query('update envelopes set next_reminder_at = $2 where id = $1', [aggregate.envelope.id, next]);
 }
 
 /**
