@@ -191,49 +191,51 @@ export function FieldEditor({ draft, update, onGoToRecipients }: Props) {
 
   return (
     <div className="field-editor">
-      <aside className="field-tools" aria-label={t('compose.fields.tools')}>
-        <fieldset className="recipient-picker">
-          <legend>{t('compose.fields.for')}</legend>
-          {signers.map((signer) => (
-            <label
-              key={signer.key}
-              className="recipient-chip"
-              style={{ '--colour': colour(signer.key) } as CSSProperties}
-            >
-              <input
-                type="radio"
-                name="active-recipient"
-                checked={signer.key === active?.key}
-                onChange={() => setActiveKey(signer.key)}
+      <div className="field-sidebar">
+        <aside className="field-tools" aria-label={t('compose.fields.tools')}>
+          <fieldset className="recipient-picker">
+            <legend>{t('compose.fields.for')}</legend>
+            {signers.map((signer) => (
+              <label
+                key={signer.key}
+                className="recipient-chip"
+                style={{ '--colour': colour(signer.key) } as CSSProperties}
+              >
+                <input
+                  type="radio"
+                  name="active-recipient"
+                  checked={signer.key === active?.key}
+                  onChange={() => setActiveKey(signer.key)}
+                />
+                <span className="swatch" aria-hidden="true" />
+                {nameOf(signer.key)}
+              </label>
+            ))}
+          </fieldset>
+          <fieldset ref={palette} className="palette">
+            <legend className="visually-hidden">{t('compose.fields.palette')}</legend>
+            {FIELD_TYPES.map((type) => (
+              <PaletteButton
+                key={type}
+                type={type}
+                colour={active ? colour(active.key) : undefined}
+                onDragMove={(x, y) => setGhost({ type, x, y })}
+                onDragEnd={(x, y) => {
+                  setGhost(undefined);
+                  if (x !== undefined && y !== undefined) drop(type, x, y);
+                }}
+                onActivate={() => {
+                  const target =
+                    pageInView() ?? (draft.documents[0] && { documentKey: draft.documents[0].key, page: 1 });
+                  if (target) add(type, target.documentKey, target.page);
+                }}
               />
-              <span className="swatch" aria-hidden="true" />
-              {nameOf(signer.key)}
-            </label>
-          ))}
-        </fieldset>
-        <fieldset ref={palette} className="palette">
-          <legend className="visually-hidden">{t('compose.fields.palette')}</legend>
-          {FIELD_TYPES.map((type) => (
-            <PaletteButton
-              key={type}
-              type={type}
-              colour={active ? colour(active.key) : undefined}
-              onDragMove={(x, y) => setGhost({ type, x, y })}
-              onDragEnd={(x, y) => {
-                setGhost(undefined);
-                if (x !== undefined && y !== undefined) drop(type, x, y);
-              }}
-              onActivate={() => {
-                const target =
-                  pageInView() ?? (draft.documents[0] && { documentKey: draft.documents[0].key, page: 1 });
-                if (target) add(type, target.documentKey, target.page);
-              }}
-            />
-          ))}
-        </fieldset>
-        <p id={hintId} className="hint">
-          {t('compose.fields.keyboardHint')}
-        </p>
+            ))}
+          </fieldset>
+          <p id={hintId} className="hint">
+            {t('compose.fields.keyboardHint')}
+          </p>
+        </aside>
         <PlacedList
           draft={draft}
           fields={fields}
@@ -250,7 +252,7 @@ export function FieldEditor({ draft, update, onGoToRecipients }: Props) {
             element?.focus();
           }}
         />
-      </aside>
+      </div>
       <div ref={column} className="pages-column">
         {width > 0 &&
           draft.documents.map((document) => (
@@ -515,7 +517,7 @@ function PlacedList({
       {ordered.length === 0 ? (
         <p className="hint">{t('compose.fields.none')}</p>
       ) : (
-        <ul>
+        <ul className="placed-items">
           {ordered.map((field) => {
             const document = draft.documents.find((d) => d.key === field.documentKey);
             return (
