@@ -38,6 +38,21 @@ interface Stored {
   }[];
 }
 
+/** What the test reads of a canvas in the page (the root tsconfig has no DOM library). */
+interface PageCanvas {
+  width: number;
+  height: number;
+  clientWidth: number;
+  getContext(kind: '2d'): {
+    getImageData(
+      x: number,
+      y: number,
+      w: number,
+      h: number,
+    ): { data: Uint8ClampedArray; width: number; height: number };
+  } | null;
+}
+
 describe('the sender workspace in a real browser', () => {
   let signet: TestSignet;
   let browser: Browser | undefined;
@@ -148,7 +163,11 @@ describe('the sender workspace in a real browser', () => {
     const date = page.getByRole('button', { name: /^Date signed for Charles Babbage, page 1/ });
     await date.waitFor();
     assert.equal(
-      await date.evaluate((element) => element === document.activeElement),
+      await date.evaluate(
+        (element) =>
+          element ===
+          (element as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement,
+      ),
       true,
       'the new field has focus',
     );
@@ -248,7 +267,8 @@ describe('the sender workspace in a real browser', () => {
       await figure.scrollIntoViewIfNeeded();
       await figure.locator('canvas').waitFor();
       // The square as pdf.js drew it: the dark pixels of the canvas, in CSS pixels of the page.
-      const square = await figure.locator('canvas').evaluate(async (canvas: HTMLCanvasElement) => {
+      const square = await figure.locator('canvas').evaluate(async (element) => {
+        const canvas = element as unknown as PageCanvas;
         for (let attempt = 0; attempt < 100; attempt++) {
           const context = canvas.getContext('2d');
           if (context && canvas.width > 0) {
@@ -279,7 +299,10 @@ describe('the sender workspace in a real browser', () => {
       });
       const frame = await figure.boundingBox();
       assert.ok(frame);
-      await page.evaluate((y) => window.scrollBy(0, y), frame.y + square.y - 450);
+      await page.evaluate(
+        (y) => (globalThis as unknown as { scrollBy(x: number, y: number): void }).scrollBy(0, y),
+        frame.y + square.y - 450,
+      );
       const moved = await figure.boundingBox();
       assert.ok(moved);
       await dragFromPalette(page, 'Signature', moved.x + square.x, moved.y + square.y);
