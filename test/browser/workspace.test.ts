@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +23,16 @@ import { startTestSignet, type TestSignet } from '../support/signetHarness.ts';
  */
 
 const CHROMIUM = '/usr/bin/chromium';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe-core's serious and critical findings on the page as it is now, WCAG 2.1 A and AA. */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  return page.evaluate(`axe
+    .run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })
+    .then((result) => result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`);
+}
 
 interface Stored {
   id: string;
@@ -89,6 +100,8 @@ describe('the sender workspace in a real browser', () => {
       adminEmail: `owner@${name.toLowerCase().replace(/\W/g, '')}.test`,
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
+    // axe-core in every page, put there by the browser (the app's CSP allows no injected script).
+    await context.addInitScript({ path: AXE });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
@@ -98,6 +111,7 @@ describe('the sender workspace in a real browser', () => {
     await page.goto(`${signet.url}/app/envelopes`);
     // Not signed in: the workspace sends the person to sign in, and back here after.
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(await accessibilityProblems(page), [], 'the sign-in page');
     await page.getByLabel('Email address').fill(org.adminEmail);
     await page.getByLabel('Password').fill(org.adminPassword);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -132,11 +146,17 @@ describe('the sender workspace in a real browser', () => {
   it('signs in, creates an envelope with two recipients in routing order and dragged fields, and sends it', async (t) => {
     if (!browser) return t.skip('apt-get install -y chromium');
     const { page, errors, api } = await signedIn('Lovelace Ltd');
+    const inaccessible: string[] = [];
+    const checkAccessibility = async (screen: string) => {
+      for (const problem of await accessibilityProblems(page)) inaccessible.push(`${screen}: ${problem}`);
+    };
+    await checkAccessibility('the empty envelope list');
 
     await page.getByRole('link', { name: 'New envelope' }).first().click();
     await page.getByRole('heading', { name: 'Documents' }).waitFor();
     await choosePdf(page, 'agreement.pdf', await makePdf({ pages: 2, text: 'Consulting agreement' }));
     await page.getByLabel('Title').fill('Consulting agreement');
+    await checkAccessibility('documents');
     await page.getByRole('button', { name: 'Next' }).click();
 
     await page.getByLabel('Name').fill('Ada Lovelace');
@@ -149,6 +169,8 @@ describe('the sender workspace in a real browser', () => {
       '2',
       'the next one waits for the first',
     );
+    await page.getByText('Identity checks').first().click();
+    await checkAccessibility('recipients');
     await page.getByRole('button', { name: 'Next' }).click();
 
     // Ada's signature dragged onto page 1; Charles's too, lower down; then Charles's date by keyboard.
@@ -176,6 +198,7 @@ describe('the sender workspace in a real browser', () => {
     for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight'); // 5 × 2 pt
     await page.keyboard.press('Shift+ArrowDown'); // 2 pt taller
     await page.getByText('3 fields placed').waitFor();
+    await checkAccessibility('fields');
 
     // Delete removes a field, and the list's own button does the same.
     await page.getByRole('button', { name: 'Add a Text field' }).click();
@@ -187,11 +210,17 @@ describe('the sender workspace in a real browser', () => {
     await page
       .getByText('Charles Babbage sees the documents with these fields to fill in and sign.')
       .waitFor();
+    await checkAccessibility('review');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
 
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     await page.getByText('Invited', { exact: false }).first().waitFor();
     await page.getByText('Waiting for earlier recipients').waitFor();
+    await checkAccessibility('the envelope page');
+    await page.getByRole('button', { name: 'Void…' }).click();
+    await page.getByRole('dialog', { name: 'Void this envelope?' }).waitFor();
+    await checkAccessibility('the void dialog');
+    await page.keyboard.press('Escape');
     const id = /\/app\/envelopes\/([0-9a-f-]{36})$/.exec(page.url())?.[1];
     assert.ok(id, page.url());
 
@@ -229,10 +258,12 @@ describe('the sender workspace in a real browser', () => {
 
     await page.getByRole('link', { name: 'Envelopes' }).first().click();
     await page.getByRole('link', { name: /Consulting agreement/ }).waitFor();
+    await checkAccessibility('the envelope list');
     await page.getByLabel('Search').fill('babbage');
     await page.getByRole('link', { name: /Consulting agreement/ }).waitFor();
     await page.getByLabel('Search').fill('nobody-like-this');
     await page.getByText('No envelopes match “nobody-like-this”.').waitFor();
+    assert.deepEqual(inaccessible, [], 'axe-core: no serious or critical violation');
     assert.deepEqual(errors, []);
   });
 
