@@ -49,6 +49,19 @@ interface Stored {
   }[];
 }
 
+/** In the page: WebAuthn creation options (JSON) → navigator.credentials.create → the response as JSON. */
+const CREATE = `async (options) => {
+  const bytes = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
+  const text = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const publicKey = { ...options, challenge: bytes(options.challenge), user: { ...options.user, id: bytes(options.user.id) },
+    excludeCredentials: (options.excludeCredentials || []).map((c) => ({ ...c, id: bytes(c.id) })) };
+  const credential = await navigator.credentials.create({ publicKey });
+  return { id: credential.id, rawId: text(credential.rawId), type: credential.type,
+    response: { clientDataJSON: text(credential.response.clientDataJSON), attestationObject: text(credential.response.attestationObject),
+      transports: credential.response.getTransports() },
+    clientExtensionResults: credential.getClientExtensionResults(), authenticatorAttachment: credential.authenticatorAttachment };
+}`;
+
 /** What the test reads of a canvas in the page (the root tsconfig has no DOM library). */
 interface PageCanvas {
   width: number;
@@ -70,7 +83,8 @@ describe('the sender workspace in a real browser', () => {
   let files: string;
 
   before(async () => {
-    signet = await startTestSignet('pglite');
+    // localhost, not 127.0.0.1: WebAuthn refuses an IP address as the relying party's id.
+    signet = await startTestSignet('pglite', {}, 'localhost');
     files = mkdtempSync(join(tmpdir(), 'signet-workspace-'));
     if (hasTool('chromium')) {
       browser = await chromium.launch({
@@ -108,7 +122,7 @@ describe('the sender workspace in a real browser', () => {
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
     });
-    await page.goto(`${signet.url}/app/envelopes`);
+    await page.goto(`${signet.platform.config.publicUrl}/app/envelopes`);
     // Not signed in: the workspace sends the person to sign in, and back here after.
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     assert.deepEqual(await accessibilityProblems(page), [], 'the sign-in page');
@@ -124,6 +138,59 @@ describe('the sender workspace in a real browser', () => {
     );
     return { page, errors, api: apiClient(signet.app, org.apiKey) };
   }
+
+  it('signs in with a passkey alone', async (t) => {
+    if (!browser) return t.skip('apt-get install -y chromium');
+    const org = await createOrganization(signet.platform.db, {
+      name: 'Keys Ltd',
+      adminEmail: 'kim@keys.test',
+    });
+    const context = await browser.newContext({
+      viewport: { width: 375, height: 812 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    // Chromium's virtual authenticator (CTAP2, a discoverable credential, user verification on).
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    // Kim registers a passkey through the API (the workspace's enrolment page is another's work).
+    const token = (
+      await apiClient(signet.app).post<{ token: string }>('/api/v1/auth/sign-in', {
+        email: org.adminEmail,
+        password: org.adminPassword,
+      })
+    ).body.token;
+    const session = apiClient(signet.app, token);
+    const registration = await session.post<{ challengeId: string; options: Record<string, unknown> }>(
+      '/api/v1/auth/passkeys/registration-options',
+    );
+    await page.goto(`${signet.platform.config.publicUrl}/login`);
+    const created = await page.evaluate(`(${CREATE})(${JSON.stringify(registration.body.options)})`);
+    const registered = await session.post('/api/v1/auth/passkeys', {
+      challengeId: registration.body.challengeId,
+      response: created,
+    });
+    assert.equal(registered.status, 200, JSON.stringify(registered.body));
+
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Envelopes' }).waitFor();
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    assert.deepEqual(errors, []);
+  });
 
   async function choosePdf(page: Page, name: string, bytes: Uint8Array) {
     const path = join(files, name);
