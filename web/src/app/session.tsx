@@ -80,6 +80,12 @@ export function RequireSession({ children, fallback }: { children: ReactNode; fa
   return children;
 }
 
+/** Roles that may create, send, remind and void (src/orgs/signIn.ts ROLE_SCOPES: envelopes:write). */
+const WRITERS = new Set(['owner', 'admin', 'sender']);
+
+/** Whether the signed-in person may change envelopes; a viewer only reads (the API refuses them too). */
+export const useMaySend = () => WRITERS.has(useMe().role);
+
 /** Where to go after signing in: only a path inside the workspace, never another site. */
 export function safeNext(next: string | null): string {
   return next?.startsWith('/app') && !next.startsWith('//') ? next : '/app';

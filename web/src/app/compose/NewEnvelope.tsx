@@ -6,6 +6,7 @@ import { signet } from '../../shared/api.ts';
 import { problemMessage } from '../lib/problems.ts';
 import { useApiErrors } from '../lib/useApiErrors.ts';
 import { useTitle } from '../lib/useTitle.ts';
+import { useMaySend } from '../session.tsx';
 import { Alert } from '../ui/Alert.tsx';
 import { useToast } from '../ui/toasts.tsx';
 import { DocumentsStep } from './DocumentsStep.tsx';
@@ -27,6 +28,19 @@ type Step = (typeof STEPS)[number];
 export function NewEnvelope() {
   const { t } = useTranslation();
   useTitle(t('compose.title'));
+  if (!useMaySend()) {
+    return (
+      <div className="page">
+        <h1>{t('compose.title')}</h1>
+        <Alert tone="info">{t('compose.viewerRole')}</Alert>
+      </div>
+    );
+  }
+  return <Composer />;
+}
+
+function Composer() {
+  const { t } = useTranslation();
   const navigate = useNavigate();
   const toast = useToast();
   const onError = useApiErrors();

@@ -52,7 +52,7 @@ export function RecipientsStep({
           </li>
         ))}
       </ol>
-      <button type="button" className="button button-secondary" onClick={add}>
+      <button type="button" className="button button-secondary align-start" onClick={add}>
         {t('compose.recipients.add')}
       </button>
     </div>

@@ -11,7 +11,7 @@ import { useFormat } from '../lib/format.ts';
 import { problemMessage } from '../lib/problems.ts';
 import { useApiErrors } from '../lib/useApiErrors.ts';
 import { useTitle } from '../lib/useTitle.ts';
-import { useMe } from '../session.tsx';
+import { useMaySend, useMe } from '../session.tsx';
 import { Alert, Spinner } from '../ui/Alert.tsx';
 import { useToast } from '../ui/toasts.tsx';
 import { ConfirmDelete, VoidDialog } from './dialogs.tsx';
@@ -106,6 +106,7 @@ function EnvelopeView({
   const navigate = useNavigate();
   const onError = useApiErrors();
   const me = useMe();
+  const maySend = useMaySend();
   const [busy, setBusy] = useState<string>();
   const path = { params: { path: { id: envelope.id } } };
 
@@ -179,34 +180,36 @@ function EnvelopeView({
         </p>
       )}
 
-      <div className="actions">
-        {envelope.status === 'draft' && (
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={busy !== undefined}
-            onClick={send}
-          >
-            {t('envelope.send')}
-          </button>
-        )}
-        {envelope.status === 'sent' && (
-          <button
-            type="button"
-            className="button button-secondary"
-            disabled={busy !== undefined}
-            onClick={remind}
-          >
-            {busy === 'remind' ? t('envelope.reminding') : t('envelope.remind')}
-          </button>
-        )}
-        {(envelope.status === 'draft' || envelope.status === 'sent') && (
-          <VoidDialog busy={busy === 'void'} onVoid={voidWith} />
-        )}
-        {envelope.status === 'draft' && (
-          <ConfirmDelete busy={busy === 'delete'} title={envelope.title} onDelete={remove} />
-        )}
-      </div>
+      {maySend && (
+        <div className="actions">
+          {envelope.status === 'draft' && (
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={busy !== undefined}
+              onClick={send}
+            >
+              {t('envelope.send')}
+            </button>
+          )}
+          {envelope.status === 'sent' && (
+            <button
+              type="button"
+              className="button button-secondary"
+              disabled={busy !== undefined}
+              onClick={remind}
+            >
+              {busy === 'remind' ? t('envelope.reminding') : t('envelope.remind')}
+            </button>
+          )}
+          {(envelope.status === 'draft' || envelope.status === 'sent') && (
+            <VoidDialog busy={busy === 'void'} onVoid={voidWith} />
+          )}
+          {envelope.status === 'draft' && (
+            <ConfirmDelete busy={busy === 'delete'} title={envelope.title} onDelete={remove} />
+          )}
+        </div>
+      )}
 
       <div className="envelope-grid">
         <div className="stack">

@@ -8,6 +8,7 @@ import { useFormat } from '../lib/format.ts';
 import { problemMessage } from '../lib/problems.ts';
 import { useApiErrors } from '../lib/useApiErrors.ts';
 import { useTitle } from '../lib/useTitle.ts';
+import { useMaySend } from '../session.tsx';
 import { Alert, Spinner } from '../ui/Alert.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 
@@ -32,6 +33,7 @@ export function EnvelopeList() {
   const q = params.get('q') ?? '';
   const [typed, setTyped] = useState(q);
   const searchId = useId();
+  const maySend = useMaySend();
 
   // The search follows the typing after a short pause, so each key is not a request.
   useEffect(() => {
@@ -62,9 +64,11 @@ export function EnvelopeList() {
     <div className="page">
       <div className="page-head">
         <h1>{t('list.title')}</h1>
-        <Link className="button button-primary" to="/app/envelopes/new">
-          {t('nav.newEnvelope')}
-        </Link>
+        {maySend && (
+          <Link className="button button-primary" to="/app/envelopes/new">
+            {t('nav.newEnvelope')}
+          </Link>
+        )}
       </div>
       <div className="search">
         <label htmlFor={searchId}>{t('list.search')}</label>
@@ -97,6 +101,7 @@ export function EnvelopeList() {
 function Results({ status, q }: { status: Filter; q: string }) {
   const { t } = useTranslation();
   const onError = useApiErrors();
+  const maySend = useMaySend();
   const [items, setItems] = useState<EnvelopeSummary[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [state, setState] = useState<'loading' | 'ready' | 'more' | { problem: string }>('loading');
@@ -144,7 +149,7 @@ function Results({ status, q }: { status: Filter; q: string }) {
     return (
       <div className="empty">
         <p>{q ? t('list.noMatch', { q }) : t(`list.empty.${status}`)}</p>
-        {!q && status === 'all' && (
+        {!q && status === 'all' && maySend && (
           <Link className="button button-primary" to="/app/envelopes/new">
             {t('list.createFirst')}
           </Link>

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { signOut } from '../auth/authApi.ts';
 import { problemMessage } from '../lib/problems.ts';
-import { useMe, useSession } from '../session.tsx';
+import { useMaySend, useMe, useSession } from '../session.tsx';
 import { useToast } from '../ui/toasts.tsx';
 import { LanguageSwitcher } from './LanguageSwitcher.tsx';
 
@@ -16,6 +16,7 @@ export function Shell() {
   const toast = useToast();
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
+  const maySend = useMaySend();
 
   // A phone's menu closes once a link in it was followed.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each navigation
@@ -39,7 +40,9 @@ export function Shell() {
       label: t('nav.envelopes'),
       current: path.startsWith('/app/envelopes') && path !== '/app/envelopes/new',
     },
-    { to: '/app/envelopes/new', label: t('nav.newEnvelope'), current: path === '/app/envelopes/new' },
+    ...(maySend
+      ? [{ to: '/app/envelopes/new', label: t('nav.newEnvelope'), current: path === '/app/envelopes/new' }]
+      : []),
   ];
 
   return (
