@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +9,9 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { createOrganization } from '../../src/orgs/organizations.ts';
 import { displayedToUser, normalizeRotation, visibleRect } from '../../src/pdf/composeGeometry.ts';
 import { hasTool } from '../peers/pdfValidators.ts';
-import { apiClient } from '../support/apiClient.ts';
+import { apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
-import { startTestSignet, type TestSignet } from '../support/signetHarness.ts';
+import { eventually, startTestSignet, type TestSignet } from '../support/signetHarness.ts';
 
 /*
  * The sender workspace in Debian's Chromium, driven as a person would: sign in with the
@@ -441,6 +441,82 @@ describe('the sender workspace in a real browser', () => {
         `page ${index + 1}: the field's centre maps to (${centre.x.toFixed(1)}, ${centre.y.toFixed(1)}), the mark's is (${expected.x}, ${expected.y})`,
       );
     }
+    assert.deepEqual(errors, []);
+  });
+  it('shows a completed envelope: who did what in plain words, the verdict on the sealed PDF, and its files', async (t) => {
+    if (!browser) return t.skip('apt-get install -y chromium');
+    const { page, errors, api } = await signedIn('Somerville Ltd');
+    const created = await api.post<{ id: string }>(
+      '/api/v1/envelopes?send=true',
+      envelopeJson(await makePdf(), {
+        title: 'Consulting agreement',
+        recipients: [
+          { name: 'Ada Lovelace', email: 'ada@example.com', role: 'signer', routingOrder: 1 },
+          { name: 'Mary Somerville', email: 'mary@example.com', role: 'cc', routingOrder: 2 },
+        ],
+        fields: [
+          { recipient: 'ada@example.com', type: 'signature', page: 1, x: 60, y: 600, width: 180, height: 50 },
+        ],
+      }),
+    );
+    assert.equal(created.status, 201);
+    const id = created.body.id;
+    // Ada signs from her iPhone, through the signer API.
+    const token = await latestTokenFor(api, 'ada@example.com');
+    const iphone =
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+    const asAda = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
+      signet.app.inject({ method, url, headers: { 'user-agent': iphone }, ...(payload ? { payload } : {}) });
+    const session = (await asAda('GET', `/api/v1/signing/${token}`)).json<{ documents: { id: string }[] }>();
+    for (const document of session.documents)
+      await asAda('GET', `/api/v1/signing/${token}/documents/${document.id}`);
+    await asAda('POST', `/api/v1/signing/${token}/consent`, {});
+    const finished = await asAda('POST', `/api/v1/signing/${token}/finish`, {
+      signature: { kind: 'typed', text: 'Ada Lovelace' },
+    });
+    assert.equal(finished.statusCode, 200, finished.body);
+    await eventually(async () => {
+      const envelope = await api.get<{ seal: { state: string } }>(`/api/v1/envelopes/${id}`);
+      return envelope.body.seal.state === 'done' ? true : undefined;
+    }, 'the seal');
+
+    await page.goto(`${signet.platform.config.publicUrl}/app/envelopes/${id}`);
+    await page.getByRole('heading', { name: 'Consulting agreement' }).waitFor();
+    await page.getByText('Received a copy').waitFor();
+    await page.getByText(/^Signed /).waitFor();
+    // "Ada Lovelace opened the document — 14:02, Safari on iPhone, 127.0.0.1"
+    const opened = page.getByRole('listitem').filter({ hasText: 'Ada Lovelace opened the document' });
+    assert.match(
+      String(await opened.textContent()),
+      /\d{1,2}:\d{2}( [AP]M)?, Safari on iPhone, 127\.0\.0\.1$/,
+    );
+    await page.getByText('Ada Lovelace agreed to sign electronically').waitFor();
+    await page.getByText('Everyone has finished: the envelope is completed').waitFor();
+    await page.getByText('The audit log’s hash chain is intact.').waitFor();
+    // What POST /api/v1/verify says of the sealed file.
+    await page.getByText('Valid: every signature checks out and the document is unchanged since.').waitFor();
+    await page.getByText('This is exactly the file Signet sealed for this envelope.').waitFor();
+    assert.deepEqual(await accessibilityProblems(page), [], 'the completed envelope');
+
+    const download = async (button: string) => {
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: button }).click(),
+      ]);
+      return { name: file.suggestedFilename(), bytes: readFileSync(await file.path()) };
+    };
+    const sealed = await download('Download the signed PDF');
+    assert.equal(sealed.name, 'Consulting agreement.pdf');
+    assert.equal(sealed.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+    const certificate = await download('Certificate of completion');
+    assert.equal(certificate.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+    const audit = await download('Audit log (JSON)');
+    const trail = JSON.parse(audit.bytes.toString('utf8')) as {
+      verified: boolean;
+      events: { type: string }[];
+    };
+    assert.equal(trail.verified, true);
+    assert.ok(trail.events.some((e) => e.type === 'envelope.sealed'));
     assert.deepEqual(errors, []);
   });
 });
