@@ -269,7 +269,11 @@ describe('the sender workspace in a real browser', () => {
 
     // Delete removes a field, and the list's own button does the same.
     await page.getByRole('button', { name: 'Add a Text field' }).click();
+    await page.getByText('4 fields placed').waitFor();
     await page.keyboard.press('Delete');
+    await page.getByText('3 fields placed').waitFor();
+    await page.getByRole('button', { name: 'Add a Text field' }).click();
+    await page.getByRole('button', { name: /^Delete Text for Charles Babbage, page 1/ }).click();
     await page.getByText('3 fields placed').waitFor();
 
     await page.getByRole('button', { name: 'Next' }).click();
@@ -322,6 +326,18 @@ describe('the sender workspace in a real browser', () => {
     );
     const charlesDate = stored.fields.find((f) => f.type === 'dateSigned')!;
     assert.equal(charlesDate.height, 22 + 2);
+
+    // Remind whoever's turn it is; void with a reason.
+    await page.getByRole('button', { name: 'Send a reminder' }).click();
+    await page.getByText('Reminder sent to Ada Lovelace.', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Void…' }).click();
+    await page.getByLabel('Reason').fill('Sent to the wrong Babbage');
+    await page.getByRole('button', { name: 'Void the envelope' }).click();
+    await page.getByText('Voided: Sent to the wrong Babbage').waitFor();
+    // Named as the signed-in user: the timeline says who voided it, and why.
+    await page.getByText(/ voided the envelope: “Sent to the wrong Babbage”$/).waitFor();
+    const voided = (await api.get<{ status: string; voidReason: string }>(`/api/v1/envelopes/${id}`)).body;
+    assert.deepEqual([voided.status, voided.voidReason], ['voided', 'Sent to the wrong Babbage']);
 
     await page.getByRole('link', { name: 'Envelopes' }).first().click();
     await page.getByRole('link', { name: /Consulting agreement/ }).waitFor();

@@ -22,7 +22,7 @@ export function Toasts({ children }: { children: ReactNode }) {
   const value = useMemo(() => show, [show]);
   return (
     <Context.Provider value={value}>
-      <Toast.Provider swipeDirection="right" label={t('toasts.label')}>
+      <Toast.Provider swipeDirection="right" label={t('toasts.each')}>
         {children}
         {notes.map((note) => (
           <Toast.Root
@@ -39,7 +39,7 @@ export function Toasts({ children }: { children: ReactNode }) {
             </Toast.Close>
           </Toast.Root>
         ))}
-        <Toast.Viewport className="toast-viewport" />
+        <Toast.Viewport className="toast-viewport" label={t('toasts.label')} />
       </Toast.Provider>
     </Context.Provider>
   );
