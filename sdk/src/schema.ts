@@ -622,6 +622,8 @@ export interface paths {
             parameters: {
                 query?: {
                     status?: "draft" | "sent" | "completed" | "declined" | "voided" | "expired";
+                    /** @description Only envelopes whose title, or a recipient’s name or email, contains this text (any case) */
+                    q?: string;
                     cursor?: string;
                     limit?: number;
                 };

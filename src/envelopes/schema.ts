@@ -69,6 +69,13 @@ export const jsonEnvelopeInput = envelopeInput.extend({
 
 export const listQuery = z.strictObject({
   status: z.enum(ENVELOPE_STATUSES).optional(),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Only envelopes whose title, or a recipient’s name or email, contains this text (any case)'),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
 });

@@ -262,10 +262,11 @@ export async function getEnvelope(platform: Platform, organizationId: string, en
 export async function listEnvelopes(
   platform: Platform,
   organizationId: string,
-  query: { status?: EnvelopeStatus; cursor?: string; limit: number },
+  query: { status?: EnvelopeStatus; q?: string; cursor?: string; limit: number },
 ) {
   const rows = await listEnvelopeRows(platform.db, organizationId, {
     ...(query.status ? { status: query.status } : {}),
+    ...(query.q ? { search: query.q } : {}),
     ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
     limit: query.limit + 1,
   });

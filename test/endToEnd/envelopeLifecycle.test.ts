@@ -367,6 +367,27 @@ for (const kind of databaseKinds()) {
         'CURSOR_INVALID',
       );
 
+      const zebra = await api.post<Envelope>(
+        '/api/v1/envelopes',
+        envelopeJson(pdf, {
+          title: 'Zebra crossing permit',
+          recipients: [{ name: 'Quentin Quagga', email: 'q.quagga@stripes.test' }],
+          fields: [],
+        }),
+      );
+      const search = async (q: string) =>
+        (await api.get<{ data: Envelope[] }>(`/api/v1/envelopes?q=${encodeURIComponent(q)}`)).body.data.map(
+          (e) => e.id,
+        );
+      assert.deepEqual(await search('ZEBRA'), [zebra.body.id], 'by title, any case');
+      assert.deepEqual(await search('quagga'), [zebra.body.id], 'by a recipient’s name');
+      assert.deepEqual(await search('@stripes.test'), [zebra.body.id], 'by a recipient’s email');
+      assert.deepEqual(
+        (await api.get<unknown>('/api/v1/envelopes?q=zebra&status=sent')).body,
+        { data: [], nextCursor: null },
+        'with the status filter',
+      );
+
       assert.equal((await api.delete(`/api/v1/envelopes/${ids[0]}`)).status, 204);
       assert.equal((await api.get(`/api/v1/envelopes/${ids[0]}`)).status, 404);
       const sent = await api.post<Envelope>(`/api/v1/envelopes/${ids[1]}/send`);

@@ -17,6 +17,7 @@ import {
   advanceRouting,
   claimSeal,
   insertEnvelope,
+  listEnvelopeRows,
   loadAggregate,
   loadEnvelopeById,
   loadFields,
@@ -283,6 +284,44 @@ for (const kind of databaseKinds()) {
       assert.equal(await claimSeal(db, draft.id), false, 'a sealed envelope is not sealed again');
       assert.equal(await recordSealFailure(db, draft.id, 'late failure of a slower attempt'), false);
       assert.equal((await loadEnvelopeById(db, draft.id)).seal_state, 'done');
+    });
+
+    it('lists envelopes whose title or a recipient’s name or email contains the search, any case', async () => {
+      const org = randomUUID();
+      await db.query(`insert into organizations (id, name) values ($1, 'Search Ltd')`, [org]);
+      const make = async (title: string, recipient: { name: string; email: string }) => {
+        const draft = draftFor(org);
+        const [first, second] = draft.recipients as [
+          NewEnvelope['recipients'][number],
+          NewEnvelope['recipients'][number],
+        ];
+        const envelope = { ...draft, title, recipients: [{ ...first, ...recipient }, second] };
+        await db.transaction((tx) => insertEnvelope(tx, envelope));
+        return title;
+      };
+      const lease = await make('Flat lease 2025', { name: 'Grace Hopper', email: 'grace@navy.test' });
+      const nda = await make('NDA', { name: 'Ada Lovelace', email: 'ada@engine.test' });
+      const discount = await make('Discount 100% off_season', {
+        name: 'Alan Turing',
+        email: 'alan@bletchley.test',
+      });
+      const titles = async (search: string, limit = 10) =>
+        (await listEnvelopeRows(db, org, { search, limit })).map((row) => row.title).sort();
+
+      assert.deepEqual(await titles('LEASE'), [lease], 'title, ignoring case');
+      assert.deepEqual(await titles('lovelace'), [nda], 'a recipient’s name');
+      assert.deepEqual(await titles('@NAVY.'), [lease], 'a recipient’s email');
+      assert.deepEqual(await titles('bob'), [discount, lease, nda].sort(), 'the second recipient too');
+      // As wildcards, '0%' would match 'lease 2025' too and 'e_s' its 'eas'.
+      assert.deepEqual(await titles('0%'), [discount], '% is a character, not a wildcard');
+      assert.deepEqual(await titles('e_s'), [], '_ is a character, not a wildcard');
+      assert.deepEqual(await titles('off_s'), [discount]);
+      assert.deepEqual(await titles('nobody'), []);
+      assert.deepEqual(
+        (await listEnvelopeRows(db, organizationId, { search: 'Hopper', limit: 10 })).map((r) => r.title),
+        [],
+        'another organisation’s envelopes are not searched',
+      );
     });
 
     it('refuses what the state does not allow and leaves the rows as they were', async () => {

@@ -117,17 +117,33 @@ export async function loadAggregate(sql: Sql, envelope: EnvelopeRow): Promise<Ag
   return { envelope, recipients: await loadRecipients(sql, envelope.id) };
 }
 
-/** One page of an organisation's envelopes, newest first, after a keyset position. */
+/** `text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and `\` taken literally. */
+const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * One page of an organisation's envelopes, newest first, after a keyset position; `search`
+ * keeps those whose title or a recipient's name or email contains it, ignoring case.
+ */
 export async function listEnvelopeRows(
   sql: Sql,
   organizationId: string,
-  query: { status?: EnvelopeStatus; after?: { createdAt: string; id: string }; limit: number },
+  query: {
+    status?: EnvelopeStatus;
+    search?: string;
+    after?: { createdAt: string; id: string };
+    limit: number;
+  },
 ): Promise<EnvelopeRow[]> {
   const params: unknown[] = [organizationId];
   let where = 'organization_id = $1';
   if (query.status) {
     params.push(query.status);
     where += ` and status = $${params.length}`;
+  }
+  if (query.search) {
+    params.push(containsPattern(query.search));
+    const p = `$${params.length}`;
+    where += ` and (title ilike ${p} or exists (select 1 from recipients r where r.envelope_id = envelopes.id and (r.name ilike ${p} or r.email ilike ${p})))`;
   }
   if (query.after) {
     params.push(query.after.createdAt, query.after.id);

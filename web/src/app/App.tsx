@@ -1,24 +1,82 @@
 import { useTranslation } from 'react-i18next';
-import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
+import { AcceptInvite } from './auth/AcceptInvite.tsx';
+import { ResetPassword } from './auth/ResetPassword.tsx';
+import { SignIn } from './auth/SignIn.tsx';
+import { NewEnvelope } from './compose/NewEnvelope.tsx';
+import { EnvelopePage } from './envelope/EnvelopePage.tsx';
+import { EnvelopeList } from './envelopes/EnvelopeList.tsx';
+import { problemMessage } from './lib/problems.ts';
+import { useTitle } from './lib/useTitle.ts';
+import { RequireSession, SessionProvider, useSession } from './session.tsx';
+import { Shell } from './shell/Shell.tsx';
+import { Alert, Spinner } from './ui/Alert.tsx';
+import { Toasts } from './ui/toasts.tsx';
 
 /** The sender workspace's routes; pages live beside this file, one folder per area. */
 export function App() {
   return (
     <BrowserRouter>
-      <Routes>
-        <Route path="/" element={<Navigate to="/app" replace />} />
-        <Route path="/app/*" element={<Placeholder />} />
-        <Route path="*" element={<Placeholder />} />
-      </Routes>
+      <SessionProvider>
+        <Toasts>
+          <Routes>
+            <Route path="/" element={<Navigate to="/app" replace />} />
+            <Route path="/login" element={<SignIn />} />
+            <Route path="/app/reset-password" element={<ResetPassword />} />
+            <Route path="/app/accept-invite" element={<AcceptInvite />} />
+            <Route
+              path="/app"
+              element={
+                <RequireSession fallback={<SessionPending />}>
+                  <Shell />
+                </RequireSession>
+              }
+            >
+              <Route index element={<Navigate to="/app/envelopes" replace />} />
+              <Route path="envelopes" element={<EnvelopeList />} />
+              <Route path="envelopes/new" element={<NewEnvelope />} />
+              <Route path="envelopes/:id" element={<EnvelopePage />} />
+              <Route path="*" element={<NotFound />} />
+            </Route>
+            <Route path="*" element={<NotFound />} />
+          </Routes>
+        </Toasts>
+      </SessionProvider>
     </BrowserRouter>
   );
 }
 
-function Placeholder() {
+/** While the server is asked who is signed in; or why it could not say. */
+function SessionPending() {
   const { t } = useTranslation();
+  const { state, refresh } = useSession();
+  if (state.status === 'error') {
+    return (
+      <main className="centered">
+        <Alert>{problemMessage(state.error, t)}</Alert>
+        <button type="button" className="button button-primary" onClick={() => void refresh()}>
+          {t('common.retry')}
+        </button>
+      </main>
+    );
+  }
   return (
-    <main>
-      <h1>{t('productName')}</h1>
+    <main className="centered">
+      <Spinner label={t('common.loading')} />
     </main>
+  );
+}
+
+function NotFound() {
+  const { t } = useTranslation();
+  useTitle(t('notFound.title'));
+  return (
+    <div className="page centered">
+      <h1>{t('notFound.title')}</h1>
+      <p>{t('notFound.body')}</p>
+      <Link className="button button-primary" to="/app/envelopes">
+        {t('notFound.back')}
+      </Link>
+    </div>
   );
 }
