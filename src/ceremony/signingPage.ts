@@ -47,7 +47,7 @@ export async function signingPageRoutes(
       return sendWebPage(reply, pages, 'sign', signingPagePolicy(frameOrigins), {
         // The URL carries the signing token: it must not leave in a Referer header.
         referrerPolicy: 'no-referrer',
-        meta: { [FRAME_ORIGINS_META]: JSON.stringify(frameOrigins), robots: 'noindex' },
+        meta: { [FRAME_ORIGINS_META]: JSON.stringify(frameOrigins) },
       });
     },
   );
