@@ -122,6 +122,7 @@ async function completeOneEnvelope(
   const created = performance.now();
 
   const token = await eventually(() => client.invitationToken(email), `the invitation to ${email}`, 10_000);
+  await client.readDocuments(token);
   await client.signer(token, 'consent', {});
   await client.signer(token, 'finish', { signature: { kind: 'typed', text: 'Sam Signer' } });
   const signed = performance.now();
@@ -211,6 +212,21 @@ class SignetClient {
   async invitationToken(email: string): Promise<string | undefined> {
     const mail = (await this.outbox()).messages.find((m) => m.to === email && m.kind === 'invitation');
     return mail?.text ? /\/sign\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1] : undefined;
+  }
+
+  /** Opens the session and every document in it, as a signer must before finishing. */
+  async readDocuments(token: string) {
+    const headers = { 'user-agent': 'Signet bench/1.0' };
+    const session = (await this.#request('GET /api/v1/signing/:token', `/api/v1/signing/${token}`, {
+      headers,
+    })) as { documents: { id: string }[] };
+    for (const { id } of session.documents) {
+      const path = `/api/v1/signing/${token}/documents/${id}`;
+      const response = await fetch(`${this.#baseUrl}${path}`, { headers });
+      if (!response.ok)
+        throw new Error(`GET /api/v1/signing/:token/documents/:id answered ${response.status}`);
+      await response.arrayBuffer();
+    }
   }
 
   async signer(token: string, action: 'consent' | 'finish', body: Record<string, unknown>) {

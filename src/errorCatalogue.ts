@@ -75,11 +75,21 @@ export const ERROR_CATALOGUE = {
   DOCUMENT_NOT_FOUND: { status: 404, meaning: 'The envelope has no document with that id.' },
   DOCUMENT_REQUIRED: { status: 400, meaning: 'Attach at least one PDF document.' },
   DOCUMENT_UNREADABLE: { status: 422, meaning: 'A stored document cannot be read as a PDF.' },
+  DOCUMENTS_NOT_VIEWED: {
+    status: 409,
+    meaning:
+      'The recipient has not opened every document yet; fetch each one (GET …/signing/{token}/documents/{id}) before finishing.',
+  },
   EMAIL_INVALID: { status: 400, meaning: 'The email address is not valid.' },
   EMAIL_TEMPLATE_INVALID: {
     status: 400,
     meaning:
       'The mail template cannot be used: a placeholder this kind of mail does not have, or tags other than {{placeholder}}.',
+  },
+  EMBEDDING_ORIGIN_INVALID: {
+    status: 422,
+    meaning:
+      'An embedding origin must be an http or https origin (scheme, host and optional port; no path, query or user name).',
   },
   ENVELOPE_ALREADY_SENT: { status: 409, meaning: 'Only a draft envelope can be sent.' },
   ENVELOPE_COMPLETED: { status: 409, meaning: 'The envelope is already completed.' },

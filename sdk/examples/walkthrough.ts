@@ -26,6 +26,8 @@ if (!token) throw new Error('no invitation in the outbox');
 
 // 3. Ada signs through the signer API: her link is the credential, no API key.
 const ada = createSignetClient({ baseUrl: process.env.SIGNET_URL! });
+const session = await ada.get('/api/v1/signing/{token}', { params: { path: { token } } });
+for (const document of session.documents) await ada.downloadSigningDocument(token, document.id); // she reads each one
 await ada.post('/api/v1/signing/{token}/consent', { params: { path: { token } } });
 await ada.post('/api/v1/signing/{token}/finish', {
   params: { path: { token } },

@@ -1429,7 +1429,17 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description Where the ceremony offers to take the signer when they are done (a link on the done page, opened in the top window when framed)
+                         */
+                        returnUrl?: string;
+                    };
+                };
+            };
             responses: {
                 /** @description Default Response */
                 200: {
@@ -2734,6 +2744,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organization/embedding-origins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the origins allowed to embed the signing ceremony
+         * @description Needs the `organization:admin` scope.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Scheme, host and optional port each (no path, query or wildcard), at most 20; an empty list forbids framing */
+                        origins: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmbeddingOrigins"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/sign-in": {
         parameters: {
             query?: never;
@@ -3969,7 +4043,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A document to sign */
+        /** A document to sign (opening each one is recorded; finishing waits for all) */
         get: {
             parameters: {
                 query?: never;
@@ -4218,20 +4292,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Required for a signer; approvers and viewers finish without one */
-                        signature?: {
-                            /** @enum {string} */
-                            kind: "typed";
-                            text: string;
-                        } | {
-                            /** @enum {string} */
-                            kind: "drawn";
-                            /**
-                             * Format: byte
-                             * @description A PNG image, base64, up to 512 KiB and 4000×4000 pixels
-                             */
-                            png: string;
-                        };
+                        signature?: components["schemas"]["AdoptedMarkInput"];
+                        initials?: components["schemas"]["AdoptedMarkInput"];
                     };
                 };
             };
@@ -5830,7 +5892,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signing page a recipient’s link opens */
+        /** The signing ceremony a recipient’s link opens */
         get: {
             parameters: {
                 query?: never;
@@ -5842,7 +5904,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The signing page */
+                /** @description The signing ceremony */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6094,6 +6156,32 @@ export interface components {
             /** @description Automatic reminders; null: none; absent: the organisation's default schedule */
             reminders?: components["schemas"]["ReminderScheduleInput"] | null;
         };
+        AdoptedMarkInput: {
+            /** @constant */
+            kind: "typed";
+            text: string;
+            /**
+             * Format: base64
+             * @description The text as the signer saw it, drawn in the handwriting font they chose: stamped instead of the text (which the evidence keeps)
+             */
+            png?: string;
+        } | {
+            /** @constant */
+            kind: "drawn";
+            /**
+             * Format: base64
+             * @description A PNG image, base64, up to 512 KiB and 4000×4000 pixels
+             */
+            png: string;
+        } | {
+            /** @constant */
+            kind: "uploaded";
+            /**
+             * Format: base64
+             * @description The image the signer uploaded, as a PNG
+             */
+            png: string;
+        };
         UserInvitationInput: {
             /** Format: email */
             email: string;
@@ -6149,7 +6237,7 @@ export interface components {
              * @description Stable error code: see the catalogue
              * @enum {string}
              */
-            code: "ACCESS_CODE_WRONG" | "API_KEY_INVALID" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE_MISSING" | "BAD_REQUEST" | "BLOB_ADDRESS_INVALID" | "BLOB_CORRUPT" | "BLOB_KEY_UNKNOWN" | "BLOB_MISSING" | "BLOB_TAMPERED" | "BRANDING_COLOR_LOW_CONTRAST" | "CERTIFICATE_ALREADY_REVOKED" | "CERTIFICATE_AMBIGUOUS" | "CERTIFICATE_ISSUER_MISMATCH" | "CERTIFICATE_NOT_FOUND" | "CERTIFICATE_REVOKED" | "CERTIFICATE_SERIAL_INVALID" | "CLI_OPTION_REQUIRED" | "CMS_DIGEST_INVALID" | "CONSENT_REQUIRED" | "CSRF_TOKEN_INVALID" | "CURSOR_INVALID" | "CUSTOM_DOMAIN_INVALID" | "CUSTOM_DOMAIN_TAKEN" | "DEV_PKI_INCOMPLETE" | "DEV_PKI_LEGACY_LAYOUT" | "DOCUMENT_ENCRYPTED" | "DOCUMENT_NOT_FOUND" | "DOCUMENT_REQUIRED" | "DOCUMENT_UNREADABLE" | "EMAIL_INVALID" | "EMAIL_TEMPLATE_INVALID" | "ENVELOPE_ALREADY_SENT" | "ENVELOPE_COMPLETED" | "ENVELOPE_DECLINED" | "ENVELOPE_EXPIRED" | "ENVELOPE_NOT_COMPLETED" | "ENVELOPE_NOT_DRAFT" | "ENVELOPE_NOT_DUE_TO_EXPIRE" | "ENVELOPE_NOT_FOUND" | "ENVELOPE_NOT_IN_PROGRESS" | "ENVELOPE_NOT_SEALED" | "ENVELOPE_NOT_SENT" | "ENVELOPE_NOT_VOIDABLE" | "ENVELOPE_VOIDED" | "FIELDS_REQUIRED" | "FIELD_NOT_EDITABLE" | "FIELD_OFF_PAGE" | "FIELD_RECIPIENT_NOT_SIGNER" | "FIELD_UNKNOWN" | "FIELD_UNKNOWN_DOCUMENT" | "FIELD_UNKNOWN_RECIPIENT" | "FIELD_VALUE_INVALID" | "FILE_UNREADABLE" | "IDEMPOTENCY_ANSWER_NOT_KEPT" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDENTITY_ALREADY_PASSED" | "IDENTITY_FAILED" | "IDENTITY_LOCKED" | "IDENTITY_METHOD_NOT_REQUIRED" | "IDENTITY_PROVIDER_REMOVED" | "IDENTITY_REQUIRED" | "INTERNAL_ERROR" | "INVALID_SIGNATURE_IMAGE" | "INVITATION_INVALID" | "JSON_INVALID" | "KEYSTORE_CLOSED" | "KEY_CERTIFICATE_MISMATCH" | "KEY_DECRYPTION_FAILED" | "KEY_DESTROYED" | "KEY_LABEL_AMBIGUOUS" | "KEY_LABEL_INVALID" | "KEY_LABEL_TAKEN" | "KEY_PUBLIC_HALF_MISSING" | "KEY_UNREADABLE" | "KEY_UNSUPPORTED" | "KEY_UPGRADE_CONFLICT" | "LAST_ACTIVE_OWNER" | "LOGO_DIMENSIONS_INVALID" | "LOGO_NOT_FOUND" | "LOGO_TOO_LARGE" | "LOGO_UNSUPPORTED" | "MULTIPART_INVALID" | "NO_ACTIONABLE_RECIPIENT" | "NO_DOCUMENTS" | "NOT_READY" | "OIDC_CONFIG_INVALID" | "OIDC_DISCOVERY_FAILED" | "OIDC_DISCOVERY_REFUSED" | "OIDC_NOT_CONFIGURED" | "ORGANIZATION_NOT_FOUND" | "ORGANIZATION_REQUIRED" | "ORG_NAME_REQUIRED" | "ORG_NOT_FOUND" | "ORIGIN_NOT_ALLOWED" | "OTP_ATTEMPTS_EXHAUSTED" | "OTP_EXPIRED" | "OTP_NOT_SENT" | "OTP_RESEND_TOO_SOON" | "OTP_SEND_LIMIT" | "OTP_WRONG" | "OUTBOUND_ADDRESS_REFUSED" | "OUTBOUND_HTTP_STATUS" | "OUTBOUND_REDIRECT_REFUSED" | "OUTBOUND_REQUEST_INVALID" | "OUTBOUND_TIMEOUT" | "OUTBOUND_TOO_LARGE" | "OUTBOUND_UNREACHABLE" | "OUTBOUND_URL_INVALID" | "OWNER_REQUIRED" | "PADES_SERVICE_MISSING" | "PASSKEY_CHALLENGE_INVALID" | "PASSKEY_REJECTED" | "PASSKEY_SIGN_IN_FAILED" | "PASSKEY_UNKNOWN" | "PASSWORD_RESET_INVALID" | "PASSWORD_TOO_SHORT" | "PASSWORD_WRONG" | "PDF_ALREADY_SIGNED" | "PDF_CERTIFIED" | "PDF_DAMAGED" | "PDF_EMPTY" | "PDF_ENCRYPTED" | "PDF_MISSING" | "PDF_NOT_PDF" | "PDF_PAGE_MISSING" | "PDF_TOO_COMPLEX" | "PDF_TOO_LARGE" | "PDF_TOO_MANY_SIGNATURES" | "PKCS11_LOGIN_FAILED" | "PKCS11_MODULE_UNAVAILABLE" | "PKCS11_NOT_CONFIGURED" | "PKCS11_TOKEN_AMBIGUOUS" | "PKCS11_TOKEN_NOT_FOUND" | "PKCS12_INVALID" | "RATE_LIMITED" | "RECIPIENT_ALREADY_COMPLETED" | "RECIPIENT_ALREADY_INVITED" | "RECIPIENT_CANNOT_SIGN" | "RECIPIENT_DECLINED" | "RECIPIENT_DUPLICATE" | "RECIPIENT_NOT_FOUND" | "RECIPIENT_NOT_YET_ACTIVE" | "REQUEST_TOO_LARGE" | "REVOCATION_DATA_UNAVAILABLE" | "REVOCATION_ISSUER_UNKNOWN" | "REVOCATION_REASON_UNKNOWN" | "ROLE_UNKNOWN" | "ROUTE_NOT_FOUND" | "SAML_BINDING_UNSUPPORTED" | "SAML_CONFIG_INVALID" | "SAML_METADATA_INVALID" | "SAML_METADATA_REQUIRED" | "SAML_METADATA_UNREACHABLE" | "SAML_NOT_CONFIGURED" | "SAML_RELAY_STATE_INVALID" | "SCOPE_NOT_GRANTABLE" | "SCOPE_UNKNOWN" | "SEAL_ALREADY_DONE" | "SEAL_LEASED" | "SEAL_NOT_RUNNING" | "SEAL_NOT_STALLED" | "SECOND_FACTOR_FAILED" | "SELF_DEACTIVATION" | "SERVER_BUSY" | "SESSION_INVALID" | "SESSION_REQUIRED" | "SIGNATURE_INVALID" | "SIGNATURE_TOO_LARGE" | "SIGNER_EMAIL_UNSUPPORTED" | "SIGNER_WITHOUT_SIGNATURE_FIELD" | "SIGNING_LINK_EXPIRED" | "SIGNING_LINK_INVALID" | "SIGNING_LINK_REVOKED" | "SIGN_IN_CHALLENGE_INVALID" | "SIGN_IN_FAILED" | "SIGN_IN_LOCKED" | "SSO_CODE_INVALID" | "SSO_NOT_CONFIGURED" | "TEXT_INVALID" | "TOTP_ALREADY_ENABLED" | "TOTP_CODE_WRONG" | "TOTP_NOT_STARTED" | "TRUST_ANCHOR_INVALID" | "TSA_IMPRINT_INVALID" | "TSA_NOT_CONFIGURED" | "TSA_UNAVAILABLE" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "URL_INVALID" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WEB_APP_NOT_BUILT" | "WEBHOOK_DISABLED" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_MESSAGE_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_REFUSED" | "WEBHOOK_URL_UNRESOLVABLE";
+            code: "ACCESS_CODE_WRONG" | "API_KEY_INVALID" | "API_KEY_NOT_FOUND" | "API_KEY_SCOPE_MISSING" | "BAD_REQUEST" | "BLOB_ADDRESS_INVALID" | "BLOB_CORRUPT" | "BLOB_KEY_UNKNOWN" | "BLOB_MISSING" | "BLOB_TAMPERED" | "BRANDING_COLOR_LOW_CONTRAST" | "CERTIFICATE_ALREADY_REVOKED" | "CERTIFICATE_AMBIGUOUS" | "CERTIFICATE_ISSUER_MISMATCH" | "CERTIFICATE_NOT_FOUND" | "CERTIFICATE_REVOKED" | "CERTIFICATE_SERIAL_INVALID" | "CLI_OPTION_REQUIRED" | "CMS_DIGEST_INVALID" | "CONSENT_REQUIRED" | "CSRF_TOKEN_INVALID" | "CURSOR_INVALID" | "CUSTOM_DOMAIN_INVALID" | "CUSTOM_DOMAIN_TAKEN" | "DEV_PKI_INCOMPLETE" | "DEV_PKI_LEGACY_LAYOUT" | "DOCUMENT_ENCRYPTED" | "DOCUMENT_NOT_FOUND" | "DOCUMENT_REQUIRED" | "DOCUMENT_UNREADABLE" | "DOCUMENTS_NOT_VIEWED" | "EMAIL_INVALID" | "EMAIL_TEMPLATE_INVALID" | "EMBEDDING_ORIGIN_INVALID" | "ENVELOPE_ALREADY_SENT" | "ENVELOPE_COMPLETED" | "ENVELOPE_DECLINED" | "ENVELOPE_EXPIRED" | "ENVELOPE_NOT_COMPLETED" | "ENVELOPE_NOT_DRAFT" | "ENVELOPE_NOT_DUE_TO_EXPIRE" | "ENVELOPE_NOT_FOUND" | "ENVELOPE_NOT_IN_PROGRESS" | "ENVELOPE_NOT_SEALED" | "ENVELOPE_NOT_SENT" | "ENVELOPE_NOT_VOIDABLE" | "ENVELOPE_VOIDED" | "FIELDS_REQUIRED" | "FIELD_NOT_EDITABLE" | "FIELD_OFF_PAGE" | "FIELD_RECIPIENT_NOT_SIGNER" | "FIELD_UNKNOWN" | "FIELD_UNKNOWN_DOCUMENT" | "FIELD_UNKNOWN_RECIPIENT" | "FIELD_VALUE_INVALID" | "FILE_UNREADABLE" | "IDEMPOTENCY_ANSWER_NOT_KEPT" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_REUSED" | "IDENTITY_ALREADY_PASSED" | "IDENTITY_FAILED" | "IDENTITY_LOCKED" | "IDENTITY_METHOD_NOT_REQUIRED" | "IDENTITY_PROVIDER_REMOVED" | "IDENTITY_REQUIRED" | "INTERNAL_ERROR" | "INVALID_SIGNATURE_IMAGE" | "INVITATION_INVALID" | "JSON_INVALID" | "KEYSTORE_CLOSED" | "KEY_CERTIFICATE_MISMATCH" | "KEY_DECRYPTION_FAILED" | "KEY_DESTROYED" | "KEY_LABEL_AMBIGUOUS" | "KEY_LABEL_INVALID" | "KEY_LABEL_TAKEN" | "KEY_PUBLIC_HALF_MISSING" | "KEY_UNREADABLE" | "KEY_UNSUPPORTED" | "KEY_UPGRADE_CONFLICT" | "LAST_ACTIVE_OWNER" | "LOGO_DIMENSIONS_INVALID" | "LOGO_NOT_FOUND" | "LOGO_TOO_LARGE" | "LOGO_UNSUPPORTED" | "MULTIPART_INVALID" | "NO_ACTIONABLE_RECIPIENT" | "NO_DOCUMENTS" | "NOT_READY" | "OIDC_CONFIG_INVALID" | "OIDC_DISCOVERY_FAILED" | "OIDC_DISCOVERY_REFUSED" | "OIDC_NOT_CONFIGURED" | "ORGANIZATION_NOT_FOUND" | "ORGANIZATION_REQUIRED" | "ORG_NAME_REQUIRED" | "ORG_NOT_FOUND" | "ORIGIN_NOT_ALLOWED" | "OTP_ATTEMPTS_EXHAUSTED" | "OTP_EXPIRED" | "OTP_NOT_SENT" | "OTP_RESEND_TOO_SOON" | "OTP_SEND_LIMIT" | "OTP_WRONG" | "OUTBOUND_ADDRESS_REFUSED" | "OUTBOUND_HTTP_STATUS" | "OUTBOUND_REDIRECT_REFUSED" | "OUTBOUND_REQUEST_INVALID" | "OUTBOUND_TIMEOUT" | "OUTBOUND_TOO_LARGE" | "OUTBOUND_UNREACHABLE" | "OUTBOUND_URL_INVALID" | "OWNER_REQUIRED" | "PADES_SERVICE_MISSING" | "PASSKEY_CHALLENGE_INVALID" | "PASSKEY_REJECTED" | "PASSKEY_SIGN_IN_FAILED" | "PASSKEY_UNKNOWN" | "PASSWORD_RESET_INVALID" | "PASSWORD_TOO_SHORT" | "PASSWORD_WRONG" | "PDF_ALREADY_SIGNED" | "PDF_CERTIFIED" | "PDF_DAMAGED" | "PDF_EMPTY" | "PDF_ENCRYPTED" | "PDF_MISSING" | "PDF_NOT_PDF" | "PDF_PAGE_MISSING" | "PDF_TOO_COMPLEX" | "PDF_TOO_LARGE" | "PDF_TOO_MANY_SIGNATURES" | "PKCS11_LOGIN_FAILED" | "PKCS11_MODULE_UNAVAILABLE" | "PKCS11_NOT_CONFIGURED" | "PKCS11_TOKEN_AMBIGUOUS" | "PKCS11_TOKEN_NOT_FOUND" | "PKCS12_INVALID" | "RATE_LIMITED" | "RECIPIENT_ALREADY_COMPLETED" | "RECIPIENT_ALREADY_INVITED" | "RECIPIENT_CANNOT_SIGN" | "RECIPIENT_DECLINED" | "RECIPIENT_DUPLICATE" | "RECIPIENT_NOT_FOUND" | "RECIPIENT_NOT_YET_ACTIVE" | "REQUEST_TOO_LARGE" | "REVOCATION_DATA_UNAVAILABLE" | "REVOCATION_ISSUER_UNKNOWN" | "REVOCATION_REASON_UNKNOWN" | "ROLE_UNKNOWN" | "ROUTE_NOT_FOUND" | "SAML_BINDING_UNSUPPORTED" | "SAML_CONFIG_INVALID" | "SAML_METADATA_INVALID" | "SAML_METADATA_REQUIRED" | "SAML_METADATA_UNREACHABLE" | "SAML_NOT_CONFIGURED" | "SAML_RELAY_STATE_INVALID" | "SCOPE_NOT_GRANTABLE" | "SCOPE_UNKNOWN" | "SEAL_ALREADY_DONE" | "SEAL_LEASED" | "SEAL_NOT_RUNNING" | "SEAL_NOT_STALLED" | "SECOND_FACTOR_FAILED" | "SELF_DEACTIVATION" | "SERVER_BUSY" | "SESSION_INVALID" | "SESSION_REQUIRED" | "SIGNATURE_INVALID" | "SIGNATURE_TOO_LARGE" | "SIGNER_EMAIL_UNSUPPORTED" | "SIGNER_WITHOUT_SIGNATURE_FIELD" | "SIGNING_LINK_EXPIRED" | "SIGNING_LINK_INVALID" | "SIGNING_LINK_REVOKED" | "SIGN_IN_CHALLENGE_INVALID" | "SIGN_IN_FAILED" | "SIGN_IN_LOCKED" | "SSO_CODE_INVALID" | "SSO_NOT_CONFIGURED" | "TEXT_INVALID" | "TOTP_ALREADY_ENABLED" | "TOTP_CODE_WRONG" | "TOTP_NOT_STARTED" | "TRUST_ANCHOR_INVALID" | "TSA_IMPRINT_INVALID" | "TSA_NOT_CONFIGURED" | "TSA_UNAVAILABLE" | "UNAUTHENTICATED" | "UNSUPPORTED_MEDIA_TYPE" | "URL_INVALID" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WEB_APP_NOT_BUILT" | "WEBHOOK_DISABLED" | "WEBHOOK_LIMIT_REACHED" | "WEBHOOK_MESSAGE_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "WEBHOOK_URL_INVALID" | "WEBHOOK_URL_REFUSED" | "WEBHOOK_URL_UNRESOLVABLE";
             errors?: components["schemas"]["FieldProblem"][];
             requestId?: string;
         };
@@ -6306,6 +6394,21 @@ export interface components {
             sentTo?: string;
             codeSent?: boolean;
         };
+        SigningDocument: {
+            id: string;
+            name: string;
+            pages: number;
+            size: number;
+            sha256: string;
+            /** @description Each page’s visible area (crop box within media box) in points before rotation, and its /Rotate. Field boxes are points from the top-left corner of the page as displayed, after rotation. */
+            pageSizes: {
+                width: number;
+                height: number;
+                rotation: number;
+            }[];
+            /** @description Whether this recipient has opened (fetched) the document */
+            viewed: boolean;
+        };
         SigningSession: {
             envelope: {
                 id: string;
@@ -6333,13 +6436,19 @@ export interface components {
             };
             identity: components["schemas"]["IdentityCheck"][];
             identityVerified: boolean;
-            documents: components["schemas"]["Document"][];
+            documents: components["schemas"]["SigningDocument"][];
             /** @description This recipient’s own fields */
             fields: components["schemas"]["Field"][];
             actions: {
                 canSign: boolean;
                 canDecline: boolean;
                 canDownloadCompleted: boolean;
+            };
+            link: {
+                /** @enum {string} */
+                purpose: "email" | "embedded" | "copy";
+                /** @description Embedded signing: where the integrator asked the signer to be sent when done */
+                returnUrl: string | null;
             };
         };
         OidcProvider: {
@@ -6426,6 +6535,10 @@ export interface components {
                 sentAt: string | null;
                 body: string | null;
             }[];
+        };
+        EmbeddingOrigins: {
+            /** @description The origins whose pages may frame the signing ceremony, e.g. https://app.example.com */
+            origins: string[];
         };
         User: {
             id: string;

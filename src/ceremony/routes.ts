@@ -47,13 +47,18 @@ export async function ceremonyRoutes(fastify: FastifyInstance, platform: Platfor
     {
       schema: {
         ...signer,
-        summary: 'A document to sign',
+        summary: 'A document to sign (opening each one is recorded; finishing waits for all)',
         params: signingDocumentParams,
         response: pdf('The document'),
       },
     },
     async (request, reply) => {
-      const document = await readSigningDocument(platform, request.params.token, request.params.documentId);
+      const document = await readSigningDocument(
+        platform,
+        request.params.token,
+        request.params.documentId,
+        whoOf(request),
+      );
       return reply.type('application/pdf').send(document.bytes);
     },
   );

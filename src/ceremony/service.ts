@@ -7,12 +7,15 @@ import {
   type Session,
 } from '../envelopes/aggregate/signerSession.ts';
 import {
+  type AdoptedMark,
   assertAllowed,
+  documentsNotViewedBy,
   isAllowed,
   loadDocuments,
   loadFields,
   recordConsent,
   recordDecline,
+  recordDocumentView,
   recordFinish,
   recordView,
   saveFieldValues as saveFieldValueRows,
@@ -78,12 +81,13 @@ async function requireVerifiedIdentity(tx: Sql, session: Session, who: { ip: str
   assertIdentityVerified(await loadIdentityChecks(tx, session.recipient.id));
 }
 
-async function sessionView(platform: Platform, { envelope, recipient }: Session) {
-  const [documents, fields, organization, checks] = await Promise.all([
+async function sessionView(platform: Platform, { envelope, recipient, link }: Session) {
+  const [documents, fields, organization, checks, notViewed] = await Promise.all([
     loadDocuments(platform.db, envelope.id),
     loadFields(platform.db, envelope.id),
     findOrganization(platform.db, envelope.organization_id),
     loadIdentityChecks(platform.db, recipient.id),
+    documentsNotViewedBy(platform.db, envelope.id, recipient.id),
   ]);
   // Until every check has passed the signer sees who asks and what to verify, not the documents.
   const verified = allPassed(checks);
@@ -113,7 +117,13 @@ async function sessionView(platform: Platform, { envelope, recipient }: Session)
     consent: { version: CONSENT_TEXT_VERSION, text: CONSENT_TEXT },
     identity: checks.map(identityView),
     identityVerified: verified,
-    documents: verified ? documents.map(documentView) : [],
+    documents: verified
+      ? documents.map((d) => ({
+          ...documentView(d),
+          pageSizes: d.pages.map(({ width, height, rotation }) => ({ width, height, rotation })),
+          viewed: !notViewed.includes(d.id),
+        }))
+      : [],
     fields: verified ? fields.filter((f) => f.recipient_id === recipient.id).map(fieldView) : [],
     actions: {
       canSign: canAct,
@@ -123,15 +133,41 @@ async function sessionView(platform: Platform, { envelope, recipient }: Session)
         (recipient.status === 'sent' || recipient.status === 'delivered'),
       canDownloadCompleted: envelope.status === 'completed' && envelope.seal_state === 'done',
     },
+    link: { purpose: link.purpose, returnUrl: link.returnUrl },
   };
 }
 
-export async function readSigningDocument(platform: Platform, token: string, documentId: string) {
+/**
+ * A document of the envelope, for the recipient to read. The first time a recipient who may
+ * still act opens each document is evidence of its own (`document.viewed`), and finishing waits
+ * for every document to have been opened (SPEC §B); later fetches, or fetches after the
+ * recipient is done, are plain downloads.
+ */
+export async function readSigningDocument(
+  platform: Platform,
+  token: string,
+  documentId: string,
+  who: { ip: string; userAgent: string },
+) {
   const { envelope, recipient } = await openSession(platform.db, token);
   assertIdentityVerified(await checksBeyondTheLink(platform.db, recipient.id));
   const document = (await loadDocuments(platform.db, envelope.id)).find((d) => d.id === documentId);
   if (!document) throw new SignetError('DOCUMENT_NOT_FOUND', 'No such document in this envelope');
-  return { name: document.name, bytes: await platform.blobs.get(document.sha256) };
+  // Read before the view is recorded: a document that cannot be delivered was not presented.
+  const bytes = await platform.blobs.get(document.sha256);
+  await platform.db.transaction(async (tx) => {
+    const session = await openSession(tx, token, { lock: true });
+    const event = { type: 'viewDocument', recipientId: session.recipient.id } as const;
+    if (!isAllowed(session, event)) return;
+    if (!(await recordDocumentView(tx, session, session.recipient.id, document.id))) return;
+    await appendAuditEvent(tx, envelope.id, 'document.viewed', recipientActor(session.recipient, who), {
+      recipientId: session.recipient.id,
+      documentId: document.id,
+      documentName: document.name,
+      sha256: document.sha256,
+    });
+  });
+  return { name: document.name, bytes };
 }
 
 export async function readCompletedDocument(platform: Platform, token: string) {
@@ -212,25 +248,29 @@ export async function finishSigning(
   body: unknown,
   who: { ip: string; userAgent: string },
 ) {
-  // Checked against a snapshot first so that the PNG can be stored outside the transaction.
+  // Checked against a snapshot first so that the PNGs can be stored outside the transaction.
   const snapshot = await openSession(platform.db, token);
   assertMayAct(snapshot);
   // Identity before anything else is looked at.
   assertIdentityVerified(await checksBeyondTheLink(platform.db, snapshot.recipient.id));
-  const signature = snapshot.recipient.role === 'signer' ? parseAdoptedSignature(body) : null;
-  const pngSha256 = signature?.kind === 'drawn' ? (await platform.blobs.put(signature.png)).sha256 : null;
+  const adoption = snapshot.recipient.role === 'signer' ? parseAdoptedSignature(body) : null;
+  const signature = adoption ? await storeMark(platform, adoption.signature) : null;
+  const initials = adoption?.initials ? await storeMark(platform, adoption.initials) : null;
 
   await platform.db.transaction(async (tx) => {
     const session = await openSession(tx, token, { lock: true });
     assertMayAct(session);
     await requireVerifiedIdentity(tx, session, who);
     const { envelope, recipient } = session;
-    // Consent and the recipient's turn, before the fields: the transition refuses them first.
-    assertAllowed(session, { type: 'finish', recipientId: recipient.id });
+    // Consent, the recipient's turn and the documents opened, before the fields: the
+    // transition refuses them first.
+    const documentsNotViewed = (await documentsNotViewedBy(tx, envelope.id, recipient.id)).length;
+    assertAllowed(session, { type: 'finish', recipientId: recipient.id, documentsNotViewed });
     const own = (await loadFields(tx, envelope.id)).filter((f) => f.recipient_id === recipient.id);
     checkRequiredFields(own);
     await recordFinish(tx, session, recipient.id, {
-      signature: adoptedSignatureRecord(signature, pngSha256),
+      signature,
+      initials,
       automaticValues: automaticValues(own, recipient),
       client: who,
     });
@@ -242,7 +282,8 @@ export async function finishSigning(
           : 'recipient.acknowledged';
     await appendAuditEvent(tx, envelope.id, action, recipientActor(recipient, who), {
       recipientId: recipient.id,
-      signature: signature ? describeSignature(signature, pngSha256) : null,
+      signature: signature ? describeMark(signature) : null,
+      ...(initials ? { initials: describeMark(initials) } : {}),
       identity: (await loadIdentityChecks(tx, recipient.id)).map((c) => ({
         kind: c.kind,
         status: c.status,
@@ -254,8 +295,18 @@ export async function finishSigning(
   return openSigningSessionQuietly(platform, token);
 }
 
-function describeSignature(signature: AdoptedSignature, pngSha256: string | null) {
-  return signature.kind === 'typed' ? { kind: 'typed', text: signature.text } : { kind: 'drawn', pngSha256 };
+/** Stores the mark's image, if it has one, in the blob store; the record names it by its hash. */
+async function storeMark(platform: Platform, mark: AdoptedSignature): Promise<AdoptedMark> {
+  const pngSha256 = mark.png ? (await platform.blobs.put(mark.png)).sha256 : null;
+  if (mark.kind === 'typed') return { kind: 'typed', text: mark.text, pngSha256 };
+  if (!pngSha256) throw new Error(`a ${mark.kind} signature without its image`);
+  return { kind: mark.kind, pngSha256 };
+}
+
+function describeMark(mark: AdoptedMark) {
+  return mark.kind === 'typed'
+    ? { kind: 'typed', text: mark.text, ...(mark.pngSha256 ? { pngSha256: mark.pngSha256 } : {}) }
+    : { kind: mark.kind, pngSha256: mark.pngSha256 };
 }
 
 /** Date signed, name and email fields are filled by the platform, never typed by the signer. */
@@ -270,13 +321,6 @@ function automaticValues(fields: FieldRow[], recipient: RecipientRow): { field: 
     const value = automatic[field.type];
     return value === undefined ? [] : [{ field, value }];
   });
-}
-
-function adoptedSignatureRecord(signature: AdoptedSignature | null, pngSha256: string | null) {
-  if (!signature) return null;
-  if (signature.kind === 'typed') return signature;
-  if (!pngSha256) throw new Error('a drawn signature without its stored image');
-  return { kind: 'drawn' as const, pngSha256 };
 }
 
 export async function declineSigning(

@@ -28,6 +28,7 @@ import {
   recipientParams,
   remindedView,
   sendQuery,
+  signingUrlInput,
   signingUrlView,
   timelineQuery,
   timelineView,
@@ -339,11 +340,14 @@ export async function envelopeRoutes(fastify: FastifyInstance, platform: Platfor
       schema: {
         summary: 'A short-lived link for embedded signing',
         params: recipientParams,
+        body: signingUrlInput,
         response: { 200: signingUrlView, ...errorAnswers },
       },
     },
     async (request) =>
-      createEmbeddedSigningUrl(platform, senderOf(request), request.params.id, request.params.recipientId),
+      createEmbeddedSigningUrl(platform, senderOf(request), request.params.id, request.params.recipientId, {
+        returnUrl: request.body?.returnUrl,
+      }),
   );
 }
 

@@ -193,6 +193,18 @@ export const remindedView = z.object({
 
 export const signingUrlView = z.object({ url: z.string(), expiresAt: z.string() }).meta({ id: 'SigningUrl' });
 
+export const signingUrlInput = z
+  .strictObject({
+    returnUrl: z
+      .url({ protocol: /^https?$/, normalize: true })
+      .max(2000)
+      .optional()
+      .describe(
+        'Where the ceremony offers to take the signer when they are done (a link on the done page, opened in the top window when framed)',
+      ),
+  })
+  .optional();
+
 export const auditView = z
   .object({
     envelopeId: z.string(),

@@ -96,15 +96,17 @@ async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow, policy:
   const originals = await Promise.all(
     documents.map(async (d) => ({ name: d.name, bytes: await platform.blobs.get(d.sha256) })),
   );
-  const signatureImages = new Map<string, Buffer>();
+  const images = new Map<string, Buffer>();
   for (const r of recipients) {
-    if (r.signature_png_sha256) signatureImages.set(r.id, await platform.blobs.get(r.signature_png_sha256));
+    for (const sha256 of [r.signature_png_sha256, r.initials_png_sha256]) {
+      if (sha256 && !images.has(sha256)) images.set(sha256, await platform.blobs.get(sha256));
+    }
   }
   const stampFields = fields.flatMap((field) => {
     const value = stampValueOf(
       field,
       recipients.find((r) => r.id === field.recipient_id),
-      signatureImages,
+      images,
     );
     if (!value) return [];
     const documentIndex = documents.findIndex((d) => d.id === field.document_id);
@@ -216,19 +218,32 @@ async function perSignerSignatures(
 function stampValueOf(
   field: FieldRow,
   recipient: RecipientRow | undefined,
-  signatureImages: Map<string, Buffer>,
+  images: Map<string, Buffer>,
 ): StampValue | null {
   if (recipient?.status !== 'completed') return null;
+  if (field.type === 'initials' && recipient.initials_kind) {
+    return adoptedMark(images, recipient.initials_png_sha256, recipient.initials_text);
+  }
   if (field.type === 'signature' || field.type === 'initials') {
-    const image = signatureImages.get(recipient.id);
-    if (image) return { kind: 'image', png: image };
-    if (!recipient.signature_text) return null;
-    const text = field.type === 'initials' ? initialsOf(recipient.signature_text) : recipient.signature_text;
-    return { kind: 'typedSignature', text };
+    // No initials of their own: the signature's image, or the initials of the typed name.
+    const text = recipient.signature_text;
+    const shown = field.type === 'initials' && text ? initialsOf(text) : text;
+    return adoptedMark(images, recipient.signature_png_sha256, shown);
   }
   const value = field.value?.v;
   if (field.type === 'checkbox') return value === true ? { kind: 'checkbox', checked: true } : null;
   return typeof value === 'string' && value !== '' ? { kind: 'text', text: value } : null;
+}
+
+/** An adopted signature or initials: its image (drawn, uploaded, or typed as the signer saw it), else its text. */
+function adoptedMark(
+  images: Map<string, Buffer>,
+  pngSha256: string | null,
+  text: string | null,
+): StampValue | null {
+  const image = pngSha256 ? images.get(pngSha256) : undefined;
+  if (image) return { kind: 'image', png: image };
+  return text ? { kind: 'typedSignature', text } : null;
 }
 
 const initialsOf = (name: string) =>

@@ -467,6 +467,7 @@ export async function createEmbeddedSigningUrl(
   sender: SenderContext,
   envelopeId: string,
   recipientId: string,
+  options: { returnUrl?: string } = {},
 ) {
   return platform.db.transaction(async (tx) => {
     const envelope = await loadEnvelope(tx, sender.organizationId, envelopeId, { lock: true });
@@ -475,10 +476,18 @@ export async function createEmbeddedSigningUrl(
     const expiresAt = new Date(
       Math.min(Date.now() + ttl, new Date(envelope.expires_at ?? Date.now() + ttl).getTime()),
     );
-    const token = await issueSigningToken(tx, { envelopeId, recipientId, purpose: 'embedded', expiresAt });
+    const { returnUrl } = options;
+    const token = await issueSigningToken(tx, {
+      envelopeId,
+      recipientId,
+      purpose: 'embedded',
+      expiresAt,
+      ...(returnUrl ? { returnUrl } : {}),
+    });
     await appendAuditEvent(tx, envelopeId, 'recipient.signing_url_created', sender.who, {
       recipientId,
       expiresAt: expiresAt.toISOString(),
+      ...(returnUrl ? { returnUrl } : {}),
     });
     return {
       url: await signingUrl(platform, tx, envelope.organization_id, token),

@@ -13,6 +13,7 @@ import { samlRoutes } from '../identity/samlRoutes.ts';
 import { emailTemplateRoutes } from '../notify/emailTemplateRoutes.ts';
 import { outboxRoutes } from '../notify/routes.ts';
 import { healthRoutes } from '../ops/healthRoutes.ts';
+import { embeddingRoutes } from '../orgs/embeddingRoutes.ts';
 import { organizationRoutes } from '../orgs/routes.ts';
 import { organizationSettingsRoutes } from '../orgs/settingsRoutes.ts';
 import { signInRoutes } from '../orgs/signInRoutes.ts';
@@ -86,18 +87,21 @@ const HSTS = 'max-age=31536000';
 /**
  * No page of Signet may be framed by another site (clickjacking a signer into consenting or
  * signing): `frame-ancestors 'none'` joins whatever policy the page set, and X-Frame-Options
- * says the same to older browsers. Embedded signing will allow the origins an organisation
- * names; until it exists, nothing is allowed.
+ * says the same to older browsers. The one exception is the signing page, which names the
+ * origins its organisation allows (embedded signing, ceremony/signingPage.ts); X-Frame-Options
+ * cannot list origins (ALLOW-FROM is gone from every current browser), so a page that names
+ * some goes without it and `frame-ancestors` alone decides.
  */
 function forbidFraming(reply: FastifyReply): void {
   const policy = String(reply.getHeader('content-security-policy') ?? '');
-  if (!/frame-ancestors/.test(policy)) {
+  const ancestors = /(?:^|;)\s*frame-ancestors\s+([^;]*)/.exec(policy)?.[1]?.trim();
+  if (ancestors === undefined) {
     reply.header(
       'content-security-policy',
       policy ? `${policy}; frame-ancestors 'none'` : "frame-ancestors 'none'",
     );
   }
-  reply.header('x-frame-options', 'DENY');
+  if (ancestors === undefined || ancestors === "'none'") reply.header('x-frame-options', 'DENY');
 }
 
 export interface RegisteredRoute {
@@ -174,6 +178,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => organizationRoutes(scope, platform));
   await app.register(async (scope) => organizationSettingsRoutes(scope, platform));
   await app.register(async (scope) => emailTemplateRoutes(scope, platform));
+  await app.register(async (scope) => embeddingRoutes(scope, platform));
   await app.register(async (scope) => signInRoutes(scope, platform));
   await app.register(async (scope) => ssoRoutes(scope, platform));
   await app.register(async (scope) => ceremonyRoutes(scope, platform));
@@ -183,7 +188,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => verifyRoutes(scope, platform));
   await app.register(async (scope) => outboxRoutes(scope, platform));
   await app.register(async (scope) => webhookRoutes(scope, platform));
-  await app.register(signingPageRoutes);
+  await app.register(async (scope) => signingPageRoutes(scope, platform));
   await app.register(async (scope) => webAppRoutes(scope));
   return app;
 }

@@ -62,11 +62,22 @@ export function loadWebPages(folder = webDistFolder()): WebPages {
   };
 }
 
+export interface WebPageOptions {
+  /** The Referrer-Policy; same-origin unless the page needs stricter (a signing link's token). */
+  referrerPolicy?: string;
+  /**
+   * `<meta name content>` pairs added to the page's head: facts the server knows before the
+   * page's script runs (and before any API call could fail), such as who may frame it.
+   */
+  meta?: Record<string, string>;
+}
+
 export function sendWebPage(
   reply: FastifyReply,
   pages: WebPages,
   name: 'app' | 'sign',
   policy = APP_PAGE_POLICY,
+  options: WebPageOptions = {},
 ) {
   const html = pages.page(name);
   if (!html) {
@@ -75,9 +86,18 @@ export function sendWebPage(
   return reply
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .header('referrer-policy', 'same-origin')
+    .header('referrer-policy', options.referrerPolicy ?? 'same-origin')
     .header('content-security-policy', policy)
-    .send(html);
+    .send(withMeta(html, options.meta ?? {}));
+}
+
+const escapeAttribute = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+function withMeta(html: string, meta: Record<string, string>): string {
+  const tags = Object.entries(meta)
+    .map(([name, content]) => `<meta name="${escapeAttribute(name)}" content="${escapeAttribute(content)}">`)
+    .join('');
+  return tags ? html.replace('</head>', `${tags}</head>`) : html;
 }
 
 export async function webAppRoutes(app: FastifyInstance, pages: WebPages = loadWebPages()) {

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../../test/support/apiClient.ts';
+import {
+  type ApiClient,
+  apiClient,
+  envelopeJson,
+  latestTokenFor,
+  openEveryDocument,
+} from '../../test/support/apiClient.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { makeSignaturePng } from '../../test/support/png.ts';
 import {
@@ -69,6 +75,7 @@ for (const kind of databaseKinds()) {
 
     async function finish(token: string) {
       assert.equal((await signer().post(`/api/v1/signing/${token}/consent`)).status, 200);
+      await openEveryDocument(signer(), token);
       const done = await signer().post(`/api/v1/signing/${token}/finish`, {
         signature: { kind: 'drawn', png: makeSignaturePng().toString('base64') },
       });

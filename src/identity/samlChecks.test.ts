@@ -28,7 +28,13 @@ import {
   personName,
 } from '../../test/peers/saml/mds.ts';
 import { stripSignatures, toBase64, wrap } from '../../test/peers/saml/tamper.ts';
-import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../../test/support/apiClient.ts';
+import {
+  type ApiClient,
+  apiClient,
+  envelopeJson,
+  latestTokenFor,
+  openEveryDocument,
+} from '../../test/support/apiClient.ts';
 import { CookieJar } from '../../test/support/cookieJar.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { makeSignaturePng } from '../../test/support/png.ts';
@@ -216,6 +222,7 @@ for (const kind of databaseKinds()) {
 
     async function finish(token: string) {
       await signer().post(`/api/v1/signing/${token}/consent`);
+      await openEveryDocument(signer(), token);
       return signer().post<{ code?: string }>(`/api/v1/signing/${token}/finish`, {
         signature: { kind: 'drawn', png: makeSignaturePng().toString('base64') },
       });

@@ -395,6 +395,68 @@ describe('composeCompletedPdf text fitting and encoding', () => {
   });
 });
 
+/**
+ * The darkness of a box's rim, rendered by Poppler: the share of dark pixels in the box's
+ * outermost rows and columns, where a glyph clipped at the field's edge leaves its cut, and in
+ * the whole box (so the check cannot pass on an empty box).
+ */
+async function inkAtRim(path: string, box: { x: number; y: number; width: number; height: number }) {
+  const scale = 4; // 288 dpi: four pixels per point
+  const [x, y, w, h] = [box.x, box.y, box.width, box.height].map((v) => Math.round(v * scale)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const { stdout } = await run(
+    'pdftoppm',
+    ['-gray', '-r', String(72 * scale), '-f', '1', '-l', '1', '-x', String(x), '-y', String(y)].concat([
+      '-W',
+      String(w),
+      '-H',
+      String(h),
+      path,
+    ]),
+    { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+  );
+  // PGM (P5): three header lines (magic, size, maximum), then one byte per pixel.
+  let offset = 0;
+  for (let lines = 0; lines < 3; offset++) if (stdout[offset] === 0x0a) lines++;
+  const dark = (col: number, row: number) => (stdout[offset + row * w + col] ?? 255) < 128;
+  let rim = 0;
+  let inside = 0;
+  for (let row = 0; row < h; row++) {
+    for (let col = 0; col < w; col++) {
+      if (!dark(col, row)) continue;
+      inside++;
+      if (row === 0 || row === h - 1 || col === 0 || col === w - 1) rim++;
+    }
+  }
+  return { rim, inside };
+}
+
+describe('typed signatures fitted to their box', () => {
+  const cases = [
+    { name: 'descenders in the standard font', text: 'Jiggy Quaypy' },
+    { name: 'accented capitals and a cedilla', text: 'Åsa Çağlayan' },
+    { name: 'a short name in a wide box', text: 'Jy' },
+    { name: 'Greek and Cyrillic in the embedded font', text: 'Ψυχή Щука' },
+  ];
+  for (const { name, text } of cases) {
+    it(`draws ${name} whole, with no stroke cut at the field's edge`, async () => {
+      const box = { x: 60, y: 200, width: 220, height: 36 };
+      const bytes = await composeCompletedPdf({
+        documents: [{ name: 'alpha.pdf', bytes: await alphaDocument() }],
+        fields: [{ documentIndex: 0, page: 1, ...box, value: { kind: 'typedSignature', text } }],
+      });
+      const path = await savePdf(bytes, `typed-${name.replaceAll(' ', '-')}.pdf`);
+      const { rim, inside } = await inkAtRim(path, box);
+      assert.ok(inside > 200, `the signature is drawn (${inside} dark pixels)`);
+      assert.equal(rim, 0, 'no ink on the box edge, where the clip would cut a glyph');
+    });
+  }
+});
+
 describe('composeCompletedPdf determinism', () => {
   it('gives the same bytes for the same input, so the pre-certificate hash can be re-derived', async () => {
     const input = {

@@ -66,6 +66,7 @@ import {
   embedFontFace,
   type FontFace,
   fitsStandardFonts,
+  inkExtent,
   showableText,
   truncateToWidth,
 } from './fonts.ts';
@@ -523,15 +524,7 @@ async function stampField(stamper: Stamper, placement: Placement): Promise<void>
       );
       break;
     case 'typedSignature':
-      // An oblique face sets a typed signature apart from the printed values around it.
-      drawFittedText(
-        page,
-        await stamperFont(stamper, 'oblique'),
-        value.text,
-        box,
-        Number.POSITIVE_INFINITY,
-        SIGNATURE_INK,
-      );
+      await drawTypedSignature(stamper, page, value.text, box);
       break;
     case 'checkbox':
       drawCheckbox(page, box, value.checked);
@@ -575,6 +568,35 @@ function drawFittedText(
   const baseline = (box.height - font.heightAtSize(size)) / 2 + descentAtSize(font, size);
   page.drawText(line, { x: paddingX, y: baseline, size, font, color });
 }
+
+/**
+ * A typed signature as large as its box allows, sized and centred by the ink of the very text
+ * (`inkExtent`), so no descender, accent or slanted stroke is cut off at the field's edge. An
+ * oblique face sets it apart from the printed values around it.
+ */
+async function drawTypedSignature(stamper: Stamper, page: PDFPage, text: string, box: BoxSize) {
+  const font = await stamperFont(stamper, 'oblique');
+  let line = showableText(font, text);
+  if (line === '') return;
+  const ink = await inkExtent('oblique', stamper.unicode, line);
+  const inkHeight = ink.top - ink.bottom;
+  const paddingX = Math.min(2, box.width * 0.05);
+  const usableWidth = box.width - 2 * paddingX;
+  // An oblique face leans past its advance width: keep room for the lean of the tallest stroke.
+  const lean = Math.tan((OBLIQUE_ANGLE_DEGREES * Math.PI) / 180) * ink.top;
+  const sizeForHeight = (box.height * TEXT_HEIGHT_SHARE) / inkHeight;
+  const sizeForWidth = usableWidth / (font.widthOfTextAtSize(line, 1) + lean);
+  let size = Math.min(sizeForHeight, sizeForWidth);
+  if (size < MIN_FONT_SIZE) {
+    size = Math.min(MIN_FONT_SIZE, sizeForHeight);
+    line = truncateToWidth(font, size, line, usableWidth - lean * size);
+  }
+  const baseline = (box.height - inkHeight * size) / 2 - ink.bottom * size;
+  page.drawText(line, { x: paddingX, y: baseline, size, font, color: SIGNATURE_INK });
+}
+
+/** Helvetica-Oblique and DejaVu Sans Oblique both lean 12° (their ItalicAngle is -12). */
+const OBLIQUE_ANGLE_DEGREES = 12;
 
 /** A square outline always (so "not checked" is visibly an answer), plus a tick when checked. */
 function drawCheckbox(page: PDFPage, box: BoxSize, checked: boolean): void {

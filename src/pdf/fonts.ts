@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fontkit from '@pdf-lib/fontkit';
+import { Font as StandardFontMetrics } from '@pdf-lib/standard-fonts';
 import { type PDFDocument, type PDFFont, StandardFonts } from 'pdf-lib';
 
 /** The faces Signet draws with, by purpose. */
@@ -244,4 +245,49 @@ export function splitEvenly(token: string, maxChars: number): string[] {
 /** Distance from the baseline to the lowest descender, in points (a positive number). */
 export function descentAtSize(font: PDFFont, size: number): number {
   return font.heightAtSize(size) - font.heightAtSize(size, { descender: false });
+}
+
+/**
+ * Where the ink of a line lies around its baseline, as a share of the font size: `bottom` ≤ 0
+ * (the lowest descender, accent or cedilla) and `top` ≥ 0. Text sized and placed by its ink
+ * rather than by the font's ascent and descent fits its box whole: ascent and descent are
+ * typographic averages that accented capitals and deep descenders overshoot, and a field is
+ * clipped at its edges.
+ */
+export interface InkExtent {
+  bottom: number;
+  top: number;
+}
+
+/**
+ * The ink extent of `text` (already showable) in `face`. For a DejaVu subset, the glyphs'
+ * own outlines; the standard fonts ship only widths (no glyph outlines to measure), so their
+ * font bounding box, which encloses every glyph (the AFM's FontBBox).
+ */
+export async function inkExtent(face: FontFace, unicode: boolean, text: string): Promise<InkExtent> {
+  if (!unicode) {
+    const [, bottom = 0, , top = 0] = StandardFontMetrics.load(STANDARD_FACES[face]).FontBBox;
+    return { bottom: Math.min(0, bottom / 1000), top: Math.max(0, top / 1000) };
+  }
+  const font = await measuringFont(face);
+  let bottom = 0;
+  let top = 0;
+  for (const glyph of font.layout(text).glyphs) {
+    bottom = Math.min(bottom, glyph.bbox.minY);
+    top = Math.max(top, glyph.bbox.maxY);
+  }
+  return { bottom: bottom / font.unitsPerEm, top: top / font.unitsPerEm };
+}
+
+/** A parsed face for measuring only, never embedded, so sharing it cannot change a document. */
+const measuringFonts = new Map<FontFace, Promise<ParsedFont>>();
+
+function measuringFont(face: FontFace): Promise<ParsedFont> {
+  let font = measuringFonts.get(face);
+  if (!font) {
+    font = fontBytesOf(face).then((bytes) => rememberLayouts(fontkit.create(bytes)));
+    font.catch(() => measuringFonts.delete(face));
+    measuringFonts.set(face, font);
+  }
+  return font;
 }

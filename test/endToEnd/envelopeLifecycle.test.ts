@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { expireOverdueEnvelopes } from '../../src/envelopes/expiry.ts';
-import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
+import {
+  type ApiClient,
+  apiClient,
+  envelopeJson,
+  latestTokenFor,
+  openEveryDocument,
+} from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import { makeSignaturePng } from '../support/png.ts';
 import {
@@ -50,6 +56,7 @@ for (const kind of databaseKinds()) {
       (await outbox()).filter((m) => m.to === email && (!kindOf || m.kind === kindOf));
     const sign = async (token: string, signature: unknown = { kind: 'typed', text: 'Signed' }) => {
       assert.equal((await signer().post(`/api/v1/signing/${token}/consent`)).status, 200);
+      await openEveryDocument(signer(), token);
       const done = await signer().post<{ code?: string }>(`/api/v1/signing/${token}/finish`, { signature });
       assert.equal(done.status, 200, JSON.stringify(done.body));
     };
@@ -92,9 +99,11 @@ for (const kind of databaseKinds()) {
       assert.match((await mailsTo('approver@x.test', 'invitation'))[0]!.subject, /Please approve/);
       // Approvers and viewers finish without adopting a signature.
       await signer().post(`/api/v1/signing/${approve}/consent`);
+      await openEveryDocument(signer(), approve);
       assert.equal((await signer().post(`/api/v1/signing/${approve}/finish`, {})).status, 200);
       const viewer = await latestTokenFor(api, 'viewer@x.test');
       await signer().post(`/api/v1/signing/${viewer}/consent`);
+      await openEveryDocument(signer(), viewer);
       assert.equal((await signer().post(`/api/v1/signing/${viewer}/finish`, {})).status, 200);
 
       const done = await eventually(async () => {
@@ -195,6 +204,7 @@ for (const kind of databaseKinds()) {
       assert.equal(notYet.status, 409);
       assert.equal(notYet.body.code, 'RECIPIENT_NOT_YET_ACTIVE');
       await signer().post(`/api/v1/signing/${token}/consent`);
+      await openEveryDocument(signer(), token);
       const e1Done = await signer().post(`/api/v1/signing/${token}/finish`, {
         signature: { kind: 'typed', text: 'E1' },
       });
@@ -238,6 +248,7 @@ for (const kind of databaseKinds()) {
       const byType = (type: string) => created.body.fields.find((f) => f.type === type)!.id;
       const s = signer();
       await s.post(`/api/v1/signing/${token}/consent`);
+      await openEveryDocument(s, token);
 
       const unknown = await s.put<{ code: string; errors: { path: string }[] }>(
         `/api/v1/signing/${token}/fields`,

@@ -14,7 +14,7 @@ import {
   runPdfsig,
   runQpdfCheck,
 } from '../peers/pdfValidators.ts';
-import { type ApiClient, apiClient, latestTokenFor } from '../support/apiClient.ts';
+import { type ApiClient, apiClient, latestTokenFor, openEveryDocument } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import { makeSignaturePng } from '../support/png.ts';
 import {
@@ -106,6 +106,7 @@ for (const kind of databaseKinds()) {
         }, `invitation for ${email}`);
         const signer = apiClient(signet.app);
         await signer.post(`/api/v1/signing/${token}/consent`);
+        await openEveryDocument(signer, token);
         const done = await signer.post(`/api/v1/signing/${token}/finish`, {
           signature: { kind: 'drawn', png: makeSignaturePng().toString('base64') },
         });

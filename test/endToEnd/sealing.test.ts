@@ -13,7 +13,13 @@ import {
   runOpensslCmsVerify,
   runPdfsig,
 } from '../peers/pdfValidators.ts';
-import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
+import {
+  type ApiClient,
+  apiClient,
+  envelopeJson,
+  latestTokenFor,
+  openEveryDocument,
+} from '../support/apiClient.ts';
 import { exportDevPkiKey } from '../support/devPkiFixture.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import {
@@ -31,9 +37,12 @@ interface EnvelopeView {
   seal: { state: string; attempts: number; lastError: string | null; sha256: string | null };
 }
 
-async function signAll(signet: TestSignet, api: ApiClient, email = 'sam@client.test') {
-  const token = await latestTokenFor(api, email);
+/** `afterReading` runs once the signer has read the documents, before they finish. */
+async function signAll(signet: TestSignet, api: ApiClient, afterReading = () => {}) {
+  const token = await latestTokenFor(api, 'sam@client.test');
   const signer = apiClient(signet.app);
+  await openEveryDocument(signer, token);
+  afterReading();
   await signer.post(`/api/v1/signing/${token}/consent`);
   const done = await signer.post(`/api/v1/signing/${token}/finish`, {
     signature: { kind: 'typed', text: 'Sam' },
@@ -69,9 +78,8 @@ for (const kind of databaseKinds()) {
       const good = readFileSync(blob);
       const broken = Buffer.from(good);
       broken[broken.length - 1]! ^= 0xff;
-      writeFileSync(blob, broken);
 
-      await signAll(signet, api);
+      await signAll(signet, api, () => writeFileSync(blob, broken));
       const failed = await waitForSeal(api, created.body.id, 'failed');
       assert.equal(failed.status, 'completed');
       assert.match(failed.seal.lastError ?? '', /does not match|authentication/);

@@ -191,7 +191,12 @@ for (const kind of databaseKinds()) {
       // Then Brian, with a drawn signature.
       const brianMail = await smtp.waitFor((m) => m.to.includes('brian@client.test'), 'invitation to Brian');
       const brian = linkIn(brianMail.text);
-      await signer(`/api/v1/signing/${brian.token}`);
+      const brianSession = (await (await signer(`/api/v1/signing/${brian.token}`)).json()) as {
+        documents: { id: string }[];
+      };
+      for (const { id } of brianSession.documents) {
+        assert.equal((await signer(`/api/v1/signing/${brian.token}/documents/${id}`)).status, 200);
+      }
       await signer(`/api/v1/signing/${brian.token}/consent`, { method: 'POST', body: '{}' });
       const brianDone = await signer(`/api/v1/signing/${brian.token}/finish`, {
         method: 'POST',
@@ -287,6 +292,7 @@ for (const kind of databaseKinds()) {
         'recipient.invited',
         'mail.sent',
         'recipient.viewed',
+        'document.viewed',
         'recipient.consented',
         'field.filled',
         'recipient.signed',

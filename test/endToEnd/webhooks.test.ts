@@ -8,7 +8,14 @@ import { deliverWebhook } from '../../src/webhooks/delivery.ts';
 import { assertDeliverableUrl } from '../../src/webhooks/endpoints.ts';
 import { deliveryLog, webhookPayload, webhookView } from '../../src/webhooks/schema.ts';
 import { generateSecret } from '../../src/webhooks/signing.ts';
-import { type ApiClient, apiClient, envelopeJson, latestTokenFor, outboxMail } from '../support/apiClient.ts';
+import {
+  type ApiClient,
+  apiClient,
+  envelopeJson,
+  latestTokenFor,
+  openEveryDocument,
+  outboxMail,
+} from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import {
   createTestOrganization,
@@ -129,6 +136,7 @@ for (const kind of databaseKinds()) {
       assert.equal((await signer().get(`/api/v1/signing/${token}`)).status, 200);
       assert.equal((await signer().get(`/api/v1/signing/${token}`)).status, 200);
       assert.equal((await signer().post(`/api/v1/signing/${token}/consent`)).status, 200);
+      await openEveryDocument(signer(), token);
       const finished = await signer().post(`/api/v1/signing/${token}/finish`, {
         signature: { kind: 'typed', text: 'Sam Signer' },
       });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createApiKey } from '../../src/orgs/apiKeys.ts';
 import { createOrganization } from '../../src/orgs/organizations.ts';
-import { type ApiClient, apiClient } from '../support/apiClient.ts';
+import { type ApiClient, apiClient, openEveryDocument } from '../support/apiClient.ts';
 import { inviteSigner } from '../support/invitations.ts';
 import {
   createTestOrganization,
@@ -131,6 +131,7 @@ for (const kind of databaseKinds()) {
       const { token, envelopeId } = await invite('crash@defaults.test');
       const signer = apiClient(signet.app);
       await signer.post(`/api/v1/signing/${token}/consent`);
+      await openEveryDocument(signer, token);
       const finished = await signer.post(`/api/v1/signing/${token}/finish`, {
         signature: { kind: 'typed', text: 'Sam Signer' },
       });

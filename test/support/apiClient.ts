@@ -40,6 +40,18 @@ export function apiClient(app: FastifyInstance, apiKey?: string) {
 
 export type ApiClient = ReturnType<typeof apiClient>;
 
+/**
+ * Opens every document of a signing session, as the ceremony does: a recipient may finish only
+ * once each document has been presented to them (DOCUMENTS_NOT_VIEWED otherwise).
+ */
+export async function openEveryDocument(signer: ApiClient, token: string): Promise<void> {
+  const session = await signer.get<{ documents?: { id: string }[] }>(`/api/v1/signing/${token}`);
+  for (const { id } of session.body.documents ?? []) {
+    const document = await signer.get(`/api/v1/signing/${token}/documents/${id}`);
+    if (document.status !== 200) throw new Error(`document ${id} answered ${document.status}`);
+  }
+}
+
 export function envelopeJson(pdf: Buffer, overrides: Record<string, unknown> = {}) {
   return {
     title: 'Service agreement',

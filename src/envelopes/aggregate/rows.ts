@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LANGUAGES } from '../../orgs/settings.ts';
 import {
+  ADOPTION_KINDS,
   ENVELOPE_STATUSES,
   FIELD_TYPES,
   RECIPIENT_ROLES,
@@ -82,9 +83,14 @@ export const recipientRowSchema = z.object({
   completed_at: timestamp.nullable(),
   declined_at: timestamp.nullable(),
   decline_reason: z.string().nullable(),
-  signature_kind: z.enum(['typed', 'drawn']).nullable(),
+  signature_kind: z.enum(ADOPTION_KINDS).nullable(),
   signature_text: z.string().nullable(),
+  /** The drawn or uploaded image, or a typed signature as the signer saw it in a handwriting font. */
   signature_png_sha256: z.string().nullable(),
+  /** Initials adopted like the signature; without them initials fields show the signature's. */
+  initials_kind: z.enum(ADOPTION_KINDS).nullable(),
+  initials_text: z.string().nullable(),
+  initials_png_sha256: z.string().nullable(),
   last_ip: z.string().nullable(),
   last_user_agent: z.string().nullable(),
   /** The language mail to the recipient is written in; null: the organisation's default. */
@@ -118,6 +124,7 @@ export const signingTokenRowSchema = z.object({
   purpose: z.enum(SIGNING_LINK_PURPOSES),
   expires_at: timestamp,
   revoked_at: timestamp.nullable(),
+  return_url: z.string().nullable(),
 });
 export type SigningTokenRow = z.infer<typeof signingTokenRowSchema>;
 

@@ -1,7 +1,7 @@
 import type { Sql } from '../../db/database.ts';
 import { SignetError } from '../../errors.ts';
 import type { EnvelopeRow, RecipientRow } from './rows.ts';
-import { resolveSigningToken } from './signingTokens.ts';
+import { type ResolvedToken, resolveSigningToken } from './signingTokens.ts';
 import { type Aggregate, assertAllowed, loadEnvelopeById, loadRecipients } from './store.ts';
 
 /**
@@ -11,6 +11,8 @@ import { type Aggregate, assertAllowed, loadEnvelopeById, loadRecipients } from 
 export interface Session extends Aggregate {
   envelope: EnvelopeRow;
   recipient: RecipientRow;
+  /** The link itself: its purpose and, for embedded signing, where to return. */
+  link: ResolvedToken;
 }
 
 /** Opens the session of a signing link; `lock` locks the envelope row for the caller's transaction. */
@@ -24,7 +26,7 @@ export async function openSession(
   const recipients = await loadRecipients(sql, envelope.id);
   const recipient = recipients.find((r) => r.id === resolved.recipientId);
   if (!recipient) throw new SignetError('SIGNING_LINK_INVALID', 'This signing link is not valid.');
-  return { envelope, recipients, recipient };
+  return { envelope, recipients, recipient, link: resolved };
 }
 
 /** Refuses any step through the link while the envelope or the recipient does not allow one. */

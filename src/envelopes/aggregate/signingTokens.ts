@@ -15,13 +15,28 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 
 export async function issueSigningToken(
   tx: Sql,
-  input: { envelopeId: string; recipientId: string; purpose: TokenPurpose; expiresAt: Date },
+  input: {
+    envelopeId: string;
+    recipientId: string;
+    purpose: TokenPurpose;
+    expiresAt: Date;
+    /** Embedded signing: where the integrator wants the signer sent when they are done. */
+    returnUrl?: string;
+  },
 ): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   await tx.query(
-    `insert into signing_tokens (id, token_hash, envelope_id, recipient_id, purpose, expires_at)
-     values ($1, $2, $3, $4, $5, $6)`,
-    [randomUUID(), hashToken(token), input.envelopeId, input.recipientId, input.purpose, input.expiresAt],
+    `insert into signing_tokens (id, token_hash, envelope_id, recipient_id, purpose, expires_at, return_url)
+     values ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      randomUUID(),
+      hashToken(token),
+      input.envelopeId,
+      input.recipientId,
+      input.purpose,
+      input.expiresAt,
+      input.returnUrl ?? null,
+    ],
   );
   return token;
 }
@@ -31,6 +46,7 @@ export interface ResolvedToken {
   recipientId: string;
   purpose: TokenPurpose;
   expiresAt: Date;
+  returnUrl: string | null;
 }
 
 // One answer for unknown and malformed tokens, so that probing learns nothing.
@@ -40,16 +56,23 @@ const invalidLink = () =>
     'This signing link is not valid. Check that you copied the whole link.',
   );
 
-export async function resolveSigningToken(sql: Sql, token: string): Promise<ResolvedToken> {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw invalidLink();
+const isTokenShaped = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
+
+async function findTokenRow(sql: Sql, token: string) {
+  if (!isTokenShaped(token)) return undefined;
   const [row] = parseRows(
     'signing_tokens',
     signingTokenRowSchema,
     await sql.query(
-      'select envelope_id, recipient_id, purpose, expires_at, revoked_at from signing_tokens where token_hash = $1',
+      'select envelope_id, recipient_id, purpose, expires_at, revoked_at, return_url from signing_tokens where token_hash = $1',
       [hashToken(token)],
     ),
   );
+  return row;
+}
+
+export async function resolveSigningToken(sql: Sql, token: string): Promise<ResolvedToken> {
+  const row = await findTokenRow(sql, token);
   if (!row) throw invalidLink();
   // Expiry first: an expired envelope's links are also revoked, and "expired" is the truer reason.
   if (row.expires_at.getTime() <= Date.now()) {
@@ -66,7 +89,23 @@ export async function resolveSigningToken(sql: Sql, token: string): Promise<Reso
     recipientId: row.recipient_id,
     purpose: row.purpose,
     expiresAt: row.expires_at,
+    returnUrl: row.return_url,
   };
+}
+
+/**
+ * The organisation a link was issued by, whether or not the link still works: the signing page
+ * of an expired or withdrawn link says so inside the integrator's frame too, so the frame's
+ * policy follows the organisation, not the link's state. Undefined for an unknown link.
+ */
+export async function organizationOfSigningToken(sql: Sql, token: string): Promise<string | undefined> {
+  if (!isTokenShaped(token)) return undefined;
+  const [row] = await sql.query<{ organization_id: string }>(
+    `select e.organization_id from signing_tokens t join envelopes e on e.id = t.envelope_id
+      where t.token_hash = $1`,
+    [hashToken(token)],
+  );
+  return row?.organization_id;
 }
 
 export async function revokeEnvelopeTokens(tx: Sql, envelopeId: string): Promise<void> {

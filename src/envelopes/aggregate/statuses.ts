@@ -36,3 +36,7 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 
 export const SIGNING_LINK_PURPOSES = ['email', 'embedded', 'copy'] as const;
 export type SigningLinkPurpose = (typeof SIGNING_LINK_PURPOSES)[number];
+
+/** How a signer adopted their signature or initials: typed, drawn, or an image they uploaded. */
+export const ADOPTION_KINDS = ['typed', 'drawn', 'uploaded'] as const;
+export type AdoptionKind = (typeof ADOPTION_KINDS)[number];

@@ -16,6 +16,7 @@ import {
   type Aggregate,
   advanceRouting,
   claimSeal,
+  documentsNotViewedBy,
   insertEnvelope,
   listEnvelopeRows,
   loadAggregate,
@@ -27,6 +28,7 @@ import {
   markVoided,
   type NewEnvelope,
   recordConsent,
+  recordDocumentView,
   recordFinish,
   recordSealed,
   recordSealFailure,
@@ -203,13 +205,31 @@ for (const kind of databaseKinds()) {
       });
 
       const dateField = fields.find((f) => f.recipient_id === ada && f.type === 'dateSigned')!;
-      await change(draft.id, (tx, aggregate) =>
-        recordFinish(tx, aggregate, ada, {
-          signature: { kind: 'typed', text: 'Ada' },
-          automaticValues: [{ field: dateField, value: '2026-12-01' }],
-          client,
-        }),
+      const finishAda = () =>
+        change(draft.id, (tx, aggregate) =>
+          recordFinish(tx, aggregate, ada, {
+            signature: { kind: 'typed', text: 'Ada' },
+            automaticValues: [{ field: dateField, value: '2026-12-01' }],
+            client,
+          }),
+        );
+      await assert.rejects(finishAda(), { code: 'DOCUMENTS_NOT_VIEWED' });
+      const [lease] = draft.documents.map((d) => d.id) as [string];
+      assert.deepEqual(await documentsNotViewedBy(db, draft.id, ada), [lease]);
+      const firstView = await change(draft.id, (tx, aggregate) =>
+        recordDocumentView(tx, aggregate, ada, lease),
       );
+      const secondView = await change(draft.id, (tx, aggregate) =>
+        recordDocumentView(tx, aggregate, ada, lease),
+      );
+      assert.deepEqual([firstView, secondView], [true, false], 'only the first view is new');
+      assert.deepEqual(await documentsNotViewedBy(db, draft.id, ada), []);
+      assert.deepEqual(
+        await documentsNotViewedBy(db, draft.id, bob),
+        [lease],
+        'each recipient opens their own',
+      );
+      await finishAda();
       now = await change(draft.id, async (_tx, aggregate) => aggregate);
       assert.equal(now.recipients[1]?.status, 'created', 'the routing moves on only when asked');
       assert.deepEqual(await route(draft.id), [{ kind: 'invite', recipientIds: [bob] }]);
@@ -227,9 +247,11 @@ for (const kind of databaseKinds()) {
       });
 
       await change(draft.id, (tx, aggregate) => recordConsent(tx, aggregate, bob, client));
+      await change(draft.id, (tx, aggregate) => recordDocumentView(tx, aggregate, bob, lease));
       await change(draft.id, (tx, aggregate) =>
         recordFinish(tx, aggregate, bob, {
           signature: { kind: 'drawn', pngSha256: 'b'.repeat(64) },
+          initials: { kind: 'uploaded', pngSha256: 'c'.repeat(64) },
           automaticValues: [],
           client,
         }),
@@ -241,7 +263,14 @@ for (const kind of databaseKinds()) {
       assert.equal(now.envelope.status, 'completed');
       assert.equal(now.envelope.seal_state, 'pending');
       assert.ok(now.envelope.completed_at instanceof Date && now.envelope.seal_requested_at instanceof Date);
-      assert.equal(now.recipients[1]?.signature_png_sha256, 'b'.repeat(64));
+      assert.deepEqual(
+        [now.recipients[1]?.signature_kind, now.recipients[1]?.signature_png_sha256],
+        ['drawn', 'b'.repeat(64)],
+      );
+      assert.deepEqual(
+        [now.recipients[1]?.initials_kind, now.recipients[1]?.initials_png_sha256],
+        ['uploaded', 'c'.repeat(64)],
+      );
 
       // The seal: claimed with a lease, not claimed twice, failed, retried, sealed once.
       assert.equal(await claimSeal(db, draft.id), true);
@@ -391,6 +420,11 @@ for (const kind of databaseKinds()) {
       await route(draft.id);
       for (const recipient of draft.recipients) {
         await change(draft.id, (tx, aggregate) => recordConsent(tx, aggregate, recipient.id, client));
+        for (const document of draft.documents) {
+          await change(draft.id, (tx, aggregate) =>
+            recordDocumentView(tx, aggregate, recipient.id, document.id),
+          );
+        }
         await change(draft.id, (tx, aggregate) =>
           recordFinish(tx, aggregate, recipient.id, {
             signature: { kind: 'typed', text: recipient.name },

@@ -27,7 +27,7 @@ import {
 
 /*
  * Every SQL statement that writes the envelope aggregate's tables (envelopes, documents,
- * recipients, fields; signing_tokens in signingTokens.ts) and the reads that parse their rows.
+ * recipients, fields, document_views; signing_tokens in signingTokens.ts) and the reads that parse their rows.
  * Each write of a status runs `transition` first and stores the state it returns, inside the
  * caller's transaction, on an envelope row the caller locked (`loadEnvelope(…, { lock: true })`):
  * the lock serialises every change to one envelope, so parallel signers cannot both be "last".
@@ -482,21 +482,36 @@ export async function saveFieldValues(
   }
 }
 
+/**
+ * A signature or initials as the recipient adopted it: typed text — with the image of it the
+ * signer saw, in the handwriting font they chose, when their browser drew one — or an image
+ * they drew or uploaded (its blob's SHA-256).
+ */
+export type AdoptedMark =
+  | { kind: 'typed'; text: string; pngSha256?: string | null }
+  | { kind: 'drawn' | 'uploaded'; pngSha256: string };
+
 export interface Completion {
-  signature: { kind: 'typed'; text: string } | { kind: 'drawn'; pngSha256: string } | null;
+  signature: AdoptedMark | null;
+  /** Initials adopted on their own; without them, initials fields show the signature's. */
+  initials?: AdoptedMark | null;
   /** Values the platform fills at finish (date signed, name, email). */
   automaticValues: { field: FieldRow; value: string }[];
   client: Client;
 }
 
-/** The recipient finishes: their automatic fields are filled and they complete (then `advanceRouting`). */
+/**
+ * The recipient finishes: their automatic fields are filled and they complete (then
+ * `advanceRouting`). Refused until they opened every document (`recordDocumentView`).
+ */
 export async function recordFinish(
   tx: Sql,
   aggregate: Aggregate,
   recipientId: string,
   completion: Completion,
 ): Promise<void> {
-  const decided = decide(aggregate, { type: 'finish', recipientId });
+  const documentsNotViewed = (await documentsNotViewedBy(tx, aggregate.envelope.id, recipientId)).length;
+  const decided = decide(aggregate, { type: 'finish', recipientId, documentsNotViewed });
   for (const { field, value } of completion.automaticValues) {
     assertOwnField(field, recipientId);
     await tx.query('update fields set value = $2, filled_at = now() where id = $1', [
@@ -504,20 +519,62 @@ export async function recordFinish(
       JSON.stringify({ v: value }),
     ]);
   }
-  const { signature, client } = completion;
+  const { signature, initials, client } = completion;
   await tx.query(
     `update recipients set status = $2, completed_at = now(), signature_kind = $3, signature_text = $4,
-            signature_png_sha256 = $5, last_ip = $6, last_user_agent = $7 where id = $1`,
+            signature_png_sha256 = $5, initials_kind = $6, initials_text = $7, initials_png_sha256 = $8,
+            last_ip = $9, last_user_agent = $10 where id = $1`,
     [
       recipientId,
       recipientOf(decided.state, recipientId).status,
-      signature?.kind ?? null,
-      signature?.kind === 'typed' ? signature.text : null,
-      signature?.kind === 'drawn' ? signature.pngSha256 : null,
+      ...markColumns(signature),
+      ...markColumns(initials ?? null),
       client.ip,
       client.userAgent,
     ],
   );
+}
+
+/** kind, text, PNG hash: the three columns each adopted mark is stored in. */
+function markColumns(mark: AdoptedMark | null): [string | null, string | null, string | null] {
+  if (!mark) return [null, null, null];
+  return [mark.kind, mark.kind === 'typed' ? mark.text : null, mark.pngSha256 ?? null];
+}
+
+/**
+ * Records that the recipient opened one of the envelope's documents through their link; true the
+ * first time (the caller then audits it), false when they had opened it before.
+ */
+export async function recordDocumentView(
+  tx: Sql,
+  aggregate: Aggregate,
+  recipientId: string,
+  documentId: string,
+): Promise<boolean> {
+  decide(aggregate, { type: 'viewDocument', recipientId });
+  const inserted = await tx.query(
+    `insert into document_views (envelope_id, recipient_id, document_id) values ($1, $2, $3)
+       on conflict (recipient_id, document_id) do nothing
+     returning document_id`,
+    [aggregate.envelope.id, recipientId, documentId],
+  );
+  return inserted.length > 0;
+}
+
+/** The ids of the envelope's documents the recipient has not opened yet, in document order. */
+export async function documentsNotViewedBy(
+  sql: Sql,
+  envelopeId: string,
+  recipientId: string,
+): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `select d.id from documents d
+      where d.envelope_id = $1
+        and not exists (select 1 from document_views v where v.document_id = d.id and v.recipient_id = $2)
+      order by d.position`,
+    [envelopeId, recipientId],
+  );
+  return rows.map((row) => row.id);
 }
 
 /** The recipient declines: the envelope ends for everyone. */

@@ -214,9 +214,19 @@ describe('the envelope state machine', () => {
   });
 
   describe("a recipient's steps through their link", () => {
-    type SignerEvent = 'view' | 'act' | 'consent' | 'fillFields' | 'finish' | 'decline';
-    const SIGNER_EVENTS: SignerEvent[] = ['view', 'act', 'consent', 'fillFields', 'finish', 'decline'];
-    const event = (type: SignerEvent): EnvelopeEvent => ({ type, recipientId: 'me' });
+    type SignerEvent = 'view' | 'viewDocument' | 'act' | 'consent' | 'fillFields' | 'finish' | 'decline';
+    const SIGNER_EVENTS: SignerEvent[] = [
+      'view',
+      'viewDocument',
+      'act',
+      'consent',
+      'fillFields',
+      'finish',
+      'decline',
+    ];
+    // Every document opened, unless a test says otherwise.
+    const event = (type: SignerEvent, documentsNotViewed = 0): EnvelopeEvent =>
+      type === 'finish' ? { type, recipientId: 'me', documentsNotViewed } : { type, recipientId: 'me' };
 
     it('refuses every step while the envelope is not sent, with a reason for each status', () => {
       const closed: Record<Exclude<EnvelopeStatus, 'sent'>, string> = {
@@ -248,6 +258,13 @@ describe('the envelope state machine', () => {
       view: {
         created: 'created',
         sent: 'delivered',
+        delivered: 'delivered',
+        completed: 'RECIPIENT_ALREADY_COMPLETED',
+        declined: 'RECIPIENT_DECLINED',
+      },
+      viewDocument: {
+        created: 'created',
+        sent: 'sent',
         delivered: 'delivered',
         completed: 'RECIPIENT_ALREADY_COMPLETED',
         declined: 'RECIPIENT_DECLINED',
@@ -323,14 +340,27 @@ describe('the envelope state machine', () => {
       }
     });
 
-    it('lets a cc recipient open their link but nothing more', () => {
+    it('refuses to finish before every document was opened, once consent and the turn are there', () => {
+      for (const status of ['sent', 'delivered'] as const) {
+        const state = envelope('sent', [recipient('me', status)]);
+        assert.equal(outcome(run(state, event('finish', 2))), 'DOCUMENTS_NOT_VIEWED', status);
+        assert.equal(run(state, event('finish', 0)).allowed, true, status);
+      }
+      const notConsented = envelope('sent', [recipient('me', 'sent', { consented: false })]);
+      assert.equal(outcome(run(notConsented, event('finish', 1))), 'CONSENT_REQUIRED');
+      const notYourTurn = envelope('sent', [recipient('me', 'created')]);
+      assert.equal(outcome(run(notYourTurn, event('finish', 1))), 'RECIPIENT_NOT_YET_ACTIVE');
+    });
+
+    it('lets a cc recipient open their link and the documents but nothing more', () => {
       for (const status of ['created', 'sent', 'delivered'] as const) {
         const state = envelope('sent', [
           recipient('me', status, { role: 'cc' }),
           recipient('signer', 'sent'),
         ]);
         assert.equal(run(state, event('view')).allowed, true, `view when ${status}`);
-        for (const type of SIGNER_EVENTS.filter((t) => t !== 'view')) {
+        assert.equal(run(state, event('viewDocument')).allowed, true, `viewDocument when ${status}`);
+        for (const type of SIGNER_EVENTS.filter((t) => t !== 'view' && t !== 'viewDocument')) {
           assert.equal(outcome(run(state, event(type))), 'RECIPIENT_CANNOT_SIGN', `${type} when ${status}`);
         }
       }
@@ -346,7 +376,7 @@ describe('the envelope state machine', () => {
 
   describe('routing: what a finish leads to (advanceRouting), and invitations', () => {
     const finishThenRoute = (state: EnvelopeState, recipientId: string) => {
-      const finished = run(state, { type: 'finish', recipientId });
+      const finished = run(state, { type: 'finish', recipientId, documentsNotViewed: 0 });
       assert.ok(finished.allowed);
       assert.deepEqual(finished.effects, []);
       assert.equal(finished.state.status, 'sent', 'a finish alone never completes the envelope');
@@ -623,6 +653,7 @@ describe('the envelope state machine', () => {
       delete: true,
       issueSigningUrl: true,
       view: true,
+      viewDocument: true,
       act: true,
       consent: true,
       fillFields: true,

@@ -13,7 +13,8 @@ import type { EnvelopeStatus, RecipientRole, RecipientStatus, SealState } from '
  *              delete           ├──void──▶ voided   (a draft may be voided too)
  *                               └──expire (past expiresAt)──▶ expired
  *   recipient  created ──invite (their routing group is due)──▶ sent ──view──▶ delivered
- *              sent | delivered ──finish──▶ completed,  ──decline──▶ declined
+ *              sent | delivered ──finish (every document opened: viewDocument)──▶ completed,
+ *                               ──decline──▶ declined
  *   routing    after send and after each finish, advanceRouting names the group due for
  *              invitation, or — everyone who acts having completed — completes the envelope
  *   seal       none ──completion──▶ pending ──claim──▶ running ──sealed──▶ done
@@ -57,11 +58,14 @@ export type EnvelopeEvent =
   | { type: 'issueSigningUrl'; recipientId: string }
   // A recipient, through their signing link.
   | { type: 'view'; recipientId: string }
+  /** The recipient opened one of the envelope's documents. */
+  | { type: 'viewDocument'; recipientId: string }
   /** Any step through the link — an identity check, or a step before its own rules apply. */
   | { type: 'act'; recipientId: string }
   | { type: 'consent'; recipientId: string }
   | { type: 'fillFields'; recipientId: string }
-  | { type: 'finish'; recipientId: string }
+  /** `documentsNotViewed`: how many of the envelope's documents the recipient has not opened yet. */
+  | { type: 'finish'; recipientId: string; documentsNotViewed: number }
   | { type: 'decline'; recipientId: string }
   // The system: routing, the expiry tick and the seal job.
   | { type: 'advanceRouting' }
@@ -129,8 +133,10 @@ export function transition(state: EnvelopeState, event: EnvelopeEvent): Transiti
         signerMayAct(state, event.recipientId) ??
         allow(withRecipient(state, event.recipientId, { consented: true }))
       );
+    case 'viewDocument':
+      return openForRecipient(state, event.recipientId) ?? allow(state);
     case 'finish':
-      return finish(state, event.recipientId);
+      return finish(state, event.recipientId, event.documentsNotViewed);
     case 'advanceRouting':
       return advanceRouting(state);
     case 'invite':
@@ -260,8 +266,12 @@ function view(state: EnvelopeState, recipientId: string): Transition {
   );
 }
 
-/** Finishing completes the recipient; advanceRouting then moves the routing on. */
-function finish(state: EnvelopeState, recipientId: string): Transition {
+/**
+ * Finishing completes the recipient; advanceRouting then moves the routing on. Only a recipient
+ * who opened every document may finish (SPEC §B: the documents must have been presented), so
+ * an integrator's own interface has to fetch them too.
+ */
+function finish(state: EnvelopeState, recipientId: string, documentsNotViewed: number): Transition {
   const refused = signerMayAct(state, recipientId);
   if (refused) return refused;
   const recipient = findRecipient(state, recipientId)!;
@@ -270,6 +280,10 @@ function finish(state: EnvelopeState, recipientId: string): Transition {
   }
   if (recipient.status === 'created') {
     return refuse('RECIPIENT_NOT_YET_ACTIVE', 'It is not your turn to sign yet.');
+  }
+  if (documentsNotViewed > 0) {
+    const which = documentsNotViewed === 1 ? 'one document' : `${documentsNotViewed} documents`;
+    return refuse('DOCUMENTS_NOT_VIEWED', `Open every document before finishing: ${which} not opened yet.`);
   }
   return allow(withRecipient(state, recipientId, { status: 'completed' }));
 }
