@@ -393,6 +393,14 @@ for (const kind of databaseKinds()) {
     });
 
     it('tells the envelope’s story in plain words, naming people and their devices (en, de)', async () => {
+      // Sealing and the mails after it are jobs: the story is whole once the last copy went out.
+      await eventually(async () => {
+        const audit = await admin.get<{ events: { type: string; data: { kind?: string } }[] }>(
+          `/api/v1/envelopes/${signedEnvelopeId}/audit`,
+        );
+        const copies = audit.body.events.filter((e) => e.type === 'mail.sent' && e.data.kind === 'completed');
+        return copies.length === 3 ? true : undefined;
+      }, 'the completed copies to Ada, Carl and the sender');
       const timeline = await admin.get<{
         language: string;
         entries: {
