@@ -6419,6 +6419,13 @@ export interface components {
                 organizationName: string;
                 sealed: boolean;
             };
+            brand: {
+                productName: string;
+                /** @description #rrggbb, readable on white */
+                primaryColor: string;
+                /** @description Path of the logo on this host, or null */
+                logoUrl: string | null;
+            };
             recipient: {
                 id: string;
                 name: string;

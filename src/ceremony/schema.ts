@@ -90,6 +90,11 @@ export const signingSessionView = z
       organizationName: z.string(),
       sealed: z.boolean(),
     }),
+    brand: z.object({
+      productName: z.string(),
+      primaryColor: z.string().describe('#rrggbb, readable on white'),
+      logoUrl: z.string().nullable().describe('Path of the logo on this host, or null'),
+    }),
     recipient: z.object({
       id: z.string(),
       name: z.string(),

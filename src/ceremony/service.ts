@@ -30,7 +30,8 @@ import { settleIdentityTimeouts } from '../identity/timeouts.ts';
 import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { declinedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
-import { findOrganization } from '../orgs/organizations.ts';
+import { brandingFor } from '../orgs/branding.ts';
+import { consentFor } from '../orgs/settings.ts';
 import type { Platform } from '../platform.ts';
 import { type AdoptedSignature, parseAdoptedSignature } from './adoptedSignature.ts';
 import { checkRequiredFields, parseFieldValues } from './fieldValues.ts';
@@ -39,11 +40,6 @@ import { checkRequiredFields, parseFieldValues } from './fieldValues.ts';
  * What a signer does through their link (SPEC §B): open, consent, fill fields, finish or
  * decline. Every step is audited with the signer's IP and user agent.
  */
-export const CONSENT_TEXT_VERSION = 'esign-consent-v1';
-export const CONSENT_TEXT =
-  'I agree to use electronic records and signatures, and I understand that my electronic signature ' +
-  'is as legally binding as a handwritten one.';
-
 /** The signing session: opening it counts as a view (audited each time). */
 export async function openSigningSession(
   platform: Platform,
@@ -82,10 +78,11 @@ async function requireVerifiedIdentity(tx: Sql, session: Session, who: { ip: str
 }
 
 async function sessionView(platform: Platform, { envelope, recipient, link }: Session) {
-  const [documents, fields, organization, checks, notViewed] = await Promise.all([
+  const [documents, fields, brand, consent, checks, notViewed] = await Promise.all([
     loadDocuments(platform.db, envelope.id),
     loadFields(platform.db, envelope.id),
-    findOrganization(platform.db, envelope.organization_id),
+    brandingFor(platform.db, envelope.organization_id),
+    consentFor(platform.db, envelope.organization_id),
     loadIdentityChecks(platform.db, recipient.id),
     documentsNotViewedBy(platform.db, envelope.id, recipient.id),
   ]);
@@ -102,9 +99,11 @@ async function sessionView(platform: Platform, { envelope, recipient, link }: Se
       title: envelope.title,
       message: envelope.message,
       status: envelope.status,
-      organizationName: organization?.name ?? '',
+      organizationName: brand.organizationName,
       sealed: envelope.seal_state === 'done',
     },
+    // White label: the signer sees the organisation's brand, never the platform's.
+    brand: { productName: brand.productName, primaryColor: brand.primaryColor, logoUrl: brand.logoUrl },
     recipient: {
       id: recipient.id,
       name: recipient.name,
@@ -114,7 +113,7 @@ async function sessionView(platform: Platform, { envelope, recipient, link }: Se
       consentedAt: recipient.consented_at ? new Date(recipient.consented_at).toISOString() : null,
       completedAt: recipient.completed_at ? new Date(recipient.completed_at).toISOString() : null,
     },
-    consent: { version: CONSENT_TEXT_VERSION, text: CONSENT_TEXT },
+    consent,
     identity: checks.map(identityView),
     identityVerified: verified,
     documents: verified
@@ -185,6 +184,8 @@ export async function giveConsent(platform: Platform, token: string, who: { ip: 
     assertAllowed(session, { type: 'consent', recipientId: session.recipient.id });
     await requireVerifiedIdentity(tx, session, who);
     if (session.recipient.consented_at) return;
+    // The wording the signer was shown: the organisation's own, else the standard text.
+    const consent = await consentFor(tx, session.envelope.organization_id);
     await recordConsent(tx, session, session.recipient.id, who);
     await appendAuditEvent(
       tx,
@@ -193,8 +194,8 @@ export async function giveConsent(platform: Platform, token: string, who: { ip: 
       recipientActor(session.recipient, who),
       {
         recipientId: session.recipient.id,
-        consentVersion: CONSENT_TEXT_VERSION,
-        consentText: CONSENT_TEXT,
+        consentVersion: consent.version,
+        consentText: consent.text,
       },
     );
   });
@@ -342,7 +343,7 @@ export async function declineSigning(
       reason,
     });
     await appendAuditEvent(tx, envelope.id, 'envelope.declined', { actor: 'system' }, { by: recipient.id });
-    const facts = await loadMailFacts(tx, envelope);
+    const facts = await loadMailFacts(tx, envelope, platform.config.publicUrl);
     const others = session.recipients.filter((r) => r.id !== recipient.id && r.invited_at !== null);
     const notify = [envelope.sender_email, ...others.map((r) => r.email)].filter((address) => address !== '');
     for (const address of new Set(notify)) {

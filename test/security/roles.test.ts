@@ -104,6 +104,7 @@ const ROUTE_SCOPES: Record<string, string | null> = {
   'GET /api/v1/branding/:organizationId': null,
   'GET /api/v1/branding': null,
   'GET /api/v1/organization/email-templates': 'organization:admin',
+  'PUT /api/v1/organization/embedding-origins': 'organization:admin',
   'PUT /api/v1/organization/email-templates/:kind': 'organization:admin',
   'DELETE /api/v1/organization/email-templates/:kind': 'organization:admin',
   'POST /api/v1/organization/email-templates/:kind/preview': 'organization:admin',
