@@ -122,7 +122,7 @@ async function cookieSession(
     addSetCookie(reply, clearedSessionCookies(settings));
     throw new SignetError('SESSION_INVALID', 'The session has ended: sign in again');
   }
-  checkCookieRequest(settings, request, token);
+  await checkCookieRequest(settings, request, token, session.organizationId);
   return {
     ...session,
     actor: `user:${session.userId}`,

@@ -3,7 +3,9 @@ import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SealedSecrets } from '../blobs/sealedSecrets.ts';
+import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
+import { normalizeHost, organizationForHost } from '../orgs/customDomains.ts';
 
 /*
  * Staff sessions in a browser (issue 11): `?session=cookie` on the sign-in routes puts the
@@ -23,6 +25,8 @@ export const CSRF_HEADER = 'x-csrf-token';
 export interface SessionCookieSettings {
   publicUrl: string;
   secrets: SealedSecrets;
+  /** To recognise organisations' custom domains (orgs/customDomains.ts) as origins of their own. */
+  db?: Sql;
 }
 
 /** `?session=cookie`: the session goes into cookies and its token stays out of the answer. */
@@ -101,14 +105,15 @@ export function sessionTokenFromCookie(request: FastifyRequest): string | undefi
  * they never let another site read the CSRF cookie or set that header cross-origin without
  * this server's CORS consent, which it never gives.
  */
-export function checkCookieRequest(
+export async function checkCookieRequest(
   settings: SessionCookieSettings,
   request: FastifyRequest,
   sessionToken: string,
-): void {
+  organizationId: string,
+): Promise<void> {
   if (SAFE_METHODS.has(request.method)) return;
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== originOf(settings.publicUrl)) {
+  if (origin !== undefined && !(await originAllowed(settings, request, origin, organizationId))) {
     throw new SignetError(
       'ORIGIN_NOT_ALLOWED',
       `A signed-in browser's request from ${origin.slice(0, 100)} was refused: only ${originOf(settings.publicUrl)} may use the session`,
@@ -126,12 +131,30 @@ export function checkCookieRequest(
 }
 
 /**
+ * PUBLIC_URL's origin, or an organisation's custom domain when the request came to that very
+ * host over https (and, for a session, the domain is the session's organisation's): a custom
+ * domain is that organisation's own site, and no other organisation's session is good there.
+ */
+async function originAllowed(
+  settings: SessionCookieSettings,
+  request: FastifyRequest,
+  origin: string,
+  organizationId?: string,
+): Promise<boolean> {
+  if (origin === originOf(settings.publicUrl)) return true;
+  const host = request.headers.host;
+  if (!settings.db || !host || origin !== `https://${normalizeHost(host)}`) return false;
+  const owner = await organizationForHost(settings.db, host);
+  return owner !== null && (organizationId === undefined || owner === organizationId);
+}
+
+/**
  * A cookie sign-in is refused from another origin too, so no other site can sign a browser in
  * to an account of its choosing (login CSRF); JSON bodies already need a CORS preflight.
  */
-export function checkCookieSignIn(settings: SessionCookieSettings, request: FastifyRequest): void {
+export async function checkCookieSignIn(settings: SessionCookieSettings, request: FastifyRequest) {
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== originOf(settings.publicUrl)) {
+  if (origin !== undefined && !(await originAllowed(settings, request, origin))) {
     throw new SignetError(
       'ORIGIN_NOT_ALLOWED',
       `A sign-in from ${origin.slice(0, 100)} was refused: only ${originOf(settings.publicUrl)} may sign in with cookies`,

@@ -114,10 +114,15 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
   });
   const signedIn = { config: { scope: 'envelopes:read' as const } };
   const tags = ['auth'];
-  const cookies: SessionCookieSettings = { publicUrl: platform.config.publicUrl, secrets: platform.secrets };
+  const cookies: SessionCookieSettings = {
+    publicUrl: platform.config.publicUrl,
+    secrets: platform.secrets,
+    db: platform.db,
+  };
   /** A sign-in asked to set cookies must come from PUBLIC_URL's origin (sessionCookies.ts). */
-  const cookieSignIn = (request: FastifyRequest) => {
-    if ((request.query as { session?: string }).session === 'cookie') checkCookieSignIn(cookies, request);
+  const cookieSignIn = async (request: FastifyRequest) => {
+    if ((request.query as { session?: string }).session === 'cookie')
+      await checkCookieSignIn(cookies, request);
   };
 
   app.post(
@@ -133,7 +138,7 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
       },
     },
     async (request, reply) => {
-      cookieSignIn(request);
+      await cookieSignIn(request);
       const result = await signInWithPassword(platform, request.body, whoOf(request));
       return deliverSession(cookies, request, reply, result);
     },
@@ -152,7 +157,7 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
       },
     },
     async (request, reply) => {
-      cookieSignIn(request);
+      await cookieSignIn(request);
       return deliverSession(cookies, request, reply, await completeSecondFactor(platform, request.body));
     },
   );
@@ -259,7 +264,7 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
       },
     },
     async (request, reply) => {
-      cookieSignIn(request);
+      await cookieSignIn(request);
       const result = await signInWithPasskey(
         platform,
         request.body.challengeId,

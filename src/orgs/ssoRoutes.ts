@@ -107,8 +107,8 @@ export async function ssoRoutes(fastify: FastifyInstance, platform: Platform) {
       },
     },
     async (request, reply) => {
-      const cookies = { publicUrl: platform.config.publicUrl, secrets: platform.secrets };
-      if (request.query.session === 'cookie') checkCookieSignIn(cookies, request);
+      const cookies = { publicUrl: platform.config.publicUrl, secrets: platform.secrets, db: platform.db };
+      if (request.query.session === 'cookie') await checkCookieSignIn(cookies, request);
       const result = await exchangeSsoSignInCode(platform, request.body.code, whoOf(request));
       return deliverSession(cookies, request, reply, result);
     },

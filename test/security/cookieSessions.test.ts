@@ -170,6 +170,38 @@ for (const kind of databaseKinds()) {
       assert.equal(ownPage.status, 200, JSON.stringify(ownPage.body));
     });
 
+    it('accepts the organisation’s own custom domain as an origin, and no other organisation’s', async () => {
+      const session = await browser();
+      const admin = apiClient(signet.app, org.apiKey);
+      const domain = `sign-${randomBytes(4).toString('hex')}.acme.test`;
+      assert.equal((await admin.patch('/api/v1/organization', { customDomain: domain })).status, 200);
+      const onOwnDomain = await session.post(
+        '/api/v1/auth/totp',
+        {},
+        { origin: `https://${domain}`, headers: { host: domain } },
+      );
+      assert.equal(onOwnDomain.status, 200, JSON.stringify(onOwnDomain.body));
+      const other = await createOrganization(signet.platform.db, {
+        name: 'Other Ltd',
+        adminEmail: `owner-${randomBytes(4).toString('hex')}@other.test`,
+        adminName: 'Otto',
+      });
+      const otherDomain = `sign-${randomBytes(4).toString('hex')}.other.test`;
+      const otherAdmin = apiClient(signet.app, other.apiKey);
+      assert.equal(
+        (await otherAdmin.patch('/api/v1/organization', { customDomain: otherDomain })).status,
+        200,
+      );
+      const onOtherDomain = await session.post(
+        '/api/v1/auth/totp',
+        {},
+        { origin: `https://${otherDomain}`, headers: { host: otherDomain } },
+      );
+      assert.deepEqual([onOtherDomain.status, onOtherDomain.body.code], [403, 'ORIGIN_NOT_ALLOWED']);
+      const spoofed = await session.post('/api/v1/auth/totp', {}, { origin: `https://${domain}` });
+      assert.equal(spoofed.status, 403, 'the Origin must be the host the request came to');
+    });
+
     it('takes no CSRF token but its own session’s: a planted cookie or another session’s token is refused', async () => {
       const victim = await browser();
       const attacker = await browser();
