@@ -18,6 +18,7 @@ import { displayedToUser, normalizeRotation, visibleRect } from '../../src/pdf/c
 import { hasTool } from '../peers/pdfValidators.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor, outboxMail } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
+import { makeSignaturePng } from '../support/png.ts';
 import {
   createTestOrganization,
   eventually,
@@ -468,7 +469,7 @@ describe('the signing ceremony in a real browser', () => {
   it('opens a 200-page document on a phone, drawing only the pages near the viewport', async (t) => {
     if (!browser) return t.skip('apt-get install -y chromium');
     const email = 'long@client.test';
-    await send(
+    const long = await send(
       envelopeJson(await makePdf({ pages: 200, text: 'Master agreement' }), {
         title: 'Master agreement',
         recipients: [{ name: 'Lena Long', email }],
@@ -492,6 +493,21 @@ describe('the signing ceremony in a real browser', () => {
       'canvases of pages left behind released',
     );
     await shoot(page, '11-page-200-of-200');
+
+    // She signs with a picture of her signature.
+    await page.getByRole('button', { name: /^Signature 1 of 1/ }).tap();
+    const dialog = page.getByRole('dialog', { name: 'Adopt your signature' });
+    await dialog.getByText('Upload', { exact: true }).tap();
+    await dialog
+      .getByLabel('A picture of your signature (PNG, JPEG, WebP or GIF)')
+      .setInputFiles({ name: 'signature.png', mimeType: 'image/png', buffer: makeSignaturePng(240, 80) });
+    await dialog.getByRole('img', { name: 'The picture you chose' }).waitFor();
+    await shoot(page, '11b-adopt-signature-uploaded');
+    await dialog.getByRole('button', { name: 'Adopt and sign' }).tap();
+    await page.getByRole('button', { name: 'Finish', exact: true }).tap();
+    await page.getByRole('heading', { name: 'You have signed' }).waitFor();
+    const signed = (await audit(long.id)).find((e) => e.type === 'recipient.signed');
+    assert.equal((signed?.data.signature as { kind?: string } | undefined)?.kind, 'uploaded');
     await context.close();
   });
 
