@@ -52,6 +52,9 @@ export async function measureCeremony(options: { pages: number; runs: number }):
     const created = await admin.post<{ id: string }>('/api/v1/envelopes?send=true', envelopeJson(pdf));
     if (created.status !== 201) throw new Error(`creating the envelope answered ${created.status}`);
     const token = await latestTokenFor(admin, 'sam@client.test');
+    // Past the consent step, so each load lands on the document with the signer's fields.
+    const consent = await apiClient(signet.app).post(`/api/v1/signing/${token}/consent`);
+    if (consent.status >= 300) throw new Error(`consent answered ${consent.status}`);
     const ceremonyUrl = `${signet.url}/sign/${token}`;
 
     browser = await chromium.launch({

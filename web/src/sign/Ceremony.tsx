@@ -160,7 +160,7 @@ function SessionView({
   }
 
   return (
-    <Shell organization={organization} title={session.envelope.title} screen={screen}>
+    <Shell organization={organization} brand={session.brand} title={session.envelope.title} screen={screen}>
       {body}
     </Shell>
   );
@@ -172,13 +172,19 @@ function Shell({
   title,
   screen,
   children,
+  brand,
 }: {
   organization?: string;
+  brand?: SigningSession['brand'];
   title?: string;
   screen?: Screen;
   children: ReactNode;
 }) {
   const { t } = useTranslation();
+  // White label: the organisation's colour drives buttons and focus rings (--brand in base.css).
+  useEffect(() => {
+    if (brand) document.documentElement.style.setProperty('--brand', brand.primaryColor);
+  }, [brand]);
   const heading = useRef<HTMLHeadingElement>(null);
   const firstScreen = useRef(screen);
   // Each new step is announced by moving focus to its heading (WCAG 2.4.3); the first one is
@@ -195,6 +201,13 @@ function Shell({
   return (
     <div className={`ceremony${isFramed() ? ' framed' : ''}`}>
       <header className="topbar">
+        {brand ? (
+          brand.logoUrl ? (
+            <img className="brand-logo" src={brand.logoUrl} alt={brand.productName} />
+          ) : (
+            <span className="brand-name">{brand.productName}</span>
+          )
+        ) : null}
         <p className="from">{organization ? t('from', { organization }) : ''}</p>
         <LanguageSwitcher />
       </header>
