@@ -283,19 +283,16 @@ for (const kind of databaseKinds()) {
         return page;
       }
 
-      it('lands on the completion page signed in, with a session the API accepts', async (t) => {
+      it('lands in the web app signed in by an HttpOnly cookie session the API accepts', async (t) => {
         if (!browser) return t.skip('apt-get install -y chromium');
         const page = await signInAs('olive');
-        await page.getByRole('heading', { name: 'Signed in' }).waitFor();
-        assert.match(
-          (await page.getByRole('status').textContent()) ?? '',
-          new RegExp(`Signed in as Olive Owner \\(${ownerEmail}\\)`),
-        );
+        await page.waitForURL((url) => url.pathname.startsWith('/app'));
         assert.equal(new URL(page.url()).hash, '', 'the code is wiped from the address bar');
-        const stored = JSON.parse(
-          (await page.evaluate("sessionStorage.getItem('signet.session')")) as string,
-        ) as { token: string };
-        const me = await apiClient(signet.app, stored.token).get<{ email: string; role: string }>(
+        const cookies = await page.context().cookies();
+        const session = cookies.find((cookie) => cookie.name === 'signet_session');
+        assert.ok(session?.httpOnly, 'the session cookie is HttpOnly');
+        assert.equal(await page.evaluate("document.cookie.includes('sgs_')"), false, 'no script sees it');
+        const me = await apiClient(signet.app, session.value).get<{ email: string; role: string }>(
           '/api/v1/auth/me',
         );
         assert.equal(me.status, 200);
@@ -331,7 +328,7 @@ for (const kind of databaseKinds()) {
         await starterContext.addCookies([cookieAt(nonce.value)]);
         const starter = await starterContext.newPage();
         await starter.goto(callback);
-        await starter.getByRole('heading', { name: 'Signed in' }).waitFor();
+        await starter.waitForURL((url) => url.pathname.startsWith('/app'));
         await Promise.all([elsewhere.context().close(), forgedContext.close(), starterContext.close()]);
       });
 

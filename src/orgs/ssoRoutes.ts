@@ -115,7 +115,8 @@ export async function ssoRoutes(fastify: FastifyInstance, platform: Platform) {
   );
 
   // Where the provider's answer sends the browser: the code is in the fragment, so only this
-  // page's script sees it; it exchanges it and keeps the session for the web app.
+  // page's script sees it; it exchanges it for a cookie session (HttpOnly: no script keeps the
+  // token) and goes on to the web app.
   app.get(
     '/auth/sso/complete',
     {
@@ -156,13 +157,13 @@ function completionPage(nonce: string): string {
     document.getElementById('status').textContent = text;
   };
   if (!code) return show('Sign-in failed', 'This page was opened without a sign-in code. Sign in again.');
-  const response = await fetch('/api/v1/auth/sso/exchange', {
+  const response = await fetch('/api/v1/auth/sso/exchange?session=cookie', {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }),
   });
   const body = await response.json();
   if (!response.ok) return show('Sign-in failed', body.detail || 'Sign in again.');
-  sessionStorage.setItem('signet.session', JSON.stringify({ token: body.token, expiresAt: body.expiresAt }));
   show('Signed in', 'Signed in as ' + body.user.name + ' (' + body.user.email + '), role ' + body.user.role + '.');
+  location.replace('/app');
 })();
 </script></body></html>`;
 }
