@@ -80,7 +80,7 @@ export function ApiKeysPage() {
         <h1>{t('apiKeys.title')}</h1>
         <CreateKeyDialog onCreated={(key) => setKeys((current) => [key, ...current])} />
       </div>
-      <p className="hint">{isAdmin ? t('apiKeys.introAdmin') : t('apiKeys.introOwn')}</p>
+      <p className="hint page-intro">{isAdmin ? t('apiKeys.introAdmin') : t('apiKeys.introOwn')}</p>
       {state === 'loading' ? (
         <Spinner label={t('common.loading')} />
       ) : typeof state === 'object' && keys.length === 0 ? (
