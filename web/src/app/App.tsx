@@ -1,5 +1,9 @@
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
+import { ApiKeysPage } from './admin/ApiKeysPage.tsx';
+import { SettingsPage } from './admin/SettingsPage.tsx';
+import { UsersPage } from './admin/UsersPage.tsx';
 import { AcceptInvite } from './auth/AcceptInvite.tsx';
 import { ResetPassword } from './auth/ResetPassword.tsx';
 import { SignIn } from './auth/SignIn.tsx';
@@ -8,7 +12,7 @@ import { EnvelopePage } from './envelope/EnvelopePage.tsx';
 import { EnvelopeList } from './envelopes/EnvelopeList.tsx';
 import { problemMessage } from './lib/problems.ts';
 import { useTitle } from './lib/useTitle.ts';
-import { RequireSession, SessionProvider, useSession } from './session.tsx';
+import { RequireSession, SessionProvider, useIsAdmin, useSession } from './session.tsx';
 import { Shell } from './shell/Shell.tsx';
 import { Alert, Spinner } from './ui/Alert.tsx';
 import { Toasts } from './ui/toasts.tsx';
@@ -36,6 +40,23 @@ export function App() {
               <Route path="envelopes" element={<EnvelopeList />} />
               <Route path="envelopes/new" element={<NewEnvelope />} />
               <Route path="envelopes/:id" element={<EnvelopePage />} />
+              <Route
+                path="users"
+                element={
+                  <AdminOnly>
+                    <UsersPage />
+                  </AdminOnly>
+                }
+              />
+              <Route path="api-keys" element={<ApiKeysPage />} />
+              <Route
+                path="settings"
+                element={
+                  <AdminOnly>
+                    <SettingsPage />
+                  </AdminOnly>
+                }
+              />
               <Route path="*" element={<NotFound />} />
             </Route>
             <Route path="*" element={<NotFound />} />
@@ -64,6 +85,25 @@ function SessionPending() {
     <main className="centered">
       <Spinner label={t('common.loading')} />
     </main>
+  );
+}
+
+/** Pages for owners and admins: anyone else is told so, and nothing is asked of the API. */
+function AdminOnly({ children }: { children: ReactNode }) {
+  return useIsAdmin() ? children : <Refusal />;
+}
+
+function Refusal() {
+  const { t } = useTranslation();
+  useTitle(t('forbidden.title'));
+  return (
+    <div className="page centered">
+      <h1>{t('forbidden.title')}</h1>
+      <p>{t('forbidden.body')}</p>
+      <Link className="button button-primary" to="/app/envelopes">
+        {t('notFound.back')}
+      </Link>
+    </div>
   );
 }
 

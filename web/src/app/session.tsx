@@ -90,3 +90,9 @@ export const useMaySend = () => WRITERS.has(useMe().role);
 export function safeNext(next: string | null): string {
   return next?.startsWith('/app') && !next.startsWith('//') ? next : '/app';
 }
+
+/** Roles that administer the organisation: users, settings, every API key (organization:admin). */
+const ADMINS = new Set(['owner', 'admin']);
+
+/** Whether the signed-in person may manage users and settings; the API refuses anyone else too. */
+export const useIsAdmin = () => ADMINS.has(useMe().role);

@@ -1,14 +1,25 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { signet } from '../../shared/api.ts';
 import { signOut } from '../auth/authApi.ts';
 import { problemMessage } from '../lib/problems.ts';
-import { useMaySend, useMe, useSession } from '../session.tsx';
+import { useIsAdmin, useMaySend, useMe, useSession } from '../session.tsx';
+import { Alert } from '../ui/Alert.tsx';
 import { useToast } from '../ui/toasts.tsx';
+import { BrandProvider, useBrand } from './brand.tsx';
 import { LanguageSwitcher } from './LanguageSwitcher.tsx';
 
 /** The signed-in frame: the organisation, the navigation, the language, the person and signing out. */
 export function Shell() {
+  return (
+    <BrandProvider>
+      <Frame />
+    </BrandProvider>
+  );
+}
+
+function Frame() {
   const { t } = useTranslation();
   const me = useMe();
   const { signedOut } = useSession();
@@ -17,6 +28,8 @@ export function Shell() {
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   const maySend = useMaySend();
+  const isAdmin = useIsAdmin();
+  const { brand } = useBrand();
 
   // A phone's menu closes once a link in it was followed.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each navigation
@@ -32,7 +45,8 @@ export function Shell() {
     }
   };
 
-  // The lead adds Users, API keys and Settings here as those pages land.
+  // Users and Settings only for those who administer the organisation (the API refuses others
+  // too); API keys for everyone: a sender or viewer sees and makes their own.
   const path = location.pathname;
   const links = [
     {
@@ -43,6 +57,11 @@ export function Shell() {
     ...(maySend
       ? [{ to: '/app/envelopes/new', label: t('nav.newEnvelope'), current: path === '/app/envelopes/new' }]
       : []),
+    ...(isAdmin ? [{ to: '/app/users', label: t('nav.users'), current: path.startsWith('/app/users') }] : []),
+    { to: '/app/api-keys', label: t('nav.apiKeys'), current: path.startsWith('/app/api-keys') },
+    ...(isAdmin
+      ? [{ to: '/app/settings', label: t('nav.settings'), current: path.startsWith('/app/settings') }]
+      : []),
   ];
 
   return (
@@ -52,7 +71,12 @@ export function Shell() {
       </a>
       <header className="shell-header">
         <div className="shell-bar">
-          <span className="brand-name">{me.organization?.name ?? t('productName')}</span>
+          <span className="brand">
+            {brand?.logoUrl && <img className="brand-logo" src={brand.logoUrl} alt="" />}
+            <span className="brand-name">
+              {brand?.productName ?? me.organization?.name ?? t('productName')}
+            </span>
+          </span>
           <button
             type="button"
             className="menu-button"
@@ -87,8 +111,41 @@ export function Shell() {
         </div>
       </header>
       <main id="main" className="shell-main" tabIndex={-1}>
+        {me.role === 'owner' && <NamePrompt />}
         <Outlet />
       </main>
+    </div>
+  );
+}
+
+/**
+ * The first start's organisation has a placeholder name (nameConfirmed false): its owner is asked
+ * to name it, since signers and mail show it, until they do.
+ */
+function NamePrompt() {
+  const { t } = useTranslation();
+  const location = useLocation();
+  const [unnamed, setUnnamed] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: asked again after each navigation (the settings page may have named it)
+  useEffect(() => {
+    let current = true;
+    signet()
+      .get('/api/v1/organization')
+      .then((organization) => {
+        if (current) setUnnamed(!organization.nameConfirmed);
+      })
+      .catch(() => {});
+    return () => {
+      current = false;
+    };
+  }, [location.pathname]);
+  if (!unnamed || location.pathname.startsWith('/app/settings')) return null;
+  return (
+    <div className="page name-prompt">
+      <Alert tone="info">
+        {t('shell.nameOrganization')}{' '}
+        <Link to="/app/settings#organization-name">{t('shell.nameOrganizationLink')}</Link>
+      </Alert>
     </div>
   );
 }
