@@ -129,7 +129,11 @@ describe('the sender workspace in a real browser', () => {
     await page.getByLabel('Email address').fill(org.adminEmail);
     await page.getByLabel('Password').fill(org.adminPassword);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: 'Envelopes' }).waitFor();
+    const list = page.getByRole('heading', { name: 'Envelopes' });
+    await list.or(page.getByRole('alert')).waitFor();
+    // A server that answers the sign-in but sets no session cookie is told apart at once.
+    if (!(await list.isVisible()))
+      assert.fail(`not signed in: ${await page.getByRole('alert').textContent()}`);
     assert.match(page.url(), /\/app\/envelopes$/);
     const cookies = await context.cookies();
     assert.ok(

@@ -141,11 +141,17 @@ function PreviewField({
         top: px.y,
         width: px.width,
         height: px.height,
-        fontSize: Math.max(8, Math.min(px.height * 0.55, 16)),
+        fontSize: fitText(text[field.type], px.width, px.height),
       }}
     >
       {text[field.type]}
       {field.required && field.type !== 'checkbox' && <span aria-hidden="true"> *</span>}
     </div>
   );
+}
+
+/** A font size (px) at which `text` fits its box: ~0.6 em per character, at most 16 px, at least 7. */
+function fitText(text: string, width: number, height: number): number {
+  const byWidth = (width - 8) / (0.6 * Math.max(1, text.length + 2));
+  return Math.max(7, Math.min(16, height * 0.55, byWidth));
 }

@@ -14,7 +14,7 @@ export function Verdict({ envelopeId }: { envelopeId: string }) {
   const { t } = useTranslation();
   const format = useFormat();
   const [report, setReport] = useState<VerificationReport>();
-  const [problem, setProblem] = useState<string>();
+  const [problem, setProblem] = useState<{ error: unknown }>();
 
   useEffect(() => {
     let current = true;
@@ -28,17 +28,17 @@ export function Verdict({ envelopeId }: { envelopeId: string }) {
       });
       if (current) setReport(answer);
     })().catch((error: unknown) => {
-      if (current) setProblem(problemMessage(error, t));
+      if (current) setProblem({ error });
     });
     return () => {
       current = false;
     };
-  }, [envelopeId, t]);
+  }, [envelopeId]);
 
   return (
     <section className="verdict" aria-labelledby="verdict-heading" aria-live="polite">
       <h3 id="verdict-heading">{t('verdict.title')}</h3>
-      {problem && <Alert>{problem}</Alert>}
+      {problem && <Alert>{problemMessage(problem.error, t)}</Alert>}
       {!report && !problem && <Spinner label={t('verdict.checking')} />}
       {report && (
         <>

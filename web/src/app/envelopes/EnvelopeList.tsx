@@ -1,6 +1,6 @@
 import * as Tabs from '@radix-ui/react-tabs';
 import type { EnvelopeSummary } from '@signet/sdk';
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { signet } from '../../shared/api.ts';
@@ -106,7 +106,10 @@ function Results({ status, q }: { status: Filter; q: string }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [state, setState] = useState<'loading' | 'ready' | 'more' | { problem: string }>('loading');
 
+  // Only the answer to the latest search or filter is shown, however the answers arrive.
+  const latest = useRef(0);
   const load = async (after: string | null) => {
+    const request = after ? latest.current : ++latest.current;
     setState(after ? 'more' : 'loading');
     try {
       const page = await signet().get('/api/v1/envelopes', {
@@ -119,10 +122,12 @@ function Results({ status, q }: { status: Filter; q: string }) {
           },
         },
       });
+      if (request !== latest.current) return;
       setItems((current) => (after ? [...current, ...page.data] : page.data));
       setCursor(page.nextCursor);
       setState('ready');
     } catch (error) {
+      if (request !== latest.current) return;
       onError(error);
       setState({ problem: problemMessage(error, t) });
     }
