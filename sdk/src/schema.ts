@@ -2181,6 +2181,7 @@ export interface paths {
                         /** @enum {string} */
                         defaultLanguage?: "en" | "de";
                         customDomain?: string | null;
+                        embeddingOrigins?: string[];
                         defaults?: {
                             expiryDays?: number | null;
                             reminders?: components["schemas"]["ReminderScheduleInput"] | null;
@@ -6678,6 +6679,8 @@ export interface components {
             defaultLanguage: "en" | "de";
             /** @description Host name whose requests and links are this organisation’s */
             customDomain: string | null;
+            /** @description Origins whose pages may frame the signing ceremony (embedded signing); none by default */
+            embeddingOrigins: string[];
             defaults: {
                 /** @description Days from sending until a new envelope expires */
                 expiryDays: number;

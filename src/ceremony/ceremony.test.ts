@@ -262,6 +262,27 @@ for (const kind of databaseKinds()) {
       assert.equal((await api.put('/api/v1/organization/embedding-origins', { origins: [] })).status, 200);
       assert.deepEqual((await page(token)).ancestors, "'none'");
       assert.equal((await page(token)).xfo, 'DENY');
+
+      // The organisation's settings carry the same list, as the web app's settings page edits it.
+      const viaSettings = await api.patch<{ embeddingOrigins: string[] }>('/api/v1/organization', {
+        embeddingOrigins: ['https://portal.example.com/'],
+      });
+      assert.equal(viaSettings.status, 200, JSON.stringify(viaSettings.body));
+      assert.deepEqual(viaSettings.body.embeddingOrigins, ['https://portal.example.com']);
+      assert.equal((await page(token)).ancestors, 'https://portal.example.com');
+      const badViaSettings = await api.patch<{ code: string; errors: { path: string }[] }>(
+        '/api/v1/organization',
+        { embeddingOrigins: ['https://ok.example.com', 'https://x.test/path'] },
+      );
+      assert.deepEqual(
+        [badViaSettings.status, badViaSettings.body.code, badViaSettings.body.errors.map((e) => e.path)],
+        [422, 'EMBEDDING_ORIGIN_INVALID', ['/embeddingOrigins/1']],
+      );
+      assert.equal(
+        (await page(token)).ancestors,
+        'https://portal.example.com',
+        'a refused change changes nothing',
+      );
     });
   });
 }

@@ -7,6 +7,7 @@ import type { Database, Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { PADES_LEVELS, type PadesLevel } from '../pdf/pades.ts';
 import { forgetCustomDomains, normalizeHost } from './customDomains.ts';
+import { normalizeEmbeddingOrigins } from './embedding.ts';
 import { isUuid } from './organizations.ts';
 import { loadSignaturePolicy, updateSignaturePolicy } from './signaturePolicy.ts';
 
@@ -67,6 +68,8 @@ export const organizationSettingsInput = z.strictObject({
   consentText: z.string().trim().min(20).max(4000).nullable().optional(),
   defaultLanguage: z.enum(LANGUAGES).optional(),
   customDomain: z.string().trim().min(1).max(253).nullable().optional(),
+  /** Origins whose pages may frame the signing ceremony (embedding.ts checks each). */
+  embeddingOrigins: z.array(z.string().max(300)).max(100).optional(),
   defaults: z
     .strictObject({
       expiryDays: z.number().int().min(1).max(3650).nullable().optional(),
@@ -106,6 +109,7 @@ export interface OrganizationSettings {
   standardConsentText: string;
   defaultLanguage: Language;
   customDomain: string | null;
+  embeddingOrigins: string[];
   defaults: {
     /** Days from sending until an envelope expires. */
     expiryDays: number;
@@ -135,6 +139,7 @@ export interface OrganizationRow {
   reminder_first_days: number | null;
   reminder_every_days: number | null;
   custom_domain: string | null;
+  embedding_origins: string[];
 }
 
 export async function loadOrganizationRow(sql: Sql, organizationId: string): Promise<OrganizationRow> {
@@ -184,6 +189,7 @@ export async function loadOrganizationSettings(
     standardConsentText: STANDARD_CONSENT_TEXT,
     defaultLanguage: row.default_language,
     customDomain: row.custom_domain,
+    embeddingOrigins: row.embedding_origins ?? [],
     defaults: {
       expiryDays: row.default_expiry_days ?? config.envelopeExpiryDays,
       expiryDaysIsDefault: row.default_expiry_days === null,
@@ -246,6 +252,8 @@ export async function updateOrganizationSettings(
       ? change.customDomain
       : checkedCustomDomain(change.customDomain, new URL(config.publicUrl).hostname.toLowerCase());
   const defaults = change.defaults ?? {};
+  const embeddingOrigins =
+    change.embeddingOrigins === undefined ? undefined : embeddingOriginsOf(change.embeddingOrigins);
   const updated = await db.transaction(async (tx) => {
     await loadOrganizationRow(tx, organizationId);
     if (customDomain) {
@@ -274,6 +282,7 @@ export async function updateOrganizationSettings(
     set('consent_text', change.consentText);
     set('default_language', change.defaultLanguage);
     set('custom_domain', customDomain);
+    set('embedding_origins', embeddingOrigins);
     set('default_expiry_days', defaults.expiryDays);
     if (defaults.reminders !== undefined) {
       set('reminder_first_days', defaults.reminders?.firstAfterDays ?? null);
@@ -301,6 +310,25 @@ export async function updateOrganizationSettings(
   });
   if (customDomain !== undefined) forgetCustomDomains(db);
   return updated;
+}
+
+/** The origins checked by the embedding module, its problems pointed at this document's property. */
+function embeddingOriginsOf(values: string[]): string[] {
+  try {
+    return normalizeEmbeddingOrigins(values);
+  } catch (error) {
+    if (error instanceof SignetError && error.errors) {
+      throw new SignetError(
+        error.code,
+        error.detail,
+        error.errors.map((problem) => ({
+          ...problem,
+          path: problem.path.replace(/^\/origins/, '/embeddingOrigins'),
+        })),
+      );
+    }
+    throw error;
+  }
 }
 
 const customDomainTaken = (domain: string) =>

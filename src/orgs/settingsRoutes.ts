@@ -54,6 +54,9 @@ const organizationView = z
       .string()
       .nullable()
       .describe('Host name whose requests and links are this organisation’s'),
+    embeddingOrigins: z
+      .array(z.string())
+      .describe('Origins whose pages may frame the signing ceremony (embedded signing); none by default'),
     defaults: z.object({
       expiryDays: z.number().int().describe('Days from sending until a new envelope expires'),
       expiryDaysIsDefault: z.boolean().describe('True: the platform’s ENVELOPE_EXPIRY_DAYS, not set here'),

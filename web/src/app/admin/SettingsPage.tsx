@@ -31,6 +31,7 @@ type Patch = {
   consentText?: string | null;
   defaultLanguage?: 'en' | 'de';
   customDomain?: string | null;
+  embeddingOrigins?: string[];
   defaults?: {
     expiryDays?: number | null;
     reminders?: { firstAfterDays: number; everyDays: number | null } | null;
@@ -366,6 +367,8 @@ function SigningSection({ organization, onSaved }: SectionProps) {
   const [consent, setConsent] = useState(organization.consentText ?? '');
   const [language, setLanguage] = useState(organization.defaultLanguage);
   const [domain, setDomain] = useState(organization.customDomain ?? '');
+  const [origins, setOrigins] = useState(organization.embeddingOrigins.join('\n'));
+  const originsId = useId();
   const consentId = useId();
   const languageId = useId();
   return (
@@ -376,6 +379,10 @@ function SigningSection({ organization, onSaved }: SectionProps) {
         consentText: orNull(consent),
         defaultLanguage: language,
         customDomain: orNull(domain),
+        embeddingOrigins: origins
+          .split(/\s+/)
+          .map((origin) => origin.trim())
+          .filter((origin) => origin !== ''),
       })}
       onSaved={onSaved}
     >
@@ -412,6 +419,20 @@ function SigningSection({ organization, onSaved }: SectionProps) {
         placeholder="sign.example.com"
         hint={t('settings.customDomainHint')}
       />
+      <div className="field">
+        <label htmlFor={originsId}>{t('settings.embeddingOrigins')}</label>
+        <textarea
+          id={originsId}
+          rows={3}
+          value={origins}
+          placeholder="https://app.example.com"
+          aria-describedby={`${originsId}-hint`}
+          onChange={(event) => setOrigins(event.target.value)}
+        />
+        <p className="hint" id={`${originsId}-hint`}>
+          {t('settings.embeddingOriginsHint')}
+        </p>
+      </div>
     </Section>
   );
 }
