@@ -142,10 +142,29 @@ async function originAllowed(
   organizationId?: string,
 ): Promise<boolean> {
   if (origin === originOf(settings.publicUrl)) return true;
+  if (isLoopbackAlias(settings.publicUrl, origin)) return true;
   const host = request.headers.host;
   if (!settings.db || !host || origin !== `https://${normalizeHost(host)}`) return false;
   const owner = await organizationForHost(settings.db, host);
   return owner !== null && (organizationId === undefined || owner === organizationId);
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A PUBLIC_URL on localhost (the default) is this very machine by any of its loopback names:
+ * a person who opens http://127.0.0.1:3000 instead of http://localhost:3000 reaches the same
+ * server, and no other site can be served from a loopback address of this port.
+ */
+function isLoopbackAlias(publicUrl: string, origin: string): boolean {
+  const own = new URL(publicUrl);
+  if (!LOOPBACK_NAMES.has(own.hostname)) return false;
+  try {
+    const given = new URL(origin);
+    return given.protocol === own.protocol && given.port === own.port && LOOPBACK_NAMES.has(given.hostname);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -164,6 +164,14 @@ for (const kind of databaseKinds()) {
       assert.deepEqual([crossSite.status, crossSite.body.code], [403, 'ORIGIN_NOT_ALLOWED']);
       const sameHostOtherPort = await session.post('/api/v1/auth/totp', {}, { origin: 'http://127.0.0.1:1' });
       assert.equal(sameHostOtherPort.status, 403);
+      const loopbackOtherPort = await session.post('/api/v1/auth/totp', {}, { origin: 'http://localhost:1' });
+      assert.equal(loopbackOtherPort.status, 403, 'another port of this machine is another site');
+      const ownPageByAnotherName = await session.post(
+        '/api/v1/auth/totp',
+        {},
+        { origin: new URL(publicUrl).origin.replace('127.0.0.1', 'localhost') },
+      );
+      assert.equal(ownPageByAnotherName.status, 200, 'localhost and 127.0.0.1 are this server on this port');
       const opaque = await session.post('/api/v1/auth/totp', {}, { origin: 'null' });
       assert.equal(opaque.status, 403, 'a sandboxed page’s opaque origin is another origin');
       const ownPage = await session.post('/api/v1/auth/totp', {}, { origin: new URL(publicUrl).origin });
