@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { type ApiKeyScope, authenticateApiKey } from '../orgs/apiKeys.ts';
+import { organizationForHost } from '../orgs/customDomains.ts';
 import { authenticateSession, type Role, SESSION_PREFIX } from '../orgs/signIn.ts';
 import {
   addSetCookie,
@@ -55,7 +56,12 @@ declare module 'fastify' {
  *   on it. Reads with the cookie are answered, as a top-level navigation may ask for them, and
  *   another site cannot read the answer (same-origin policy).
  */
-export function registerApiKeyAuth(app: FastifyInstance, settings: { db: Database } & SessionCookieSettings) {
+export function registerApiKeyAuth(app: FastifyInstance, given: { db: Database } & SessionCookieSettings) {
+  // An organisation's custom domain is an origin of its own for its sessions (sessionCookies.ts).
+  const settings = {
+    organizationForHost: (host: string) => organizationForHost(given.db, host),
+    ...given,
+  };
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config?.scope;

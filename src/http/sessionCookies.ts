@@ -3,9 +3,7 @@ import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SealedSecrets } from '../blobs/sealedSecrets.ts';
-import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
-import { normalizeHost, organizationForHost } from '../orgs/customDomains.ts';
 
 /*
  * Staff sessions in a browser (issue 11): `?session=cookie` on the sign-in routes puts the
@@ -25,8 +23,11 @@ export const CSRF_HEADER = 'x-csrf-token';
 export interface SessionCookieSettings {
   publicUrl: string;
   secrets: SealedSecrets;
-  /** To recognise organisations' custom domains (orgs/customDomains.ts) as origins of their own. */
-  db?: Sql;
+  /**
+   * The organisation whose custom domain a host is (orgs/customDomains.ts, handed down so this
+   * plumbing imports no domain): such a domain is an origin of that organisation's own.
+   */
+  organizationForHost?: (host: string) => Promise<string | null>;
 }
 
 /** `?session=cookie`: the session goes into cookies and its token stays out of the answer. */
@@ -144,10 +145,14 @@ async function originAllowed(
   if (origin === originOf(settings.publicUrl)) return true;
   if (isLoopbackAlias(settings.publicUrl, origin)) return true;
   const host = request.headers.host;
-  if (!settings.db || !host || origin !== `https://${normalizeHost(host)}`) return false;
-  const owner = await organizationForHost(settings.db, host);
+  if (!settings.organizationForHost || !host || origin !== `https://${hostName(host)}`) return false;
+  const owner = await settings.organizationForHost(host);
   return owner !== null && (organizationId === undefined || owner === organizationId);
 }
+
+/** A Host header's name: lower case, without port or trailing dot. */
+const hostName = (host: string) =>
+  (host.startsWith('[') ? host : host.replace(/:\d+$/, '')).trim().toLowerCase().replace(/\.$/, '');
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 

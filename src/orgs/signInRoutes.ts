@@ -22,6 +22,7 @@ import {
 import { whoOf } from '../http/who.ts';
 import type { Platform } from '../platform.ts';
 import { acceptInvitation, completePasswordReset } from './accounts.ts';
+import { organizationForHost } from './customDomains.ts';
 import {
   passkeyRegistrationOptions,
   passkeySignInOptions,
@@ -117,7 +118,7 @@ export async function signInRoutes(fastify: FastifyInstance, platform: Platform)
   const cookies: SessionCookieSettings = {
     publicUrl: platform.config.publicUrl,
     secrets: platform.secrets,
-    db: platform.db,
+    organizationForHost: (host) => organizationForHost(platform.db, host),
   };
   /** A sign-in asked to set cookies must come from PUBLIC_URL's origin (sessionCookies.ts). */
   const cookieSignIn = async (request: FastifyRequest) => {

@@ -13,6 +13,7 @@ import { startStaffOidcSignIn } from '../identity/oidcService.ts';
 import { outcomePage } from '../identity/pages.ts';
 import { startStaffSamlSignIn } from '../identity/samlService.ts';
 import type { Platform } from '../platform.ts';
+import { organizationForHost } from './customDomains.ts';
 import { isUuid } from './organizations.ts';
 import { signedInView } from './schema.ts';
 import { exchangeSsoSignInCode } from './sso.ts';
@@ -107,7 +108,11 @@ export async function ssoRoutes(fastify: FastifyInstance, platform: Platform) {
       },
     },
     async (request, reply) => {
-      const cookies = { publicUrl: platform.config.publicUrl, secrets: platform.secrets, db: platform.db };
+      const cookies = {
+        publicUrl: platform.config.publicUrl,
+        secrets: platform.secrets,
+        organizationForHost: (host: string) => organizationForHost(platform.db, host),
+      };
       if (request.query.session === 'cookie') await checkCookieSignIn(cookies, request);
       const result = await exchangeSsoSignInCode(platform, request.body.code, whoOf(request));
       return deliverSession(cookies, request, reply, result);

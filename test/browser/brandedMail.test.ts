@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { hasTool, runTool } from '../peers/pdfValidators.ts';
-import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
+import {
+  type ApiClient,
+  apiClient,
+  envelopeJson,
+  latestTokenFor,
+  openEveryDocument,
+} from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import { encodePng } from '../support/png.ts';
 import {
@@ -134,6 +140,7 @@ describe('the brand as a signer sees it', () => {
       },
     });
     const signer = apiClient(signet.app);
+    await openEveryDocument(signer, token);
     await signer.post(`/api/v1/signing/${token}/consent`);
     await signer.post(`/api/v1/signing/${token}/finish`, {
       signature: { kind: 'typed', text: 'Grace Hopper' },

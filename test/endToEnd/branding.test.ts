@@ -7,7 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { sendDueReminders } from '../../src/envelopes/reminders.ts';
 import { createApiKey } from '../../src/orgs/apiKeys.ts';
 import { hasTool, makeNssTrustStore, runPdfsig, runTool } from '../peers/pdfValidators.ts';
-import { type ApiClient, apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
+import {
+  type ApiClient,
+  apiClient,
+  envelopeJson,
+  latestTokenFor,
+  openEveryDocument,
+} from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import { encodePng, solidPng } from '../support/png.ts';
 import {
@@ -372,6 +378,7 @@ for (const kind of databaseKinds()) {
         headers: { 'user-agent': IPHONE_SAFARI },
       });
       assert.equal(opened.statusCode, 200, opened.body);
+      await openEveryDocument(signer, token);
       await signer.post(`/api/v1/signing/${token}/consent`);
       const finished = await signer.post(`/api/v1/signing/${token}/finish`, {
         signature: { kind: 'typed', text: 'Ada Lovelace' },
@@ -480,7 +487,8 @@ for (const kind of databaseKinds()) {
       assert.match(text, /ACME SIGN/);
       assert.match(text, /Ada Lovelace opened the document/);
       assert.match(text, /Olive Owner \(API key “initial key”\) sent the envelope/);
-      assert.match(text, /Agreed to\s+“I agree to use electronic records and signatures/);
+      // The organisation's own consent wording, as the signer was shown it and agreed to it.
+      assert.match(text, /Agreed to\s+“I agree to sign with Acme Sign electronically/);
       assert.match(text, /Carl Copy[\s\S]*RECEIVED A COPY/);
       assert.match(text, /Completed document sent\s+\d{4}-\d{2}-\d{2}T/);
       assert.doesNotMatch(text, /recipient:[0-9a-f]{8}|api-key:|Signet|Default organisation/);
