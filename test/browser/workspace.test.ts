@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,9 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { createOrganization } from '../../src/orgs/organizations.ts';
 import { displayedToUser, normalizeRotation, visibleRect } from '../../src/pdf/composeGeometry.ts';
 import { hasTool } from '../peers/pdfValidators.ts';
-import { apiClient, envelopeJson, latestTokenFor } from '../support/apiClient.ts';
+import { apiClient, envelopeJson, latestTokenFor, openEveryDocument } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
+import { solidPng } from '../support/png.ts';
 import { eventually, startTestSignet, type TestSignet } from '../support/signetHarness.ts';
 
 /*
@@ -462,6 +464,58 @@ describe('the sender workspace in a real browser', () => {
       );
     }
     assert.deepEqual(errors, []);
+
+    // …and the seal puts the signer's ink inside the boxes the sender dragged: the sealed pages,
+    // rendered by pdftoppm at 72 dpi within the CropBox (one pixel per point of the page as displayed, which is
+    // the fields' coordinate system), hold green ink only inside each box.
+    if (!hasTool('pdftoppm')) return t.skip('apt-get install -y poppler-utils');
+    assert.equal((await api.post(`/api/v1/envelopes/${id}/send`)).status, 200);
+    const token = await latestTokenFor(api, 'grace@example.com');
+    const signer = apiClient(signet.app);
+    await openEveryDocument(signer, token);
+    await signer.post(`/api/v1/signing/${token}/consent`);
+    const ink = solidPng(120, 40, [0, 170, 0, 255]);
+    const finished = await signer.post(`/api/v1/signing/${token}/finish`, {
+      signature: { kind: 'drawn', png: ink.toString('base64') },
+    });
+    assert.equal(finished.status, 200, JSON.stringify(finished.body));
+    await eventually(async () => {
+      const envelope = await api.get<{ seal: { state: string } }>(`/api/v1/envelopes/${id}`);
+      return envelope.body.seal.state === 'done' ? true : undefined;
+    }, 'the seal');
+    const sealed = await api.get(`/api/v1/envelopes/${id}/download`);
+    assert.equal(sealed.status, 200);
+    const dir = mkdtempSync(join(tmpdir(), 'signet-ink-'));
+    try {
+      writeFileSync(join(dir, 'sealed.pdf'), sealed.raw);
+      execFileSync('pdftoppm', [
+        '-r',
+        '72',
+        '-cropbox',
+        '-f',
+        '1',
+        '-l',
+        '2',
+        join(dir, 'sealed.pdf'),
+        join(dir, 'page'),
+      ]);
+      for (const field of stored.fields) {
+        const image = readPpm(readFileSync(join(dir, `page-${field.page}.ppm`)));
+        const green = inkBox(image, (r, g, b) => g > 120 && r < 90 && b < 90);
+        assert.ok(green.count > 100, `page ${field.page}: the signature's ink is on the sealed page`);
+        const slack = 1.5;
+        assert.ok(
+          green.left >= field.x - slack &&
+            green.right <= field.x + field.width + slack &&
+            green.top >= field.y - slack &&
+            green.bottom <= field.y + field.height + slack,
+          `page ${field.page}: ink spans x ${green.left}–${green.right}, y ${green.top}–${green.bottom}; ` +
+            `the box is x ${field.x}–${field.x + field.width}, y ${field.y}–${field.y + field.height}`,
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('shows a completed envelope: who did what in plain words, the verdict on the sealed PDF, and its files', async (t) => {
     if (!browser) return t.skip('apt-get install -y chromium');
@@ -540,3 +594,35 @@ describe('the sender workspace in a real browser', () => {
     assert.deepEqual(errors, []);
   });
 });
+
+/** A binary PPM (P6, 8 bits), as pdftoppm writes by default. */
+function readPpm(bytes: Buffer): { width: number; height: number; pixels: Buffer } {
+  const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(bytes.subarray(0, 64).toString('latin1'));
+  assert.ok(header, 'a P6 image');
+  const start = header[0].length;
+  return { width: Number(header[1]), height: Number(header[2]), pixels: bytes.subarray(start) };
+}
+
+/** The pixels matching `test`: how many, and the box around them. */
+function inkBox(
+  image: { width: number; height: number; pixels: Buffer },
+  test: (r: number, g: number, b: number) => boolean,
+) {
+  let count = 0;
+  let left = Number.POSITIVE_INFINITY;
+  let right = -1;
+  let top = Number.POSITIVE_INFINITY;
+  let bottom = -1;
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      const i = (y * image.width + x) * 3;
+      if (!test(image.pixels[i]!, image.pixels[i + 1]!, image.pixels[i + 2]!)) continue;
+      count++;
+      left = Math.min(left, x);
+      right = Math.max(right, x + 1);
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y + 1);
+    }
+  }
+  return { count, left, right, top, bottom };
+}
