@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
+import { AccountPage } from './account/AccountPage.tsx';
 import { ApiKeysPage } from './admin/ApiKeysPage.tsx';
 import { SettingsPage } from './admin/SettingsPage.tsx';
 import { UsersPage } from './admin/UsersPage.tsx';
@@ -49,6 +50,7 @@ export function App() {
                 }
               />
               <Route path="api-keys" element={<ApiKeysPage />} />
+              <Route path="account" element={<AccountPage />} />
               <Route
                 path="settings"
                 element={

@@ -104,6 +104,10 @@ function Frame() {
             <span className="shell-user" title={me.email}>
               {me.name ?? me.email}
             </span>
+            {/* Every role has its own account page (two-step sign-in, passkeys, password). */}
+            <Link to="/app/account" aria-current={path === '/app/account' ? 'page' : undefined}>
+              {t('shell.account')}
+            </Link>
             <button type="button" className="button button-quiet" onClick={leave}>
               {t('shell.signOut')}
             </button>
