@@ -101,11 +101,13 @@ function Frame() {
           </nav>
           <div className="shell-tools">
             <LanguageSwitcher />
-            <span className="shell-user" title={me.email}>
-              {me.name ?? me.email}
-            </span>
-            {/* Every role has its own account page (two-step sign-in, passkeys, password). */}
-            <Link to="/app/account" aria-current={path === '/app/account' ? 'page' : undefined}>
+            {/* Every role has its own account page (two-step sign-in, passkeys, password); who is
+                signed in shows as the link's tooltip, so the bar fits at 1280 px. */}
+            <Link
+              to="/app/account"
+              title={`${me.name ?? ''} <${me.email}>`}
+              aria-current={path === '/app/account' ? 'page' : undefined}
+            >
               {t('shell.account')}
             </Link>
             <button type="button" className="button button-quiet" onClick={leave}>
