@@ -208,7 +208,11 @@ function Shell({
             <span className="brand-name">{brand.productName}</span>
           )
         ) : null}
-        <p className="from">{organization ? t('from', { organization }) : ''}</p>
+        {/* "From Acme" says who sends when the brand is another name (a product's); beside its
+            own name it would only repeat it. */}
+        <p className="from">
+          {organization && organization !== brand?.productName ? t('from', { organization }) : ''}
+        </p>
         <LanguageSwitcher />
       </header>
       <main id="main">
