@@ -6699,6 +6699,13 @@ export interface components {
             primaryColor: string;
             /** @description Path of the logo on the organisation’s host; null: none */
             logoUrl: string | null;
+            /** @description The single sign-on the organisation offers its staff, for its sign-in page */
+            staffSignIn: {
+                /** @description Staff may sign in through the organisation’s SAML provider (/auth/sso/{id}/saml) */
+                saml: boolean;
+                /** @description Staff may sign in through the organisation’s OpenID provider (/auth/sso/{id}/oidc) */
+                oidc: boolean;
+            };
         };
         /** @description The brand of the organisation whose custom domain the request came to; all null on any other host */
         HostBranding: {
@@ -6706,6 +6713,12 @@ export interface components {
             productName: string | null;
             primaryColor: string | null;
             logoUrl: string | null;
+            staffSignIn: {
+                /** @description Staff may sign in through the organisation’s SAML provider (/auth/sso/{id}/saml) */
+                saml: boolean;
+                /** @description Staff may sign in through the organisation’s OpenID provider (/auth/sso/{id}/oidc) */
+                oidc: boolean;
+            } | null;
         };
         Finding: {
             code: string;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Sql } from '../db/database.ts';
 import { SignetError } from '../errors.ts';
 import { principalOf } from '../http/apiKeyAuth.ts';
 import { binary, documentedOnly, errorAnswers, uuid } from '../http/contract.ts';
@@ -67,12 +68,24 @@ const organizationView = z
   })
   .meta({ id: 'Organization' });
 
+const staffSignInView = z
+  .object({
+    saml: z
+      .boolean()
+      .describe('Staff may sign in through the organisation’s SAML provider (/auth/sso/{id}/saml)'),
+    oidc: z
+      .boolean()
+      .describe('Staff may sign in through the organisation’s OpenID provider (/auth/sso/{id}/oidc)'),
+  })
+  .describe('The single sign-on the organisation offers its staff, for its sign-in page');
+
 const brandingView = z
   .object({
     organizationId: z.string(),
     productName: z.string(),
     primaryColor: z.string(),
     logoUrl: z.string().nullable().describe('Path of the logo on the organisation’s host; null: none'),
+    staffSignIn: staffSignInView,
   })
   .meta({ id: 'Branding' });
 
@@ -82,6 +95,7 @@ const hostBrandingView = z
     productName: z.string().nullable(),
     primaryColor: z.string().nullable(),
     logoUrl: z.string().nullable(),
+    staffSignIn: staffSignInView.nullable(),
   })
   .meta({
     id: 'HostBranding',
@@ -256,7 +270,10 @@ export async function organizationSettingsRoutes(fastify: FastifyInstance, platf
     async (request) => {
       if (!isUuid(request.params.organizationId))
         throw new SignetError('ORGANIZATION_NOT_FOUND', 'No such organization');
-      return publicBranding(await brandingFor(platform.db, request.params.organizationId));
+      return publicBranding(
+        await brandingFor(platform.db, request.params.organizationId),
+        await staffSignInOf(platform.db, request.params.organizationId),
+      );
     },
   );
 
@@ -273,13 +290,36 @@ export async function organizationSettingsRoutes(fastify: FastifyInstance, platf
     async (request) => {
       const organizationId = await organizationForHost(platform.db, request.hostname);
       if (!organizationId)
-        return { organizationId: null, productName: null, primaryColor: null, logoUrl: null };
-      return publicBranding(await brandingFor(platform.db, organizationId));
+        return {
+          organizationId: null,
+          productName: null,
+          primaryColor: null,
+          logoUrl: null,
+          staffSignIn: null,
+        };
+      return publicBranding(
+        await brandingFor(platform.db, organizationId),
+        await staffSignInOf(platform.db, organizationId),
+      );
     },
   );
 }
 
-const publicBranding = (branding: Awaited<ReturnType<typeof brandingFor>>) => ({
+/** Which single sign-on the organisation has turned on for its staff (orgs/sso.ts, identity/). */
+async function staffSignInOf(db: Sql, organizationId: string) {
+  const [row] = await db.query<{ saml: boolean; oidc: boolean }>(
+    `select exists (select 1 from saml_identity_providers where organization_id = $1 and staff_sign_in) as saml,
+            exists (select 1 from oidc_providers where organization_id = $1 and staff_sign_in) as oidc`,
+    [organizationId],
+  );
+  return { saml: Boolean(row?.saml), oidc: Boolean(row?.oidc) };
+}
+
+const publicBranding = (
+  branding: Awaited<ReturnType<typeof brandingFor>>,
+  staffSignIn: { saml: boolean; oidc: boolean },
+) => ({
+  staffSignIn,
   organizationId: branding.organizationId,
   productName: branding.productName,
   primaryColor: branding.primaryColor,

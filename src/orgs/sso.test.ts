@@ -283,6 +283,21 @@ for (const kind of databaseKinds()) {
         return page;
       }
 
+      it('offers its button on the sign-in page the organisation links to, and the button signs in', async (t) => {
+        if (!browser) return t.skip('apt-get install -y chromium');
+        const brand = await signet.app.inject({ method: 'GET', url: `/api/v1/branding/${organizationId}` });
+        assert.deepEqual(brand.json().staffSignIn, { saml: true, oidc: true });
+        const page = await (await browser.newContext()).newPage();
+        await page.goto(`${signet.url}/login`);
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+        assert.equal(await page.getByText(/organisation’s account/).count(), 0, 'no organisation, no button');
+        await page.goto(`${signet.url}/login?organization=${organizationId}`);
+        await page.getByRole('link', { name: /organisation’s account \(OpenID Connect\)/ }).click();
+        await atProvider(page, 'olive');
+        await page.waitForURL((url) => url.pathname.startsWith('/app'));
+        await page.context().close();
+      });
+
       it('lands in the web app signed in by an HttpOnly cookie session the API accepts', async (t) => {
         if (!browser) return t.skip('apt-get install -y chromium');
         const page = await signInAs('olive');

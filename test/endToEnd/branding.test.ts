@@ -270,6 +270,7 @@ for (const kind of databaseKinds()) {
         productName: 'Acme Sign',
         primaryColor: '#0b5d3b',
         logoUrl: info.url,
+        staffSignIn: { saml: false, oidc: false },
       });
 
       assert.equal((await admin.delete('/api/v1/organization/logo')).status, 204);
@@ -656,7 +657,13 @@ for (const kind of databaseKinds()) {
       });
       assert.deepEqual(
         { ...onDomain.json<Record<string, unknown>>(), logoUrl: null },
-        { organizationId, productName: 'Acme Sign', primaryColor: '#0b5d3b', logoUrl: null },
+        {
+          organizationId,
+          productName: 'Acme Sign',
+          primaryColor: '#0b5d3b',
+          logoUrl: null,
+          staffSignIn: { saml: false, oidc: false },
+        },
       );
       const onPlatform = await signet.app.inject({ method: 'GET', url: '/api/v1/branding' });
       assert.equal(onPlatform.json<{ organizationId: string | null }>().organizationId, null);

@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import { signet } from '../../shared/api.ts';
 import { problemMessage } from '../lib/problems.ts';
 import { safeNext, useSession } from '../session.tsx';
 import { Alert } from '../ui/Alert.tsx';
@@ -15,8 +16,9 @@ import {
 
 /*
  * /login: email and password, then a TOTP or recovery code when the account has two-step
- * sign-in; or a passkey. Single sign-on buttons are not offered here: no API tells a page
- * before sign-in which organisation (and so which provider) a visitor belongs to.
+ * sign-in; or a passkey; or the organisation's single sign-on, when the page knows the
+ * organisation — by its custom domain (GET /api/v1/branding) or by `?organization=<id>`, the
+ * link an admin hands their staff — and it has SSO turned on for staff.
  */
 
 type Step = { kind: 'password' } | { kind: 'second-factor'; challenge: string };
@@ -30,6 +32,7 @@ export function SignIn() {
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
   const next = safeNext(params.get('next'));
+  const sso = useStaffSignIn(params.get('organization'));
 
   useEffect(() => {
     if (state.status === 'signed-in') navigate(next, { replace: true });
@@ -88,6 +91,23 @@ export function SignIn() {
             setStep({ kind: 'password' });
           }}
         />
+      )}
+      {step.kind === 'password' && sso && (sso.saml || sso.oidc) && (
+        <div className="auth-alternatives">
+          <p className="divider">
+            <span>{t('signIn.or')}</span>
+          </p>
+          {sso.saml && (
+            <a className="button button-secondary button-wide" href={`/auth/sso/${sso.organizationId}/saml`}>
+              {t('signIn.ssoSaml')}
+            </a>
+          )}
+          {sso.oidc && (
+            <a className="button button-secondary button-wide" href={`/auth/sso/${sso.organizationId}/oidc`}>
+              {t('signIn.ssoOidc')}
+            </a>
+          )}
+        </div>
       )}
       {step.kind === 'password' && passkeysSupported() && (
         <div className="auth-alternatives">
@@ -219,4 +239,30 @@ function SecondFactorStep({
       </p>
     </form>
   );
+}
+
+type StaffSignIn = { organizationId: string; saml: boolean; oidc: boolean };
+
+/** The organisation's single sign-on for staff: by `?organization=` or by this host. */
+function useStaffSignIn(organizationParam: string | null): StaffSignIn | undefined {
+  const [found, setFound] = useState<StaffSignIn>();
+  useEffect(() => {
+    let current = true;
+    const load = async () => {
+      const brand = organizationParam
+        ? await signet().get('/api/v1/branding/{organizationId}', {
+            params: { path: { organizationId: organizationParam } },
+          })
+        : await signet().get('/api/v1/branding');
+      if (current && brand.organizationId && brand.staffSignIn) {
+        setFound({ organizationId: brand.organizationId, ...brand.staffSignIn });
+      }
+    };
+    // An unknown organisation or a plain host simply offers no single sign-on.
+    load().catch(() => undefined);
+    return () => {
+      current = false;
+    };
+  }, [organizationParam]);
+  return found;
 }
