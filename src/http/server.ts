@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { LoggerOptions } from 'pino';
@@ -27,6 +26,7 @@ import { registerContract } from './contract.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { handleError, handleNotFound, sendProblem } from './problem.ts';
 import { registerRateLimits } from './rateLimits.ts';
+import { signetRoot } from './signetRoot.ts';
 import { webAppRoutes } from './webApp.ts';
 
 /**
@@ -63,23 +63,7 @@ function trustedProxies(setting: false | number | string[]) {
   return (_address: string, hop: number) => hop < setting;
 }
 
-/** Signet's version from its package.json: two folders up from src/http, three from dist/src/http. */
-function signetVersion(): string {
-  for (let up = new URL('../../', import.meta.url); up.pathname !== '/'; up = new URL('../', up)) {
-    try {
-      const found = JSON.parse(readFileSync(new URL('package.json', up), 'utf8')) as {
-        name?: string;
-        version: string;
-      };
-      if (found.name === 'signet') return found.version;
-    } catch {
-      // no package.json here: look one folder up
-    }
-  }
-  return '0.0.0';
-}
-
-const SIGNET_VERSION = signetVersion();
+const SIGNET_VERSION = signetRoot()?.version ?? '0.0.0';
 
 /** Browsers keep to HTTPS for a year once they have seen Signet over TLS (PUBLIC_URL https://). */
 const HSTS = 'max-age=31536000';

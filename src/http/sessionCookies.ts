@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SealedSecrets } from '../blobs/sealedSecrets.ts';
 import { SignetError } from '../errors.ts';
+import { normalizeHost } from './hostName.ts';
 
 /*
  * Staff sessions in a browser (issue 11): `?session=cookie` on the sign-in routes puts the
@@ -145,14 +146,10 @@ async function originAllowed(
   if (origin === originOf(settings.publicUrl)) return true;
   if (isLoopbackAlias(settings.publicUrl, origin)) return true;
   const host = request.headers.host;
-  if (!settings.organizationForHost || !host || origin !== `https://${hostName(host)}`) return false;
+  if (!settings.organizationForHost || !host || origin !== `https://${normalizeHost(host)}`) return false;
   const owner = await settings.organizationForHost(host);
   return owner !== null && (organizationId === undefined || owner === organizationId);
 }
-
-/** A Host header's name: lower case, without port or trailing dot. */
-const hostName = (host: string) =>
-  (host.startsWith('[') ? host : host.replace(/:\d+$/, '')).trim().toLowerCase().replace(/\.$/, '');
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 

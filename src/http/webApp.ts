@@ -4,6 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SignetError } from '../errors.ts';
 import { htmlAnswer } from './contract.ts';
+import { signetRoot } from './signetRoot.ts';
 
 /*
  * The web app (web/, React + Vite) as Fastify serves it: the built pages from web/dist and
@@ -13,13 +14,8 @@ import { htmlAnswer } from './contract.ts';
 
 /** Where `npm install` (prepare) put the built app: web/dist beside Signet's package.json. */
 export function webDistFolder(): string | undefined {
-  for (let up = new URL('../../', import.meta.url); up.pathname !== '/'; up = new URL('../', up)) {
-    const packageJson = new URL('package.json', up);
-    if (!existsSync(packageJson)) continue;
-    const { name } = JSON.parse(readFileSync(packageJson, 'utf8')) as { name?: string };
-    if (name === 'signet') return fileURLToPath(new URL('web/dist/', up));
-  }
-  return undefined;
+  const root = signetRoot();
+  return root ? fileURLToPath(new URL('web/dist/', root.folder)) : undefined;
 }
 
 /**
@@ -100,8 +96,8 @@ function withMeta(html: string, meta: Record<string, string>): string {
   return tags ? html.replace('</head>', `${tags}</head>`) : html;
 }
 
-export async function webAppRoutes(app: FastifyInstance, pages: WebPages = loadWebPages()) {
-  const folder = webDistFolder();
+export async function webAppRoutes(app: FastifyInstance, folder = webDistFolder()) {
+  const pages = loadWebPages(folder);
   if (folder && existsSync(`${folder}assets`)) {
     await app.register(fastifyStatic, {
       root: `${folder}assets`,

@@ -1,5 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Database, Sql } from '../db/database.ts';
+import { normalizeHost } from '../http/hostName.ts';
+
+export { normalizeHost };
 
 /*
  * Custom domains (SPEC §G): an organisation may be reached at its own host name. A request whose
@@ -31,12 +34,6 @@ function directoryOf(db: Sql): Directory {
     directories.set(key, directory);
   }
   return directory;
-}
-
-/** A Host header's name as stored: lower case, without port or trailing dot. */
-export function normalizeHost(host: string): string {
-  const withoutPort = host.startsWith('[') ? host : host.replace(/:\d+$/, '');
-  return withoutPort.trim().toLowerCase().replace(/\.$/, '');
 }
 
 /** The organisation whose custom domain `host` is, or null (the platform's own host, or unknown). */
