@@ -130,9 +130,7 @@ function completionFacts(
     organizationName: 'Acme Ltd',
     status: 'completed',
     documents: [{ name: 'agreement.pdf', pages, sha256: originalSha256 }],
-    resultSha256: [
-      { label: 'Completed document (fields applied, before this certificate)', sha256: stampedSha256 },
-    ],
+    resultSha256: [{ kind: 'completedBeforeCertificate', sha256: stampedSha256 }],
     recipients: [
       {
         name: 'Sam Signer',

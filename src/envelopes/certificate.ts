@@ -14,7 +14,7 @@ import { platformSeal } from './sealing.ts';
  */
 export async function sealedCertificate(platform: Platform, envelope: EnvelopeRow): Promise<Uint8Array> {
   const results = envelope.sealed_sha256
-    ? [{ label: 'Sealed document', sha256: envelope.sealed_sha256 }]
+    ? [{ kind: 'sealedDocument' as const, sha256: envelope.sealed_sha256 }]
     : [];
   const [record, policy] = await Promise.all([
     completionRecord(platform, envelope, results),

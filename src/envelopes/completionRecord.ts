@@ -1,34 +1,38 @@
 import { readAuditEvents } from '../evidence/auditLog.ts';
 import type { CertificateOfCompletion } from '../evidence/certificatePdf.ts';
+import type { CertificateResultKind } from '../evidence/certificateWords.ts';
 import { loadTimelineDirectory } from '../evidence/people.ts';
 import { timelineOf } from '../evidence/timeline.ts';
 import { describeIdentityCheck } from '../identity/checkDescriptions.ts';
 import { loadIdentityChecks } from '../identity/checks.ts';
 import { brandingFor } from '../orgs/branding.ts';
+import { type Language, loadEnvelopeDefaults } from '../orgs/settings.ts';
 import type { Platform } from '../platform.ts';
 import type { EnvelopeRow } from './aggregate/rows.ts';
 import { loadDocuments, loadRecipients } from './aggregate/store.ts';
 
-async function identityOf(platform: Platform, recipientId: string) {
+async function identityOf(platform: Platform, recipientId: string, language: Language) {
   const checks = await loadIdentityChecks(platform.db, recipientId);
-  return { identityMethods: checks.map(describeIdentityCheck) };
+  return { identityMethods: checks.map((check) => describeIdentityCheck(check, language)) };
 }
 
 /**
  * Gathers what the certificate of completion states about an envelope, from its records: people
  * by name, the consent wording each signer agreed to (as their consent event recorded it), cc
- * recipients as receiving a copy, the audit trail in plain words, and the organisation's brand.
+ * recipients as receiving a copy, the audit trail in plain words, and the organisation's brand —
+ * in the organisation's default language.
  */
 export async function completionRecord(
   platform: Platform,
   envelope: EnvelopeRow,
-  resultSha256: { label: string; sha256: string }[],
+  resultSha256: { kind: CertificateResultKind; sha256: string }[],
 ): Promise<CertificateOfCompletion> {
-  const [documents, recipients, events, branding] = await Promise.all([
+  const [documents, recipients, events, branding, { language }] = await Promise.all([
     loadDocuments(platform.db, envelope.id),
     loadRecipients(platform.db, envelope.id),
     readAuditEvents(platform.db, envelope.id),
     brandingFor(platform.db, envelope.organization_id),
+    loadEnvelopeDefaults(platform.db, envelope.organization_id),
   ]);
   const directory = await loadTimelineDirectory(
     platform.db,
@@ -50,7 +54,7 @@ export async function completionRecord(
       const consentText = consentOf(r.id);
       const copySentAt = r.role === 'cc' ? copySentTo(r.email) : undefined;
       return {
-        ...(await identityOf(platform, r.id)),
+        ...(await identityOf(platform, r.id, language)),
         name: r.name,
         email: r.email,
         role: r.role,
@@ -92,7 +96,7 @@ export async function completionRecord(
     documents: documents.map((d) => ({ name: d.name, pages: d.page_count, sha256: d.sha256 })),
     resultSha256,
     recipients: recipientBlocks,
-    events: timelineOf(events, directory, 'en').map((entry) => ({
+    events: timelineOf(events, directory, language).map((entry) => ({
       at: entry.at,
       text: entry.text,
       ...(entry.device ? { device: entry.device } : {}),
@@ -100,5 +104,6 @@ export async function completionRecord(
     })),
     auditHeadHash: envelope.audit_head_hash ?? '',
     generatedAt: new Date().toISOString(),
+    language,
   };
 }

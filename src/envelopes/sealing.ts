@@ -127,7 +127,7 @@ async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow, policy:
   const stampedSha256 = sha256Hex(stamped);
   const certificate = await renderCertificateOfCompletion(
     await completionRecord(platform, envelope, [
-      { label: 'Completed document (fields applied, before this certificate)', sha256: stampedSha256 },
+      { kind: 'completedBeforeCertificate', sha256: stampedSha256 },
     ]),
   );
   const combined = await platform.pdfWork.compose({

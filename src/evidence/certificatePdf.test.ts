@@ -68,7 +68,7 @@ function certificate(overrides: Partial<CertificateOfCompletion> = {}): Certific
       { name: 'nda.pdf', pages: 3, sha256: digest('a1') },
       { name: 'annex.pdf', pages: 1, sha256: digest('b2') },
     ],
-    resultSha256: [{ label: 'Completed document before this certificate', sha256: digest('c3') }],
+    resultSha256: [{ kind: 'completedBeforeCertificate', sha256: digest('c3') }],
     recipients: [
       recipient(1, { signatureImage: solidPng(40, 20) }),
       recipient(2, {
@@ -149,7 +149,7 @@ describe('renderCertificateOfCompletion', () => {
       assert.ok(text.includes(hash.slice(0, 32)) && text.includes(hash.slice(32)), `shows ${hash}`);
     }
     assert.match(text, /nda\.pdf\s+3/);
-    assert.match(text, /Completed document before this certificate/);
+    assert.match(text, /Completed document \(fields applied, before this certificate\)/);
   });
 
   it("shows each recipient's name, email, IP address, role and times in UTC", () => {
@@ -364,4 +364,53 @@ describe('formatUtc', () => {
   for (const { input, shown, why } of cases) {
     it(why, () => assert.equal(formatUtc(input), shown));
   }
+});
+
+describe('renderCertificateOfCompletion in German', () => {
+  it('labels every part in German, and keeps times in ISO 8601 UTC', async () => {
+    const path = await savePdf(
+      await renderCertificateOfCompletion(
+        certificate({
+          language: 'de',
+          recipients: [
+            recipient(1, { consentText: 'Ich stimme der elektronischen Unterschrift zu.' }),
+            recipient(2, { status: 'declined', declinedAt: '2024-05-01T12:00:00Z', declineReason: 'Falsch' }),
+          ],
+        }),
+      ),
+    );
+    const text = await pdfText(path);
+    for (const label of [
+      'Abschlusszertifikat',
+      'Umschlag-ID',
+      '2 Dokumente, 4 Seiten',
+      'ORIGINALDOKUMENT',
+      'Ausgefülltes Dokument (Felder eingesetzt, vor diesem Zertifikat)',
+      'Identitätsprüfungen',
+      'Unterzeichner',
+      'Reihenfolge 1',
+      'Zugestimmt zu',
+      '„Ich stimme der elektronischen Unterschrift zu.“',
+      'Grund der Ablehnung',
+      'ABGESCHLOSSEN',
+      'ABGELEHNT',
+      'Protokoll',
+      'ZEIT (UTC)',
+      'Seite 1 von',
+      '2024-05-01T10:00:00Z',
+    ]) {
+      assert.ok(text.includes(label), `“${label}” on the German certificate`);
+    }
+    for (const english of [
+      'Certificate of Completion',
+      'Recipients',
+      'Audit trail',
+      'Page 1 of',
+      'routing order',
+    ]) {
+      assert.ok(!text.includes(english), `no “${english}” on the German certificate`);
+    }
+    const { stdout: info } = await run('pdfinfo', [path]);
+    assert.match(info, /^Title:\s+Abschlusszertifikat — Mutual Non-Disclosure Agreement$/m);
+  });
 });

@@ -19,6 +19,13 @@ import {
   truncateToWidth,
   wrapToWidth,
 } from '../pdf/fonts.ts';
+import {
+  CERTIFICATE_WORDS,
+  type CertificateLanguage,
+  type CertificateResultKind,
+  type CertificateWords,
+  codeInWords,
+} from './certificateWords.ts';
 
 export interface CertificateRecipient {
   name: string;
@@ -74,14 +81,16 @@ export interface CertificateOfCompletion {
   status: string;
   /** The originals as uploaded. */
   documents: { name: string; pages: number; sha256: string }[];
-  /** e.g. `Completed document before this certificate`, `Sealed document`. */
-  resultSha256?: { label: string; sha256: string }[];
+  /** Fingerprints of what the envelope produced: the stamped document, the sealed one. */
+  resultSha256?: { kind: CertificateResultKind; sha256: string }[];
   recipients: CertificateRecipient[];
   /** The audit trail summary, in chain order. */
   events: CertificateEvent[];
   /** Hash of the last entry of the audit chain. */
   auditHeadHash: string;
   generatedAt: string;
+  /** The language of every label; default English. */
+  language?: CertificateLanguage;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +178,7 @@ class CertificateCanvas {
   constructor(
     readonly document: PDFDocument,
     readonly type: Typography,
+    readonly words: CertificateWords,
   ) {
     this.startPage();
   }
@@ -250,6 +260,7 @@ export async function renderCertificateOfCompletion(c: CertificateOfCompletion):
   const canvas = new CertificateCanvas(
     document,
     await loadTypography(document, !fitsStandardFonts(textsOf(c)), accentOf(c.brand?.primaryColor)),
+    CERTIFICATE_WORDS[c.language ?? 'en'],
   );
   await writeHeader(canvas, c);
   writeSummary(canvas, c);
@@ -257,14 +268,14 @@ export async function renderCertificateOfCompletion(c: CertificateOfCompletion):
   await writeRecipients(canvas, c.recipients, c.status);
   writeAuditTrail(canvas, c.events);
   writeFooters(canvas, c);
-  describeDocument(document, c);
+  describeDocument(document, c, canvas.words);
   return document.save({ useObjectStreams: false });
 }
 
-function describeDocument(document: PDFDocument, c: CertificateOfCompletion): void {
+function describeDocument(document: PDFDocument, c: CertificateOfCompletion, words: CertificateWords): void {
   // Info strings are written as UTF-16 by pdf-lib, so titles need no WinAnsi replacement here.
-  document.setTitle(`Certificate of Completion — ${c.title}`);
-  document.setSubject(`Envelope ${c.envelopeId}`);
+  document.setTitle(`${words.certificateOfCompletion} — ${c.title}`);
+  document.setSubject(`${words.envelope} ${c.envelopeId}`);
   document.setAuthor(c.organizationName);
   // White label: the organisation's product, not the platform, made it as far as a reader knows.
   document.setProducer(productNameOf(c));
@@ -303,7 +314,7 @@ async function writeHeader(canvas: CertificateCanvas, c: CertificateOfCompletion
   const organization = wrap(type.label, productNameOf(c).toUpperCase(), textWidth, 1);
   canvas.drawLines(organization, MARGIN.left, canvas.cursor, type.label);
   canvas.cursor -= type.label.lineHeight;
-  canvas.drawLines(['Certificate of Completion'], MARGIN.left, canvas.cursor, type.title);
+  canvas.drawLines([canvas.words.certificateOfCompletion], MARGIN.left, canvas.cursor, type.title);
   canvas.cursor -= type.title.lineHeight;
   const title = wrap(type.subtitle, c.title, CONTENT_WIDTH, 3);
   canvas.drawLines(title, MARGIN.left, canvas.cursor, type.subtitle);
@@ -329,7 +340,7 @@ async function embedLogo(
 /** A tinted box with the status in capitals, right-aligned at `right`; returns its width. */
 function drawStatusBadge(canvas: CertificateCanvas, status: string, right: number, top: number): number {
   const style = { ...canvas.type.tableHeader, size: 8, color: statusColor(status) };
-  const text = oneLine(style, humanize(status).toUpperCase(), 140);
+  const text = oneLine(style, codeInWords(canvas.words, status).toUpperCase(), 140);
   const width = style.font.widthOfTextAtSize(text, style.size) + 14;
   const height = 16;
   canvas.page.drawRectangle({
@@ -346,27 +357,25 @@ function drawStatusBadge(canvas: CertificateCanvas, status: string, right: numbe
 }
 
 function writeSummary(canvas: CertificateCanvas, c: CertificateOfCompletion): void {
-  writeSectionTitle(canvas, 'Envelope');
+  const { words } = canvas;
+  writeSectionTitle(canvas, words.envelope);
   const totalPages = c.documents.reduce((sum, document) => sum + document.pages, 0);
   const { body, mono } = canvas.type;
   writeKeyValues(canvas, [
-    { label: 'Envelope ID', value: c.envelopeId, style: mono },
-    { label: 'Title', value: c.title, style: body, maxLines: 4 },
-    { label: 'Organization', value: c.organizationName, style: body, maxLines: 2 },
-    { label: 'Status', value: humanize(c.status), style: body },
+    { label: words.envelopeId, value: c.envelopeId, style: mono },
+    { label: words.title, value: c.title, style: body, maxLines: 4 },
+    { label: words.organization, value: c.organizationName, style: body, maxLines: 2 },
+    { label: words.status, value: codeInWords(words, c.status), style: body },
     {
-      label: 'Documents',
-      value: `${plural(c.documents.length, 'document')}, ${plural(totalPages, 'page')}`,
+      label: words.documents,
+      value: `${words.documentCount(c.documents.length)}, ${words.pageCount(totalPages)}`,
       style: body,
     },
-    { label: 'Recipients', value: plural(c.recipients.length, 'recipient'), style: body },
-    { label: 'Certificate generated', value: formatUtc(c.generatedAt), style: body },
-    { label: 'Audit chain head', value: c.auditHeadHash, style: mono, token: true },
+    { label: words.recipients, value: words.recipientCount(c.recipients.length), style: body },
+    { label: words.certificateGenerated, value: formatUtc(c.generatedAt), style: body },
+    { label: words.auditChainHead, value: c.auditHeadHash, style: mono, token: true },
   ]);
-  const note =
-    'All times are UTC (ISO 8601). A SHA-256 fingerprint identifies the exact bytes of a document; the ' +
-    'audit chain head is the hash of the last entry of the tamper-evident audit log this summary is drawn from.';
-  const lines = wrap(canvas.type.label, note, CONTENT_WIDTH);
+  const lines = wrap(canvas.type.label, words.summaryNote, CONTENT_WIDTH);
   canvas.cursor -= 6;
   canvas.ensureRoom(lines.length * canvas.type.label.lineHeight);
   canvas.drawLines(lines, MARGIN.left, canvas.cursor, canvas.type.label);
@@ -519,15 +528,16 @@ const DIGEST_COLUMN_WIDTH = 32 * 4.5 + 2 * CELL_PADDING + 2;
 
 function writeDocuments(canvas: CertificateCanvas, c: CertificateOfCompletion): void {
   const { cell, monoCell } = canvas.type;
-  writeSectionTitle(canvas, 'Documents');
+  const { words } = canvas;
+  writeSectionTitle(canvas, words.documents);
   if (c.documents.length === 0) {
-    writeNote(canvas, 'No documents.');
+    writeNote(canvas, words.noDocuments);
   } else {
     const columns = fitColumns([
-      { header: '#', width: 22, style: cell },
-      { header: 'Original document', width: 0, style: cell, maxLines: 3, flexible: true },
-      { header: 'Pages', width: 40, style: cell, align: 'right' },
-      { header: 'SHA-256', width: DIGEST_COLUMN_WIDTH, style: monoCell, token: true },
+      { header: words.number, width: 22, style: cell },
+      { header: words.originalDocument, width: 0, style: cell, maxLines: 3, flexible: true },
+      { header: words.pages, width: 40, style: cell, align: 'right' },
+      { header: words.sha256, width: DIGEST_COLUMN_WIDTH, style: monoCell, token: true },
     ]);
     const rows = c.documents.map((document, index) => [
       String(index + 1),
@@ -540,13 +550,13 @@ function writeDocuments(canvas: CertificateCanvas, c: CertificateOfCompletion): 
   const results = c.resultSha256 ?? [];
   if (results.length === 0) return;
   const columns = fitColumns([
-    { header: 'Result', width: 0, style: cell, maxLines: 3, flexible: true },
-    { header: 'SHA-256', width: DIGEST_COLUMN_WIDTH, style: monoCell, token: true },
+    { header: words.result, width: 0, style: cell, maxLines: 3, flexible: true },
+    { header: words.sha256, width: DIGEST_COLUMN_WIDTH, style: monoCell, token: true },
   ]);
   writeTable(
     canvas,
     columns,
-    results.map((result) => [result.label, result.sha256]),
+    results.map((result) => [words.results[result.kind], result.sha256]),
   );
 }
 
@@ -569,9 +579,9 @@ async function writeRecipients(
   recipients: CertificateRecipient[],
   envelopeStatus: string,
 ): Promise<void> {
-  writeSectionTitle(canvas, 'Recipients', 100);
+  writeSectionTitle(canvas, canvas.words.recipients, 100);
   if (recipients.length === 0) {
-    writeNote(canvas, 'No recipients.');
+    writeNote(canvas, canvas.words.noRecipients);
     return;
   }
   const images = new Map<string, PDFImage>();
@@ -600,7 +610,12 @@ async function writeRecipient(
     detailsWidth + SIGNATURE_PANEL.width - badgeRoom,
     2,
   );
-  const subtitle = wrap(type.label, recipientSubtitle(recipient), detailsWidth + SIGNATURE_PANEL.width, 2);
+  const subtitle = wrap(
+    type.label,
+    recipientSubtitle(canvas.words, recipient),
+    detailsWidth + SIGNATURE_PANEL.width,
+    2,
+  );
   const details = recipientDetails(canvas, recipient, detailsWidth, envelopeStatus);
   const headHeight = name.length * type.strong.lineHeight + subtitle.length * type.label.lineHeight + 6;
   const detailsHeight = details.reduce((sum, row) => sum + row.height, 0);
@@ -627,8 +642,12 @@ async function writeRecipient(
   canvas.cursor = top - height - 8;
 }
 
-function recipientSubtitle(recipient: CertificateRecipient): string {
-  return [recipient.email, humanize(recipient.role), `routing order ${recipient.routingOrder}`].join('  ·  ');
+function recipientSubtitle(words: CertificateWords, recipient: CertificateRecipient): string {
+  return [
+    recipient.email,
+    codeInWords(words, recipient.role),
+    words.routingOrder(recipient.routingOrder),
+  ].join('  ·  ');
 }
 
 interface DetailRow {
@@ -643,31 +662,32 @@ function recipientDetails(
   width: number,
   envelopeStatus: string,
 ): DetailRow[] {
+  const { words } = canvas;
   // A cc recipient acts on nothing: they receive the completed copy, which is all there is to say.
   const rows: [string, string | undefined, number][] =
     recipient.role === 'cc'
       ? [
           [
-            'Copy',
+            words.copy,
             recipient.copySentAt
-              ? `Completed document sent ${formatUtc(recipient.copySentAt)}`
+              ? words.copySent(formatUtc(recipient.copySentAt))
               : envelopeStatus === 'completed'
-                ? 'Receives the completed, sealed document'
-                : 'Receives a copy once everyone has completed',
+                ? words.receivesSealedCopy
+                : words.receivesCopyLater,
             2,
           ],
         ]
       : [
-          ['Identity checks', recipient.identityMethods.join('; '), 4],
-          ['IP address', recipient.ip, 2],
-          ['User agent', recipient.userAgent, 3],
-          ['Viewed', recipient.viewedAt && formatUtc(recipient.viewedAt), 1],
-          ['Consented', recipient.consentedAt && formatUtc(recipient.consentedAt), 1],
-          ['Signed', recipient.signedAt && formatUtc(recipient.signedAt), 1],
+          [words.identityChecks, recipient.identityMethods.join('; '), 4],
+          [words.ipAddress, recipient.ip, 2],
+          [words.userAgent, recipient.userAgent, 3],
+          [words.viewed, recipient.viewedAt && formatUtc(recipient.viewedAt), 1],
+          [words.consented, recipient.consentedAt && formatUtc(recipient.consentedAt), 1],
+          [words.signed, recipient.signedAt && formatUtc(recipient.signedAt), 1],
         ];
-  if (recipient.consentText) rows.push(['Agreed to', `“${recipient.consentText}”`, 8]);
-  if (recipient.declinedAt) rows.push(['Declined', formatUtc(recipient.declinedAt), 1]);
-  if (recipient.declineReason) rows.push(['Reason for declining', recipient.declineReason, 4]);
+  if (recipient.consentText) rows.push([words.agreedTo, words.quoted(recipient.consentText), 8]);
+  if (recipient.declinedAt) rows.push([words.declined, formatUtc(recipient.declinedAt), 1]);
+  if (recipient.declineReason) rows.push([words.declineReason, recipient.declineReason, 4]);
   const { label, body } = canvas.type;
   return rows.map(([key, value, maxLines]) => {
     const valueLines = wrap(body, value || '—', width - RECIPIENT_KEY_WIDTH, maxLines);
@@ -720,10 +740,11 @@ async function drawSignaturePanel(
   } else if (recipient.signatureText) {
     drawTypedSignature(canvas, recipient.signatureText, inner);
   } else {
-    const note = recipient.role === 'cc' ? 'Receives a copy; no signature' : 'No signature adopted';
+    const note = recipient.role === 'cc' ? canvas.words.copyNoSignature : canvas.words.noSignature;
     canvas.drawLines([note], inner.left, bottom + height / 2 + 6, { ...canvas.type.label });
   }
-  if (recipient.role !== 'cc') canvas.drawLines(['Adopted signature'], left, bottom - 1, canvas.type.footer);
+  if (recipient.role !== 'cc')
+    canvas.drawLines([canvas.words.adoptedSignature], left, bottom - 1, canvas.type.footer);
 }
 
 function drawTypedSignature(
@@ -761,16 +782,17 @@ async function embedSignature(document: PDFDocument, png: Uint8Array, images: Ma
 // Audit trail
 
 function writeAuditTrail(canvas: CertificateCanvas, events: CertificateEvent[]): void {
-  writeSectionTitle(canvas, 'Audit trail');
+  const { words } = canvas;
+  writeSectionTitle(canvas, words.auditTrail);
   if (events.length === 0) {
-    writeNote(canvas, 'No events recorded.');
+    writeNote(canvas, words.noEvents);
     return;
   }
   const { cell, monoCell } = canvas.type;
   const columns = fitColumns([
-    { header: 'Time (UTC)', width: 118, style: monoCell, maxLines: 2 },
-    { header: 'What happened', width: 0, style: cell, maxLines: 4, flexible: true },
-    { header: 'Device and IP address', width: 130, style: cell, maxLines: 3 },
+    { header: words.timeUtc, width: 118, style: monoCell, maxLines: 2 },
+    { header: words.whatHappened, width: 0, style: cell, maxLines: 4, flexible: true },
+    { header: words.deviceAndIp, width: 130, style: cell, maxLines: 3 },
   ]);
   const rows = events.map((event) => [
     formatUtc(event.at),
@@ -787,11 +809,11 @@ function writeFooters(canvas: CertificateCanvas, c: CertificateOfCompletion): vo
   const style = canvas.type.footer;
   const total = canvas.pages.length;
   canvas.pages.forEach((page, index) => {
-    const pageLabel = `Page ${index + 1} of ${total}`;
+    const pageLabel = canvas.words.pageOf(index + 1, total);
     const pageLabelWidth = style.font.widthOfTextAtSize(pageLabel, style.size);
     const envelope = oneLine(
       style,
-      `Certificate of Completion  ·  Envelope ${c.envelopeId}`,
+      `${canvas.words.certificateOfCompletion}  ·  ${canvas.words.envelope} ${c.envelopeId}`,
       CONTENT_WIDTH - pageLabelWidth - 20,
     );
     page.drawLine({
@@ -819,15 +841,6 @@ export function formatUtc(timestamp: string): string {
   const millis = Date.parse(zoned);
   if (Number.isNaN(millis)) return timestamp;
   return new Date(millis).toISOString().replace('.000Z', 'Z');
-}
-
-function humanize(code: string): string {
-  const words = code.replace(/[_-]+/g, ' ').trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function statusColor(status: string): RGB {

@@ -40,3 +40,32 @@ describe('how the certificate of completion names each identity check', () => {
     });
   }
 });
+
+describe('the same checks on a German certificate', () => {
+  it('says them in German, keeping the evidence’s own values as they are', () => {
+    assert.equal(
+      describeIdentityCheck(
+        {
+          kind: 'otp',
+          status: 'locked',
+          settings: { channel: 'sms', phone: '+4915112345678' },
+          evidence: null,
+        },
+        'de',
+      ),
+      'Einmalcode per SMS an +4915112345678 — gesperrt',
+    );
+    assert.equal(
+      describeIdentityCheck(
+        {
+          kind: 'oidc',
+          status: 'passed',
+          settings: {},
+          evidence: { email: 'ada@example.com', issuer: 'https://login.example' },
+        },
+        'de',
+      ),
+      'OpenID-Connect-Anbieter (ada@example.com bei https://login.example)',
+    );
+  });
+});

@@ -497,6 +497,24 @@ for (const kind of databaseKinds()) {
       assert.match(info, /^Producer:\s+Acme Sign$/m);
     });
 
+    it('words the certificate in the organisation’s language: German labels and audit trail', async (t) => {
+      if (!hasTool('pdftotext')) return t.skip('apt-get install -y poppler-utils');
+      await admin.patch('/api/v1/organization', { defaultLanguage: 'de' });
+      t.after(() => admin.patch('/api/v1/organization', { defaultLanguage: 'en' }));
+      const download = await admin.get(`/api/v1/envelopes/${signedEnvelopeId}/certificate`);
+      assert.equal(download.status, 200);
+      const dir = mkdtempSync(join(tmpdir(), 'signet-certificate-de-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'zertifikat.pdf');
+      writeFileSync(file, download.raw);
+      const text = (await runTool('pdftotext', ['-layout', file, '-'])).stdout;
+      assert.match(text, /Abschlusszertifikat/);
+      assert.match(text, /Ada Lovelace hat das Dokument geöffnet/);
+      assert.match(text, /Identitätsprüfungen\s+E-Mail-Link/);
+      assert.match(text, /Carl Copy[\s\S]*KOPIE ERHALTEN/);
+      assert.doesNotMatch(text, /Certificate of Completion|Audit trail|opened the document/);
+    });
+
     it('writes to a German recipient in German', async () => {
       await admin.post('/api/v1/envelopes?send=true', {
         ...envelopeJson(await makePdf(), {
