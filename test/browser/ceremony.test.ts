@@ -5,18 +5,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { degrees, PDFDocument, rgb } from 'pdf-lib';
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Frame,
-  type Locator,
-  type Page,
-} from 'playwright-core';
+import { type Browser, chromium, type Frame, type Page } from 'playwright-core';
 import { expireOverdueEnvelopes } from '../../src/envelopes/expiry.ts';
 import { displayedToUser, normalizeRotation, visibleRect } from '../../src/pdf/composeGeometry.ts';
 import { hasTool } from '../peers/pdfValidators.ts';
 import { type ApiClient, apiClient, envelopeJson, latestTokenFor, outboxMail } from '../support/apiClient.ts';
+import { ceremonyProgress, drawWithFinger, tabTo } from '../support/browserDriving.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import { makeSignaturePng } from '../support/png.ts';
 import {
@@ -95,37 +89,7 @@ async function assertAccessible(page: Page, screen: string) {
 }
 
 /** The guide above the documents: how many fields are left. */
-const progress = (page: Page) => page.getByRole('region', { name: 'Progress' });
-
-/** Presses Tab (or Shift+Tab) until `target` has the focus: the keyboard's way to a control. */
-async function tabTo(page: Page, target: Locator, options: { back?: boolean } = {}) {
-  for (let presses = 0; presses < 120; presses++) {
-    if (
-      await target.evaluate((element) => element === element.ownerDocument.activeElement).catch(() => false)
-    ) {
-      return;
-    }
-    await page.keyboard.press(options.back ? 'Shift+Tab' : 'Tab');
-  }
-  throw new Error(`the keyboard never reached ${target}`);
-}
-
-/** A stroke drawn with one finger: touchStart, moves, touchEnd, as a phone's screen sends them. */
-async function drawWithFinger(context: BrowserContext, page: Page, canvas: Locator) {
-  const box = await canvas.boundingBox();
-  assert.ok(box, 'the drawing area is on screen');
-  const cdp = await context.newCDPSession(page);
-  const point = (t: number) => ({
-    x: box.x + box.width * (0.1 + 0.8 * t),
-    y: box.y + box.height * (0.5 + 0.3 * Math.sin(t * Math.PI * 4)),
-  });
-  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point(0)] });
-  for (let i = 1; i <= 30; i++) {
-    await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [point(i / 30)] });
-  }
-  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
-  await cdp.detach();
-}
+const progress = ceremonyProgress;
 
 describe('the signing ceremony in a real browser', () => {
   let signet: TestSignet;

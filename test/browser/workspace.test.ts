@@ -11,6 +11,7 @@ import { createOrganization } from '../../src/orgs/organizations.ts';
 import { displayedToUser, normalizeRotation, visibleRect } from '../../src/pdf/composeGeometry.ts';
 import { hasTool } from '../peers/pdfValidators.ts';
 import { apiClient, envelopeJson, latestTokenFor, openEveryDocument } from '../support/apiClient.ts';
+import { choosePdf as choosePdfIn, dragFromPalette } from '../support/browserDriving.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
 import { solidPng } from '../support/png.ts';
 import { eventually, startTestSignet, type TestSignet } from '../support/signetHarness.ts';
@@ -198,23 +199,7 @@ describe('the sender workspace in a real browser', () => {
     assert.deepEqual(errors, []);
   });
 
-  async function choosePdf(page: Page, name: string, bytes: Uint8Array) {
-    const path = join(files, name);
-    writeFileSync(path, bytes);
-    await page.locator('input[type=file]').setInputFiles(path);
-    await page.getByText(name).waitFor();
-  }
-
-  /** Drags a palette item and lets go at (x, y) in the window, as a mouse does. */
-  async function dragFromPalette(page: Page, type: string, x: number, y: number) {
-    const source = await page.getByRole('button', { name: `Add a ${type} field` }).boundingBox();
-    assert.ok(source);
-    await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(source.x + source.width / 2 + 30, source.y + source.height / 2 + 30, { steps: 4 });
-    await page.mouse.move(x, y, { steps: 12 });
-    await page.mouse.up();
-  }
+  const choosePdf = (page: Page, name: string, bytes: Uint8Array) => choosePdfIn(page, files, name, bytes);
 
   it('signs in, creates an envelope with two recipients in routing order and dragged fields, and sends it', async (t) => {
     if (!browser) return t.skip('apt-get install -y chromium');
@@ -556,7 +541,7 @@ describe('the sender workspace in a real browser', () => {
 
     await page.goto(`${signet.platform.config.publicUrl}/app/envelopes/${id}`);
     await page.getByRole('heading', { name: 'Consulting agreement' }).waitFor();
-    await page.getByText('Received a copy').waitFor();
+    await page.getByText('Received a copy', { exact: true }).waitFor();
     await page.getByText(/^Signed /).waitFor();
     // "Ada Lovelace opened the document — 14:02, Safari on iPhone, 127.0.0.1"
     const opened = page.getByRole('listitem').filter({ hasText: 'Ada Lovelace opened the document' });
@@ -565,7 +550,7 @@ describe('the sender workspace in a real browser', () => {
       /\d{1,2}:\d{2}( [AP]M)?, Safari on iPhone, 127\.0\.0\.1$/,
     );
     await page.getByText('Ada Lovelace agreed to sign electronically').waitFor();
-    await page.getByText('Everyone has finished: the envelope is completed').waitFor();
+    await page.getByText('Everyone has completed the envelope').waitFor();
     await page.getByText('The audit log’s hash chain is intact.').waitFor();
     // What POST /api/v1/verify says of the sealed file.
     await page.getByText('Valid: every signature checks out and the document is unchanged since.').waitFor();

@@ -11,11 +11,10 @@ import { useFormat } from '../lib/format.ts';
 import { problemMessage } from '../lib/problems.ts';
 import { useApiErrors } from '../lib/useApiErrors.ts';
 import { useTitle } from '../lib/useTitle.ts';
-import { useMaySend, useMe } from '../session.tsx';
+import { useMaySend } from '../session.tsx';
 import { Alert, Spinner } from '../ui/Alert.tsx';
 import { useToast } from '../ui/toasts.tsx';
 import { ConfirmDelete, VoidDialog } from './dialogs.tsx';
-import { timelineOf } from './timeline.ts';
 import { Verdict } from './Verdict.tsx';
 
 /*
@@ -25,28 +24,34 @@ import { Verdict } from './Verdict.tsx';
  */
 
 type Audit = Answer<'/api/v1/envelopes/{id}/audit', 'get'>;
+/** The audit log in plain words, as the server words it (evidence/timeline.ts) in the app's language. */
+type Timeline = Answer<'/api/v1/envelopes/{id}/timeline', 'get'>['entries'];
 
 /** How often the page looks again while the seal is being made. */
 const SEAL_POLL_MS = 3000;
 
 export function EnvelopePage() {
   const { id = '' } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const onError = useApiErrors();
   const [envelope, setEnvelope] = useState<Envelope>();
   const [audit, setAudit] = useState<Audit>();
+  const [timeline, setTimeline] = useState<Timeline>();
+  const language = i18n.language === 'de' ? 'de' : 'en';
   const [problem, setProblem] = useState<{ message: string; notFound: boolean }>();
   useTitle(envelope?.title ?? t('envelope.title'));
 
   const load = useCallback(async () => {
     try {
       const path = { params: { path: { id } } };
-      const [loaded, trail] = await Promise.all([
+      const [loaded, trail, told] = await Promise.all([
         signet().get('/api/v1/envelopes/{id}', path),
         signet().get('/api/v1/envelopes/{id}/audit', path),
+        signet().get('/api/v1/envelopes/{id}/timeline', { params: { path: { id }, query: { language } } }),
       ]);
       setEnvelope(loaded);
       setAudit(trail);
+      setTimeline(told.entries);
       setProblem(undefined);
     } catch (error) {
       onError(error);
@@ -55,7 +60,7 @@ export function EnvelopePage() {
         notFound: (error as { status?: number }).status === 404,
       });
     }
-  }, [id, onError, t]);
+  }, [id, language, onError, t]);
 
   useEffect(() => {
     void load();
@@ -79,24 +84,28 @@ export function EnvelopePage() {
       </div>
     );
   }
-  if (!envelope || !audit) {
+  if (!envelope || !audit || !timeline) {
     return (
       <div className="page">
         <Spinner label={t('common.loading')} />
       </div>
     );
   }
-  return <EnvelopeView envelope={envelope} audit={audit} reload={load} sealing={sealing} />;
+  return (
+    <EnvelopeView envelope={envelope} audit={audit} timeline={timeline} reload={load} sealing={sealing} />
+  );
 }
 
 function EnvelopeView({
   envelope,
   audit,
+  timeline,
   reload,
   sealing,
 }: {
   envelope: Envelope;
   audit: Audit;
+  timeline: Timeline;
   reload(): Promise<void>;
   sealing: boolean;
 }) {
@@ -105,7 +114,6 @@ function EnvelopeView({
   const toast = useToast();
   const navigate = useNavigate();
   const onError = useApiErrors();
-  const me = useMe();
   const maySend = useMaySend();
   const [busy, setBusy] = useState<string>();
   const path = { params: { path: { id: envelope.id } } };
@@ -152,7 +160,6 @@ function EnvelopeView({
   const download = (name: string, work: () => Promise<void>) => act(name, work);
 
   const sealed = envelope.status === 'completed' && envelope.seal.state === 'done';
-  const timeline = timelineOf(audit.events, { envelope, me }, t);
   const days = groupByDay(timeline);
 
   return (
@@ -332,7 +339,7 @@ function EnvelopeView({
                     <p>{entry.text}</p>
                     <p className="hint">
                       <time dateTime={entry.at}>{format.time(entry.at)}</time>
-                      {entry.client && `, ${entry.client}`}
+                      {entry.device && `, ${entry.device}`}
                       {entry.ip && `, ${entry.ip}`}
                     </p>
                   </li>
