@@ -11,6 +11,7 @@ import { migrate } from './db/migrate.ts';
 import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { sendDueReminders } from './envelopes/reminders.ts';
 import { recoverStalledSeals, sealEnvelope } from './envelopes/sealing.ts';
+import { applyPendingSignerSignatures } from './envelopes/signerRevisions.ts';
 import { sweepIdempotencyKeys } from './http/idempotencyKeys.ts';
 import { openRateLimitStore, type RateLimitStore, sweepRateLimitCounters } from './http/rateLimitStores.ts';
 import { buildHttpApp, loggerOptions } from './http/server.ts';
@@ -60,6 +61,11 @@ export interface StartOptions {
    * document so, taking no port.
    */
   listen?: boolean;
+  /**
+   * The time signatures are made at (per-signer signatures, the seal's claimed time). Tests move
+   * it to sign an hour apart; everything else keeps the system clock.
+   */
+  clock?: () => Date;
 }
 
 export function openConfiguredDatabase(config: Config, template?: Blob): Promise<Database> {
@@ -167,6 +173,7 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       rateLimits,
       webhookOutbound,
       log,
+      clock: options.clock ?? (() => new Date()),
     };
     // Mail is I/O-bound; sealing is CPU-bound, so no more seals at once than a small machine has cores.
     await queue.work('mail.send', (data) => deliverMail(platform, String(data.mailId)), { concurrency: 8 });
@@ -182,6 +189,14 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
     await queue.work('envelope.seal', (data) => sealEnvelope(platform, String(data.envelopeId)), {
       concurrency: 2,
     });
+    // Per-signer signatures, made as each signer finishes (src/envelopes/signerRevisions.ts).
+    await queue.work(
+      'envelope.sign',
+      async (data) => {
+        await applyPendingSignerSignatures(platform, String(data.envelopeId));
+      },
+      { concurrency: 2 },
+    );
     await queue.work('envelope.expire', async () => {
       await expireOverdueEnvelopes(platform);
     });

@@ -33,4 +33,6 @@ export interface Platform {
    */
   webhookOutbound: OutboundClient;
   log: FastifyBaseLogger;
+  /** The time signatures are made at: the system clock, except where a test moves it. */
+  clock: () => Date;
 }

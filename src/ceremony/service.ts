@@ -32,6 +32,7 @@ import { declinedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import { brandingFor } from '../orgs/branding.ts';
 import { consentFor } from '../orgs/settings.ts';
+import { loadSignaturePolicy } from '../orgs/signaturePolicy.ts';
 import type { Platform } from '../platform.ts';
 import { type AdoptedSignature, parseAdoptedSignature } from './adoptedSignature.ts';
 import { checkRequiredFields, parseFieldValues } from './fieldValues.ts';
@@ -291,6 +292,12 @@ export async function finishSigning(
         evidence: c.evidence,
       })),
     });
+    // With per-signer signatures, the signature is made now, over what this signer was shown.
+    if (recipient.role === 'signer') {
+      const policy = await loadSignaturePolicy(tx, envelope.organization_id);
+      if (policy.perSignerSignatures)
+        await platform.queue.enqueue(tx, 'envelope.sign', { envelopeId: envelope.id });
+    }
     await moveRoutingOn(platform, tx, envelope.id);
   });
   return openSigningSessionQuietly(platform, token);

@@ -5,10 +5,9 @@ import { loadMailFacts } from '../notify/envelopeFacts.ts';
 import { completedMail } from '../notify/messages.ts';
 import { queueMail } from '../notify/outbox.ts';
 import { loadSignaturePolicy, type SignaturePolicy } from '../orgs/signaturePolicy.ts';
-import { locateComposedFields, type StampField, type StampValue } from '../pdf/compose.ts';
 import { type PadesSignature, signPades } from '../pdf/pades.ts';
 import type { Platform } from '../platform.ts';
-import type { EnvelopeRow, FieldRow, RecipientRow } from './aggregate/rows.ts';
+import type { DocumentRow, EnvelopeRow, FieldRow, RecipientRow } from './aggregate/rows.ts';
 import { issueSigningToken } from './aggregate/signingTokens.ts';
 import {
   claimSeal,
@@ -24,6 +23,13 @@ import {
 import { completionRecord } from './completionRecord.ts';
 import { expiryFromNow, pdfFileName } from './records.ts';
 import { signingUrl } from './service.ts';
+import {
+  applyPendingSignerSignatures,
+  loadSignerRevisions,
+  onePageRange,
+  type SignerRevision,
+  stampFieldsOf,
+} from './signerRevisions.ts';
 
 /** Completed copies above this size are linked rather than attached: many relays refuse ~25 MB. */
 const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -64,7 +70,7 @@ export function platformSeal(platform: Platform, reason: string): PadesSignature
   return {
     identity: platform.pki.sealing,
     fieldName: 'Signet seal',
-    signingTime: new Date(),
+    signingTime: platform.clock(),
     name: 'Signet',
     reason,
     location: new URL(platform.config.publicUrl).host,
@@ -88,42 +94,33 @@ export async function recoverStalledSeals(platform: Platform): Promise<string[]>
 }
 
 async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow, policy: SignaturePolicy) {
+  const latest = policy.perSignerSignatures
+    ? await applyPendingSignerSignatures(platform, envelope.id)
+    : undefined;
   const [documents, recipients, fields] = await Promise.all([
     loadDocuments(platform.db, envelope.id),
     loadRecipients(platform.db, envelope.id),
     loadFields(platform.db, envelope.id),
   ]);
+  const seal = platformSeal(platform, `Sealed on completion of envelope ${envelope.id}`);
+  if (latest)
+    return sealOverSignerRevisions(
+      platform,
+      envelope,
+      policy,
+      latest,
+      { documents, recipients, fields },
+      seal,
+    );
+
   const originals = await Promise.all(
     documents.map(async (d) => ({ name: d.name, bytes: await platform.blobs.get(d.sha256) })),
   );
-  const images = new Map<string, Buffer>();
-  for (const r of recipients) {
-    for (const sha256 of [r.signature_png_sha256, r.initials_png_sha256]) {
-      if (sha256 && !images.has(sha256)) images.set(sha256, await platform.blobs.get(sha256));
-    }
-  }
-  const stampFields = fields.flatMap((field) => {
-    const value = stampValueOf(
-      field,
-      recipients.find((r) => r.id === field.recipient_id),
-      images,
-    );
-    if (!value) return [];
-    const documentIndex = documents.findIndex((d) => d.id === field.document_id);
-    return [
-      {
-        documentIndex,
-        page: field.page,
-        x: field.x,
-        y: field.y,
-        width: field.width,
-        height: field.height,
-        value,
-      } satisfies StampField,
-    ];
-  });
   // Composition parses the uploaded documents: it runs on a PDF worker, within the PDF limits.
-  const stamped = await platform.pdfWork.compose({ documents: originals, fields: stampFields });
+  const stamped = await platform.pdfWork.compose({
+    documents: originals,
+    fields: await stampFieldsOf(platform, fields, recipients, documents),
+  });
   const stampedSha256 = sha256Hex(stamped);
   const certificate = await renderCertificateOfCompletion(
     await completionRecord(platform, envelope, [
@@ -135,123 +132,55 @@ async function buildSealedPdf(platform: Platform, envelope: EnvelopeRow, policy:
     fields: [],
     appendix: certificate,
   });
-  const perSigner = policy.perSignerSignatures
-    ? await perSignerSignatures(platform, envelope, recipients, fields, documents, combined)
-    : { signatures: [], certificates: [] };
-  const bytes = await signPades(
-    combined,
-    [...perSigner.signatures, platformSeal(platform, `Sealed on completion of envelope ${envelope.id}`)],
-    policy.padesLevel,
-    platform.pki.pades,
-  );
-  return { bytes, stampedSha256, signerCertificates: perSigner.certificates };
+  const bytes = await signPades(combined, [seal], policy.padesLevel, platform.pki.pades);
+  return { bytes, stampedSha256, signerCertificates: [] };
 }
 
 /**
- * One digital signature per signer (SPEC §C), in the order they signed, each on their first
- * signature field. Only recipients who completed — and so passed every identity check — get a
- * certificate. The key is made just before the signature and destroyed right after it.
+ * The seal over the signers' own signatures (see signerRevisions.ts): on the newest revision,
+ * the values of recipients who do not sign (an approver's text field) as stamp annotations and
+ * the certificate of completion as an attachment — changes a signed document may still receive
+ * — then the platform's seal and, at B-LTA, the archive time-stamp over everything.
  */
-async function perSignerSignatures(
+async function sealOverSignerRevisions(
   platform: Platform,
   envelope: EnvelopeRow,
-  recipients: RecipientRow[],
-  fields: FieldRow[],
-  documents: { id: string; page_count: number }[],
-  composed: Uint8Array,
-): Promise<{ signatures: PadesSignature[]; certificates: { recipientId: string; serialNumber: string }[] }> {
-  const signers = recipients
-    .filter((r) => r.role === 'signer' && r.status === 'completed' && r.completed_at)
-    .sort((a, b) => new Date(a.completed_at ?? 0).getTime() - new Date(b.completed_at ?? 0).getTime());
-  const boxes = signers.map((signer) => {
-    const field = fields.find((f) => f.recipient_id === signer.id && f.type === 'signature');
-    if (!field) return undefined;
-    return { ...field, documentIndex: documents.findIndex((d) => d.id === field.document_id) };
-  });
-  const placed = await locateComposedFields(
-    composed,
-    documents.map((d) => d.page_count),
-    boxes.filter((box) => box !== undefined),
+  policy: SignaturePolicy,
+  latest: SignerRevision,
+  {
+    documents,
+    recipients,
+    fields,
+  }: { documents: DocumentRow[]; recipients: RecipientRow[]; fields: FieldRow[] },
+  seal: PadesSignature,
+) {
+  const revisions = await loadSignerRevisions(platform.db, envelope.id);
+  const signed = new Set(revisions.map((revision) => revision.recipientId));
+  const others = fields.filter((field) => !signed.has(field.recipient_id));
+  const working = await platform.blobs.get(latest.pdfSha256);
+  const certificate = await renderCertificateOfCompletion(
+    await completionRecord(platform, envelope, [
+      { kind: 'completedBeforeCertificate', sha256: latest.pdfSha256 },
+    ]),
   );
-  const certificates: { recipientId: string; serialNumber: string }[] = [];
-  let placedIndex = 0;
-  const signatures = signers.map((signer, index): PadesSignature => {
-    const box = boxes[index] ? placed[placedIndex++] : undefined;
-    const signedAt = new Date(signer.completed_at ?? Date.now());
-    let destroyKey: (() => Promise<void>) | undefined;
-    return {
-      fieldName: `Signature of ${signer.name}`,
-      signingTime: signedAt,
-      name: signer.name,
-      reason: `Signed envelope ${envelope.id}`,
-      identity: async () => {
-        const ephemeral = await platform.pki.keyStore.generateEphemeral('rsa-sha256');
-        destroyKey = () => ephemeral.destroy();
-        const issued = await platform.pki.issueSignerCertificate({
-          name: signer.name,
-          email: signer.email,
-          envelopeId: envelope.id,
-          publicKey: ephemeral.publicKey,
-        });
-        certificates.push({ recipientId: signer.id, serialNumber: issued.serialNumber });
-        return { ...ephemeral.key, certificate: issued.certificate, chain: issued.chain };
-      },
-      afterSigning: async () => destroyKey?.(),
-      ...(box
-        ? {
-            visible: {
-              pageIndex: box.pageIndex,
-              rect: box.rect,
-              lines: [
-                `Digitally signed by ${signer.name}`,
-                signer.email,
-                `${signedAt.toISOString().slice(0, 16)}Z`,
-              ],
-            },
-          }
-        : {}),
-    };
+  const combined = await platform.pdfWork.compose({
+    documents: [{ name: 'signing.pdf', bytes: working }],
+    fields: (await stampFieldsOf(platform, others, recipients, documents)).map((field) =>
+      onePageRange(field, documents),
+    ),
+    appendix: certificate,
+    appendixName: 'certificate-of-completion.pdf',
   });
-  return { signatures, certificates };
+  const bytes = await signPades(combined, [seal], policy.padesLevel, platform.pki.pades);
+  return {
+    bytes,
+    stampedSha256: latest.pdfSha256,
+    signerCertificates: revisions.map((revision) => ({
+      recipientId: revision.recipientId,
+      serialNumber: revision.certificateSerial,
+    })),
+  };
 }
-
-function stampValueOf(
-  field: FieldRow,
-  recipient: RecipientRow | undefined,
-  images: Map<string, Buffer>,
-): StampValue | null {
-  if (recipient?.status !== 'completed') return null;
-  if (field.type === 'initials' && recipient.initials_kind) {
-    return adoptedMark(images, recipient.initials_png_sha256, recipient.initials_text);
-  }
-  if (field.type === 'signature' || field.type === 'initials') {
-    // No initials of their own: the signature's image, or the initials of the typed name.
-    const text = recipient.signature_text;
-    const shown = field.type === 'initials' && text ? initialsOf(text) : text;
-    return adoptedMark(images, recipient.signature_png_sha256, shown);
-  }
-  const value = field.value?.v;
-  if (field.type === 'checkbox') return value === true ? { kind: 'checkbox', checked: true } : null;
-  return typeof value === 'string' && value !== '' ? { kind: 'text', text: value } : null;
-}
-
-/** An adopted signature or initials: its image (drawn, uploaded, or typed as the signer saw it), else its text. */
-function adoptedMark(
-  images: Map<string, Buffer>,
-  pngSha256: string | null,
-  text: string | null,
-): StampValue | null {
-  const image = pngSha256 ? images.get(pngSha256) : undefined;
-  if (image) return { kind: 'image', png: image };
-  return text ? { kind: 'typedSignature', text } : null;
-}
-
-const initialsOf = (name: string) =>
-  name
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((part) => part[0]?.toUpperCase())
-    .join('');
 
 async function recordSeal(
   platform: Platform,

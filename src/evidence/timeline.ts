@@ -122,6 +122,8 @@ const EN: Words = {
     'recipient.consented': (w) => `${w.actor} agreed to sign electronically`,
     'field.filled': (w) => `${w.actor} filled in the form fields`,
     'recipient.signed': (w) => `${w.actor} signed`,
+    'recipient.signature_applied': (w) =>
+      `${w.recipient}’s digital signature was applied (certificate ${w.text('certificateSerial')})`,
     'recipient.approved': (w) => `${w.actor} approved`,
     'recipient.acknowledged': (w) => `${w.actor} reviewed and acknowledged`,
     'recipient.declined': (w) => `${w.actor} declined: “${w.text('reason')}”`,
@@ -185,6 +187,8 @@ const DE: Words = {
     'recipient.consented': (w) => `${w.actor} hat der elektronischen Unterschrift zugestimmt`,
     'field.filled': (w) => `${w.actor} hat die Formularfelder ausgefüllt`,
     'recipient.signed': (w) => `${w.actor} hat unterschrieben`,
+    'recipient.signature_applied': (w) =>
+      `Die digitale Signatur von ${w.recipient} wurde angebracht (Zertifikat ${w.text('certificateSerial')})`,
     'recipient.approved': (w) => `${w.actor} hat freigegeben`,
     'recipient.acknowledged': (w) => `${w.actor} hat geprüft und bestätigt`,
     'recipient.declined': (w) => `${w.actor} hat abgelehnt: „${w.text('reason')}“`,

@@ -12,6 +12,7 @@ export type JobName =
   | 'mail.send'
   | 'sms.send'
   | 'envelope.seal'
+  | 'envelope.sign'
   | 'envelope.expire'
   | 'envelope.remind'
   | 'maintenance.sweep'
@@ -47,6 +48,7 @@ const QUEUES: JobName[] = [
   'mail.send',
   'sms.send',
   'envelope.seal',
+  'envelope.sign',
   'envelope.expire',
   'envelope.remind',
   'maintenance.sweep',

@@ -51,7 +51,8 @@ export interface PlatformPki {
   tsa: TsaClient;
   validationData: ValidationDataCollector;
   /** Issues a one-day certificate for one signer of one envelope, and records it. */
-  issueSignerCertificate(request: SignerCertificateRequest): Promise<IssuedCertificate>;
+  /** `now`: the moment of signing the certificate is for (default: now). */
+  issueSignerCertificate(request: SignerCertificateRequest, now?: Date): Promise<IssuedCertificate>;
   authority: CertificateAuthorityServices;
   /** The shapes `signPades` takes (src/pdf/pades.ts PadesServices): the token only, and the collector. */
   pades: {
@@ -118,7 +119,7 @@ export async function createPlatformPki(options: PlatformPkiOptions): Promise<Pl
     keyStore: options.keyStore,
     tsa,
     validationData,
-    issueSignerCertificate: (request) => issueSignerCertificate(dev.issuingCa, request, db),
+    issueSignerCertificate: (request, now) => issueSignerCertificate(dev.issuingCa, request, db, now),
     authority,
     pades: {
       tsa: { timestamp: async (imprint) => (await tsa.timestamp(imprint)).token },

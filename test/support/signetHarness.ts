@@ -113,6 +113,8 @@ export async function startTestSignet(
   env: Record<string, string> = {},
   /** The host name in PUBLIC_URL; WebAuthn, for one, refuses an IP address as its RP ID. */
   publicHost = '127.0.0.1',
+  /** The time signatures are made at (StartOptions.clock), for suites that sign at other times. */
+  clock?: () => Date,
 ): Promise<TestSignet> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signet-test-'));
   // A DATABASE_URL in `env` is another instance's database, shared rather than created (and dropped).
@@ -135,6 +137,7 @@ export async function startTestSignet(
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     pgliteTemplate: kind === 'pglite' ? await pgliteTemplate() : undefined,
     bootstrap: false,
+    ...(clock ? { clock } : {}),
   });
   return {
     ...signet,
