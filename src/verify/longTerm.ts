@@ -81,7 +81,7 @@ export function proveChain(links: TimestampLink[], validationTime: Date): ProofC
     const controlTime: ControlTime = proof
       ? { time: proof.time, source: 'document-timestamp', fieldName: proof.fieldName }
       : { time: validationTime, source: 'validation-time' };
-    const lapses = lapsesAt(link, controlTime.time);
+    const lapses = lapsesAt(link, provingTime(link, controlTime));
     const outcome = { controlTime, lapses, proven: lapses.length === 0 };
     outcomes.set(link, outcome);
     return outcome;
@@ -98,6 +98,20 @@ export function proveChain(links: TimestampLink[], validationTime: Date): ProofC
     if (link.kind === 'signature-timestamp' && link.validAtGenTime) decide(link);
   }
   return { outcomes, existenceProof };
+}
+
+/**
+ * Two TSAs' clocks may disagree by a little (RFC 3161 §2.4.2 accuracy, often ±1 s, and genTime
+ * truncated to the second by many): a document time-stamp a few seconds "before" the token it
+ * covers still proves it, as of the token's own time. Anything more is a real contradiction.
+ */
+export const TSA_CLOCK_TOLERANCE_MS = 10_000;
+
+function provingTime(link: TimestampLink, control: ControlTime): Date {
+  const behind = link.genTime.getTime() - control.time.getTime();
+  return control.source === 'document-timestamp' && behind > 0 && behind <= TSA_CLOCK_TOLERANCE_MS
+    ? link.genTime
+    : control.time;
 }
 
 /** What keeps `link` from proving its genTime at `controlTime`; empty when nothing does. */

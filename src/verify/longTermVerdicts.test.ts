@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { makeNssTrustStore, requireTools, runPdfsig } from '../../test/peers/pdfValidators.ts';
 import { useDevPki } from '../../test/support/devPkiFixture.ts';
 import {
@@ -11,7 +14,12 @@ import {
   renewArchiveTimestamp,
   sealWithDevPki,
 } from '../../test/support/devPkiSeals.ts';
+import { createOutboundClient } from '../outbound/outboundHttp.ts';
 import { ARCHIVE_TIMESTAMP_FIELD } from '../pdf/pades.ts';
+import { normalizeSerial, type RevokedEntry } from '../pki/certificateRegistry.ts';
+import { issueCrl } from '../pki/crl.ts';
+import { type DevPki, loadOrCreateDevPki } from '../pki/devCa.ts';
+import { createOcspResponder } from '../pki/ocspResponder.ts';
 import { archiveHorizon } from './archiveHorizon.ts';
 import type { Finding, VerificationReport } from './report.ts';
 import { verifyPdf } from './verifyPdf.ts';
@@ -223,6 +231,85 @@ describe('long-term verdicts', () => {
       assert.equal(later.verdict, 'indeterminate');
       assert.ok(codes(later.signatures[0]?.findings ?? []).includes('NO_PROOF_OF_EXISTENCE'));
     });
+  });
+});
+
+describe('long-term verdicts with live revocation (--live)', () => {
+  let work: string;
+  let pki: DevPki;
+  let server: Server;
+  const revoked: RevokedEntry[] = [];
+
+  before(async () => {
+    // The CA's OCSP responder and CRLs on loopback, at the URLs its certificates name.
+    server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        const ocsp = createOcspResponder({
+          issuer: pki.issuingCa.certificate,
+          responder: pki.ocspResponder,
+          status: async (_issuer, serial) => {
+            const entry = revoked.find((r) => r.serial === serial);
+            return entry
+              ? { status: 'revoked', revokedAt: entry.revokedAt, reason: entry.reason }
+              : { status: 'good' };
+          },
+        });
+        const path = new URL(request.url ?? '/', pki.urls.ocsp).href;
+        const body =
+          path === pki.urls.ocsp
+            ? await ocsp.respond(new Uint8Array(Buffer.concat(chunks)))
+            : path === pki.urls.issuingCrl
+              ? await issueCrl(pki.issuingCa, revoked, 3n)
+              : path === pki.urls.rootCrl
+                ? await issueCrl(pki.root, [], 3n)
+                : undefined;
+        response.statusCode = body ? 200 : 404;
+        response.end(body ? Buffer.from(body) : undefined);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    work = await mkdtemp(join(tmpdir(), 'signet-long-term-live-'));
+    const publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    pki = await loadOrCreateDevPki(join(work, 'pki'), { publicUrl });
+  });
+  after(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('is INDETERMINATE when the TSA was revoked after sealing, which only a live look-up can know', async () => {
+    const lta = await sealWithDevPki(pki, 'B-LTA');
+    const revokedAt = new Date(Date.now() + 1000);
+    revoked.push({
+      serial: normalizeSerial(new X509Certificate(pki.tsa.certificate).serialNumber),
+      revokedAt,
+      reason: 'keyCompromise',
+    });
+    const validationTime = new Date(Date.now() + 60_000);
+    const embeddedOnly = await verifyPdf(lta, { trustAnchors: [pki.rootDer], now: validationTime });
+    assert.equal(embeddedOnly.verdict, 'valid', 'the file itself says the TSA was good when sealed');
+
+    const outbound = createOutboundClient({ allowedNetworks: ['127.0.0.1/32'] });
+    try {
+      const live = await verifyPdf(lta, {
+        trustAnchors: [pki.rootDer],
+        now: validationTime,
+        revocation: 'embedded-then-live',
+        outbound,
+      });
+      assert.equal(live.verdict, 'indeterminate', JSON.stringify(live.findings, null, 2));
+      assert.deepEqual(errors(live), [], 'revoked after the time-stamps were made: not invalid');
+      const headline = live.findings[0];
+      assert.equal(headline?.code, 'ARCHIVE_TIMESTAMP_REVOKED');
+      assert.match(
+        headline?.message ?? '',
+        /its TSA certificate "Signet Development Time-Stamping Authority" was revoked on/,
+      );
+    } finally {
+      await outbound.close();
+    }
   });
 });
 

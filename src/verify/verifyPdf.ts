@@ -132,6 +132,7 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions): Promis
     dss: readDss(document, budget),
     anchors: parseCertificates(options.trustAnchors),
     steps: new Map(),
+    liveRevocation: new Map(),
   };
 
   const examined = await Promise.all(fields.map((field) => examineSignature(document, field, context)));
@@ -172,7 +173,11 @@ interface VerificationContext {
   anchors: ParsedCertificate[];
   /** Changes of each revision step (index j: revision j-1 → j), computed once, keyed with the policy. */
   steps: Map<string, Change[]>;
+  /** Live answers per certificate and issuer: one look-up each, however many paths share them. */
+  liveRevocation: Map<string, Promise<LiveRevocation>>;
 }
+
+type LiveRevocation = Awaited<ReturnType<typeof fetchLiveRevocation>>;
 
 /** A signature after the checks that need only itself. */
 interface Examined {
@@ -474,13 +479,19 @@ async function examineChain(
     const certificate = certificates[i] as ParsedCertificate;
     const issuer = certificates[i + 1] as ParsedCertificate;
     let check = checkRevocation(certificate, issuer, at, embedded, pool);
-    if (check.status === 'not-checked' && context.options.revocation === 'embedded-then-live') {
-      const live = await fetchLiveRevocation(certificate, issuer, {
-        outbound: context.options.outbound ?? defaultOutboundClient(),
-        timeoutMs: context.options.liveTimeoutMs ?? 5000,
-      });
-      if (live.ocspResponses.length + live.crls.length > 0)
-        check = checkRevocation(certificate, issuer, at, live, pool);
+    // A time-stamp proves its time only while its TSA stays unrevoked (longTerm.ts), up to the
+    // validation time; what the file captured at sealing cannot tell a revocation since, so a
+    // TSA's path is asked live too when that is allowed.
+    const askLive = check.status === 'not-checked' || purpose === 'timestamping';
+    if (askLive && context.options.revocation === 'embedded-then-live') {
+      const live = await liveRevocationOf(certificate, issuer, context);
+      if (live.ocspResponses.length + live.crls.length > 0) {
+        const combined = {
+          ocspResponses: [...embedded.ocspResponses, ...live.ocspResponses],
+          crls: [...embedded.crls, ...live.crls],
+        };
+        check = checkRevocation(certificate, issuer, at, combined, pool);
+      }
       if (live.errors.length > 0)
         check = { ...check, message: `${check.message}; live look-up failed: ${live.errors.join('; ')}` };
     }
@@ -505,6 +516,23 @@ async function examineChain(
     }
   }
   return { path, revocation, longTerm, findings };
+}
+
+function liveRevocationOf(
+  certificate: ParsedCertificate,
+  issuer: ParsedCertificate,
+  context: VerificationContext,
+): Promise<LiveRevocation> {
+  const key = `${certificate.sha256}:${issuer.sha256}`;
+  let answer = context.liveRevocation.get(key);
+  if (!answer) {
+    answer = fetchLiveRevocation(certificate, issuer, {
+      outbound: context.options.outbound ?? defaultOutboundClient(),
+      timeoutMs: context.options.liveTimeoutMs ?? 5000,
+    });
+    context.liveRevocation.set(key, answer);
+  }
+  return answer;
 }
 
 /** Certificates to build paths from: those of the CMS and those of the /DSS. */
