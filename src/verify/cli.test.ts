@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { requireTools } from '../../test/peers/pdfValidators.ts';
 import { sealWithDevPki } from '../../test/support/devPkiSeals.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { sealPdf } from '../pdf/seal.ts';
@@ -17,8 +18,13 @@ describe('signet verify', () => {
   let dataDir: string;
   let elsewhere: string;
   const file = (name: string) => join(elsewhere, name);
-  const signet = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [bin, 'verify', ...args], {
+  /** `signet verify ARGS`, or under `faketime -f OFFSET` when given `{ faketime }` first. */
+  const signet = (...args: (string | { faketime: string })[]) => {
+    const [first] = args;
+    const clock = typeof first === 'object' ? ['faketime', '-f', first.faketime] : [];
+    const rest = args.filter((a): a is string => typeof a === 'string');
+    const [command, ...prefix] = [...clock, process.execPath];
+    const result = spawnSync(command as string, [...prefix, bin, 'verify', ...rest], {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
@@ -97,6 +103,16 @@ describe('signet verify', () => {
     const text = signet(file('archived.pdf'), '--at', '2099-01-01T00:00:00Z');
     assert.match(text.stdout, /archived\.pdf: INDETERMINATE/);
     assert.match(text.stdout, /its TSA certificate "Signet Development Time-Stamping Authority" expired on/);
+  });
+
+  it('says INDETERMINATE with the clock itself 4 years ahead (faketime), as --at does', (t) => {
+    if (!requireTools(t, ['faketime'])) return;
+    const later = signet({ faketime: '+1461d' }, file('archived.pdf'), '--json');
+    assert.equal(later.code, 1, later.stdout + later.stderr);
+    const report = JSON.parse(later.stdout) as VerificationReport;
+    assert.equal(report.verdict, 'indeterminate');
+    assert.equal(report.findings[0]?.code, 'ARCHIVE_TIMESTAMP_EXPIRED');
+    assert.ok(Date.parse(report.validationTime) > Date.now() + 3 * 365 * 86_400_000);
   });
 
   it('exits 2 for an --at that is not an ISO 8601 instant', () => {
