@@ -11,8 +11,9 @@ import { parseValidationTime } from './validationTime.ts';
 import { verifyPdf } from './verifyPdf.ts';
 
 /*
- * `signet verify FILE [--trust root.pem ...] [--json] [--live] [--at TIME]`: no server, no database (a
- * running server holds PGlite's lock), so the sealed-document lookup is left to the API.
+ * `signet verify FILE [--trust root.pem ...] [--json] [--live] [--at TIME]`: no server, no
+ * database (a running server holds PGlite's lock), so the sealed-document lookup is left to
+ * the API.
  * Trusts this installation's root (DATA_DIR/pki/root-ca.crt.pem) when it exists, plus --trust.
  * Exit status: 0 only when the verdict is valid, 1 otherwise, 2 for usage and input errors.
  */
@@ -34,10 +35,12 @@ verify away from the server's DATA_DIR, fetch its root first (GET /pki/root.pem)
   optionHelp: {
     '--trust FILE': 'also trust the certificate(s) in FILE (PEM or DER) as roots; repeatable',
     '--json': 'print the whole report as JSON instead of text',
-    '--live': `for a certificate the PDF holds no revocation data for, ask the OCSP responder
-or CRL server it names (public addresses only, unless OUTBOUND_* allow more)`,
-    '--at TIME': `validate as of TIME (ISO 8601 with Z or an offset, e.g. 2031-06-01T00:00:00Z)
-instead of now: every certificate, and the newest time-stamp's chain, must hold then`,
+    '--live': `ask the OCSP responder or CRL server a certificate names when the PDF holds
+no revocation data for it, and always for time-stamping authorities
+(revoked since sealing?); public addresses only, unless OUTBOUND_* allow more`,
+    '--at TIME': `validate as of TIME instead of now: an ISO 8601 instant with Z or an
+offset, e.g. 2031-06-01T00:00:00Z; the newest time-stamp's chain
+must still hold then, or the file is INDETERMINATE`,
   },
   exitStatus: '0 only when the file is valid, 1 when it is not, 2 for unreadable input or usage.',
 };
