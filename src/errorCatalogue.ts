@@ -456,6 +456,10 @@ export const ERROR_CATALOGUE = {
     status: 400,
     meaning: 'Some input is invalid; `errors` lists every problem with its path.',
   },
+  VALIDATION_TIME_INVALID: {
+    status: 400,
+    meaning: 'The validation time (`--at`, `at`) must be an ISO 8601 instant with Z or an offset.',
+  },
   WEB_APP_NOT_BUILT: {
     status: 503,
     meaning: 'The web app was not built on this installation (`npm run build` builds it).',

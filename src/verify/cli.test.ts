@@ -4,6 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { requireTools } from '../../test/peers/pdfValidators.ts';
+import { sealWithDevPki } from '../../test/support/devPkiSeals.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { sealPdf } from '../pdf/seal.ts';
 import { loadOrCreateDevPki } from '../pki/devCa.ts';
@@ -16,8 +18,13 @@ describe('signet verify', () => {
   let dataDir: string;
   let elsewhere: string;
   const file = (name: string) => join(elsewhere, name);
-  const signet = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [bin, 'verify', ...args], {
+  /** `signet verify ARGS`, or under `faketime -f OFFSET` when given `{ faketime }` first. */
+  const signet = (...args: (string | { faketime: string })[]) => {
+    const [first] = args;
+    const clock = typeof first === 'object' ? ['faketime', '-f', first.faketime] : [];
+    const rest = args.filter((a): a is string => typeof a === 'string');
+    const [command, ...prefix] = [...clock, process.execPath];
+    const result = spawnSync(command as string, [...prefix, bin, 'verify', ...rest], {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
@@ -41,6 +48,7 @@ describe('signet verify', () => {
     const tampered = Buffer.from(sealed);
     tampered[12] = (tampered[12] ?? 0) ^ 1;
     await writeFile(file('tampered.pdf'), tampered);
+    await writeFile(file('archived.pdf'), await sealWithDevPki(own, 'B-LTA'));
     // …and another one's, trusted only with --trust.
     const other = await loadOrCreateDevPki(join(elsewhere, 'pki'));
     await writeFile(file('other-root.pem'), other.rootPem);
@@ -76,6 +84,43 @@ describe('signet verify', () => {
     const report = JSON.parse(result.stdout) as VerificationReport;
     assert.equal(report.verdict, 'valid');
     assert.equal(report.signatures[0]?.chain?.trusted, true);
+  });
+
+  it('validates as of another instant with --at: VALID tomorrow, INDETERMINATE once the archive time-stamp expired', () => {
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    const soon = signet(file('archived.pdf'), '--at', tomorrow);
+    assert.equal(soon.code, 0, soon.stdout + soon.stderr);
+    assert.match(soon.stdout, new RegExp(`validated as of ${tomorrow}`));
+    assert.match(soon.stdout, /Signature #1 'Signet seal': VALID \(PAdES B-LTA\)/);
+
+    const later = signet(file('archived.pdf'), '--at', '2099-01-01T00:00:00+01:00', '--json');
+    assert.equal(later.code, 1, later.stdout + later.stderr);
+    const report = JSON.parse(later.stdout) as VerificationReport;
+    assert.equal(report.verdict, 'indeterminate');
+    assert.equal(report.validationTime, '2098-12-31T23:00:00.000Z');
+    assert.equal(report.findings[0]?.code, 'ARCHIVE_TIMESTAMP_EXPIRED');
+
+    const text = signet(file('archived.pdf'), '--at', '2099-01-01T00:00:00Z');
+    assert.match(text.stdout, /archived\.pdf: INDETERMINATE/);
+    assert.match(text.stdout, /its TSA certificate "Signet Development Time-Stamping Authority" expired on/);
+  });
+
+  it('says INDETERMINATE with the clock itself 4 years ahead (faketime), as --at does', (t) => {
+    if (!requireTools(t, ['faketime'])) return;
+    const later = signet({ faketime: '+1461d' }, file('archived.pdf'), '--json');
+    assert.equal(later.code, 1, later.stdout + later.stderr);
+    const report = JSON.parse(later.stdout) as VerificationReport;
+    assert.equal(report.verdict, 'indeterminate');
+    assert.equal(report.findings[0]?.code, 'ARCHIVE_TIMESTAMP_EXPIRED');
+    assert.ok(Date.parse(report.validationTime) > Date.now() + 3 * 365 * 86_400_000);
+  });
+
+  it('exits 2 for an --at that is not an ISO 8601 instant', () => {
+    for (const at of ['tomorrow', '2031-06-01', '2031-06-01T00:00:00']) {
+      const result = signet(file('archived.pdf'), '--at', at);
+      assert.equal(result.code, 2, `${at}: ${result.stdout}`);
+      assert.match(result.stderr, /VALIDATION_TIME_INVALID/);
+    }
   });
 
   it('exits 2 with a clear code for input that is not a PDF, a missing file, or no file at all', () => {

@@ -7,11 +7,13 @@ import { SignetError } from '../errors.ts';
 import { createOutboundClient } from '../outbound/outboundHttp.ts';
 import { formatReport } from './humanReport.ts';
 import { certificatesFromFile } from './trustAnchors.ts';
+import { parseValidationTime } from './validationTime.ts';
 import { verifyPdf } from './verifyPdf.ts';
 
 /*
- * `signet verify FILE [--trust root.pem ...] [--json] [--live]`: no server, no database (a
- * running server holds PGlite's lock), so the sealed-document lookup is left to the API.
+ * `signet verify FILE [--trust root.pem ...] [--json] [--live] [--at TIME]`: no server, no
+ * database (a running server holds PGlite's lock), so the sealed-document lookup is left to
+ * the API.
  * Trusts this installation's root (DATA_DIR/pki/root-ca.crt.pem) when it exists, plus --trust.
  * Exit status: 0 only when the verdict is valid, 1 otherwise, 2 for usage and input errors.
  */
@@ -20,11 +22,12 @@ export const verifyOptions: NonNullable<ParseArgsConfig['options']> = {
   trust: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   live: { type: 'boolean' },
+  at: { type: 'string' },
 };
 
 /** `signet verify --help`; the usage line is also the answer to a call without FILE. */
 export const verifyHelp = {
-  synopsis: 'verify FILE [--trust root.pem ...] [--json] [--live]',
+  synopsis: 'verify FILE [--trust root.pem ...] [--json] [--live] [--at TIME]',
   summary: "Check a PDF's signatures and time-stamps and what each later revision changed.",
   details: `Needs no running server and no database. Trusts this installation's root
 (DATA_DIR/pki/root-ca.crt.pem) when it exists, and every certificate given with --trust: to
@@ -32,8 +35,12 @@ verify away from the server's DATA_DIR, fetch its root first (GET /pki/root.pem)
   optionHelp: {
     '--trust FILE': 'also trust the certificate(s) in FILE (PEM or DER) as roots; repeatable',
     '--json': 'print the whole report as JSON instead of text',
-    '--live': `for a certificate the PDF holds no revocation data for, ask the OCSP responder
-or CRL server it names (public addresses only, unless OUTBOUND_* allow more)`,
+    '--live': `ask the OCSP responder or CRL server a certificate names when the PDF holds
+no revocation data for it, and always for time-stamping authorities
+(revoked since sealing?); public addresses only, unless OUTBOUND_* allow more`,
+    '--at TIME': `validate as of TIME instead of now: an ISO 8601 instant with Z or an
+offset, e.g. 2031-06-01T00:00:00Z; the newest time-stamp's chain
+must still hold then, or the file is INDETERMINATE`,
   },
   exitStatus: '0 only when the file is valid, 1 when it is not, 2 for unreadable input or usage.',
 };
@@ -51,6 +58,7 @@ export async function runVerify(
     return 2;
   }
   try {
+    const at = typeof values.at === 'string' ? parseValidationTime(values.at) : undefined;
     const trustAnchors = await trustAnchorsFor(config, values.trust);
     const pdf = await readInput(file);
     const live = values.live === true;
@@ -60,6 +68,7 @@ export async function runVerify(
       trustAnchors,
       revocation: live ? 'embedded-then-live' : 'embedded-only',
       ...(outbound ? { outbound } : {}),
+      ...(at ? { now: at } : {}),
     }).finally(() => outbound?.close());
     process.stdout.write(
       values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, basename(file)),

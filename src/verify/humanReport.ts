@@ -5,6 +5,7 @@ export function formatReport(report: VerificationReport, fileName: string): stri
   const lines = [
     `${fileName}: ${report.verdict.toUpperCase()}`,
     `  sha256 ${report.sha256}, ${report.size} bytes, ${report.revisions} revision(s)`,
+    `  validated as of ${report.validationTime}`,
   ];
   if (report.sealedBySignet)
     lines.push(`  sealed by this Signet installation for envelope ${report.sealedBySignet.envelopeId}`);
@@ -28,10 +29,19 @@ function formatSignature(s: SignatureReport, number: number): string[] {
   }
   if (s.subFilter) lines.push(`  format:    ${s.subFilter}`);
   if (s.claimedTime) lines.push(`  claimed:   ${s.claimedTime} (/M, not proven)`);
-  if (s.timestamp)
+  if (s.timestamp) {
     lines.push(
       `  time:      ${s.timestamp.time} by ${s.timestamp.tsaName}${s.timestamp.trusted ? '' : ' (TSA not trusted)'}`,
     );
+    const control = s.timestamp.controlTime;
+    if (control) {
+      const source =
+        control.source === 'document-timestamp'
+          ? `proven by document time-stamp '${control.fieldName}'`
+          : 'the validation time';
+      lines.push(`             its TSA's chain checked again at ${control.time} (${source})`);
+    }
+  }
   const i = s.integrity;
   lines.push(
     `  integrity: ${i.byteRangeValid && i.digestMatches && i.signatureValid ? 'intact' : 'BROKEN'} (byte range ${ok(i.byteRangeValid)}, digest ${ok(i.digestMatches)}, signature ${ok(i.signatureValid)})`,

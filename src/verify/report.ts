@@ -47,6 +47,17 @@ export interface TimestampReport {
   /** The TSA certificate chains to a trust anchor. */
   trusted: boolean;
   tsaCertificate?: CertificateSummary;
+  /**
+   * When the TSA's path last had to hold for the token to prove its time (ETSI EN 319 102-1's
+   * control time): the time the next document time-stamp covering it proves, or the validation
+   * time when none does. Absent when the token was not valid even at its own time.
+   */
+  controlTime?: {
+    time: string;
+    source: 'validation-time' | 'document-timestamp';
+    /** The document time-stamp that proves `time`. */
+    fieldName?: string;
+  };
   findings: Finding[];
 }
 
@@ -139,7 +150,9 @@ export interface VerificationReport {
   signatures: SignatureReport[];
   /** Present when the caller can look sealed documents up: the envelope Signet sealed this exact file for. */
   sealedBySignet?: { envelopeId: string } | null;
-  /** ISO 8601 time of this verification. */
+  /** ISO 8601: the time the verdict is for — now, or the instant asked for (`--at`, `at`). */
+  validationTime: string;
+  /** ISO 8601: when this verification ran. */
   verifiedAt: string;
 }
 

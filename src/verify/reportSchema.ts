@@ -32,6 +32,16 @@ const timestampReport = z.object({
   signatureValid: z.boolean(),
   trusted: z.boolean(),
   tsaCertificate: certificateSummary.optional(),
+  controlTime: z
+    .object({
+      time: z.string(),
+      source: z.enum(['validation-time', 'document-timestamp']),
+      fieldName: z.string().optional(),
+    })
+    .optional()
+    .describe(
+      'When the TSA’s certificates last had to hold: the time the next document time-stamp proves, or the validation time',
+    ),
   findings: z.array(finding),
 });
 
@@ -98,6 +108,7 @@ export const verificationReportSchema = z
       .nullable()
       .optional()
       .describe('The envelope Signet sealed this exact file for, if any'),
-    verifiedAt: z.string(),
+    validationTime: z.string().describe('The instant the verdict is for: now, or the `at` asked for'),
+    verifiedAt: z.string().describe('When this verification ran'),
   })
   .meta({ id: 'VerificationReport' });

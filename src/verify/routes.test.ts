@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { sealWithDevPki } from '../../test/support/devPkiSeals.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
@@ -32,6 +33,7 @@ describe('POST /api/v1/verify', () => {
   let db: Database;
   let app: FastifyInstance;
   let sealed: Uint8Array;
+  let archived: Uint8Array;
   let pdfWork: PdfWork;
   const envelopeId = randomUUID();
 
@@ -39,6 +41,7 @@ describe('POST /api/v1/verify', () => {
     work = await mkdtemp(join(tmpdir(), 'signet-verify-http-'));
     const pki = await loadOrCreateDevPki(join(work, 'pki'));
     sealed = await sealPdf(await makePdf(), pki.sealing);
+    archived = await sealWithDevPki(pki, 'B-LTA');
     db = await openDatabase({ kind: 'pglite' });
     await migrate(db);
     const organizationId = randomUUID();
@@ -78,10 +81,10 @@ describe('POST /api/v1/verify', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  const post = (body: Buffer | string, contentType = 'application/pdf', ip = '192.0.2.1') =>
+  const post = (body: Buffer | string, contentType = 'application/pdf', ip = '192.0.2.1', query = '') =>
     app.inject({
       method: 'POST',
-      url: '/api/v1/verify',
+      url: `/api/v1/verify${query}`,
       headers: { 'content-type': contentType },
       payload: body,
       remoteAddress: ip,
@@ -108,6 +111,32 @@ describe('POST /api/v1/verify', () => {
     const response = await post(body, `multipart/form-data; boundary=${boundary}`, '192.0.2.2');
     assert.equal(response.statusCode, 200, response.body);
     assert.equal((response.json() as VerificationReport).verdict, 'valid');
+  });
+
+  it('validates as of the instant in ?at=, and says which instant that was', async () => {
+    const later = await post(
+      Buffer.from(archived),
+      'application/pdf',
+      '192.0.2.5',
+      '?at=2040-01-01T00:00:00Z',
+    );
+    assert.equal(later.statusCode, 200, later.body);
+    const report = later.json() as VerificationReport;
+    assert.equal(report.validationTime, '2040-01-01T00:00:00.000Z');
+    assert.equal(report.verdict, 'indeterminate');
+    assert.equal(report.findings[0]?.code, 'ARCHIVE_TIMESTAMP_EXPIRED');
+
+    const now = (
+      await post(Buffer.from(archived), 'application/pdf', '192.0.2.5')
+    ).json() as VerificationReport;
+    assert.equal(now.verdict, 'valid', JSON.stringify(now.findings));
+    assert.ok(Math.abs(Date.parse(now.validationTime) - Date.now()) < 60_000);
+
+    const invalid = await post(Buffer.from(archived), 'application/pdf', '192.0.2.5', '?at=next-year');
+    assert.equal(invalid.statusCode, 400);
+    assert.equal(invalid.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.equal(invalid.json().code, 'VALIDATION_FAILED');
+    assert.match(JSON.stringify(invalid.json().errors), /at/);
   });
 
   it('says sealedBySignet null for a file this installation did not seal', async () => {

@@ -8,14 +8,18 @@ import { perClientIp, rateLimited } from '../http/rateLimits.ts';
 import type { Platform } from '../platform.ts';
 import { verificationReportSchema } from './reportSchema.ts';
 import { findSealedDocument } from './sealedDocuments.ts';
+import { validationTimeSchema } from './validationTime.ts';
 
 /*
  * POST /api/v1/verify (SPEC §C): anyone may check a PDF, without an API key — so it is
  * rate-limited per client IP, the validator runs on a PDF worker within the PDF limits (a
  * hostile file costs a bounded share of a worker, never the event loop), and it never fetches
  * revocation data live: the URLs in an uploaded certificate are the uploader's choice, and this
- * server must not call them.
+ * server must not call them. `?at=` asks for the verdict as of another instant (the body is
+ * the PDF itself, so the option travels in the query, for both body forms).
  */
+
+const verifyQuery = z.strictObject({ at: validationTimeSchema.optional() });
 
 export interface VerifyRoutesOptions {
   /** Requests per client IP per minute (default 30). */
@@ -47,6 +51,7 @@ export async function verifyRoutes(
       schema: {
         tags: ['verify'],
         summary: 'Check a signed PDF’s signatures (no API key)',
+        querystring: verifyQuery,
         body: {
           content: {
             'application/pdf': { schema: documentedOnly(binary) },
@@ -58,7 +63,11 @@ export async function verifyRoutes(
     },
     async (request) => {
       const pdf = await readPdf(request, maxUpload);
-      const report = await platform.pdfWork.verify(pdf, { trustAnchors });
+      const at = request.query.at;
+      const report = await platform.pdfWork.verify(pdf, {
+        trustAnchors,
+        ...(at ? { now: new Date(at) } : {}),
+      });
       const sealed = await findSealedDocument(platform.db, report.sha256);
       return { ...report, sealedBySignet: sealed ?? null };
     },

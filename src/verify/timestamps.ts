@@ -17,6 +17,8 @@ export const ID_CT_TSTINFO = '1.2.840.113549.1.9.16.1.4';
 export interface TimestampToken {
   genTime: Date;
   tsaName: string;
+  /** The hash of the message imprint (`sha256`…), or its OID when unknown. */
+  imprintAlgorithm: string;
   imprintMatches: boolean;
   /** The TSA's CMS signature and its signed attributes verify. */
   signatureValid: boolean;
@@ -81,6 +83,7 @@ export function checkTimestampToken(
   const tsaCertificate = cms.signerCertificate;
   return {
     genTime: info.genTime,
+    imprintAlgorithm: hash ?? info.messageImprint.hashAlgorithm.algorithmId,
     tsaName: tsaNameOf(info) ?? tsaCertificate?.displayName ?? 'unknown TSA',
     imprintMatches,
     signatureValid: cms.signatureValid && cms.digestMatches,

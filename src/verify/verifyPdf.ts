@@ -25,6 +25,16 @@ import { compareRevisions, type DocMdpPermission } from './diffAnalysis.ts';
 import { type DocumentSecurityStore, readDss } from './dss.ts';
 import { fetchLiveRevocation } from './liveRevocation.ts';
 import {
+  type LinkOutcome,
+  LONG_TERM_CODES,
+  lapseFinding,
+  type ProofChain,
+  pathExpiry,
+  proveChain,
+  type TimestampKind,
+  type TimestampLink,
+} from './longTerm.ts';
+import {
   type ChainReport,
   type Change,
   type CoverageReport,
@@ -67,7 +77,10 @@ export type RevocationPolicy = 'embedded-only' | 'embedded-then-live';
 export interface VerifyOptions {
   /** DER certificates of the roots to trust. */
   trustAnchors: Uint8Array[];
-  /** The validation time when nothing better is proven (defaults to the current time). */
+  /**
+   * The validation time: the verdict is the one due at this instant (default: the current
+   * time). `signet verify --at` and the API's `at` set it to a past or future date.
+   */
   now?: Date;
   /** Whether revocation data may be fetched when the file carries none (default embedded-only). */
   revocation?: RevocationPolicy;
@@ -119,13 +132,18 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions): Promis
     dss: readDss(document, budget),
     anchors: parseCertificates(options.trustAnchors),
     steps: new Map(),
+    liveRevocation: new Map(),
   };
 
   const examined = await Promise.all(fields.map((field) => examineSignature(document, field, context)));
   const certifications = examined.filter(
     (e) => e.dictionary.docMdpPermission !== undefined && e.signedRevision !== undefined,
   );
-  const signatures = examined.map((e) => finishSignature(e, examined, certifications, context));
+  const proof = proveChain(
+    examined.flatMap((e) => (e.timestampLink ? [e.timestampLink] : [])),
+    now,
+  );
+  const signatures = examined.map((e) => finishSignature(e, examined, certifications, proof, context));
 
   const findings = fileFindings(pdf, boundaries, signatures);
   const sealed = options.knownSealedDocument
@@ -139,7 +157,8 @@ export async function verifyPdf(pdf: Uint8Array, options: VerifyOptions): Promis
     findings,
     signatures,
     ...(sealed !== undefined ? { sealedBySignet: sealed } : {}),
-    verifiedAt: now.toISOString(),
+    validationTime: now.toISOString(),
+    verifiedAt: new Date().toISOString(),
   };
 }
 
@@ -154,7 +173,11 @@ interface VerificationContext {
   anchors: ParsedCertificate[];
   /** Changes of each revision step (index j: revision j-1 → j), computed once, keyed with the policy. */
   steps: Map<string, Change[]>;
+  /** Live answers per certificate and issuer: one look-up each, however many paths share them. */
+  liveRevocation: Map<string, Promise<LiveRevocation>>;
 }
+
+type LiveRevocation = Awaited<ReturnType<typeof fetchLiveRevocation>>;
 
 /** A signature after the checks that need only itself. */
 interface Examined {
@@ -171,8 +194,12 @@ interface Examined {
   timestampValid: boolean;
   /** Whether the TSA path's revocation data all came from the DSS. */
   timestampLongTerm: boolean;
+  /** The signature time-stamp or the document time-stamp, for the long-term check (longTerm.ts). */
+  timestampLink?: TimestampLink;
   chain?: ChainReport;
   chainLongTerm: boolean;
+  /** The signer's certificate path as built, leaf first. */
+  signerPath: ParsedCertificate[];
   findings: Finding[];
 }
 
@@ -191,6 +218,7 @@ async function examineSignature(
     timestampValid: false,
     timestampLongTerm: false,
     chainLongTerm: false,
+    signerPath: [],
     findings,
   };
   if (dictionary.subFilter && !SUPPORTED_SUBFILTERS.has(dictionary.subFilter)) {
@@ -291,6 +319,7 @@ async function examineCmsSignature(
     examined.timestamp = checked.report;
     examined.timestampValid = checked.valid;
     examined.timestampLongTerm = checked.longTerm;
+    examined.timestampLink = linkOf(checked, 'signature-timestamp', examined);
     findings.push(...checked.findings);
     if (checked.valid && checked.genTime) provenTime = checked.genTime;
   }
@@ -301,15 +330,7 @@ async function examineCmsSignature(
   const revocationData = { ...embeddedRevocation(cms, context) };
   const chain = await examineChain(signer, pool, at, 'document-signing', 'signer', revocationData, context);
   findings.push(...chain.findings);
-  if (atSource === 'claimed-time' && context.now > signer.notAfter && at <= signer.notAfter) {
-    findings.push(
-      finding(
-        'NO_PROOF_OF_EXISTENCE',
-        'indeterminate',
-        'the signer certificate has expired and no time-stamp proves the signature was made before it did',
-      ),
-    );
-  }
+  examined.signerPath = chain.path.certificates;
   examined.chain = {
     trusted: chain.path.trusted,
     path: chain.path.certificates.map((c) => c.summary()),
@@ -335,6 +356,7 @@ async function examineDocumentTimestamp(
     examined.integrity.signatureValid = checked.report.signatureValid;
     examined.timestampValid = checked.valid;
     examined.timestampLongTerm = checked.longTerm;
+    examined.timestampLink = linkOf(checked, 'document-timestamp', examined);
     if (checked.token?.tsaCertificate) examined.signer = checked.token.tsaCertificate;
     if (checked.token?.cms.digestAlgorithm)
       examined.integrity.digestAlgorithm = checked.token.cms.digestAlgorithm;
@@ -350,7 +372,26 @@ interface CheckedTimestamp {
   valid: boolean;
   longTerm: boolean;
   genTime?: Date;
+  /** The TSA's path and its revocation answers at genTime. */
+  chain?: CheckedChain;
   findings: Finding[];
+}
+
+function linkOf(
+  checked: CheckedTimestamp,
+  kind: TimestampKind,
+  examined: Examined,
+): TimestampLink | undefined {
+  if (!checked.genTime || !checked.chain) return undefined;
+  return {
+    kind,
+    fieldName: examined.field.name,
+    revision: examined.signedRevision,
+    genTime: checked.genTime,
+    validAtGenTime: checked.valid,
+    path: checked.chain.path.certificates,
+    revocation: checked.chain.revocation,
+  };
 }
 
 /** A time-stamp token: its imprint, the TSA's signature, the TSA's path at genTime. */
@@ -366,6 +407,7 @@ async function examineTimestamp(
   const findings = [...token.findings];
   let trusted = false;
   let longTerm = false;
+  let checkedChain: CheckedChain | undefined;
   if (token.tsaCertificate) {
     const pool = certificatePool([...token.cms.certificates, ...extraCertificates], context);
     const chain = await examineChain(
@@ -379,6 +421,7 @@ async function examineTimestamp(
     );
     trusted = chain.path.trusted;
     longTerm = chain.longTerm;
+    checkedChain = chain;
     findings.push(...chain.findings.map((f) => ({ ...f, message: `${what}: ${f.message}` })));
   } else {
     findings.push(
@@ -395,6 +438,7 @@ async function examineTimestamp(
     valid,
     longTerm,
     genTime: token.genTime,
+    ...(checkedChain ? { chain: checkedChain } : {}),
     findings,
     report: {
       time: token.genTime.toISOString(),
@@ -435,13 +479,19 @@ async function examineChain(
     const certificate = certificates[i] as ParsedCertificate;
     const issuer = certificates[i + 1] as ParsedCertificate;
     let check = checkRevocation(certificate, issuer, at, embedded, pool);
-    if (check.status === 'not-checked' && context.options.revocation === 'embedded-then-live') {
-      const live = await fetchLiveRevocation(certificate, issuer, {
-        outbound: context.options.outbound ?? defaultOutboundClient(),
-        timeoutMs: context.options.liveTimeoutMs ?? 5000,
-      });
-      if (live.ocspResponses.length + live.crls.length > 0)
-        check = checkRevocation(certificate, issuer, at, live, pool);
+    // A time-stamp proves its time only while its TSA stays unrevoked (longTerm.ts), up to the
+    // validation time; what the file captured at sealing cannot tell a revocation since, so a
+    // TSA's path is asked live too when that is allowed.
+    const askLive = check.status === 'not-checked' || purpose === 'timestamping';
+    if (askLive && context.options.revocation === 'embedded-then-live') {
+      const live = await liveRevocationOf(certificate, issuer, context);
+      if (live.ocspResponses.length + live.crls.length > 0) {
+        const combined = {
+          ocspResponses: [...embedded.ocspResponses, ...live.ocspResponses],
+          crls: [...embedded.crls, ...live.crls],
+        };
+        check = checkRevocation(certificate, issuer, at, combined, pool);
+      }
       if (live.errors.length > 0)
         check = { ...check, message: `${check.message}; live look-up failed: ${live.errors.join('; ')}` };
     }
@@ -466,6 +516,23 @@ async function examineChain(
     }
   }
   return { path, revocation, longTerm, findings };
+}
+
+function liveRevocationOf(
+  certificate: ParsedCertificate,
+  issuer: ParsedCertificate,
+  context: VerificationContext,
+): Promise<LiveRevocation> {
+  const key = `${certificate.sha256}:${issuer.sha256}`;
+  let answer = context.liveRevocation.get(key);
+  if (!answer) {
+    answer = fetchLiveRevocation(certificate, issuer, {
+      outbound: context.options.outbound ?? defaultOutboundClient(),
+      timeoutMs: context.options.liveTimeoutMs ?? 5000,
+    });
+    context.liveRevocation.set(key, answer);
+  }
+  return answer;
 }
 
 /** Certificates to build paths from: those of the CMS and those of the /DSS. */
@@ -506,9 +573,17 @@ function finishSignature(
   examined: Examined,
   all: Examined[],
   certifications: Examined[],
+  proof: ProofChain,
   context: VerificationContext,
 ): SignatureReport {
   const findings = [...examined.findings];
+  const outcome = examined.timestampLink ? proof.outcomes.get(examined.timestampLink) : undefined;
+  const lapse = examined.timestampLink && outcome ? lapseFinding(examined.timestampLink, outcome) : undefined;
+  if (lapse) findings.push(lapse);
+  const unproven = proofOfExistenceMissing(examined, proof, context);
+  if (unproven) findings.push(unproven);
+  const timestamp =
+    examined.timestamp && outcome ? withControlTime(examined.timestamp, outcome) : examined.timestamp;
   const coverage = coverageOf(examined, certifications, context);
   const level = examined.dictionary.kind === 'signature' ? padesLevelOf(examined, all, context) : undefined;
   const signer = examined.signer?.summary();
@@ -520,7 +595,7 @@ function finishSignature(
     ...(examined.dictionary.claimedTime
       ? { claimedTime: examined.dictionary.claimedTime.toISOString() }
       : {}),
-    ...(examined.timestamp ? { timestamp: examined.timestamp } : {}),
+    ...(timestamp ? { timestamp } : {}),
     integrity: examined.integrity,
     ...(examined.chain ? { chain: examined.chain } : {}),
     coverage,
@@ -528,6 +603,41 @@ function finishSignature(
     verdict: verdictOf(findings),
     findings,
   };
+}
+
+function withControlTime(report: TimestampReport, outcome: LinkOutcome): TimestampReport {
+  const control = outcome.controlTime;
+  return {
+    ...report,
+    controlTime: {
+      time: control.time.toISOString(),
+      source: control.source,
+      ...(control.source === 'document-timestamp' ? { fieldName: control.fieldName } : {}),
+    },
+  };
+}
+
+/**
+ * A signature judged at its claimed time (/M: no valid signature time-stamp) whose path has
+ * expired by the validation time needs a proven document time-stamp from before that expiry;
+ * without one nothing shows it was made while the path was valid.
+ */
+function proofOfExistenceMissing(
+  examined: Examined,
+  proof: ProofChain,
+  context: VerificationContext,
+): Finding | undefined {
+  if (examined.chain?.checkedAtSource !== 'claimed-time') return undefined;
+  const expiry = pathExpiry(examined.signerPath);
+  if (!expiry || context.now <= expiry.expiresAt) return undefined;
+  if (new Date(examined.chain.checkedAt) > expiry.expiresAt) return undefined; // already CERTIFICATE_EXPIRED
+  const existence = proof.existenceProof(examined.signedRevision);
+  if (existence && existence.time <= expiry.expiresAt) return undefined;
+  return finding(
+    'NO_PROOF_OF_EXISTENCE',
+    'indeterminate',
+    `"${expiry.certificate.displayName}" in the signer's path expired on ${expiry.expiresAt.toISOString()}, and no time-stamp proves the signature was made before it did`,
+  );
 }
 
 function coverageOf(
@@ -668,20 +778,40 @@ function fileFindings(
       ),
     );
   }
+  // A proof of time that ran out is the file's headline, under its own code: the newest
+  // document time-stamp's first, as renewing the archive is what would have kept it.
+  const lapsed = signatures
+    .filter((s) => s.verdict === 'indeterminate')
+    .flatMap((s) =>
+      s.findings
+        .filter((f) => LONG_TERM_CODES.has(f.code))
+        .map((f) => ({
+          kind: s.kind,
+          finding: finding(f.code, 'indeterminate', `${describe(s)}: ${f.message}`),
+        })),
+    );
+  findings.push(
+    ...lapsed
+      .filter((l) => l.kind === 'document-timestamp')
+      .reverse()
+      .map((l) => l.finding),
+    ...lapsed.filter((l) => l.kind !== 'document-timestamp').map((l) => l.finding),
+  );
   for (const signature of signatures) {
     if (signature.verdict === 'invalid') {
       findings.push(finding('SIGNATURE_INVALID', 'error', `${describe(signature)} is invalid`));
     } else if (signature.verdict === 'indeterminate') {
-      findings.push(
-        finding(
-          'SIGNATURE_INDETERMINATE',
-          'indeterminate',
-          `${describe(signature)} cannot be confirmed: ${signature.findings
-            .filter((f) => f.severity === 'indeterminate')
-            .map((f) => f.message)
-            .join('; ')}`,
-        ),
-      );
+      const undecided = signature.findings.filter((f) => f.severity === 'indeterminate');
+      const others = undecided.filter((f) => !LONG_TERM_CODES.has(f.code));
+      if (others.length > 0) {
+        findings.push(
+          finding(
+            'SIGNATURE_INDETERMINATE',
+            'indeterminate',
+            `${describe(signature)} cannot be confirmed: ${others.map((f) => f.message).join('; ')}`,
+          ),
+        );
+      }
     }
   }
   const seen = new Set<string>();
