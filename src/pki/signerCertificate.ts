@@ -11,20 +11,20 @@ import { issueCertificate, KeyPurpose, KeyUsage, MAX_EXPLICIT_TEXT } from './iss
  *
  * Subject:  CN=<signer name>, nothing else. The CA's organisation and country stay in the
  *           issuer name: in the subject they would say the signer belongs to the operator
- *           (ETSI EN 319 412-2 §4.2.4 reads organizationName as the subject's organisation).
+ *           (ETSI EN 319 412-2 reads a natural person's organizationName as their own organisation).
  * SAN:      rfc822Name <email> (RFC 5280 §4.2.1.6 puts e-mail addresses there, not in the
  *           subject's deprecated PKCS#9 emailAddress).
  * Policies: the operator's PKI_POLICY_OID with a userNotice "Signet envelope <id>", so anyone
  *           reading the certificate sees which transaction it was made for (X.520 reserves
  *           serialNumber for identifying the person, and OU names a unit of an organisation).
  * Usage:    keyUsage digitalSignature + nonRepudiation; extendedKeyUsage id-kp-documentSigning
- *           (RFC 9336) and emailProtection — NSS (pdfsig, Firefox, Thunderbird, LibreOffice)
- *           validates a document signer as an e-mail signer and rejects an extendedKeyUsage
- *           without emailProtection (devCa.test.ts shows it with pdfsig).
+ *           (RFC 9336) and emailProtection — NSS (pdfsig, Firefox, LibreOffice) validates a
+ *           document signer as an e-mail signer and rejects an extendedKeyUsage without
+ *           emailProtection (signerCertificate.test.ts shows it with pdfsig).
  * Validity: SIGNER_CERT_VALIDITY_DAYS (default 365) from issuance, within the issuing CA's:
  *           a validator that has only the file and no network still finds the certificate
- *           within its validity long after the signature. When the policy wants the key
- *           retired at once, SIGNER_CERT_REVOKE_AFTER_USE revokes it after use instead.
+ *           within its validity long after the signature. When the policy wants a certificate
+ *           retired once it served, SIGNER_CERT_REVOKE_AFTER_USE revokes it (revokeAfterUse).
  */
 
 /**
