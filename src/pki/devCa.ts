@@ -32,11 +32,11 @@ import type { SealingIdentity, SigningKey } from './signer.ts';
  * Every certificate below the root names where its status is published (AIA id-ad-ocsp and a
  * CRL distribution point, RFC 5280 §4.2.2.1 / §4.2.1.13) at PUBLIC_URL, which is why the
  * certificates are re-issued (same keys, so nothing that verified stops verifying) when
- * PUBLIC_URL changes, and the end-entity certificates when the certificate profile (PKI_POLICY_OID,
- * PKI_ORGANIZATION, PKI_COUNTRY) changes. A CA keeps the name it was created with: the
- * certificates and CRLs it signed name it as their issuer. The issuing CA's own status comes from the root's CRL only: our OCSP
- * responder is certified by the issuing CA, and RFC 6960 §4.2.2.2 lets a delegated responder
- * answer only for certificates of the CA that certified it.
+ * PUBLIC_URL or the certificate profile (PKI_POLICY_OID, PKI_ORGANIZATION, PKI_COUNTRY) changes.
+ * A CA keeps the name it was created with: the certificates and CRLs it signed name it as their
+ * issuer. The issuing CA's own status comes from the root's CRL only: our OCSP responder is
+ * certified by the issuing CA, and RFC 6960 §4.2.2.2 lets a delegated responder answer only for
+ * certificates of the CA that certified it.
  */
 
 export const DEV_PKI_KEY_LABELS = {

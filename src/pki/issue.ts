@@ -14,7 +14,6 @@ export const X509_OID = {
   commonName: '2.5.4.3',
   countryName: '2.5.4.6',
   organizationName: '2.5.4.10',
-  organizationalUnitName: '2.5.4.11',
   subjectKeyIdentifier: '2.5.29.14',
   keyUsage: '2.5.29.15',
   subjectAltName: '2.5.29.17',
@@ -53,7 +52,6 @@ export type KeyUsageBit = (typeof KeyUsage)[keyof typeof KeyUsage];
 export interface DistinguishedName {
   commonName: string;
   organization?: string;
-  organizationalUnit?: string;
   /** ISO 3166-1 alpha-2, upper case (X.520 countryName: a PrintableString of two letters). */
   country?: string;
 }
@@ -230,7 +228,7 @@ export function randomSerialNumber(): Uint8Array {
 }
 
 /**
- * One attribute per RDN, most significant first (C, O, OU, then CN). pkijs would put every
+ * One attribute per RDN, most significant first (C, O, then CN). pkijs would put every
  * attribute into a single multi-valued RDN ("O=… + CN=…"), which readers display oddly, so the
  * Name is encoded here and handed to pkijs already in DER.
  */
@@ -240,7 +238,6 @@ export function distinguishedName(name: DistinguishedName): pkijs.RelativeDistin
   // X.520 (RFC 5280 Appendix A.1): countryName is a PrintableString, never a UTF8String.
   if (name.country) attributes.push([OID.countryName, new asn1js.PrintableString({ value: name.country })]);
   if (name.organization) attributes.push([OID.organizationName, text(name.organization)]);
-  if (name.organizationalUnit) attributes.push([OID.organizationalUnitName, text(name.organizationalUnit)]);
   attributes.push([OID.commonName, text(name.commonName)]);
   const rdnSequence = new asn1js.Sequence({
     value: attributes.map(
