@@ -103,6 +103,7 @@ export async function loadSealingKeys(
   const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'), {
     keyStore,
     publicUrl: config.publicUrl,
+    profile: config.certificateProfile,
   });
   return createPlatformPki({
     db,
@@ -111,6 +112,7 @@ export async function loadSealingKeys(
     sealingOverride,
     tsa: { urls: config.tsaUrls, timeoutMs: config.tsaTimeoutMs, attemptsPerUrl: TSA_ATTEMPTS_PER_URL },
     revocationTimeoutMs: config.tsaTimeoutMs,
+    signerCertificates: config.signerCertificates,
     outbound,
   });
 }
@@ -120,8 +122,8 @@ export async function loadSealingRootPem(config: Config): Promise<string> {
   if (config.sealPkcs12) return loadPkcs12Sealing(config.sealPkcs12).rootPem;
   const keyStore = await openKeyStore(config, loadOrCreateMasterKey(config.dataDir, config.masterKey));
   try {
-    return (await loadOrCreateDevPki(join(config.dataDir, 'pki'), { keyStore, publicUrl: config.publicUrl }))
-      .rootPem;
+    const options = { keyStore, publicUrl: config.publicUrl, profile: config.certificateProfile };
+    return (await loadOrCreateDevPki(join(config.dataDir, 'pki'), options)).rootPem;
   } finally {
     await keyStore.close();
   }

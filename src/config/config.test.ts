@@ -132,6 +132,53 @@ describe('configuration from the environment', () => {
     assert.throws(() => loadConfig({ TSA_URLS: 'https://ok.example,ftp://no.example' }), /TSA_URLS/);
   });
 
+  it('issues certificates under the development policy and organisation, with year-long signer certificates kept after use, unless PKI_* and SIGNER_CERT_* say otherwise', () => {
+    const defaults = loadConfig({});
+    assert.deepEqual(defaults.certificateProfile, {
+      policyOid: '2.25.121976768450177053882281100737692893257.2',
+      organization: 'Signet Development',
+    });
+    assert.deepEqual(defaults.signerCertificates, { validityDays: 365, revokeAfterUse: false });
+    const configured = loadConfig({
+      PKI_POLICY_OID: ' 1.3.6.1.4.1.99999.7.1 ',
+      PKI_ORGANIZATION: 'Acme Trust Services GmbH',
+      PKI_COUNTRY: 'de',
+      SIGNER_CERT_VALIDITY_DAYS: '30',
+      SIGNER_CERT_REVOKE_AFTER_USE: 'true',
+    });
+    assert.deepEqual(configured.certificateProfile, {
+      policyOid: '1.3.6.1.4.1.99999.7.1',
+      organization: 'Acme Trust Services GmbH',
+      country: 'DE',
+    });
+    assert.deepEqual(configured.signerCertificates, { validityDays: 30, revokeAfterUse: true });
+  });
+
+  it('refuses a policy that is no OID, a country that is no ISO 3166 code, an organisation too long for a CA name and a signer certificate of no days', () => {
+    try {
+      loadConfig({
+        PKI_POLICY_OID: '1.3.6.1.4.1.099',
+        PKI_COUNTRY: 'Germany',
+        PKI_ORGANIZATION: 'A'.repeat(41),
+        SIGNER_CERT_VALIDITY_DAYS: '0',
+      });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      const vars = error.problems.map((p) => p.split(':')[0]).sort();
+      assert.deepEqual(vars, [
+        'PKI_COUNTRY',
+        'PKI_ORGANIZATION',
+        'PKI_POLICY_OID',
+        'SIGNER_CERT_VALIDITY_DAYS',
+      ]);
+    }
+    for (const oid of ['1.40.5', '3.1', '2', '1.3..6', 'urn:oid:1.3.6']) {
+      assert.throws(() => loadConfig({ PKI_POLICY_OID: oid }), /PKI_POLICY_OID/, oid);
+    }
+    assert.equal(loadConfig({ PKI_POLICY_OID: '2.999.1' }).certificateProfile.policyOid, '2.999.1');
+  });
+
   it('believes X-Forwarded-For only from the proxies or hop count TRUST_PROXY names, never from everyone', () => {
     assert.equal(loadConfig({}).trustProxy, false);
     assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);

@@ -3,6 +3,24 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { formatNetwork, parseNetwork } from '../outbound/addressPolicy.ts';
 
+/**
+ * Signet's private OID arc is the UUID OID 2.25.121976768450177053882281100737692893257 (ITU-T
+ * X.667 §6.3, no registration needed; src/pki/timestamping/devTsa.ts uses `.1` of it). `.2`
+ * names "Signet development certificate policy": good for trials, never for production, where
+ * the operator's own certificate policy (and its OID) is what relying parties judge.
+ */
+export const DEVELOPMENT_CERTIFICATE_POLICY_OID = '2.25.121976768450177053882281100737692893257.2';
+export const DEVELOPMENT_ORGANIZATION = 'Signet Development';
+
+/**
+ * X.520 caps commonName at 64 characters (RFC 5280 Appendix A.1) and the longest name built
+ * from the organisation is "<organisation> Time-Stamping Authority" (24 more).
+ */
+const MAX_PKI_ORGANIZATION = 40;
+
+/** X.660 dotted form, no leading zeros; under arcs 0 and 1 the second arc is at most 39 (X.690 §8.19.4). */
+const OBJECT_IDENTIFIER = /^(?:[01]\.(?:[0-9]|[1-3][0-9])|2\.(?:0|[1-9][0-9]*))(?:\.(?:0|[1-9][0-9]*))*$/;
+
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -67,6 +85,23 @@ const envSchema = z.object({
     .pipe(z.array(urlFromEnv(['http:', 'https:'])))
     .optional(),
   TSA_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  // What Signet's CA writes into its certificates: README "Certificate profiles".
+  PKI_POLICY_OID: z
+    .string()
+    .trim()
+    .regex(OBJECT_IDENTIFIER, {
+      message: 'must be an object identifier in dotted form, e.g. 1.3.6.1.4.1.99999.1',
+    })
+    .default(DEVELOPMENT_CERTIFICATE_POLICY_OID),
+  PKI_ORGANIZATION: z.string().trim().min(1).max(MAX_PKI_ORGANIZATION).default(DEVELOPMENT_ORGANIZATION),
+  PKI_COUNTRY: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{2}$/, { message: 'must be a two-letter ISO 3166-1 country code, e.g. DE' })
+    .transform((value) => value.toUpperCase())
+    .optional(),
+  SIGNER_CERT_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  SIGNER_CERT_REVOKE_AFTER_USE: booleanFromEnv.default(false),
   // One-time codes by SMS: unset keeps them in the outbox (GET /api/v1/outbox/sms, for admins).
   SMS_PROVIDER: z.enum(['twilio']).optional(),
   TWILIO_ACCOUNT_SID: z.string().min(1).optional(),
@@ -132,6 +167,29 @@ export interface Pkcs11Config {
   pin: string;
 }
 
+/** What Signet's CA writes into the certificates it issues (README "Certificate profiles"). */
+export interface CertificateProfileConfig {
+  /** PKI_POLICY_OID: the certificatePolicies OID of the issuing CA and of every end-entity certificate. */
+  policyOid: string;
+  /** PKI_ORGANIZATION: organizationName of the CA, seal, TSA and OCSP certificates, and their CA names. */
+  organization: string;
+  /** PKI_COUNTRY: countryName (ISO 3166-1 alpha-2) of the same; absent when unset. */
+  country?: string | undefined;
+}
+
+/** Per-signer certificates (SPEC §C). */
+export interface SignerCertificateConfig {
+  /** SIGNER_CERT_VALIDITY_DAYS: long enough to outlive the signing, so offline validators accept them. */
+  validityDays: number;
+  /** SIGNER_CERT_REVOKE_AFTER_USE: revoke (cessationOfOperation) once the signature and its validation data are in the file. */
+  revokeAfterUse: boolean;
+}
+
+export const DEVELOPMENT_CERTIFICATE_PROFILE: CertificateProfileConfig = {
+  policyOid: DEVELOPMENT_CERTIFICATE_POLICY_OID,
+  organization: DEVELOPMENT_ORGANIZATION,
+};
+
 /** Twilio's Messages API for one-time codes by text message (SMS_PROVIDER=twilio). */
 export interface TwilioConfig {
   accountSid: string;
@@ -167,6 +225,8 @@ export interface Config {
   tsaUrls: string[];
   /** Per request, to a TSA and to OCSP responders / CRL servers. */
   tsaTimeoutMs: number;
+  certificateProfile: CertificateProfileConfig;
+  signerCertificates: SignerCertificateConfig;
   /** SMS_PROVIDER=twilio; undefined keeps text messages in the outbox. */
   twilio: TwilioConfig | undefined;
   /**
@@ -257,6 +317,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     tsaUrls: e.TSA_URLS ?? [],
     tsaTimeoutMs: e.TSA_TIMEOUT_MS,
+    certificateProfile: {
+      policyOid: e.PKI_POLICY_OID,
+      organization: e.PKI_ORGANIZATION,
+      ...(e.PKI_COUNTRY ? { country: e.PKI_COUNTRY } : {}),
+    },
+    signerCertificates: {
+      validityDays: e.SIGNER_CERT_VALIDITY_DAYS,
+      revokeAfterUse: e.SIGNER_CERT_REVOKE_AFTER_USE,
+    },
     twilio:
       e.SMS_PROVIDER === 'twilio' && e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM
         ? {

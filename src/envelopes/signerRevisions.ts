@@ -73,6 +73,12 @@ export async function applyPendingSignerSignatures(
     };
     // Lost a race: another process applied a signature on the same base; start again from it.
     if (!(await recordSignerRevision(platform, envelopeId, signer, revision))) continue;
+    // The signature and (from B-LT) its revocation data are in the file: where the policy says
+    // so, the one-time certificate is revoked now that its one use is over.
+    await platform.pki.signerCertificateUsed({
+      serialNumber: revision.certificateSerial,
+      timeStamped: revisionLevel(policy) !== 'B-B',
+    });
   }
 }
 

@@ -9,7 +9,8 @@ import * as pkijs from 'pkijs';
 import { requireTools, runTool } from '../../test/peers/pdfValidators.ts';
 import { exportDevPkiKey } from '../../test/support/devPkiFixture.ts';
 import { findPlaintextPrivateKeys } from '../../test/support/plaintextKeys.ts';
-import { pointersOf } from './certificateFields.ts';
+import { DEVELOPMENT_CERTIFICATE_POLICY_OID } from '../config/config.ts';
+import { pointersOf, policiesOf } from './certificateFields.ts';
 import { type DevPki, loadOrCreateDevPki } from './devCa.ts';
 
 const OID = {
@@ -21,6 +22,7 @@ const OID = {
   extendedKeyUsage: '2.5.29.37',
   subjectKeyIdentifier: '2.5.29.14',
   authorityKeyIdentifier: '2.5.29.35',
+  certificatePolicies: '2.5.29.32',
 };
 
 let work: string;
@@ -206,6 +208,20 @@ describe('loadOrCreateDevPki', () => {
     assert.equal(new X509Certificate(sealing).publicKey.asymmetricKeyDetails?.modulusLength, 2048);
   });
 
+  it('puts the development policy on the issuing CA and every end entity, and none on the root', () => {
+    const policies = (der: Uint8Array) => policiesOf(pkijs.Certificate.fromBER(der));
+    for (const der of [
+      pki.issuingCa.certificate,
+      pki.sealing.certificate,
+      pki.tsa.certificate,
+      pki.ocspResponder.certificate,
+    ]) {
+      assert.deepEqual(policies(der), [{ oid: DEVELOPMENT_CERTIFICATE_POLICY_OID }]);
+      assert.equal(extension(der, OID.certificatePolicies)?.critical, false);
+    }
+    assert.deepEqual(policies(pki.rootDer), []);
+  });
+
   it('links every certificate to its issuer by key identifiers', () => {
     const [issuing, root] = pki.sealing.chain as [Uint8Array, Uint8Array];
     assert.equal(
@@ -301,6 +317,86 @@ describe('loadOrCreateDevPki', () => {
     // A certificate issued before the move still chains to the re-issued issuing CA (same name, same key).
     const old = new X509Certificate(pki.sealing.certificate);
     assert.ok(old.verify(new X509Certificate(moved.issuingCa.certificate).publicKey));
+  });
+
+  it("names the operator's organisation and country and carries the operator's policy, which OpenSSL enforces along the path", async (t) => {
+    const acme = join(work, 'acme');
+    const profile = {
+      policyOid: '1.3.6.1.4.1.99999.7.1',
+      organization: 'Acme Trust Services',
+      country: 'DE',
+    };
+    await loadOrCreateDevPki(acme, { publicUrl: PUBLIC_URL, profile });
+    if (!requireTools(t, ['openssl'])) return;
+    const text = async (file: string) =>
+      (await runTool('openssl', ['x509', '-in', join(acme, file), '-noout', '-text', '-nameopt', 'oneline']))
+        .stdout;
+    const subjects = {
+      'root-ca.crt.pem': 'C = DE, O = Acme Trust Services, CN = Acme Trust Services Root CA',
+      'issuing-ca.crt.pem': 'C = DE, O = Acme Trust Services, CN = Acme Trust Services Issuing CA',
+      'sealing.crt.pem': 'C = DE, O = Acme Trust Services, CN = Signet Document Sealing',
+      'tsa.crt.pem': 'C = DE, O = Acme Trust Services, CN = Acme Trust Services Time-Stamping Authority',
+      'ocsp.crt.pem': 'C = DE, O = Acme Trust Services, CN = Acme Trust Services OCSP Responder',
+    };
+    for (const [file, subject] of Object.entries(subjects)) {
+      const printed = await text(file);
+      assert.ok(printed.includes(`Subject: ${subject}\n`), printed);
+      if (file === 'root-ca.crt.pem') assert.doesNotMatch(printed, /Certificate Policies/);
+      else assert.match(printed, /X509v3 Certificate Policies: \n\s+Policy: 1\.3\.6\.1\.4\.1\.99999\.7\.1\n/);
+    }
+    // RFC 5280 §6.1 with an initial policy set and requireExplicitPolicy: every certificate
+    // below the trust anchor must assert the policy.
+    const verify = (file: string, policy: string) =>
+      runTool('openssl', [
+        'verify',
+        '-x509_strict',
+        '-explicit_policy',
+        '-policy',
+        policy,
+        '-CAfile',
+        join(acme, 'root-ca.crt.pem'),
+        '-untrusted',
+        join(acme, 'issuing-ca.crt.pem'),
+        join(acme, file),
+      ]);
+    for (const file of ['sealing.crt.pem', 'tsa.crt.pem', 'ocsp.crt.pem']) {
+      const result = await verify(file, profile.policyOid);
+      assert.equal(result.exitCode, 0, result.stdout + result.stderr);
+    }
+    const other = await verify('sealing.crt.pem', '1.3.6.1.4.1.99999.7.2');
+    assert.notEqual(other.exitCode, 0, 'a policy the certificates do not assert is refused');
+  });
+
+  it("re-issues the end entities (same keys) when the profile changes, and keeps the CAs' names", async () => {
+    const renamed = join(work, 'renamed');
+    const first = await loadOrCreateDevPki(renamed, { publicUrl: PUBLIC_URL });
+    const profile = {
+      policyOid: '1.3.6.1.4.1.99999.7.3',
+      organization: 'Acme Trust Services',
+      country: 'FR',
+    };
+    const second = await loadOrCreateDevPki(renamed, { publicUrl: PUBLIC_URL, profile });
+    const view = (der: Uint8Array) => new X509Certificate(der);
+    assert.equal(second.rootPem, first.rootPem, 'the trusted root stays');
+    // Certificates and CRLs the issuing CA signed name it as their issuer: its name stays too.
+    assert.equal(view(second.issuingCa.certificate).subject, view(first.issuingCa.certificate).subject);
+    assert.deepEqual(policiesOf(pkijs.Certificate.fromBER(second.issuingCa.certificate)), [
+      { oid: profile.policyOid },
+    ]);
+    assert.ok(view(first.sealing.certificate).verify(view(second.issuingCa.certificate).publicKey));
+    assert.equal(
+      view(second.sealing.certificate).subject,
+      'C=FR\nO=Acme Trust Services\nCN=Signet Document Sealing',
+    );
+    assert.ok(view(second.sealing.certificate).publicKey.equals(view(first.sealing.certificate).publicKey));
+    assert.match(view(second.tsa.certificate).subject, /CN=Acme Trust Services Time-Stamping Authority/);
+    const third = await loadOrCreateDevPki(renamed, { publicUrl: PUBLIC_URL, profile });
+    assert.deepEqual(
+      third.sealing.certificate,
+      second.sealing.certificate,
+      'an unchanged profile re-issues nothing',
+    );
+    assert.deepEqual(third.issuingCa.certificate, second.issuingCa.certificate);
   });
 
   it('upgrades a directory of the first layout (keys beside certificates) and keeps its root', async () => {

@@ -2,12 +2,15 @@ import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
+import { type CertificateProfileConfig, DEVELOPMENT_CERTIFICATE_PROFILE } from '../config/config.ts';
 import { SignetError } from '../errors.ts';
-import { parseCertificate, pointersOf } from './certificateFields.ts';
+import { derOf, parseCertificate, pointersOf, policiesOf, sameBytes } from './certificateFields.ts';
 import { createFileKeyStore, type FileKeyStore } from './fileKeyStore.ts';
 import {
+  type CertificatePolicy,
   type CertificateProfile,
   type DistinguishedName,
+  distinguishedName,
   issueCertificate,
   KeyPurpose,
   KeyUsage,
@@ -29,9 +32,11 @@ import type { SealingIdentity, SigningKey } from './signer.ts';
  * Every certificate below the root names where its status is published (AIA id-ad-ocsp and a
  * CRL distribution point, RFC 5280 §4.2.2.1 / §4.2.1.13) at PUBLIC_URL, which is why the
  * certificates are re-issued (same keys, so nothing that verified stops verifying) when
- * PUBLIC_URL changes. The issuing CA's own status comes from the root's CRL only: our OCSP
- * responder is certified by the issuing CA, and RFC 6960 §4.2.2.2 lets a delegated responder
- * answer only for certificates of the CA that certified it.
+ * PUBLIC_URL or the certificate profile (PKI_POLICY_OID, PKI_ORGANIZATION, PKI_COUNTRY) changes.
+ * A CA keeps the name it was created with: the certificates and CRLs it signed name it as their
+ * issuer. The issuing CA's own status comes from the root's CRL only: our OCSP responder is
+ * certified by the issuing CA, and RFC 6960 §4.2.2.2 lets a delegated responder answer only for
+ * certificates of the CA that certified it.
  */
 
 export const DEV_PKI_KEY_LABELS = {
@@ -82,6 +87,8 @@ export interface DevPki {
   /** Signs OCSP responses for the issuing CA (id-kp-OCSPSigning + id-pkix-ocsp-nocheck). */
   ocspResponder: SealingIdentity;
   urls: PkiUrls;
+  /** The policy and names the certificates were issued with (per-signer certificates use the same policy). */
+  profile: CertificateProfileConfig;
   /** Every certificate below the root with its issuer, for the certificate register. */
   issued: { certificate: Uint8Array; issuer: Uint8Array }[];
 }
@@ -96,6 +103,8 @@ export interface DevPkiOptions {
   keyStore?: KeyStore;
   /** PUBLIC_URL, for the AIA and CRL pointers; default http://localhost:3000. */
   publicUrl?: string;
+  /** PKI_POLICY_OID, PKI_ORGANIZATION, PKI_COUNTRY; default: the development profile. */
+  profile?: CertificateProfileConfig;
 }
 
 const CERTIFICATE_FILES = {
@@ -125,15 +134,15 @@ const RENEW_BEFORE_MS = 30 * DAY_MS;
  */
 const OCSP_RESPONDER_VALIDITY_DAYS = 90;
 
-const ORGANIZATION = 'Signet Development';
-
 interface Plan {
-  subject: DistinguishedName;
+  subject: (profile: CertificateProfileConfig) => DistinguishedName;
   label: string;
   keyOptions: KeyGenerationOptions;
   validity: (now: Date) => Date;
+  /** The certificate's extensions; `policy` is the operator's certificatePolicies entry. */
   profile: (
     urls: PkiUrls,
+    policy: CertificatePolicy,
   ) => Omit<CertificateProfile, 'subject' | 'subjectPublicKey' | 'notBefore' | 'notAfter'>;
   /** The pointers a current certificate carries; a certificate with others is re-issued. */
   expectedPointers: (urls: PkiUrls) => RevocationPointers;
@@ -152,9 +161,19 @@ const endEntityPointers = (urls: PkiUrls): RevocationPointers => ({
   crlUrl: urls.issuingCrl,
 });
 
+/** C and O from the configuration, CN from the organisation and the certificate's role. */
+const named =
+  (role: string) =>
+  ({ organization, country }: CertificateProfileConfig): DistinguishedName => ({
+    commonName: `${organization} ${role}`,
+    organization,
+    ...(country ? { country } : {}),
+  });
+
 const PLANS: Record<Role, Plan> = {
+  /** No certificatePolicies: a root is a trust anchor, whose extensions RFC 5280 §6.1 does not process. */
   root: {
-    subject: { commonName: 'Signet Development Root CA', organization: ORGANIZATION },
+    subject: named('Root CA'),
     label: DEV_PKI_KEY_LABELS.root,
     // A 20-year root outlives RSA-2048's horizon (NIST SP 800-57 Part 1 §5.6.3), hence 3072 for the CAs.
     keyOptions: { rsaModulusLength: 3072 },
@@ -162,15 +181,17 @@ const PLANS: Record<Role, Plan> = {
     profile: () => ({ ca: { pathLength: null }, keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign] }),
     expectedPointers: () => ({}),
   },
+  /** The operator's policy, so a relying party that requires it (RFC 5280 §6.1.3 (d)) finds it on the whole path. */
   issuing: {
-    subject: { commonName: 'Signet Development Issuing CA', organization: ORGANIZATION },
+    subject: named('Issuing CA'),
     label: DEV_PKI_KEY_LABELS.issuing,
     keyOptions: { rsaModulusLength: 3072 },
     validity: yearsAfter(10),
-    profile: (urls) => ({
+    profile: (urls, policy) => ({
       ca: { pathLength: 0 },
       keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign],
       revocation: { caIssuersUrl: urls.rootCertificate, crlUrl: urls.rootCrl },
+      policy,
     }),
     expectedPointers: (urls) => ({ caIssuersUrl: urls.rootCertificate, crlUrl: urls.rootCrl }),
   },
@@ -181,26 +202,33 @@ const PLANS: Record<Role, Plan> = {
    * should not claim.
    */
   sealing: {
-    subject: { commonName: 'Signet Document Sealing', organization: ORGANIZATION },
+    // The CN names what the certificate does (validators show it as the signer); O says whose it is.
+    subject: ({ organization, country }) => ({
+      commonName: 'Signet Document Sealing',
+      organization,
+      ...(country ? { country } : {}),
+    }),
     label: DEV_PKI_KEY_LABELS.sealing,
     keyOptions: { rsaModulusLength: 2048 },
     validity: yearsAfter(3),
-    profile: (urls) => ({
+    profile: (urls, policy) => ({
       keyUsage: [KeyUsage.digitalSignature, KeyUsage.nonRepudiation],
       revocation: endEntityPointers(urls),
+      policy,
     }),
     expectedPointers: endEntityPointers,
   },
   /** RFC 3161 §2.3: the TSA's certificate carries exactly one extendedKeyUsage, id-kp-timeStamping, critical. */
   tsa: {
-    subject: { commonName: 'Signet Development Time-Stamping Authority', organization: ORGANIZATION },
+    subject: named('Time-Stamping Authority'),
     label: DEV_PKI_KEY_LABELS.tsa,
     keyOptions: { rsaModulusLength: 2048 },
     validity: yearsAfter(3),
-    profile: (urls) => ({
+    profile: (urls, policy) => ({
       keyUsage: [KeyUsage.digitalSignature],
       extendedKeyUsage: { purposes: [KeyPurpose.timeStamping], critical: true },
       revocation: endEntityPointers(urls),
+      policy,
     }),
     expectedPointers: endEntityPointers,
   },
@@ -210,15 +238,16 @@ const PLANS: Record<Role, Plan> = {
    * pointer and no CRL pointer.
    */
   ocsp: {
-    subject: { commonName: 'Signet Development OCSP Responder', organization: ORGANIZATION },
+    subject: named('OCSP Responder'),
     label: DEV_PKI_KEY_LABELS.ocsp,
     keyOptions: { rsaModulusLength: 2048 },
     validity: (now) => new Date(now.getTime() + OCSP_RESPONDER_VALIDITY_DAYS * DAY_MS),
-    profile: (urls) => ({
+    profile: (urls, policy) => ({
       keyUsage: [KeyUsage.digitalSignature],
       extendedKeyUsage: { purposes: [KeyPurpose.ocspSigning], critical: false },
       ocspNoCheck: true,
       revocation: { caIssuersUrl: urls.issuingCertificate },
+      policy,
     }),
     expectedPointers: (urls) => ({ caIssuersUrl: urls.issuingCertificate }),
   },
@@ -228,17 +257,18 @@ const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
 
 export async function loadOrCreateDevPki(dir: string, options: DevPkiOptions = {}): Promise<DevPki> {
   const urls = pkiUrlsFor(options.publicUrl ?? DEFAULT_PUBLIC_URL);
+  const wanted: Wanted = { urls, profile: options.profile ?? DEVELOPMENT_CERTIFICATE_PROFILE };
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keyStore =
     options.keyStore ?? createFileKeyStore(join(dir, 'keys'), loadOrCreateMasterKey(dir, undefined));
   await adoptLegacyKeys(dir, keyStore);
   const now = new Date();
 
-  const root = await ensureCertificate(dir, keyStore, 'root', undefined, urls, now);
-  const issuing = await ensureCertificate(dir, keyStore, 'issuing', root, urls, now);
+  const root = await ensureCertificate(dir, keyStore, 'root', undefined, wanted, now);
+  const issuing = await ensureCertificate(dir, keyStore, 'issuing', root, wanted, now);
   const [sealing, tsa, ocsp] = await Promise.all(
     (['sealing', 'tsa', 'ocsp'] as const).map((role) =>
-      ensureCertificate(dir, keyStore, role, issuing, urls, now),
+      ensureCertificate(dir, keyStore, role, issuing, wanted, now),
     ),
   );
   if (!sealing || !tsa || !ocsp) throw new Error('unreachable');
@@ -266,6 +296,7 @@ export async function loadOrCreateDevPki(dir: string, options: DevPkiOptions = {
     tsa: identity(tsa),
     ocspResponder: identity(ocsp),
     urls,
+    profile: wanted.profile,
     issued: [
       { certificate: issuing.certificate, issuer: root.certificate },
       ...[sealing, tsa, ocsp].map((held) => ({ certificate: held.certificate, issuer: issuing.certificate })),
@@ -278,18 +309,24 @@ interface Held {
   key: StoredKey;
 }
 
+/** What the certificates should say: where status is published, and the certificate profile. */
+interface Wanted {
+  urls: PkiUrls;
+  profile: CertificateProfileConfig;
+}
+
 /**
  * The certificate for `role`, issued (or re-issued with the same key) when it is missing, no
- * longer verifies under its issuer, points elsewhere than this installation, or is about to
- * expire. A certificate whose key is gone is refused: silently replacing the root would break
- * the trust users placed in it.
+ * longer verifies under its issuer, points elsewhere than this installation, names another
+ * policy or (end entities only) another subject, or is about to expire. A certificate whose key
+ * is gone is refused: silently replacing the root would break the trust users placed in it.
  */
 async function ensureCertificate(
   dir: string,
   keyStore: KeyStore,
   role: Role,
   issuer: Held | undefined,
-  urls: PkiUrls,
+  wanted: Wanted,
   now: Date,
 ): Promise<Held> {
   const plan = PLANS[role];
@@ -303,22 +340,24 @@ async function ensureCertificate(
     );
   }
   const key = existingKey ?? (await keyStore.generate(plan.label, 'rsa-sha256', plan.keyOptions));
+  let keptName: Uint8Array | undefined;
   if (pem !== undefined) {
     const certificate = new Uint8Array(new X509Certificate(pem).raw);
     assertKeyMatches(certificate, key, CERTIFICATE_FILES[role]);
-    if (isCurrent(certificate, role, issuer, urls, now)) return { certificate, key };
+    if (isCurrent(certificate, role, issuer, wanted, now)) return { certificate, key };
     if (role === 'root') return { certificate, key }; // the trust anchor is never replaced
+    if (isCa(role)) keptName = derOf(parseCertificate(certificate).subject);
   }
   const notAfter = plan.validity(now);
   const certificate = await issueCertificate(
     {
-      subject: plan.subject,
+      subject: keptName ?? plan.subject(wanted.profile),
       subjectPublicKey: key.publicKey,
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: issuer
         ? earliest(notAfter, new Date(new X509Certificate(issuer.certificate).validTo))
         : notAfter,
-      ...plan.profile(urls),
+      ...plan.profile(wanted.urls, { oid: wanted.profile.policyOid }),
     },
     issuer ? { certificate: issuer.certificate, key: issuer.key.key } : { key: key.key },
   );
@@ -326,11 +365,13 @@ async function ensureCertificate(
   return { certificate, key };
 }
 
+const isCa = (role: Role) => role === 'root' || role === 'issuing';
+
 function isCurrent(
   certificate: Uint8Array,
   role: Role,
   issuer: Held | undefined,
-  urls: PkiUrls,
+  { urls, profile }: Wanted,
   now: Date,
 ): boolean {
   const view = new X509Certificate(certificate);
@@ -338,10 +379,17 @@ function isCurrent(
     const issuerView = new X509Certificate(issuer.certificate);
     if (!view.checkIssued(issuerView) || !view.verify(issuerView.publicKey)) return false;
   }
-  if (role !== 'root' && role !== 'issuing' && Date.parse(view.validTo) - now.getTime() < RENEW_BEFORE_MS) {
+  if (!isCa(role) && Date.parse(view.validTo) - now.getTime() < RENEW_BEFORE_MS) return false;
+  const parsed = parseCertificate(certificate);
+  if (
+    !isCa(role) &&
+    !sameBytes(derOf(parsed.subject), derOf(distinguishedName(PLANS[role].subject(profile))))
+  ) {
     return false;
   }
-  const pointers = pointersOf(parseCertificate(certificate));
+  const policies = policiesOf(parsed).map((policy) => policy.oid);
+  if (role !== 'root' && !(policies.length === 1 && policies[0] === profile.policyOid)) return false;
+  const pointers = pointersOf(parsed);
   const expected = PLANS[role].expectedPointers(urls);
   return (
     sameList(pointers.ocspUrls, expected.ocspUrl) &&

@@ -12,20 +12,21 @@ import type { SigningKey } from './signer.ts';
 
 export const X509_OID = {
   commonName: '2.5.4.3',
+  countryName: '2.5.4.6',
   organizationName: '2.5.4.10',
-  organizationalUnitName: '2.5.4.11',
-  emailAddress: '1.2.840.113549.1.9.1',
   subjectKeyIdentifier: '2.5.29.14',
   keyUsage: '2.5.29.15',
   subjectAltName: '2.5.29.17',
   basicConstraints: '2.5.29.19',
   crlDistributionPoints: '2.5.29.31',
+  certificatePolicies: '2.5.29.32',
   authorityKeyIdentifier: '2.5.29.35',
   extendedKeyUsage: '2.5.29.37',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
   adOcsp: '1.3.6.1.5.5.7.48.1',
   adCaIssuers: '1.3.6.1.5.5.7.48.2',
   ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
+  qtUserNotice: '1.3.6.1.5.5.7.2.2',
 } as const;
 const OID = X509_OID;
 
@@ -34,6 +35,8 @@ export const KeyPurpose = {
   emailProtection: '1.3.6.1.5.5.7.3.4',
   timeStamping: '1.3.6.1.5.5.7.3.8',
   ocspSigning: '1.3.6.1.5.5.7.3.9',
+  /** id-kp-documentSigning (RFC 9336 §3.1): signing human-readable documents. */
+  documentSigning: '1.3.6.1.5.5.7.3.36',
 } as const;
 export type KeyPurposeOid = (typeof KeyPurpose)[keyof typeof KeyPurpose];
 
@@ -49,9 +52,18 @@ export type KeyUsageBit = (typeof KeyUsage)[keyof typeof KeyUsage];
 export interface DistinguishedName {
   commonName: string;
   organization?: string;
-  organizationalUnit?: string;
-  /** PKCS#9 emailAddress (an IA5String, so ASCII only); kept for readers that show no SAN. */
-  emailAddress?: string;
+  /** ISO 3166-1 alpha-2, upper case (X.520 countryName: a PrintableString of two letters). */
+  country?: string;
+}
+
+/**
+ * One certificatePolicies entry (RFC 5280 §4.2.1.4): the policy the certificate was issued under
+ * and, optionally, a userNotice whose explicitText (at most 200 characters) relying parties are
+ * shown.
+ */
+export interface CertificatePolicy {
+  oid: string;
+  explicitText?: string;
 }
 
 /** Where relying parties find revocation status and the issuer's certificate (RFC 5280 §4.2.2.1, §4.2.1.13). */
@@ -65,7 +77,8 @@ export interface RevocationPointers {
 }
 
 export interface CertificateProfile {
-  subject: DistinguishedName;
+  /** The subject to encode, or a DER Name kept byte for byte (a re-issued CA keeps its name). */
+  subject: DistinguishedName | Uint8Array;
   /** DER SubjectPublicKeyInfo of the key being certified. */
   subjectPublicKey: Uint8Array;
   notBefore: Date;
@@ -80,6 +93,8 @@ export interface CertificateProfile {
   revocation?: RevocationPointers;
   /** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): for OCSP responder certificates. */
   ocspNoCheck?: boolean;
+  /** A non-critical certificatePolicies extension with this one policy. */
+  policy?: CertificatePolicy;
 }
 
 /** Who signs a certificate: the issuer's certificate (absent when self-signing) and its key. */
@@ -100,9 +115,13 @@ export async function issueCertificate(
 
   certificate.version = 2; // v3, RFC 5280 §4.1.2.1
   certificate.serialNumber = new asn1js.Integer({ valueHex: randomSerialNumber() });
-  certificate.subject = distinguishedName(profile.subject);
+  const subject =
+    profile.subject instanceof Uint8Array
+      ? pkijs.RelativeDistinguishedNames.fromBER(profile.subject)
+      : distinguishedName(profile.subject);
+  certificate.subject = subject;
   // The issuer name is copied byte for byte from the issuer's subject: path building compares them.
-  certificate.issuer = issuerCertificate ? issuerCertificate.subject : distinguishedName(profile.subject);
+  certificate.issuer = issuerCertificate ? issuerCertificate.subject : subject;
   certificate.notBefore = certificateTime(profile.notBefore);
   certificate.notAfter = certificateTime(profile.notAfter);
   certificate.subjectPublicKeyInfo = subjectPublicKeyInfo;
@@ -157,7 +176,33 @@ function optionalExtensions(profile: CertificateProfile): pkijs.Extension[] {
     extensions.push(extension(OID.crlDistributionPoints, false, value));
   }
   if (profile.ocspNoCheck) extensions.push(extension(OID.ocspNoCheck, false, new asn1js.Null()));
+  if (profile.policy) extensions.push(certificatePoliciesExtension(profile.policy));
   return extensions;
+}
+
+/** Upper bound of explicitText (RFC 5280 §4.2.1.4, DisplayText SIZE (1..200)). */
+export const MAX_EXPLICIT_TEXT = 200;
+
+/**
+ * Non-critical, so a relying party that processes no policies still accepts the certificate
+ * (RFC 5280 §4.2.1.4). pkijs has no UserNotice type, so the qualifier is built with asn1js;
+ * explicitText is a UTF8String, as §4.2.1.4 asks of conforming CAs.
+ */
+function certificatePoliciesExtension(policy: CertificatePolicy): pkijs.Extension {
+  const qualifiers = policy.explicitText
+    ? [
+        new pkijs.PolicyQualifierInfo({
+          policyQualifierId: OID.qtUserNotice,
+          qualifier: new asn1js.Sequence({ value: [new asn1js.Utf8String({ value: policy.explicitText })] }),
+        }),
+      ]
+    : undefined;
+  const information = new pkijs.PolicyInformation({
+    policyIdentifier: policy.oid,
+    ...(qualifiers ? { policyQualifiers: qualifiers } : {}),
+  });
+  const value = new pkijs.CertificatePolicies({ certificatePolicies: [information] }).toSchema();
+  return extension(OID.certificatePolicies, false, value);
 }
 
 function accessDescription(accessMethod: string, url: string): pkijs.AccessDescription {
@@ -183,19 +228,17 @@ export function randomSerialNumber(): Uint8Array {
 }
 
 /**
- * One attribute per RDN, most significant first (O, OU, then CN, emailAddress). pkijs would put
- * every attribute into a single multi-valued RDN ("O=… + CN=…"), which readers display oddly, so
- * the Name is encoded here and handed to pkijs already in DER.
+ * One attribute per RDN, most significant first (C, O, then CN). pkijs would put every
+ * attribute into a single multi-valued RDN ("O=… + CN=…"), which readers display oddly, so the
+ * Name is encoded here and handed to pkijs already in DER.
  */
-function distinguishedName(name: DistinguishedName): pkijs.RelativeDistinguishedNames {
-  const attributes: [string, asn1js.Utf8String | asn1js.IA5String][] = [];
+export function distinguishedName(name: DistinguishedName): pkijs.RelativeDistinguishedNames {
+  const attributes: [string, asn1js.Utf8String | asn1js.PrintableString][] = [];
   const text = (value: string) => new asn1js.Utf8String({ value });
+  // X.520 (RFC 5280 Appendix A.1): countryName is a PrintableString, never a UTF8String.
+  if (name.country) attributes.push([OID.countryName, new asn1js.PrintableString({ value: name.country })]);
   if (name.organization) attributes.push([OID.organizationName, text(name.organization)]);
-  if (name.organizationalUnit) attributes.push([OID.organizationalUnitName, text(name.organizationalUnit)]);
   attributes.push([OID.commonName, text(name.commonName)]);
-  // PKCS#9 (RFC 2985 §5.2.1) defines emailAddress as IA5String.
-  if (name.emailAddress)
-    attributes.push([OID.emailAddress, new asn1js.IA5String({ value: name.emailAddress })]);
   const rdnSequence = new asn1js.Sequence({
     value: attributes.map(
       ([type, value]) =>

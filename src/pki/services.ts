@@ -1,3 +1,4 @@
+import type { SignerCertificateConfig } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import type { OutboundClient } from '../outbound/outboundHttp.ts';
 import { parseCertificate } from './certificateFields.ts';
@@ -21,6 +22,7 @@ import type { SealingIdentity } from './signer.ts';
 import {
   type IssuedCertificate,
   issueSignerCertificate,
+  revokeAfterUse,
   type SignerCertificateRequest,
 } from './signerCertificate.ts';
 import { createDevTsa, type TimeStampAuthority } from './timestamping/devTsa.ts';
@@ -50,15 +52,31 @@ export interface PlatformPki {
   keyStore: KeyStore;
   tsa: TsaClient;
   validationData: ValidationDataCollector;
-  /** Issues a one-day certificate for one signer of one envelope, and records it. */
-  /** `now`: the moment of signing the certificate is for (default: now). */
+  /**
+   * Issues a certificate for one signer of one envelope (SIGNER_CERT_VALIDITY_DAYS), and records
+   * it. `now`: the moment of signing the certificate is for (default: now).
+   */
   issueSignerCertificate(request: SignerCertificateRequest, now?: Date): Promise<IssuedCertificate>;
+  /**
+   * Tells the CA that a signer certificate's one signature is in the file, with its validation
+   * data at B-LT and above. With SIGNER_CERT_REVOKE_AFTER_USE on and a time-stamped signature
+   * (B-T and above) the certificate is revoked (cessationOfOperation); a B-B signature has no
+   * proof that it came before the revocation, so its certificate is left alone. Says whether it
+   * revoked.
+   */
+  signerCertificateUsed(use: SignerCertificateUse): Promise<boolean>;
   authority: CertificateAuthorityServices;
   /** The shapes `signPades` takes (src/pdf/pades.ts PadesServices): the token only, and the collector. */
   pades: {
     tsa: { timestamp(imprintSha256: Uint8Array): Promise<Uint8Array> };
     validationData: ValidationDataCollector;
   };
+}
+
+export interface SignerCertificateUse {
+  serialNumber: string;
+  /** The signature carries a signature time-stamp (PAdES B-T and above). */
+  timeStamped: boolean;
 }
 
 export interface PlatformPkiOptions {
@@ -69,6 +87,7 @@ export interface PlatformPkiOptions {
   sealingOverride?: { sealing: SealingIdentity; rootPem: string; rootDer: Uint8Array };
   tsa: { urls: string[]; timeoutMs: number; attemptsPerUrl: number };
   revocationTimeoutMs: number;
+  signerCertificates: SignerCertificateConfig;
   /** Requests to TSAs, OCSP responders and CRL servers (Platform.outbound). */
   outbound?: OutboundClient;
 }
@@ -119,7 +138,19 @@ export async function createPlatformPki(options: PlatformPkiOptions): Promise<Pl
     keyStore: options.keyStore,
     tsa,
     validationData,
-    issueSignerCertificate: (request, now) => issueSignerCertificate(dev.issuingCa, request, db, now),
+    issueSignerCertificate: (request, now) =>
+      issueSignerCertificate(
+        dev.issuingCa,
+        request,
+        db,
+        { policyOid: dev.profile.policyOid, validityDays: options.signerCertificates.validityDays },
+        now,
+      ),
+    async signerCertificateUsed({ serialNumber, timeStamped }) {
+      if (!options.signerCertificates.revokeAfterUse || !timeStamped) return false;
+      await revokeAfterUse(db, serialNumber);
+      return true;
+    },
     authority,
     pades: {
       tsa: { timestamp: async (imprint) => (await tsa.timestamp(imprint)).token },
