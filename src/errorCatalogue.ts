@@ -19,6 +19,10 @@ export const ERROR_CATALOGUE = {
     status: 403,
     meaning: 'The API key (or the signed-in user) lacks the scope this endpoint needs.',
   },
+  ARCHIVE_NOT_RENEWABLE: {
+    status: 422,
+    meaning: 'The file has no document time-stamp to renew (only PAdES B-LTA files are renewed).',
+  },
   BAD_REQUEST: { status: 400, meaning: 'The request could not be understood (the detail says why).' },
   BLOB_ADDRESS_INVALID: { status: 500, meaning: 'A blob address is malformed (an internal fault).' },
   BLOB_CORRUPT: { status: 500, meaning: 'Stored document is not in the expected encrypted format.' },

@@ -8,6 +8,7 @@ import { sealedSecrets } from './blobs/sealedSecrets.ts';
 import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
+import { renewDueArchives } from './envelopes/archiveRenewal.ts';
 import { expireOverdueEnvelopes } from './envelopes/expiry.ts';
 import { sendDueReminders } from './envelopes/reminders.ts';
 import { recoverStalledSeals, sealEnvelope } from './envelopes/sealing.ts';
@@ -133,7 +134,7 @@ export async function loadSealingRootPem(config: Config): Promise<string> {
  * PKCS#11 when PKCS11_MODULE/TOKEN_LABEL/PIN are set (keys never leave the token), else key
  * files in DATA_DIR/keys encrypted under the master key.
  */
-async function openKeyStore(config: Config, masterKey: MasterKey): Promise<KeyStore> {
+export async function openKeyStore(config: Config, masterKey: MasterKey): Promise<KeyStore> {
   if (config.pkcs11) return openPkcs11KeyStore(config.pkcs11);
   return createFileKeyStore(join(config.dataDir, 'keys'), masterKey);
 }
@@ -199,6 +200,11 @@ export async function startSignet(config: Config, options: StartOptions = {}): P
       },
       { concurrency: 2 },
     );
+    // New archive time-stamps before the newest one's certificates expire (issue #13).
+    await queue.work('archive.renew', async () => {
+      await renewDueArchives(platform);
+    });
+    await queue.schedule('archive.renew', '23 2 * * *');
     await queue.work('envelope.expire', async () => {
       await expireOverdueEnvelopes(platform);
     });

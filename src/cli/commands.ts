@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { ParseArgsConfig } from 'node:util';
 import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
 import { sealedSecrets } from '../blobs/sealedSecrets.ts';
@@ -18,9 +18,12 @@ import {
 } from '../orgs/apiKeys.ts';
 import { createOrganization, findOrganization, isUuid } from '../orgs/organizations.ts';
 import { isRole, ROLES } from '../orgs/scopes.ts';
+import { createOutboundClient } from '../outbound/outboundHttp.ts';
+import { renewArchiveTimestamp } from '../pdf/archiveRenewal.ts';
 import { makeSamplePdf } from '../pdf/samplePdf.ts';
 import { isRevocationReason, REVOCATION_REASONS, revokeCertificate } from '../pki/certificateRegistry.ts';
 import { openPkcs11KeyStore } from '../pki/pkcs11KeyStore.ts';
+import { archiveHorizon } from '../verify/archiveHorizon.ts';
 import { runVerify, verifyHelp, verifyOptions } from '../verify/cli.ts';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -352,6 +355,52 @@ only without SMTP_URL, when the outbox is the mailbox.`,
       );
       print(rows);
       return rows.some((r) => r.seal_state === 'failed') ? 1 : 0;
+    },
+  },
+
+  renew: {
+    synopsis: 'renew FILE [--out OUT]',
+    summary: 'Add fresh validation data and a new archive time-stamp to a sealed PDF (PAdES B-LTA).',
+    details: `Writes OUT (default: FILE with .renewed.pdf); FILE itself is never changed. Uses this
+installation's TSA (TSA_URLS, or the built-in one) and revocation data. Prints when the archive
+time-stamp's certificates expired before and expire now. The nightly archive.renew job does the
+same for every sealed envelope within ARCHIVE_RENEWAL_MARGIN_DAYS, keeping each version. With the
+embedded database, run it while the server is stopped.`,
+    optionHelp: { '--out OUT': 'where to write the renewed file' },
+    options: { out: { type: 'string' } },
+    async run(config, values, positionals) {
+      const [file, ...extra] = positionals;
+      if (!file || extra.length > 0)
+        throw new SignetError('CLI_OPTION_REQUIRED', 'give exactly one PDF file');
+      const out = (values.out as string | undefined) ?? file.replace(/(\.pdf)?$/i, '.renewed.pdf');
+      const pdf = await readFile(file).catch(() => {
+        throw new SignetError('FILE_UNREADABLE', `${file}: cannot be read`);
+      });
+      const { loadSealingKeys } = await platformEntry();
+      const result = await withDatabase(config, async (db) => {
+        const outbound = createOutboundClient(config.outbound);
+        try {
+          const pki = await loadSealingKeys(
+            config,
+            db,
+            loadOrCreateMasterKey(config.dataDir, config.masterKey),
+            outbound,
+          );
+          const trustAnchors = [pki.rootDer];
+          const before = await archiveHorizon(new Uint8Array(pdf), { trustAnchors });
+          const renewed = await renewArchiveTimestamp(new Uint8Array(pdf), pki.pades);
+          const after = await archiveHorizon(renewed, { trustAnchors });
+          await writeFile(out, renewed);
+          return {
+            file: out,
+            archiveExpiresAt: { before: before?.expiresAt ?? null, after: after?.expiresAt ?? null },
+          };
+        } finally {
+          await outbound.close();
+        }
+      });
+      print(result);
+      return 0;
     },
   },
 

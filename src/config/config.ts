@@ -101,6 +101,18 @@ const envSchema = z.object({
     .transform((value) => value.toUpperCase())
     .optional(),
   SIGNER_CERT_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  // A sealed file is renewed when its newest archive time-stamp's chain expires within this
+  // margin (issue #13), or rests on one of the retired algorithms.
+  ARCHIVE_RENEWAL_MARGIN_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  ARCHIVE_RETIRED_ALGORITHMS: z
+    .string()
+    .default('md5,sha1')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   SIGNER_CERT_REVOKE_AFTER_USE: booleanFromEnv.default(false),
   // One-time codes by SMS: unset keeps them in the outbox (GET /api/v1/outbox/sms, for admins).
   SMS_PROVIDER: z.enum(['twilio']).optional(),
@@ -227,6 +239,8 @@ export interface Config {
   tsaTimeoutMs: number;
   certificateProfile: CertificateProfileConfig;
   signerCertificates: SignerCertificateConfig;
+  /** When sealed files get a new archive time-stamp (src/envelopes/archiveRenewal.ts). */
+  archiveRenewal: { marginDays: number; retiredAlgorithms: string[] };
   /** SMS_PROVIDER=twilio; undefined keeps text messages in the outbox. */
   twilio: TwilioConfig | undefined;
   /**
@@ -321,6 +335,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       policyOid: e.PKI_POLICY_OID,
       organization: e.PKI_ORGANIZATION,
       ...(e.PKI_COUNTRY ? { country: e.PKI_COUNTRY } : {}),
+    },
+    archiveRenewal: {
+      marginDays: e.ARCHIVE_RENEWAL_MARGIN_DAYS,
+      retiredAlgorithms: e.ARCHIVE_RETIRED_ALGORITHMS,
     },
     signerCertificates: {
       validityDays: e.SIGNER_CERT_VALIDITY_DAYS,

@@ -130,6 +130,8 @@ const EN: Words = {
     'envelope.declined': () => 'The envelope was closed because it was declined',
     'envelope.completed': () => 'Everyone has completed the envelope',
     'envelope.sealed': () => 'The completed document was sealed',
+    'envelope.archive_renewed': (w) =>
+      `A new archive time-stamp keeps the sealed document provable (until ${w.text('archiveExpiresAt').slice(0, 10)})`,
     'envelope.voided': (w) => `${w.actor} voided the envelope: “${w.text('reason')}”`,
     'envelope.expired': () => 'The envelope expired',
     'recipient.signing_url_created': (w) => `${w.actor} created an embedded signing link for ${w.recipient}`,
@@ -195,6 +197,8 @@ const DE: Words = {
     'envelope.declined': () => 'Der Umschlag wurde geschlossen, weil er abgelehnt wurde',
     'envelope.completed': () => 'Alle haben den Umschlag abgeschlossen',
     'envelope.sealed': () => 'Das abgeschlossene Dokument wurde versiegelt',
+    'envelope.archive_renewed': (w) =>
+      `Ein neuer Archivzeitstempel hält das versiegelte Dokument nachweisbar (bis ${w.text('archiveExpiresAt').slice(0, 10)})`,
     'envelope.voided': (w) => `${w.actor} hat den Umschlag zurückgezogen: „${w.text('reason')}“`,
     'envelope.expired': () => 'Der Umschlag ist abgelaufen',
     'recipient.signing_url_created': (w) =>

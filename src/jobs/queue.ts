@@ -13,6 +13,7 @@ export type JobName =
   | 'sms.send'
   | 'envelope.seal'
   | 'envelope.sign'
+  | 'archive.renew'
   | 'envelope.expire'
   | 'envelope.remind'
   | 'maintenance.sweep'
@@ -49,6 +50,7 @@ const QUEUES: JobName[] = [
   'sms.send',
   'envelope.seal',
   'envelope.sign',
+  'archive.renew',
   'envelope.expire',
   'envelope.remind',
   'maintenance.sweep',

@@ -58,7 +58,7 @@ export interface PadesSignature {
  * Room for a time-stamp token: TSTInfo, the TSA's signature and its certificates when asked
  * for (RFC 3161 §2.4.1) — ~5 KiB from Signet's TSA, more from a TSA with a longer chain.
  */
-const TIMESTAMP_CONTENTS_BYTES = 12 * 1024;
+export const TIMESTAMP_CONTENTS_BYTES = 12 * 1024;
 /** SignerInfo, signed attributes and a signature value up to RSA-4096, beside the certificates. */
 const CMS_OVERHEAD_BYTES = 2 * 1024;
 

@@ -683,6 +683,10 @@ export async function recordSealed(
             seal_last_error = null, seal_lease_until = $5 where id = $1`,
     [envelope.id, decided.state.seal, stored.sha256, stored.size, decided.state.sealLeaseUntil],
   );
+  await tx.query(
+    `insert into sealed_versions (envelope_id, version, sha256, size, reason) values ($1, 1, $2, $3, 'seal')`,
+    [envelope.id, stored.sha256, stored.size],
+  );
   return true;
 }
 
