@@ -71,7 +71,7 @@ export async function renewEnvelopeArchive(
   const bytes = await platform.blobs.get(newest.sha256);
   const trustAnchors = [platform.pki.rootDer];
   const horizon = await archiveHorizon(bytes, { trustAnchors });
-  if (!horizon || horizon.kind !== 'document-timestamp') {
+  if (horizon?.kind !== 'document-timestamp') {
     await markChecked(platform, envelopeId, newest.version, null);
     return { envelopeId, outcome: 'no-archive-timestamp' };
   }
