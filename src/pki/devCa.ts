@@ -5,6 +5,7 @@ import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
 import { SignetError } from '../errors.ts';
 import { parseCertificate, pointersOf } from './certificateFields.ts';
 import { createFileKeyStore, type FileKeyStore } from './fileKeyStore.ts';
+import { type CaLayout, loadInstalledCa } from './installedCa.ts';
 import {
   type CertificateProfile,
   type DistinguishedName,
@@ -84,6 +85,8 @@ export interface DevPki {
   urls: PkiUrls;
   /** Every certificate below the root with its issuer, for the certificate register. */
   issued: { certificate: Uint8Array; issuer: Uint8Array }[];
+  /** Under an offline root (installedCa.ts), nothing here can sign the root's CRL: the imported one. */
+  offlineRootCrl?: () => Promise<Uint8Array>;
 }
 
 export interface DevPkiOptions {
@@ -106,6 +109,9 @@ const CERTIFICATE_FILES = {
   ocsp: 'ocsp.crt.pem',
 } as const;
 type Role = keyof typeof CERTIFICATE_FILES;
+
+/** Where the CA's keys and certificates are: an issuing CA under an offline root (installedCa.ts) uses the same. */
+export const CA_LAYOUT: CaLayout = { labels: DEV_PKI_KEY_LABELS, files: CERTIFICATE_FILES };
 
 /** Key files of the first layout (keys beside the certificates); moved into the key store on upgrade. */
 const LEGACY_KEY_FILES: Partial<Record<Role, string>> = {
@@ -234,8 +240,10 @@ export async function loadOrCreateDevPki(dir: string, options: DevPkiOptions = {
   await adoptLegacyKeys(dir, keyStore);
   const now = new Date();
 
-  const root = await ensureCertificate(dir, keyStore, 'root', undefined, urls, now);
-  const issuing = await ensureCertificate(dir, keyStore, 'issuing', root, urls, now);
+  // An issuing CA installed under an offline root (`signet ca import`) replaces the development root and issuing CA.
+  const installed = await loadInstalledCa(dir, keyStore, CA_LAYOUT);
+  const root = installed?.root ?? (await ensureCertificate(dir, keyStore, 'root', undefined, urls, now));
+  const issuing = installed?.issuing ?? (await ensureCertificate(dir, keyStore, 'issuing', root, urls, now));
   const [sealing, tsa, ocsp] = await Promise.all(
     (['sealing', 'tsa', 'ocsp'] as const).map((role) =>
       ensureCertificate(dir, keyStore, role, issuing, urls, now),
@@ -270,6 +278,7 @@ export async function loadOrCreateDevPki(dir: string, options: DevPkiOptions = {
       { certificate: issuing.certificate, issuer: root.certificate },
       ...[sealing, tsa, ocsp].map((held) => ({ certificate: held.certificate, issuer: issuing.certificate })),
     ],
+    ...(installed ? { offlineRootCrl: installed.rootCrl } : {}),
   };
 }
 

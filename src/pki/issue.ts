@@ -2,6 +2,7 @@ import { createHash, createPublicKey, type KeyObject, randomBytes } from 'node:c
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { signatureAlgorithmIdentifier } from './algorithms.ts';
+import type { EncodedName } from './distinguishedName.ts';
 import type { SigningKey } from './signer.ts';
 
 /*
@@ -65,7 +66,8 @@ export interface RevocationPointers {
 }
 
 export interface CertificateProfile {
-  subject: DistinguishedName;
+  /** An EncodedName is used byte for byte: a CA copies the subject a CSR asks for (distinguishedName.ts). */
+  subject: DistinguishedName | EncodedName;
   /** DER SubjectPublicKeyInfo of the key being certified. */
   subjectPublicKey: Uint8Array;
   notBefore: Date;
@@ -100,9 +102,9 @@ export async function issueCertificate(
 
   certificate.version = 2; // v3, RFC 5280 §4.1.2.1
   certificate.serialNumber = new asn1js.Integer({ valueHex: randomSerialNumber() });
-  certificate.subject = distinguishedName(profile.subject);
+  certificate.subject = subjectName(profile.subject);
   // The issuer name is copied byte for byte from the issuer's subject: path building compares them.
-  certificate.issuer = issuerCertificate ? issuerCertificate.subject : distinguishedName(profile.subject);
+  certificate.issuer = issuerCertificate ? issuerCertificate.subject : subjectName(profile.subject);
   certificate.notBefore = certificateTime(profile.notBefore);
   certificate.notAfter = certificateTime(profile.notAfter);
   certificate.subjectPublicKeyInfo = subjectPublicKeyInfo;
@@ -180,6 +182,12 @@ export function randomSerialNumber(): Uint8Array {
   const serial = new Uint8Array(randomBytes(16));
   serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
   return serial;
+}
+
+function subjectName(subject: DistinguishedName | EncodedName): pkijs.RelativeDistinguishedNames {
+  return 'der' in subject
+    ? pkijs.RelativeDistinguishedNames.fromBER(subject.der)
+    : distinguishedName(subject);
 }
 
 /**
