@@ -104,6 +104,8 @@ function readPair(text: string, part: string): { type: AttributeType; value: str
   }
   const value = unescapeValue(text, trimUnescaped(part.slice(equals + 1)));
   if (value === '') throw invalid(text, `${written} is empty`);
+  const problem = type.check?.(value);
+  if (problem) throw invalid(text, problem);
   if ([...value].length > type.maxLength) {
     throw invalid(text, `${written} is longer than ${type.maxLength} characters`);
   }
@@ -112,8 +114,6 @@ function readPair(text: string, part: string): { type: AttributeType; value: str
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: IA5String is 7-bit ASCII, controls included
   if (type.kind === 'ia5' && !/^[\x00-\x7f]*$/.test(value)) throw invalid(text, `${written} must be ASCII`);
-  const problem = type.check?.(value);
-  if (problem) throw invalid(text, problem);
   return { type, value };
 }
 
