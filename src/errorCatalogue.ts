@@ -370,6 +370,10 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'The PDF holds more signatures than the validator checks.',
   },
+  PEM_INVALID: {
+    status: 422,
+    meaning: 'A PEM file is malformed, or does not hold what was expected.',
+  },
   PKCS11_LOGIN_FAILED: { status: 500, meaning: 'Logging in to the PKCS#11 token failed (PIN).' },
   PKCS11_MODULE_UNAVAILABLE: { status: 500, meaning: 'The PKCS#11 module cannot be loaded.' },
   PKCS11_NOT_CONFIGURED: {
@@ -379,10 +383,6 @@ export const ERROR_CATALOGUE = {
   PKCS11_TOKEN_AMBIGUOUS: { status: 500, meaning: 'More than one PKCS#11 token has the configured label.' },
   PKCS11_TOKEN_NOT_FOUND: { status: 500, meaning: 'No PKCS#11 token has the configured label.' },
   PKCS12_INVALID: { status: 422, meaning: 'The PKCS#12 file cannot be read, or the password is wrong.' },
-  PEM_INVALID: {
-    status: 422,
-    meaning: 'A PEM file is malformed, or does not hold what was expected.',
-  },
   RATE_LIMITED: { status: 429, meaning: 'Too many requests: wait as long as Retry-After says.' },
   RECIPIENT_ALREADY_COMPLETED: { status: 409, meaning: 'You have already completed this envelope.' },
   RECIPIENT_ALREADY_INVITED: {
