@@ -17,6 +17,7 @@ import {
   assertOutsideDataDir,
   initOfflineRoot,
   issueRootCrl,
+  MIN_PASSPHRASE_LENGTH,
   OFFLINE_CA_FILES,
   openOfflineRoot,
   signIssuingCa,
@@ -33,7 +34,7 @@ import { type Command, optional, print, required, type Values } from './command.
 
 const DEFAULT_KEY_TYPE: KeyType = 'rsa-3072';
 const KEY_TYPE_HELP = `${Object.keys(KEY_TYPES).join(', ')} (default ${DEFAULT_KEY_TYPE})`;
-const PASSPHRASE_HELP = `a file holding the root key's passphrase (one line; at least 12 characters);
+const PASSPHRASE_HELP = `a file holding the root key's passphrase (one line; at least ${MIN_PASSPHRASE_LENGTH} characters);
 default: the OFFLINE_CA_PASSPHRASE variable`;
 const SUBJECT_HELP =
   'the distinguished name, RFC 4514: "CN=…,O=…,C=…" (also OU, L, ST, serialNumber, organizationIdentifier)';
@@ -52,7 +53,7 @@ function keyTypeOption(values: Values): KeyType {
   return keyType === undefined ? DEFAULT_KEY_TYPE : parseKeyType(keyType);
 }
 
-/** A whole number of `unit` between `min` and `max`, or `fallback` when the option is absent. */
+/** A whole number between `min` and `max`, or `fallback` when the option is absent. */
 function countOption(
   values: Values,
   name: string,
@@ -70,7 +71,7 @@ function countOption(
   return count;
 }
 
-/** From --passphrase-file (its first line), else OFFLINE_CA_PASSPHRASE: never from a prompt, never echoed. */
+/** From --passphrase-file (without its final line break), else OFFLINE_CA_PASSPHRASE: never from a prompt, never echoed. */
 async function passphraseOf(values: Values, config: Config): Promise<string> {
   const file = optional(values, 'passphrase-file');
   if (file !== undefined) return (await readFile(file, 'utf8')).replace(/\r?\n$/, '');

@@ -63,12 +63,13 @@ function lookUp(name: string): Command | undefined {
 
 /** The command the first words of `argv` name (a two-word name before a one-word one), and what follows. */
 function commandAt(argv: string[]): { name: string; command: Command; rest: string[] } | undefined {
-  const [first, second, ...more] = argv;
-  const pair = second === undefined ? undefined : `${first} ${second}`;
-  const paired = pair === undefined ? undefined : lookUp(pair);
-  if (pair !== undefined && paired) return { name: pair, command: paired, rest: more };
-  const single = first === undefined ? undefined : lookUp(first);
-  return first !== undefined && single ? { name: first, command: single, rest: argv.slice(1) } : undefined;
+  for (const words of [2, 1]) {
+    if (argv.length < words) continue;
+    const name = argv.slice(0, words).join(' ');
+    const command = lookUp(name);
+    if (command) return { name, command, rest: argv.slice(words) };
+  }
+  return undefined;
 }
 
 /** The commands of a group (`ca` for `ca init`, `ca import`, …); empty when `group` is none. */
@@ -79,7 +80,7 @@ function groupCommands(group: string): Command[] {
 }
 
 /** `signet GROUP` and `signet GROUP --help`: the group's commands with their summaries. */
-export function groupUsage(group: string): string {
+function groupUsage(group: string): string {
   const lines = groupCommands(group).map((c) => `  signet ${c.synopsis}\n      ${c.summary}`);
   return [
     `usage: signet ${group} COMMAND [options]`,

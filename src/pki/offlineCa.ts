@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { mkdir, realpath, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as pkijs from 'pkijs';
 import { SignetError } from '../errors.ts';
 import { parseCertificate } from './certificateFields.ts';
@@ -19,7 +19,7 @@ import { issueCertificate, KeyUsage, type RevocationPointers, subjectPublicKeyOf
 import { KEY_TYPES, type KeyType } from './keyStore.ts';
 import { toPem } from './pem.ts';
 import { readOptional } from './sealedKeyFile.ts';
-import { type SealingIdentity, sealingIdentityFromKeyObject, signingKeyFromKeyObject } from './signer.ts';
+import { type SigningKey, sealingIdentityFromKeyObject, signingKeyFromKeyObject } from './signer.ts';
 
 /*
  * The offline root CA: made and used on a machine that is not the running installation (an
@@ -60,8 +60,8 @@ const DAY_MS = 86_400_000;
 export interface OfflineRoot {
   dir: string;
   certificate: Uint8Array;
-  /** Signs with the decrypted root key, which exists only in this process for one ceremony. */
-  identity: SealingIdentity;
+  /** The decrypted root key, which exists only in this process for one ceremony. */
+  key: SigningKey;
 }
 
 export interface OfflineRootOptions {
@@ -80,8 +80,8 @@ export async function assertOutsideDataDir(dir: string, dataDir: string): Promis
   const target = await realpathOfNearest(resolve(dir));
   const data = await realpathOfNearest(resolve(dataDir));
   const path = relative(data, target);
-  const outside = path.startsWith('..') || resolve(data, path) !== target || path.startsWith('/');
-  if (!outside) {
+  const inside = path === '' || (!path.startsWith('..') && !isAbsolute(path));
+  if (inside) {
     throw new SignetError(
       'OFFLINE_CA_INSIDE_DATA_DIR',
       `${dir} is inside DATA_DIR (${dataDir}); keep the offline root on another machine or medium`,
@@ -135,7 +135,7 @@ export async function initOfflineRoot(dir: string, options: OfflineRootOptions):
     mode: 0o644,
     flag: 'wx',
   });
-  return { dir, certificate, identity: sealingIdentityFromKeyObject(privateKey, certificate, []) };
+  return { dir, certificate, key: sealingIdentityFromKeyObject(privateKey, certificate, []) };
 }
 
 /** Reads the root of `dir` and decrypts its key with `passphrase`. */
@@ -158,7 +158,7 @@ export async function openOfflineRoot(dir: string, passphrase: string): Promise<
     );
   }
   const certificate = new Uint8Array(new X509Certificate(certificatePem).raw);
-  return { dir, certificate, identity: sealingIdentityFromKeyObject(privateKey, certificate, []) };
+  return { dir, certificate, key: sealingIdentityFromKeyObject(privateKey, certificate, []) };
 }
 
 export interface IssuingCaOptions {
@@ -195,7 +195,7 @@ export async function signIssuingCa(
       keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign],
       revocation: options.pointers,
     },
-    { certificate: root.certificate, key: root.identity },
+    { certificate: root.certificate, key: root.key },
   );
   const serial = serialOf(parseCertificate(certificate).serialNumber);
   await mkdir(join(root.dir, OFFLINE_CA_FILES.issued), { recursive: true, mode: 0o700 });
@@ -241,7 +241,7 @@ export async function issueRootCrl(root: OfflineRoot, options: RootCrlOptions): 
   const crlNumber = (await readCrlNumber(root.dir)) + 1n;
   await writeAtomically(join(root.dir, OFFLINE_CA_FILES.crlNumber), `${crlNumber}\n`);
   return issueCrl(
-    { certificate: root.certificate, key: root.identity },
+    { certificate: root.certificate, key: root.key },
     revoked,
     crlNumber,
     now,
@@ -249,7 +249,7 @@ export async function issueRootCrl(root: OfflineRoot, options: RootCrlOptions): 
   );
 }
 
-export function assertPassphraseStrength(passphrase: string): void {
+function assertPassphraseStrength(passphrase: string): void {
   if ([...passphrase].length < MIN_PASSPHRASE_LENGTH) {
     throw new SignetError(
       'OFFLINE_CA_PASSPHRASE_INVALID',
