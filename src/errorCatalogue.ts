@@ -34,10 +34,33 @@ export const ERROR_CATALOGUE = {
     meaning:
       'White text on the primary colour would be hard to read: it needs a contrast of at least 4.5:1 (WCAG 2.1 AA).',
   },
+  CA_IMPORT_PENDING: {
+    status: 500,
+    meaning:
+      'An offline-root setup was started (`signet ca csr`) but its issuing CA certificate is not imported yet (`signet ca import`).',
+  },
+  CA_ONLINE_ROOT_PRESENT: {
+    status: 409,
+    meaning:
+      'This installation keeps a root CA key online (the development CA): an offline root is set up without one.',
+  },
+  CA_ROOT_CRL_MISSING: {
+    status: 503,
+    meaning: 'The root CA is offline and no root CRL has been imported (`signet ca import --root-crl`).',
+  },
+  CA_ROOT_OFFLINE: {
+    status: 500,
+    meaning: 'The root CA key is offline: nothing in the running installation can sign with it.',
+  },
   CERTIFICATE_ALREADY_REVOKED: { status: 409, meaning: 'The certificate is already revoked.' },
   CERTIFICATE_AMBIGUOUS: {
     status: 409,
     meaning: 'More than one issued certificate matches; give the full serial number.',
+  },
+  CERTIFICATE_CHAIN_INVALID: {
+    status: 422,
+    meaning:
+      'The certificates given do not form a chain from the certificate to a root, or one of them may not be used here.',
   },
   CERTIFICATE_ISSUER_MISMATCH: { status: 500, meaning: 'The certificate was not issued by that issuer.' },
   CERTIFICATE_NOT_FOUND: {
@@ -60,6 +83,10 @@ export const ERROR_CATALOGUE = {
     meaning:
       'A request signed in by the session cookie that changes something must send the signet_csrf cookie’s value as X-CSRF-Token.',
   },
+  CSR_INVALID: {
+    status: 422,
+    meaning: 'The file is not a PKCS#10 certification request, or its signature does not verify.',
+  },
   CURSOR_INVALID: { status: 400, meaning: 'The pagination cursor is not valid.' },
   CUSTOM_DOMAIN_INVALID: {
     status: 400,
@@ -74,6 +101,10 @@ export const ERROR_CATALOGUE = {
   DEV_PKI_LEGACY_LAYOUT: {
     status: 500,
     meaning: 'The built-in CA files are in a layout this version no longer reads.',
+  },
+  DISTINGUISHED_NAME_INVALID: {
+    status: 400,
+    meaning: 'A distinguished name ("CN=…,O=…,C=…", RFC 4514) cannot be read.',
   },
   DOCUMENT_ENCRYPTED: { status: 422, meaning: 'A stored document is encrypted.' },
   DOCUMENT_NOT_FOUND: { status: 404, meaning: 'The envelope has no document with that id.' },
@@ -197,6 +228,10 @@ export const ERROR_CATALOGUE = {
   KEY_LABEL_AMBIGUOUS: { status: 500, meaning: 'More than one key in the token has that label.' },
   KEY_LABEL_INVALID: { status: 400, meaning: 'A key label is 1 to 128 bytes and not reserved.' },
   KEY_LABEL_TAKEN: { status: 409, meaning: 'A key with that label already exists.' },
+  KEY_NOT_FOUND: {
+    status: 404,
+    meaning: 'The key store holds no key with that label.',
+  },
   KEY_PUBLIC_HALF_MISSING: { status: 500, meaning: 'The token holds a private key without its public key.' },
   KEY_UNREADABLE: { status: 500, meaning: 'A key file cannot be read.' },
   KEY_UNSUPPORTED: { status: 422, meaning: 'The key type or size is not one Signet signs with.' },
@@ -223,6 +258,22 @@ export const ERROR_CATALOGUE = {
   NOT_READY: {
     status: 503,
     meaning: 'The service is not ready: its database (or another store it needs) is not reachable.',
+  },
+  OFFLINE_CA_EXISTS: {
+    status: 409,
+    meaning: 'The directory already holds an offline root CA; it is never overwritten.',
+  },
+  OFFLINE_CA_INSIDE_DATA_DIR: {
+    status: 400,
+    meaning: "An offline root CA must live outside the installation's DATA_DIR.",
+  },
+  OFFLINE_CA_NOT_FOUND: {
+    status: 404,
+    meaning: 'The directory holds no offline root CA (`signet ca init --offline` makes one).',
+  },
+  OFFLINE_CA_PASSPHRASE_INVALID: {
+    status: 422,
+    meaning: "The offline root CA's passphrase is missing, too short, or wrong.",
   },
   OIDC_CONFIG_INVALID: { status: 422, meaning: 'The OpenID Connect provider configuration is not valid.' },
   OIDC_DISCOVERY_FAILED: {
@@ -323,6 +374,10 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'The PDF holds more signatures than the validator checks.',
   },
+  PEM_INVALID: {
+    status: 422,
+    meaning: 'A PEM file is malformed, or does not hold what was expected.',
+  },
   PKCS11_LOGIN_FAILED: { status: 500, meaning: 'Logging in to the PKCS#11 token failed (PIN).' },
   PKCS11_MODULE_UNAVAILABLE: { status: 500, meaning: 'The PKCS#11 module cannot be loaded.' },
   PKCS11_NOT_CONFIGURED: {
@@ -385,6 +440,10 @@ export const ERROR_CATALOGUE = {
     meaning: 'An API key cannot be given a scope that whoever creates it lacks.',
   },
   SCOPE_UNKNOWN: { status: 400, meaning: 'An API key scope that does not exist was named.' },
+  SEALING_CHAIN_MISSING: {
+    status: 500,
+    meaning: 'The sealing key has no imported certificate chain (`signet keys import-cert`).',
+  },
   SEAL_ALREADY_DONE: {
     status: 409,
     meaning: 'The envelope is already sealed, so this seal attempt has nothing to do.',

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -25,11 +24,9 @@ import { createSmsTransport } from './notify/smsTransport.ts';
 import { sendPasswordResets } from './orgs/accounts.ts';
 import { bootstrapFirstOrganization } from './orgs/firstStart.ts';
 import { createOutboundClient, type OutboundClient } from './outbound/outboundHttp.ts';
-import { certificatePem, loadOrCreateDevPki } from './pki/devCa.ts';
-import { createFileKeyStore } from './pki/fileKeyStore.ts';
-import type { KeyStore } from './pki/keyStore.ts';
-import { openPkcs11KeyStore } from './pki/pkcs11KeyStore.ts';
-import { loadSealingIdentityFromPkcs12 } from './pki/pkcs12.ts';
+import { openConfiguredKeyStore } from './pki/configuredKeyStore.ts';
+import { loadOrCreateDevPki } from './pki/devCa.ts';
+import { loadSealingOverride } from './pki/sealingIdentity.ts';
 import { createPlatformPki, type PlatformPki } from './pki/services.ts';
 import type { Platform } from './platform.ts';
 import { startWebhooks } from './webhooks/start.ts';
@@ -81,17 +78,11 @@ const STALLED_SEAL_CHECK_MS = 15_000;
 /** A TSA that fails once may answer the second time; more attempts only delay the failover. */
 const TSA_ATTEMPTS_PER_URL = 2;
 
-/** The sealing identity from SEAL_PKCS12_PATH, with the root of its chain. */
-function loadPkcs12Sealing(sealPkcs12: NonNullable<Config['sealPkcs12']>) {
-  const identity = loadSealingIdentityFromPkcs12(readFileSync(sealPkcs12.path), sealPkcs12.password);
-  const root = identity.chain.at(-1) ?? identity.certificate;
-  return { sealing: identity, rootPem: certificatePem(root), rootDer: root };
-}
-
 /**
  * Keys (PKCS#11 token, or files in DATA_DIR/keys encrypted under the master key), Signet's CA
- * (DATA_DIR/pki) and its services. With SEAL_PKCS12_PATH the seal is made with the operator's
- * key; TSA, OCSP and per-signer certificates still come from Signet's CA.
+ * (DATA_DIR/pki) and its services. With SEAL_PKCS12_PATH, or a key carrying an imported chain,
+ * the seal is made with the operator's certificate (pki/sealingIdentity.ts); TSA, OCSP and
+ * per-signer certificates still come from Signet's CA.
  */
 export async function loadSealingKeys(
   config: Config,
@@ -99,44 +90,42 @@ export async function loadSealingKeys(
   masterKey: MasterKey,
   outbound: OutboundClient,
 ): Promise<PlatformPki> {
-  const sealingOverride = config.sealPkcs12 ? loadPkcs12Sealing(config.sealPkcs12) : undefined;
-  const keyStore = await openKeyStore(config, masterKey);
-  const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'), {
-    keyStore,
-    publicUrl: config.publicUrl,
-    profile: config.certificateProfile,
-  });
-  return createPlatformPki({
-    db,
-    dev,
-    keyStore,
-    sealingOverride,
-    tsa: { urls: config.tsaUrls, timeoutMs: config.tsaTimeoutMs, attemptsPerUrl: TSA_ATTEMPTS_PER_URL },
-    revocationTimeoutMs: config.tsaTimeoutMs,
-    signerCertificates: config.signerCertificates,
-    outbound,
-  });
+  const keyStore = await openConfiguredKeyStore(config, masterKey);
+  try {
+    const sealingOverride = await loadSealingOverride(config, keyStore);
+    const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'), {
+      keyStore,
+      publicUrl: config.publicUrl,
+      profile: config.certificateProfile,
+    });
+    return await createPlatformPki({
+      db,
+      dev,
+      keyStore,
+      sealingOverride,
+      tsa: { urls: config.tsaUrls, timeoutMs: config.tsaTimeoutMs, attemptsPerUrl: TSA_ATTEMPTS_PER_URL },
+      revocationTimeoutMs: config.tsaTimeoutMs,
+      signerCertificates: config.signerCertificates,
+      outbound,
+    });
+  } catch (error) {
+    // A token session left open would keep the process from exiting.
+    await keyStore.close();
+    throw error;
+  }
 }
 
 /** The root relying parties must trust for seals, without touching the database (`signet ca-root`). */
 export async function loadSealingRootPem(config: Config): Promise<string> {
-  if (config.sealPkcs12) return loadPkcs12Sealing(config.sealPkcs12).rootPem;
-  const keyStore = await openKeyStore(config, loadOrCreateMasterKey(config.dataDir, config.masterKey));
+  const keyStore = await openConfiguredKeyStore(config);
   try {
+    const override = await loadSealingOverride(config, keyStore);
+    if (override) return override.rootPem;
     const options = { keyStore, publicUrl: config.publicUrl, profile: config.certificateProfile };
     return (await loadOrCreateDevPki(join(config.dataDir, 'pki'), options)).rootPem;
   } finally {
     await keyStore.close();
   }
-}
-
-/**
- * PKCS#11 when PKCS11_MODULE/TOKEN_LABEL/PIN are set (keys never leave the token), else key
- * files in DATA_DIR/keys encrypted under the master key.
- */
-export async function openKeyStore(config: Config, masterKey: MasterKey): Promise<KeyStore> {
-  if (config.pkcs11) return openPkcs11KeyStore(config.pkcs11);
-  return createFileKeyStore(join(config.dataDir, 'keys'), masterKey);
 }
 
 export async function startSignet(config: Config, options: StartOptions = {}): Promise<RunningSignet> {

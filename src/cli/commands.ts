@@ -1,5 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import type { ParseArgsConfig } from 'node:util';
 import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
 import { sealedSecrets } from '../blobs/sealedSecrets.ts';
 import type { Config } from '../config/config.ts';
@@ -25,39 +24,16 @@ import { isRevocationReason, REVOCATION_REASONS, revokeCertificate } from '../pk
 import { openPkcs11KeyStore } from '../pki/pkcs11KeyStore.ts';
 import { archiveHorizon } from '../verify/archiveHorizon.ts';
 import { runVerify, verifyHelp, verifyOptions } from '../verify/cli.ts';
+import { type Command, print, required } from './command.ts';
+import { caCommands, keyCommands } from './pkiCommands.ts';
 
-type Values = Record<string, string | boolean | undefined>;
+export type { Command } from './command.ts';
 
 /**
  * The server's composition root, loaded only by the commands that need it: `verify`,
  * `sample-pdf` and every `--help` start about a second sooner without it.
  */
 const platformEntry = () => import('../main.ts');
-
-export interface Command {
-  /** What follows `signet` in the usage line: the command's name, arguments and options. */
-  synopsis: string;
-  /** One sentence: what the command does (`signet --help` lists these). */
-  summary: string;
-  /** More about it for `signet COMMAND --help`: what it prints, what it needs. */
-  details?: string;
-  /** Each option as it is written (`--org ID`) and what it does; one entry per option. */
-  optionHelp?: Record<string, string>;
-  /** What the exit status means, when it means more than success or failure. */
-  exitStatus?: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  run(config: Config, values: Values, positionals: string[]): Promise<number>;
-}
-
-const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-
-function required(values: Values, name: string): string {
-  const value = values[name];
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new SignetError('CLI_OPTION_REQUIRED', `--${name} is required`);
-  }
-  return value;
-}
 
 /** Opens the database (migrated) for one command and always closes it again. */
 async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T>): Promise<T> {
@@ -416,6 +392,8 @@ embedded database, run it while the server is stopped.`,
     },
   },
 
+  ...caCommands,
+
   'revoke-certificate': {
     synopsis: 'revoke-certificate SERIAL [--reason R]',
     summary: "Revoke a certificate Signet's CA issued; OCSP and the CRL say so at once.",
@@ -464,6 +442,8 @@ embedded database, run it while the server is stopped.`,
       return 0;
     },
   },
+
+  ...keyCommands,
 
   verify: {
     ...verifyHelp,

@@ -47,7 +47,7 @@ describe('signet COMMAND --help', () => {
     assert.ok(names.length >= 14, `only ${names.length} commands registered`);
     for (const name of names) {
       for (const flag of ['--help', '-h']) {
-        const result = await signetInProcess(name, flag);
+        const result = await signetInProcess(...name.split(' '), flag);
         assert.equal(result.code, 0, `signet ${name} ${flag}: ${result.err}`);
         assert.equal(result.err, '', `signet ${name} ${flag} wrote to stderr`);
         assert.ok(
@@ -69,7 +69,7 @@ describe('signet COMMAND --help', () => {
         .map((flag) => flag.split(' ')[0]!)
         .sort();
       assert.deepEqual(described, accepted, `signet ${name}: options described vs accepted`);
-      const { out } = await signetInProcess(name, '--help');
+      const { out } = await signetInProcess(...name.split(' '), '--help');
       for (const flag of Object.keys(command.optionHelp ?? {})) {
         assert.ok(out.includes(`  ${flag} `), `signet ${name} --help shows ${flag}`);
       }
@@ -101,6 +101,33 @@ describe('signet COMMAND --help', () => {
     const unknown = await signetInProcess('help', 'frobnicate');
     assert.equal(unknown.code, 2);
     assert.match(unknown.err, /unknown command "frobnicate"/);
+  });
+
+  it('finds two-word commands (`signet ca init`), lists a group with `signet ca`, and refuses an unknown one in it', async () => {
+    const group = await signetInProcess('ca', '--help');
+    assert.equal(group.code, 0);
+    assert.match(group.out, /^usage: signet ca COMMAND \[options\]/);
+    for (const name of ['ca init', 'ca sign-csr', 'ca crl', 'ca csr', 'ca import']) {
+      assert.ok(group.out.includes(`  signet ${commands[name]!.synopsis}\n`), `${name} listed`);
+    }
+    assert.ok(!group.out.includes('signet keys csr'), 'only the group is listed');
+    assert.deepEqual(await signetInProcess('help', 'ca'), group);
+    assert.deepEqual(
+      await signetInProcess('help', 'keys', 'csr'),
+      await signetInProcess('keys', 'csr', '-h'),
+    );
+
+    const bare = await signetInProcess('keys');
+    assert.equal(bare.code, 2);
+    assert.match(bare.err, /^usage: signet keys COMMAND/);
+    const unknown = await signetInProcess('ca', 'destroy');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /^signet: unknown command "ca destroy"\n\nusage: signet ca COMMAND/);
+    const badOption = await signetInProcess('ca', 'init', '--force');
+    assert.equal(badOption.code, 2);
+    assert.match(badOption.err, /^signet ca init: Unknown option '--force'/);
+    // `ca-root`, a one-word command, is still itself.
+    assert.match((await signetInProcess('ca-root', '--help')).out, /^usage: signet ca-root\n/);
   });
 
   it('still refuses unknown options with exit status 2, naming the option and showing the usage', async () => {

@@ -119,6 +119,28 @@ describe('configuration from the environment', () => {
     );
   });
 
+  it('seals with a stored key and its imported chain under SEAL_KEY_LABEL, or a PKCS#12 file, never both', () => {
+    assert.equal(loadConfig({}).sealKeyLabel, undefined);
+    assert.equal(loadConfig({ SEAL_KEY_LABEL: 'acme-seal-2027' }).sealKeyLabel, 'acme-seal-2027');
+    assert.throws(
+      () =>
+        loadConfig({
+          SEAL_KEY_LABEL: 'acme-seal',
+          SEAL_PKCS12_PATH: '/etc/seal.p12',
+          SEAL_PKCS12_PASSWORD: 'x',
+        }),
+      /SEAL_KEY_LABEL: seal with a PKCS#12 file \(SEAL_PKCS12_PATH\) or a stored key, not both/,
+    );
+  });
+
+  it('takes the offline root passphrase from OFFLINE_CA_PASSPHRASE, for `signet ca` on the offline machine', () => {
+    assert.equal(loadConfig({}).offlineCaPassphrase, undefined);
+    assert.equal(
+      loadConfig({ OFFLINE_CA_PASSPHRASE: 'a long passphrase' }).offlineCaPassphrase,
+      'a long passphrase',
+    );
+  });
+
   it('takes TSAs from TSA_URLS in order, defaulting to the built-in TSA and a 10 s timeout', () => {
     const defaults = loadConfig({});
     assert.deepEqual(defaults.tsaUrls, []);

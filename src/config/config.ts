@@ -65,6 +65,10 @@ const envSchema = z.object({
   SIGNING_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
   SEAL_PKCS12_PATH: z.string().min(1).optional(),
   SEAL_PKCS12_PASSWORD: z.string().optional(),
+  // A key in the key store sealing with the chain `signet keys import-cert` installed for it.
+  SEAL_KEY_LABEL: z.string().min(1).max(64).optional(),
+  // The offline root CA's passphrase, for `signet ca …` on the offline machine (or --passphrase-file).
+  OFFLINE_CA_PASSPHRASE: z.string().optional(),
   PKCS11_MODULE: z.string().min(1).optional(),
   PKCS11_TOKEN_LABEL: z
     .string()
@@ -232,6 +236,13 @@ export interface Config {
   firstOrganizationName?: string | undefined;
   signingUrlTtlSeconds: number;
   sealPkcs12: { path: string; password: string } | undefined;
+  /**
+   * SEAL_KEY_LABEL: seal with this key and the certificate chain imported for it. Unset: the key
+   * "signet-sealing" with its imported chain when there is one, else Signet's CA.
+   */
+  sealKeyLabel: string | undefined;
+  /** OFFLINE_CA_PASSPHRASE, for `signet ca` on the offline machine. A secret: never logged. */
+  offlineCaPassphrase: string | undefined;
   pkcs11: Pkcs11Config | undefined;
   /** RFC 3161 TSAs in failover order; empty: the built-in TSA, in-process. */
   tsaUrls: string[];
@@ -298,6 +309,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.SEAL_PKCS12_PATH && e.SEAL_PKCS12_PASSWORD === undefined) {
     problems.push('SEAL_PKCS12_PASSWORD: required when SEAL_PKCS12_PATH is set');
   }
+  if (e.SEAL_PKCS12_PATH && e.SEAL_KEY_LABEL) {
+    problems.push('SEAL_KEY_LABEL: seal with a PKCS#12 file (SEAL_PKCS12_PATH) or a stored key, not both');
+  }
   problems.push(...pkcs11Problems(e));
   if (e.SMS_PROVIDER === 'twilio') {
     for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
@@ -325,6 +339,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sealPkcs12: e.SEAL_PKCS12_PATH
       ? { path: e.SEAL_PKCS12_PATH, password: e.SEAL_PKCS12_PASSWORD ?? '' }
       : undefined,
+    sealKeyLabel: e.SEAL_KEY_LABEL,
+    offlineCaPassphrase: e.OFFLINE_CA_PASSPHRASE,
     pkcs11:
       e.PKCS11_MODULE && e.PKCS11_TOKEN_LABEL && e.PKCS11_PIN !== undefined
         ? { module: e.PKCS11_MODULE, tokenLabel: e.PKCS11_TOKEN_LABEL, pin: e.PKCS11_PIN }

@@ -27,3 +27,16 @@ export function signatureAlgorithmIdentifier(algorithm: SignatureAlgorithm): pki
   }
   return new pkijs.AlgorithmIdentifier({ algorithmId: ALGORITHM_OID.ecdsaWithSHA256 });
 }
+
+/**
+ * Node's digest name for each signature algorithm Signet accepts on what others signed (CSRs,
+ * CRLs, certificates): RSA PKCS#1 v1.5 (RFC 4055 §5) and ECDSA (RFC 5758 §3.2) with SHA-2.
+ */
+export const SIGNATURE_DIGESTS: Readonly<Record<string, 'sha256' | 'sha384' | 'sha512'>> = {
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+};

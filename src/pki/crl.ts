@@ -34,6 +34,8 @@ export async function issueCrl(
   revoked: RevokedEntry[],
   crlNumber: bigint,
   now: Date = new Date(),
+  /** nextUpdate − thisUpdate: an offline root's CRL is signed rarely, so it lasts months. */
+  validityMs: number = CRL_VALIDITY_MS,
 ): Promise<Uint8Array> {
   const issuerCertificate = parseCertificate(issuer.certificate);
   const thisUpdate = wholeSeconds(now);
@@ -44,7 +46,7 @@ export async function issueCrl(
     // §5.1.2.3: the issuer name exactly as in the CA certificate's subject.
     issuer: issuerCertificate.subject,
     thisUpdate: certificateTime(thisUpdate),
-    nextUpdate: certificateTime(new Date(thisUpdate.getTime() + CRL_VALIDITY_MS)),
+    nextUpdate: certificateTime(new Date(thisUpdate.getTime() + validityMs)),
     crlExtensions: new pkijs.Extensions({
       extensions: [
         // §5.2.1 and §5.2.3: both required in conforming CRLs.

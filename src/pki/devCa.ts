@@ -6,6 +6,7 @@ import { type CertificateProfileConfig, DEVELOPMENT_CERTIFICATE_PROFILE } from '
 import { SignetError } from '../errors.ts';
 import { derOf, parseCertificate, pointersOf, policiesOf, sameBytes } from './certificateFields.ts';
 import { createFileKeyStore, type FileKeyStore } from './fileKeyStore.ts';
+import { type CaLayout, loadInstalledCa } from './installedCa.ts';
 import {
   type CertificatePolicy,
   type CertificateProfile,
@@ -91,6 +92,8 @@ export interface DevPki {
   profile: CertificateProfileConfig;
   /** Every certificate below the root with its issuer, for the certificate register. */
   issued: { certificate: Uint8Array; issuer: Uint8Array }[];
+  /** Under an offline root (installedCa.ts), nothing here can sign the root's CRL: the imported one. */
+  offlineRootCrl?: () => Promise<Uint8Array>;
 }
 
 export interface DevPkiOptions {
@@ -115,6 +118,9 @@ const CERTIFICATE_FILES = {
   ocsp: 'ocsp.crt.pem',
 } as const;
 type Role = keyof typeof CERTIFICATE_FILES;
+
+/** Where the CA's keys and certificates are: an issuing CA under an offline root (installedCa.ts) uses the same. */
+export const CA_LAYOUT: CaLayout = { labels: DEV_PKI_KEY_LABELS, files: CERTIFICATE_FILES };
 
 /** Key files of the first layout (keys beside the certificates); moved into the key store on upgrade. */
 const LEGACY_KEY_FILES: Partial<Record<Role, string>> = {
@@ -264,8 +270,11 @@ export async function loadOrCreateDevPki(dir: string, options: DevPkiOptions = {
   await adoptLegacyKeys(dir, keyStore);
   const now = new Date();
 
-  const root = await ensureCertificate(dir, keyStore, 'root', undefined, wanted, now);
-  const issuing = await ensureCertificate(dir, keyStore, 'issuing', root, wanted, now);
+  // An issuing CA installed under an offline root (`signet ca import`) replaces the development root and issuing CA.
+  const installed = await loadInstalledCa(dir, keyStore, CA_LAYOUT);
+  const root = installed?.root ?? (await ensureCertificate(dir, keyStore, 'root', undefined, wanted, now));
+  const issuing =
+    installed?.issuing ?? (await ensureCertificate(dir, keyStore, 'issuing', root, wanted, now));
   const [sealing, tsa, ocsp] = await Promise.all(
     (['sealing', 'tsa', 'ocsp'] as const).map((role) =>
       ensureCertificate(dir, keyStore, role, issuing, wanted, now),
@@ -301,6 +310,7 @@ export async function loadOrCreateDevPki(dir: string, options: DevPkiOptions = {
       { certificate: issuing.certificate, issuer: root.certificate },
       ...[sealing, tsa, ocsp].map((held) => ({ certificate: held.certificate, issuer: issuing.certificate })),
     ],
+    ...(installed ? { offlineRootCrl: installed.rootCrl } : {}),
   };
 }
 
@@ -351,7 +361,7 @@ async function ensureCertificate(
   const notAfter = plan.validity(now);
   const certificate = await issueCertificate(
     {
-      subject: keptName ?? plan.subject(wanted.profile),
+      subject: keptName ? { der: keptName } : plan.subject(wanted.profile),
       subjectPublicKey: key.publicKey,
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: issuer

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, type KeyObject, randomBytes } from 'node:c
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { signatureAlgorithmIdentifier } from './algorithms.ts';
+import type { EncodedName } from './distinguishedName.ts';
 import type { SigningKey } from './signer.ts';
 
 /*
@@ -77,8 +78,8 @@ export interface RevocationPointers {
 }
 
 export interface CertificateProfile {
-  /** The subject to encode, or a DER Name kept byte for byte (a re-issued CA keeps its name). */
-  subject: DistinguishedName | Uint8Array;
+  /** An EncodedName is used byte for byte: a CA copies the subject a CSR asks for (distinguishedName.ts). */
+  subject: DistinguishedName | EncodedName;
   /** DER SubjectPublicKeyInfo of the key being certified. */
   subjectPublicKey: Uint8Array;
   notBefore: Date;
@@ -115,13 +116,9 @@ export async function issueCertificate(
 
   certificate.version = 2; // v3, RFC 5280 §4.1.2.1
   certificate.serialNumber = new asn1js.Integer({ valueHex: randomSerialNumber() });
-  const subject =
-    profile.subject instanceof Uint8Array
-      ? pkijs.RelativeDistinguishedNames.fromBER(profile.subject)
-      : distinguishedName(profile.subject);
-  certificate.subject = subject;
+  certificate.subject = subjectName(profile.subject);
   // The issuer name is copied byte for byte from the issuer's subject: path building compares them.
-  certificate.issuer = issuerCertificate ? issuerCertificate.subject : subject;
+  certificate.issuer = issuerCertificate ? issuerCertificate.subject : subjectName(profile.subject);
   certificate.notBefore = certificateTime(profile.notBefore);
   certificate.notAfter = certificateTime(profile.notAfter);
   certificate.subjectPublicKeyInfo = subjectPublicKeyInfo;
@@ -225,6 +222,12 @@ export function randomSerialNumber(): Uint8Array {
   const serial = new Uint8Array(randomBytes(16));
   serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
   return serial;
+}
+
+function subjectName(subject: DistinguishedName | EncodedName): pkijs.RelativeDistinguishedNames {
+  return 'der' in subject
+    ? pkijs.RelativeDistinguishedNames.fromBER(subject.der)
+    : distinguishedName(subject);
 }
 
 /**

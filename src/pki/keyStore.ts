@@ -1,3 +1,4 @@
+import { SignetError } from '../errors.ts';
 import type { SignatureAlgorithm, SigningKey } from './signer.ts';
 
 /*
@@ -44,4 +45,21 @@ export interface KeyStore {
   /** A fresh key for exactly one use; never written anywhere persistent. */
   generateEphemeral(algorithm: SignatureAlgorithm, options?: KeyGenerationOptions): Promise<EphemeralKey>;
   close(): Promise<void>;
+}
+
+/** The kinds of key an operator may ask for by name (`--key-type`), and how each is made. */
+export const KEY_TYPES = {
+  'rsa-2048': { algorithm: 'rsa-sha256', options: { rsaModulusLength: 2048 } },
+  'rsa-3072': { algorithm: 'rsa-sha256', options: { rsaModulusLength: 3072 } },
+  'rsa-4096': { algorithm: 'rsa-sha256', options: { rsaModulusLength: 4096 } },
+  'ecdsa-p256': { algorithm: 'ecdsa-p256-sha256', options: {} },
+} as const satisfies Record<string, { algorithm: SignatureAlgorithm; options: KeyGenerationOptions }>;
+export type KeyType = keyof typeof KEY_TYPES;
+
+export function parseKeyType(value: string): KeyType {
+  if (Object.hasOwn(KEY_TYPES, value)) return value as KeyType;
+  throw new SignetError(
+    'KEY_UNSUPPORTED',
+    `unknown key type "${value}"; known: ${Object.keys(KEY_TYPES).join(', ')}`,
+  );
 }

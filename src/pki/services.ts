@@ -109,6 +109,7 @@ export async function createPlatformPki(options: PlatformPkiOptions): Promise<Pl
     }),
     timeStampAuthority: createDevTsa({ identity: dev.tsa }),
     async crl(name) {
+      if (name === 'root' && dev.offlineRootCrl) return dev.offlineRootCrl();
       const ca = name === 'root' ? dev.root : dev.issuingCa;
       const revoked = await revokedCertificates(db, name === 'root' ? rootKeySha1 : issuingKeySha1);
       return issueCrl(ca, revoked, await nextCrlNumber(db));

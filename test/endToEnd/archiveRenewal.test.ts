@@ -7,7 +7,7 @@ import {
   renewEnvelopeArchive,
   sealedVersions,
 } from '../../src/envelopes/archiveRenewal.ts';
-import { openKeyStore } from '../../src/main.ts';
+import { openConfiguredKeyStore } from '../../src/pki/configuredKeyStore.ts';
 import { loadOrCreateDevPki } from '../../src/pki/devCa.ts';
 import { verifyPdf } from '../../src/verify/verifyPdf.ts';
 import {
@@ -125,7 +125,10 @@ for (const kind of databaseKinds()) {
       // Three years on, the operator's TSA has a new certificate, valid for six more.
       const config = signet.platform.config;
       const dev = await loadOrCreateDevPki(join(config.dataDir, 'pki'), {
-        keyStore: await openKeyStore(config, loadOrCreateMasterKey(config.dataDir, config.masterKey)),
+        keyStore: await openConfiguredKeyStore(
+          config,
+          loadOrCreateMasterKey(config.dataDir, config.masterKey),
+        ),
         publicUrl: config.publicUrl,
         profile: config.certificateProfile,
       });
