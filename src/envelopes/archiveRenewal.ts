@@ -2,7 +2,7 @@ import { appendAuditEvent, SYSTEM_ACTOR } from '../evidence/auditLog.ts';
 import { type RenewalServices, renewArchiveTimestamp } from '../pdf/archiveRenewal.ts';
 import type { Platform } from '../platform.ts';
 import { type ArchiveHorizon, archiveHorizon } from '../verify/archiveHorizon.ts';
-import { loadEnvelopeById } from './aggregate/store.ts';
+import { loadEnvelopeById, recordRenewedSeal } from './aggregate/store.ts';
 
 /*
  * The `archive.renew` job (issue #13, "valid for decades"): a sealed PAdES B-LTA file stays
@@ -100,11 +100,7 @@ export async function renewEnvelopeArchive(
     );
     // Another process renewed the same version first: its result stands.
     if (inserted.length === 0) return false;
-    await tx.query('update envelopes set sealed_sha256 = $2, sealed_size = $3 where id = $1', [
-      envelopeId,
-      stored.sha256,
-      stored.size,
-    ]);
+    await recordRenewedSeal(tx, envelopeId, stored);
     await appendAuditEvent(tx, envelopeId, 'envelope.archive_renewed', SYSTEM_ACTOR, {
       version,
       sha256: stored.sha256,

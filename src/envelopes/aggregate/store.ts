@@ -691,6 +691,18 @@ export async function recordSealed(
 }
 
 /**
+ * A renewal's new sealed version (envelopes/archiveRenewal.ts) becomes the one the envelope
+ * gives out; the seal's own record (state, time) is unchanged.
+ */
+export async function recordRenewedSeal(tx: Sql, envelopeId: string, stored: { sha256: string; size: number }) {
+  await tx.query('update envelopes set sealed_sha256 = $2, sealed_size = $3 where id = $1', [
+    envelopeId,
+    stored.sha256,
+    stored.size,
+  ]);
+}
+
+/**
  * Seals whose lease ran out unrenewed (their process died) go back to pending; returns their
  * envelope ids, whose seal the caller queues again in the same transaction.
  */
