@@ -12,6 +12,7 @@ import {
   openEveryDocument,
 } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
+import { readPpm } from '../support/pixels.ts';
 import { encodePng } from '../support/png.ts';
 import {
   createTestOrganization,
@@ -163,17 +164,3 @@ describe('the brand as a signer sees it', () => {
     assert.deepEqual(pixels.at(30, 69), [255, 255, 255], 'the margin beside it');
   });
 });
-
-/** A binary PPM (P6) as pdftoppm writes it: its RGB pixels by position. */
-function readPpm(bytes: Buffer) {
-  const header = /^P6\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(bytes.subarray(0, 64).toString('latin1'));
-  if (!header?.[1]) throw new Error('not a P6 PPM');
-  const width = Number(header[1]);
-  const start = header[0].length;
-  return {
-    at(x: number, y: number) {
-      const offset = start + (y * width + x) * 3;
-      return [bytes[offset], bytes[offset + 1], bytes[offset + 2]];
-    },
-  };
-}

@@ -13,6 +13,7 @@ import { hasTool } from '../peers/pdfValidators.ts';
 import { apiClient, envelopeJson, latestTokenFor, openEveryDocument } from '../support/apiClient.ts';
 import { choosePdf as choosePdfIn, dragFromPalette } from '../support/browserDriving.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
+import { inkBox, readPpm } from '../support/pixels.ts';
 import { solidPng } from '../support/png.ts';
 import { eventually, startTestSignet, type TestSignet } from '../support/signetHarness.ts';
 
@@ -579,35 +580,3 @@ describe('the sender workspace in a real browser', () => {
     assert.deepEqual(errors, []);
   });
 });
-
-/** A binary PPM (P6, 8 bits), as pdftoppm writes by default. */
-function readPpm(bytes: Buffer): { width: number; height: number; pixels: Buffer } {
-  const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(bytes.subarray(0, 64).toString('latin1'));
-  assert.ok(header, 'a P6 image');
-  const start = header[0].length;
-  return { width: Number(header[1]), height: Number(header[2]), pixels: bytes.subarray(start) };
-}
-
-/** The pixels matching `test`: how many, and the box around them. */
-function inkBox(
-  image: { width: number; height: number; pixels: Buffer },
-  test: (r: number, g: number, b: number) => boolean,
-) {
-  let count = 0;
-  let left = Number.POSITIVE_INFINITY;
-  let right = -1;
-  let top = Number.POSITIVE_INFINITY;
-  let bottom = -1;
-  for (let y = 0; y < image.height; y++) {
-    for (let x = 0; x < image.width; x++) {
-      const i = (y * image.width + x) * 3;
-      if (!test(image.pixels[i]!, image.pixels[i + 1]!, image.pixels[i + 2]!)) continue;
-      count++;
-      left = Math.min(left, x);
-      right = Math.max(right, x + 1);
-      top = Math.min(top, y);
-      bottom = Math.max(bottom, y + 1);
-    }
-  }
-  return { count, left, right, top, bottom };
-}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,9 +13,11 @@ import {
   type NssTrustStore,
   runOpensslCmsVerify,
   runPdfsig,
+  runTool,
 } from '../peers/pdfValidators.ts';
 import { type ApiClient, apiClient, latestTokenFor, openEveryDocument } from '../support/apiClient.ts';
 import { makePdf } from '../support/pdfFixtures.ts';
+import { inkBox, readPpm } from '../support/pixels.ts';
 import { makeSignaturePng } from '../support/png.ts';
 import {
   createTestOrganization,
@@ -175,6 +177,37 @@ for (const kind of databaseKinds()) {
           const verified = await runOpensslCmsVerify(cms, content, rootFile);
           assert.equal(verified.exitCode, 0, `signature ${index + 1}: ${verified.stderr}`);
         }
+
+        // Legible: on the page, Zoë's adopted signature lies in the box the sender placed, and the
+        // digital signature's caption (frame and text in its blue) beside it, never over it.
+        const ppm = join(work, `${level}-${kind}-page1`);
+        await runTool('pdftoppm', ['-r', '72', '-f', '1', '-l', '1', '-singlefile', file, ppm]);
+        const page = readPpm(readFileSync(`${ppm}.ppm`));
+        const field = { left: 72, top: 600, right: 72 + 180, bottom: 600 + 50 };
+        // Told apart by hue, which blending with the white page keeps: (g − r) / (b − r) is 0.2
+        // for the ink (16, 32, 96) and 0.38 for the caption's blue (31, 79, 158).
+        const hue = (r: number, g: number, b: number) => (b - r > 30 ? (g - r) / (b - r) : Number.NaN);
+        const ink = inkBox(page, (r, g, b) => hue(r, g, b) < 0.28);
+        const caption = inkBox(page, (r, g, b) => hue(r, g, b) > 0.3 && hue(r, g, b) < 0.5);
+        assert.ok(ink.count > 50 && caption.count > 50, JSON.stringify({ ink, caption }));
+        assert.ok(
+          ink.left >= field.left - 1 &&
+            ink.right <= field.right + 1 &&
+            ink.top >= field.top - 1 &&
+            ink.bottom <= field.bottom + 1,
+          `the adopted signature stays in its box: ${JSON.stringify(ink)}`,
+        );
+        const overlaps =
+          caption.left < field.right &&
+          field.left < caption.right &&
+          caption.top < field.bottom &&
+          field.top < caption.bottom;
+        assert.equal(
+          overlaps,
+          false,
+          `the caption ${JSON.stringify(caption)} is drawn over the signature box`,
+        );
+        assert.ok(caption.top >= field.bottom && caption.top - field.bottom < 6, 'right below it');
 
         // Signet's validator: valid; /M inside each signer's certificate; later revisions allowed.
         const report = await verifyPdf(pdf, {
