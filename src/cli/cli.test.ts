@@ -6,10 +6,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { apiClient, envelopeJson } from '../../test/support/apiClient.ts';
+import { sealWithDevPki } from '../../test/support/devPkiSeals.ts';
 import { makePdf } from '../../test/support/pdfFixtures.ts';
 import { createPostgresDatabase, databaseKinds } from '../../test/support/signetHarness.ts';
+import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
 import { loadConfig } from '../config/config.ts';
 import { openConfiguredDatabase, startSignet } from '../main.ts';
+import { embeddedSignatures } from '../pdf/incremental/dss.ts';
+import { openConfiguredKeyStore } from '../pki/configuredKeyStore.ts';
+import { loadOrCreateDevPki } from '../pki/devCa.ts';
 
 /** The `signet` command as an operator runs it: a real process, real data directory or database. */
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'signet.mjs');
@@ -149,6 +154,36 @@ for (const kind of databaseKinds()) {
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /^-----BEGIN CERTIFICATE-----/);
       assert.equal(result.stdout, readFileSync(join(dataDir, 'pki', 'root-ca.crt.pem'), 'utf8'));
+    });
+
+    it('renews a sealed B-LTA file into a new file with one more archive time-stamp, leaving the original alone', async () => {
+      const config = loadConfig(env);
+      const dev = await loadOrCreateDevPki(join(dataDir, 'pki'), {
+        keyStore: await openConfiguredKeyStore(config, loadOrCreateMasterKey(dataDir, undefined)),
+        publicUrl: config.publicUrl,
+        profile: config.certificateProfile,
+      });
+      const sealed = new Uint8Array(await sealWithDevPki(dev, 'B-LTA'));
+      const file = join(dataDir, 'sealed.pdf');
+      writeFileSync(file, sealed);
+      const result = signet('renew', file);
+      assert.equal(result.code, 0, result.stderr);
+      const printed = JSON.parse(result.stdout) as {
+        file: string;
+        archiveExpiresAt: { before: string; after: string };
+      };
+      assert.equal(printed.file, join(dataDir, 'sealed.renewed.pdf'));
+      assert.ok(Date.parse(printed.archiveExpiresAt.before) > Date.now());
+      assert.deepEqual(new Uint8Array(readFileSync(file)), sealed, 'the original is untouched');
+      const renewed = new Uint8Array(readFileSync(printed.file));
+      assert.deepEqual(renewed.subarray(0, sealed.length), sealed, 'an incremental update');
+      assert.deepEqual(
+        embeddedSignatures(renewed).map((s) => s.kind),
+        ['signature', 'document-timestamp', 'document-timestamp'],
+      );
+      const missing = signet('renew', join(dataDir, 'nothing.pdf'));
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /FILE_UNREADABLE/);
     });
 
     it('migrates idempotently and shows an empty outbox', () => {
