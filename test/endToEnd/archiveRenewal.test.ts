@@ -117,6 +117,24 @@ for (const kind of databaseKinds()) {
       assert.equal((await sealedVersions(signet.platform, envelopeId)).length, 1);
     });
 
+    it('renews at once a file whose archive time-stamp rests on a retired algorithm, years ahead of its expiry', async () => {
+      const { archiveRenewal } = signet.platform.config;
+      const before = archiveRenewal.retiredAlgorithms;
+      // As if SHA-256 had gone the way of SHA-1 (ARCHIVE_RETIRED_ALGORITHMS=sha256).
+      archiveRenewal.retiredAlgorithms = ['sha256'];
+      try {
+        const outcome = await renewEnvelopeArchive(signet.platform, envelopeId);
+        assert.equal(outcome.outcome, 'renewed', JSON.stringify(outcome));
+        const audit = await api.get<{ events: { type: string; data: Record<string, unknown> }[] }>(
+          `/api/v1/envelopes/${envelopeId}/audit`,
+        );
+        const renewal = audit.body.events.find((e) => e.type === 'envelope.archive_renewed');
+        assert.equal(renewal?.data.retiredAlgorithm, true);
+      } finally {
+        archiveRenewal.retiredAlgorithms = before;
+      }
+    });
+
     it('renews with a longer-lived TSA certificate, keeping the old version, and the file is valid at +4 years', async () => {
       const original = await download();
       const at4 = new Date(Date.now() + 4 * YEAR);
@@ -148,6 +166,7 @@ for (const kind of databaseKinds()) {
         [
           [1, 'seal'],
           [2, 'renewal'],
+          [3, 'renewal'],
         ],
       );
       const renewed = await download();
@@ -155,7 +174,7 @@ for (const kind of databaseKinds()) {
       assert.notDeepEqual(renewed, original, 'the download gives the newest version');
       // Never replaced: the renewal only appends to the sealed file, and the old version stays stored.
       assert.deepEqual(renewed.subarray(0, original.length), original);
-      assert.deepEqual(new Uint8Array(await signet.platform.blobs.get(versions[0]!.sha256)), original);
+      assert.deepEqual(new Uint8Array(await signet.platform.blobs.get(versions[1]!.sha256)), original);
 
       assert.equal(await verdictAt(renewed, new Date()), 'valid');
       assert.equal(await verdictAt(renewed, at4), 'valid', 'renewed: provable at +4 years');
@@ -164,9 +183,9 @@ for (const kind of databaseKinds()) {
       const audit = await api.get<{ events: { type: string; data: Record<string, unknown> }[] }>(
         `/api/v1/envelopes/${envelopeId}/audit`,
       );
-      const renewal = audit.body.events.find((e) => e.type === 'envelope.archive_renewed');
-      assert.equal(renewal?.data.version, 2);
-      assert.equal(renewal?.data.previousSha256, versions[0]!.sha256);
+      const renewal = audit.body.events.findLast((e) => e.type === 'envelope.archive_renewed');
+      assert.equal(renewal?.data.version, 3);
+      assert.equal(renewal?.data.previousSha256, versions[1]!.sha256);
 
       // Both versions are known to this installation as documents it sealed.
       for (const pdf of [original, renewed]) {
