@@ -694,7 +694,11 @@ export async function recordSealed(
  * A renewal's new sealed version (envelopes/archiveRenewal.ts) becomes the one the envelope
  * gives out; the seal's own record (state, time) is unchanged.
  */
-export async function recordRenewedSeal(tx: Sql, envelopeId: string, stored: { sha256: string; size: number }) {
+export async function recordRenewedSeal(
+  tx: Sql,
+  envelopeId: string,
+  stored: { sha256: string; size: number },
+) {
   await tx.query('update envelopes set sealed_sha256 = $2, sealed_size = $3 where id = $1', [
     envelopeId,
     stored.sha256,
