@@ -51,6 +51,11 @@ describe('POST /api/v1/verify', () => {
        values ($1, $2, 'Contract', 'completed', 'done', now(), $3)`,
       [envelopeId, organizationId, createHash('sha256').update(sealed).digest('hex')],
     );
+    // Every sealed version is listed, the seal's first (envelopes/aggregate/store.ts#recordSealed).
+    await db.query(
+      `insert into sealed_versions (envelope_id, version, sha256, size, reason) values ($1, 1, $2, $3, 'seal')`,
+      [envelopeId, createHash('sha256').update(sealed).digest('hex'), sealed.length],
+    );
     pdfWork = createPdfWorkPool({
       threads: 1,
       timeoutMs: 60_000,
