@@ -683,8 +683,13 @@ export async function recordSealed(
             seal_last_error = null, seal_lease_until = $5 where id = $1`,
     [envelope.id, decided.state.seal, stored.sha256, stored.size, decided.state.sealLeaseUntil],
   );
+  // Version 1 is the seal's. A seal made again after its envelope lost the result (a repair by
+  // hand, or a test's simulated crash) restates it; renewals add versions and never do this.
   await tx.query(
-    `insert into sealed_versions (envelope_id, version, sha256, size, reason) values ($1, 1, $2, $3, 'seal')`,
+    `insert into sealed_versions (envelope_id, version, sha256, size, reason) values ($1, 1, $2, $3, 'seal')
+     on conflict (envelope_id, version) do update
+       set sha256 = excluded.sha256, size = excluded.size, created_at = now(),
+           archive_expires_at = null, archive_checked_at = null`,
     [envelope.id, stored.sha256, stored.size],
   );
   return true;
