@@ -30,7 +30,63 @@ export const roundTheClock: BusinessCalendar = {
 };
 
 export function compileCalendar(spec: CalendarSpec): BusinessCalendar {
-  return spec === ALWAYS ? roundTheClock : weeklyCalendar(spec);
+  return spec === ALWAYS ? roundTheClock : indexed(weeklyCalendar(spec));
+}
+
+/**
+ * The same calendar with its windows kept in a sorted array as they are first produced, so
+ * that the thousands of clock cycles of a long ticket find theirs by binary search instead of
+ * walking the days (and a union merging its calendars) again each time.
+ */
+function indexed(source: BusinessCalendar): BusinessCalendar {
+  interface Run {
+    begin: number;
+    windows: Window[];
+    stream: Iterator<Window>;
+    exhausted: boolean;
+  }
+  let run: Run | null = null;
+  const pull = (from: Run): boolean => {
+    if (from.exhausted) return false;
+    const next = from.stream.next();
+    if (next.done) {
+      from.exhausted = true;
+      return false;
+    }
+    from.windows.push(next.value);
+    return true;
+  };
+  const firstEndingAfter = (windows: readonly Window[], from: number): number => {
+    let low = 0;
+    let high = windows.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((windows[middle] as Window).end <= from) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  return {
+    *windowsFrom(from) {
+      if (!run || from < run.begin) {
+        // Start (again) a little earlier than asked: the next question is usually close by. A
+        // new run leaves the iterations still reading the old one undisturbed.
+        const begin = from - 7 * DAY_MS;
+        run = { begin, windows: [], stream: source.windowsFrom(begin)[Symbol.iterator](), exhausted: false };
+      }
+      const mine = run;
+      let index = firstEndingAfter(mine.windows, from);
+      for (;;) {
+        while (index >= mine.windows.length) {
+          if (!pull(mine)) return;
+        }
+        const window = mine.windows[index] as Window;
+        index += 1;
+        if (window.end <= from) continue;
+        yield window.start >= from ? window : { start: from, end: window.end };
+      }
+    },
+  };
 }
 
 function weeklyCalendar(spec: WeeklyCalendar): BusinessCalendar {
@@ -122,7 +178,7 @@ function holidayMatcher(holidays: readonly Holiday[]): (date: Temporal.PlainDate
 export function unionOf(calendars: readonly BusinessCalendar[]): BusinessCalendar {
   if (calendars.length === 1 && calendars[0]) return calendars[0];
   if (calendars.includes(roundTheClock)) return roundTheClock;
-  return {
+  return indexed({
     *windowsFrom(from) {
       const streams = calendars.map((calendar) => calendar.windowsFrom(from)[Symbol.iterator]());
       const heads = streams.map((stream) => stream.next());
@@ -148,5 +204,5 @@ export function unionOf(calendars: readonly BusinessCalendar[]): BusinessCalenda
       }
       if (current) yield current;
     },
-  };
+  });
 }

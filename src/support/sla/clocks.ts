@@ -40,8 +40,9 @@ export function clocksOf(events: readonly TicketEvent[]): ClockCycle[] {
   let resolved = false;
   let paused = false;
 
+  const started: Record<Metric, number> = { firstResponse: 0, nextUpdate: 0, resolution: 0 };
   const start = (metric: Metric, at: number) => {
-    const index = cycles.filter((cycle) => cycle.metric === metric).length;
+    const index = started[metric]++;
     const cycle: LiveCycle = {
       metric,
       index,
