@@ -16,6 +16,7 @@ const LAYERS = [
     paths: ['^src/[^/]+/(routes|[a-zA-Z]+Routes|signingPage)\\.ts$', '^src/http/apiKeyAuth\\.ts$'],
   },
   { name: 'webhooks: endpoints, messages from audit events, delivery', paths: ['^src/webhooks/'] },
+  { name: 'support: SLA engine (tickets and status page to come)', paths: ['^src/support/'] },
   { name: 'ceremony: what a signer does by link', paths: ['^src/ceremony/'] },
   { name: 'envelopes: the sender’s use cases, sealing, expiry', paths: ['^src/envelopes/(?!aggregate/)'] },
   { name: 'identity: signer identity checks', paths: ['^src/identity/(?!saml/)'] },

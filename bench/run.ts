@@ -25,6 +25,7 @@ import { measureRateLimitStores, type RateLimitBench, rateLimitRows } from './ra
 import { type BenchResults, pagesLabel, resultRows } from './report.ts';
 import { measureSealing } from './sealing.ts';
 import { measureSealMemory, type SealMemoryInput } from './sealMemory.ts';
+import { measureSlaEngine, type SlaEngineBench, slaEngineRows } from './slaEngine.ts';
 import type { RunPlan } from './stats.ts';
 import { renderMarkdownTable } from './table.ts';
 import { measureVerifyLatency } from './verifyLatency.ts';
@@ -42,7 +43,7 @@ import { measureWebhookDelivery, type WebhookDeliveryPlan } from './webhookDeliv
  * While developing, run it reduced (the machine is shared):
  *   BENCH_QUICK=1      a fifth of the runs;
  *   BENCH_SKIP=a,b     leave out sections: peers, memory, levels, pipeline, throughput, hsm, verify,
- *                      ratelimits, webhooks, contract, ceremony.
+ *                      ratelimits, webhooks, contract, ceremony, sla.
  */
 
 const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -191,6 +192,12 @@ async function main(): Promise<void> {
     }
   }
 
+  let sla: SlaEngineBench | undefined;
+  if (!SKIP.has('sla')) {
+    progress('the SLA engine on a year-long ticket, beside the Temporal conversions it needs');
+    sla = await measureSlaEngine(runs(10, 100));
+  }
+
   let ceremony: CeremonyBench | undefined;
   if (!SKIP.has('ceremony')) {
     progress('the signing ceremony and the pdf.js viewer alone in Chromium, 20-page PDF');
@@ -207,6 +214,7 @@ async function main(): Promise<void> {
     ...resultRows(results),
     ...contractRows(contract),
     ...rateLimitRows(rateLimits),
+    ...slaEngineRows(sla),
     ...ceremonyRows(ceremony),
     ...(hsm ? hsmRows(hsm, HSM) : []),
   ];
@@ -217,7 +225,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
   writeFileSync(
     RESULTS_FILE,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, rateLimits, contract, ceremony, hsm }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), elapsedSeconds, reduced, machine, rows, results, rateLimits, contract, sla, ceremony, hsm }, null, 2)}\n`,
   );
   progress(`done in ${elapsedSeconds.toFixed(0)} s; wrote ${RESULTS_FILE}`);
 }

@@ -5889,6 +5889,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/support/sla-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compute SLA deadlines and breaches for a ticket’s event log
+         * @description Needs the `support:read` scope.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. Retrying with the same key and the same request within 24 h replays the first answer (`Idempotent-Replayed: true`) instead of doing it again; the same key with another request is 422 IDEMPOTENCY_KEY_REUSED, while the first still runs 409 IDEMPOTENCY_KEY_IN_USE. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SlaPreviewRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlaPreview"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sign/{token}": {
         parameters: {
             query?: never;
@@ -6200,7 +6264,84 @@ export interface components {
         };
         NewApiKeyInput: {
             name: string;
-            scopes: ("envelopes:read" | "envelopes:write" | "organization:admin" | "webhooks:read" | "webhooks:write")[];
+            scopes: ("envelopes:read" | "envelopes:write" | "organization:admin" | "support:read" | "webhooks:read" | "webhooks:write")[];
+        };
+        SlaPreviewRequestInput: {
+            calendars: {
+                [key: string]: "24/7" | {
+                    timeZone: string;
+                    hours: {
+                        mon: [
+                            string,
+                            string
+                        ][];
+                        tue: [
+                            string,
+                            string
+                        ][];
+                        wed: [
+                            string,
+                            string
+                        ][];
+                        thu: [
+                            string,
+                            string
+                        ][];
+                        fri: [
+                            string,
+                            string
+                        ][];
+                        sat: [
+                            string,
+                            string
+                        ][];
+                        sun: [
+                            string,
+                            string
+                        ][];
+                    };
+                    /** @default [] */
+                    holidays?: (string | {
+                        date: string;
+                        /** @constant */
+                        yearly: true;
+                    } | {
+                        date: string;
+                        /** @constant */
+                        yearly?: false;
+                    })[];
+                };
+            };
+            policy: {
+                critical?: {
+                    calendar: string | string[];
+                    firstResponseMinutes: number | null;
+                    nextUpdateMinutes: number | null;
+                    resolutionMinutes: number | null;
+                };
+                serious?: {
+                    calendar: string | string[];
+                    firstResponseMinutes: number | null;
+                    nextUpdateMinutes: number | null;
+                    resolutionMinutes: number | null;
+                };
+                normal?: {
+                    calendar: string | string[];
+                    firstResponseMinutes: number | null;
+                    nextUpdateMinutes: number | null;
+                    resolutionMinutes: number | null;
+                };
+            };
+            events: {
+                /** Format: date-time */
+                at: string;
+                /** @enum {string} */
+                type: "opened" | "responded" | "updated" | "pending" | "resumed" | "severity" | "resolved" | "reopened" | "closed";
+                /** @enum {string} */
+                severity?: "critical" | "serious" | "normal";
+            }[];
+            /** Format: date-time */
+            now: string;
         };
         NewWebhookInput: {
             url: string;
@@ -6722,6 +6863,19 @@ export interface components {
                 /** @description Staff may sign in through the organisation’s OpenID provider (/auth/sso/{id}/oidc) */
                 oidc: boolean;
             } | null;
+        };
+        SlaPreview: {
+            deadlines: {
+                firstResponse: string | null;
+                nextUpdate: string | null;
+                resolution: string | null;
+            };
+            breaches: {
+                /** @enum {string} */
+                metric: "firstResponse" | "nextUpdate" | "resolution";
+                /** Format: date-time */
+                dueAt: string;
+            }[];
         };
         Finding: {
             code: string;

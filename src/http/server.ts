@@ -19,6 +19,7 @@ import { signInRoutes } from '../orgs/signInRoutes.ts';
 import { ssoRoutes } from '../orgs/ssoRoutes.ts';
 import { pkiRoutes } from '../pki/routes.ts';
 import type { Platform } from '../platform.ts';
+import { supportRoutes } from '../support/routes.ts';
 import { verifyRoutes } from '../verify/routes.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
 import { registerApiKeyAuth } from './apiKeyAuth.ts';
@@ -172,6 +173,7 @@ export async function buildHttpApp(platform: Platform, logger?: FastifyBaseLogge
   await app.register(async (scope) => verifyRoutes(scope, platform));
   await app.register(async (scope) => outboxRoutes(scope, platform));
   await app.register(async (scope) => webhookRoutes(scope, platform));
+  await app.register(async (scope) => supportRoutes(scope));
   await app.register(async (scope) => signingPageRoutes(scope, platform));
   await app.register(async (scope) => webAppRoutes(scope));
   return app;

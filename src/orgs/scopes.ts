@@ -6,11 +6,15 @@
  * providers or keys. They are not among the defaults: an endpoint goes on receiving every
  * envelope of the organisation after the key that made it is revoked, so creating one is asked
  * for by name. Keys and roles that administer the organisation hold both (migration 014).
+ * `support:read` lets a key or a staff user use the support desk's read-only tools (the SLA
+ * preview, issue 12); roles that administer the organisation hold it. Keys made before it
+ * existed do not: it is asked for by name.
  */
 export const API_KEY_SCOPES = [
   'envelopes:read',
   'envelopes:write',
   'organization:admin',
+  'support:read',
   'webhooks:read',
   'webhooks:write',
 ] as const;
@@ -31,8 +35,22 @@ export const isRole = (value: string): value is Role => (ROLES as readonly strin
  * `config.scope` (src/http/apiKeyAuth.ts); test/security/roles.test.ts holds each role to it.
  */
 export const ROLE_SCOPES: Record<Role, ApiKeyScope[]> = {
-  owner: ['envelopes:read', 'envelopes:write', 'organization:admin', 'webhooks:read', 'webhooks:write'],
-  admin: ['envelopes:read', 'envelopes:write', 'organization:admin', 'webhooks:read', 'webhooks:write'],
+  owner: [
+    'envelopes:read',
+    'envelopes:write',
+    'organization:admin',
+    'support:read',
+    'webhooks:read',
+    'webhooks:write',
+  ],
+  admin: [
+    'envelopes:read',
+    'envelopes:write',
+    'organization:admin',
+    'support:read',
+    'webhooks:read',
+    'webhooks:write',
+  ],
   sender: ['envelopes:read', 'envelopes:write'],
   viewer: ['envelopes:read'],
 };

@@ -58,6 +58,8 @@ const ROUTE_SCOPES: Record<string, string | null> = {
   'POST /api/v1/webhooks/:id/test': 'webhooks:write',
   'GET /api/v1/webhooks/:id/deliveries': 'webhooks:read',
   'POST /api/v1/webhooks/:id/messages/:messageId/replay': 'webhooks:write',
+  // Support: the SLA preview reads nothing stored, but is a support tool (issue 12).
+  'POST /api/v1/support/sla-preview': 'support:read',
   // Keys: every signed-in user's own (within their scopes), all of them for an admin (apiKeys.ts).
   'GET /api/v1/api-keys': 'envelopes:read',
   'POST /api/v1/api-keys': 'envelopes:read',

@@ -20,12 +20,32 @@ import { useToast } from '../ui/toasts.tsx';
  */
 
 type ApiKey = Answer<'/api/v1/api-keys', 'get'>['data'][number];
-type Scope = 'envelopes:read' | 'envelopes:write' | 'organization:admin' | 'webhooks:read' | 'webhooks:write';
+type Scope =
+  | 'envelopes:read'
+  | 'envelopes:write'
+  | 'organization:admin'
+  | 'support:read'
+  | 'webhooks:read'
+  | 'webhooks:write';
 
 /** src/orgs/scopes.ts ROLE_SCOPES: what each role may put on a key. */
 const ROLE_SCOPES: Record<string, Scope[]> = {
-  owner: ['envelopes:read', 'envelopes:write', 'organization:admin', 'webhooks:read', 'webhooks:write'],
-  admin: ['envelopes:read', 'envelopes:write', 'organization:admin', 'webhooks:read', 'webhooks:write'],
+  owner: [
+    'envelopes:read',
+    'envelopes:write',
+    'organization:admin',
+    'support:read',
+    'webhooks:read',
+    'webhooks:write',
+  ],
+  admin: [
+    'envelopes:read',
+    'envelopes:write',
+    'organization:admin',
+    'support:read',
+    'webhooks:read',
+    'webhooks:write',
+  ],
   sender: ['envelopes:read', 'envelopes:write'],
   viewer: ['envelopes:read'],
 };
