@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { loadOrCreateMasterKey } from '../blobs/blobStore.ts';
 import { sealedSecrets } from '../blobs/sealedSecrets.ts';
 import type { Config } from '../config/config.ts';
@@ -23,7 +23,7 @@ import { makeSamplePdf } from '../pdf/samplePdf.ts';
 import { isRevocationReason, REVOCATION_REASONS, revokeCertificate } from '../pki/certificateRegistry.ts';
 import { openPkcs11KeyStore } from '../pki/pkcs11KeyStore.ts';
 import { archiveHorizon } from '../verify/archiveHorizon.ts';
-import { runVerify, verifyHelp, verifyOptions } from '../verify/cli.ts';
+import { readInput, runVerify, verifyHelp, verifyOptions } from '../verify/cli.ts';
 import { type Command, print, required } from './command.ts';
 import { caCommands, keyCommands } from './pkiCommands.ts';
 
@@ -349,9 +349,7 @@ embedded database, run it while the server is stopped.`,
       if (!file || extra.length > 0)
         throw new SignetError('CLI_OPTION_REQUIRED', 'give exactly one PDF file');
       const out = (values.out as string | undefined) ?? file.replace(/(\.pdf)?$/i, '.renewed.pdf');
-      const pdf = await readFile(file).catch(() => {
-        throw new SignetError('FILE_UNREADABLE', `${file}: cannot be read`);
-      });
+      const pdf = await readInput(file);
       const { loadSealingKeys } = await platformEntry();
       const result = await withDatabase(config, async (db) => {
         const outbound = createOutboundClient(config.outbound);
@@ -363,8 +361,8 @@ embedded database, run it while the server is stopped.`,
             outbound,
           );
           const trustAnchors = [pki.rootDer];
-          const before = await archiveHorizon(new Uint8Array(pdf), { trustAnchors });
-          const renewed = await renewArchiveTimestamp(new Uint8Array(pdf), pki.pades);
+          const before = await archiveHorizon(pdf, { trustAnchors });
+          const renewed = await renewArchiveTimestamp(pdf, pki.pades);
           const after = await archiveHorizon(renewed, { trustAnchors });
           await writeFile(out, renewed);
           return {

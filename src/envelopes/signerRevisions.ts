@@ -234,13 +234,8 @@ async function signerSignature(
       ? (
           await locateComposedFields(
             stamped,
-            [documents.reduce((sum, d) => sum + d.page_count, 0)],
-            [
-              onePageRange(
-                { ...signatureCaptionBox(field, page), documentIndex, page: field.page },
-                documents,
-              ),
-            ],
+            documents.map((d) => d.page_count),
+            [{ ...signatureCaptionBox(field, page), documentIndex, page: field.page }],
           )
         )[0]
       : undefined;

@@ -90,7 +90,8 @@ async function trustAnchorsFor(config: Config, trust: unknown): Promise<Uint8Arr
   return anchors;
 }
 
-async function readInput(path: string): Promise<Uint8Array> {
+/** A file's bytes, or FILE_UNREADABLE naming it (no such file, or not readable). */
+export async function readInput(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (error) {
